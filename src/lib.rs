@@ -1,7 +1,17 @@
 //! quotabench: a load-testing and conformance harness for quota APIs.
 //!
-//! Data flows one way: a [`scenario`] is loaded, the engine drives a target, every
-//! operation lands in the history, the checker judges it, and the report is exported.
+//! Data flows one way: a [`scenario`] is loaded, the [`engine`] drives a [`target`],
+//! every operation lands in the [`history`], the [`check`]er judges it, and the
+//! [`report`] is exported.
 
+pub mod check;
+pub mod engine;
 pub mod error;
+pub mod history;
+pub mod metrics;
+pub mod progress;
+pub mod redact;
+pub mod report;
+pub mod scenario;
+pub mod target;
 pub mod yaml;

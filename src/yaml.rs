@@ -236,7 +236,7 @@ mod tests {
         let err = from_str::<Doc>(Path::new("x.yaml"), text).unwrap_err();
         assert_eq!(err.path, "phases[0].rtae");
         assert_eq!((err.line, err.column), (Some(4), Some(5)));
-        assert!(err.message.contains("expected one of"), "{}", err.message);
+        assert!(err.message.contains("expected `rate`"), "{}", err.message);
     }
 
     #[test]

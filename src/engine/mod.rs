@@ -1,0 +1,206 @@
+//! The load engine: phases in sequence, each a closed (virtual users) or open
+//! (arrival schedule) workload; every operation is recorded once, as it completes.
+//!
+//! The engine knows nothing of specific APIs: it sends compiled profile operations.
+
+mod mix;
+mod op;
+mod phase;
+
+pub use mix::Mix;
+pub use phase::PhaseStats;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicI64, AtomicU64};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use tokio_util::sync::CancellationToken;
+
+use crate::error::Error;
+use crate::history::{Header, History, HistoryWriter, OpDecl, OpRecord, HISTORY_VERSION};
+use crate::metrics::Recorder;
+use crate::scenario::{Loaded, MixEntry};
+use crate::target::profile::OpKind;
+use crate::target::Target;
+
+/// The label of the coordinator's quiescent list operations.
+pub const SNAPSHOT: &str = "snapshot";
+
+/// Everything the engine needs for one run.
+pub struct Plan {
+    /// The scenario.
+    pub loaded: Loaded,
+    /// Each phase's resolved mix.
+    pub mixes: Vec<Vec<MixEntry>>,
+    /// The target.
+    pub target: Arc<Target>,
+    /// Seed for the operation mix.
+    pub seed: u64,
+    /// Whether the target's clock can be moved.
+    pub clock_control: bool,
+}
+
+/// What a run produced.
+pub struct Outcome {
+    /// The full history (also written to history.jsonl).
+    pub history: History,
+    /// Latency histograms.
+    pub recorder: Arc<Recorder>,
+    /// Per-phase delivery figures.
+    pub phases: Vec<PhaseStats>,
+    /// Whether the run was interrupted.
+    pub interrupted: bool,
+    /// Wall time of the whole run.
+    pub elapsed: Duration,
+}
+
+/// State shared by the coordinator and every worker of a run.
+pub(crate) struct Shared {
+    pub target: Arc<Target>,
+    pub recorder: Arc<Recorder>,
+    pub start: Instant,
+    pub seq: AtomicU64,
+    pub stop: CancellationToken,
+    /// Created object ids per consume operation, for releases.
+    pub pools: HashMap<String, Mutex<Vec<String>>>,
+    /// Seconds the target's clock was moved forward.
+    pub clock_offset: AtomicI64,
+    pub run_id: String,
+    pub sink: tokio::sync::mpsc::UnboundedSender<OpRecord>,
+    pub done: AtomicU64,
+    pub failed: AtomicU64,
+}
+
+impl Shared {
+    pub fn us(&self, t: Instant) -> u64 {
+        t.saturating_duration_since(self.start).as_micros() as u64
+    }
+}
+
+/// Runs every phase of the plan, streaming the history to `history_path`.
+pub async fn run(plan: &Plan, history_path: &Path, stop: CancellationToken) -> Result<Outcome, Error> {
+    let s = &plan.loaded.scenario;
+    let target = plan.target.clone();
+    let mut labels: Vec<String> = Vec::new();
+    for m in plan.mixes.iter().flatten() {
+        if !labels.contains(&m.label) {
+            labels.push(m.label.clone());
+        }
+    }
+    labels.push(SNAPSHOT.into());
+    let recorder = Arc::new(Recorder::new(labels));
+    let wall = jiff::Timestamp::now();
+    let header = Header {
+        kind: "header".into(),
+        history_version: HISTORY_VERSION,
+        scenario: s.name.clone(),
+        profile: target.profile.profile.name.clone(),
+        target: target.base_url.clone(),
+        tenant: target.tenant.clone(),
+        started_at: wall.to_string(),
+        phases: s.phases.iter().map(|p| p.name.clone()).collect(),
+        quotas: target.profile.profile.quotas.clone(),
+        operations: target
+            .profile
+            .ops
+            .iter()
+            .map(|(n, o)| {
+                (
+                    n.clone(),
+                    OpDecl {
+                        kind: o.kind,
+                        touches: o.touches.clone(),
+                        releases: o.releases.clone(),
+                        reason: o.reason.clone(),
+                    },
+                )
+            })
+            .collect(),
+        capabilities: target.profile.profile.capabilities.clone(),
+        clock_control: plan.clock_control,
+    };
+    let mut writer = HistoryWriter::create(history_path, &header)?;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<OpRecord>();
+    let shared = Arc::new(Shared {
+        target: target.clone(),
+        recorder: recorder.clone(),
+        start: Instant::now(),
+        seq: AtomicU64::new(1),
+        stop: stop.clone(),
+        pools: target
+            .profile
+            .ops
+            .values()
+            .filter(|o| o.kind == OpKind::Consume && o.id.is_some())
+            .map(|o| (o.name.clone(), Mutex::new(Vec::new())))
+            .collect(),
+        clock_offset: AtomicI64::new(0),
+        run_id: format!("qb{}", wall.as_millisecond() % 100_000_000),
+        sink: tx,
+        done: AtomicU64::new(0),
+        failed: AtomicU64::new(0),
+    });
+
+    // The writer task keeps the history on disk as it grows: an interrupted run keeps it.
+    let collector = tokio::spawn(async move {
+        let mut ops = Vec::new();
+        let mut err = None;
+        while let Some(rec) = rx.recv().await {
+            if err.is_none() {
+                if let Err(e) = writer.append(&rec) {
+                    err = Some(e);
+                }
+            }
+            ops.push(rec);
+        }
+        match err {
+            Some(e) => Err(e),
+            None => writer.finish().map(|_| ops),
+        }
+    });
+
+    let mut phases = Vec::new();
+    let window = target.profile.profile.capabilities.consistency_window.0;
+    for (i, (phase, mix)) in s.phases.iter().zip(&plan.mixes).enumerate() {
+        if stop.is_cancelled() {
+            break;
+        }
+        // A quiescent snapshot opens each phase: baseline for the rules, and the
+        // remaining capacity that `amount: auto` sizes orders from.
+        tokio::time::sleep(window).await;
+        let snap = op::snapshot(&shared, i as u32).await;
+        let stats = phase::run(&shared, i as u32, phase, mix, snap.as_deref(), plan.seed).await;
+        crate::progress::phase_done(&stats);
+        phases.push(stats);
+    }
+    if !stop.is_cancelled() {
+        tokio::time::sleep(window).await;
+        op::snapshot(&shared, s.phases.len().saturating_sub(1) as u32).await;
+    }
+    let elapsed = shared.start.elapsed();
+    let interrupted = stop.is_cancelled();
+    drop(shared);
+    let mut ops = collector
+        .await
+        .map_err(|e| Error::Target(format!("history writer failed: {e}")))??;
+    ops.sort_by_key(|o| (o.done_us, o.id));
+    Ok(Outcome {
+        history: History { header, ops },
+        recorder,
+        phases,
+        interrupted,
+        elapsed,
+    })
+}
+
+pub(crate) fn sleep_or_stop(stop: &CancellationToken, d: Duration) -> impl std::future::Future<Output = bool> + '_ {
+    async move {
+        tokio::select! {
+            _ = tokio::time::sleep(d) => true,
+            _ = stop.cancelled() => false,
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! One phase: closed (virtual users) or open (arrival schedule) workload.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rand::SeedableRng;
+use serde::{Deserialize, Serialize};
+
+use super::op::{execute, Slot};
+use super::{sleep_or_stop, Mix, Shared};
+use crate::history::Reading;
+use crate::scenario::units::Amount;
+use crate::scenario::{MixEntry, Phase};
+use crate::target::profile::OpKind;
+
+/// Open-model lag beyond which an arrival counts as late.
+pub const LATE_AFTER: Duration = Duration::from_millis(5);
+
+/// What a phase delivered.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PhaseStats {
+    /// Phase name.
+    pub name: String,
+    /// Seconds it ran.
+    pub seconds: f64,
+    /// Operations completed.
+    pub operations: u64,
+    /// Open model: the asked arrival rate per second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asked_rate: Option<f64>,
+    /// Open model: arrivals sent more than 5 ms after their intended time.
+    pub late: u64,
+    /// Open model: arrivals scheduled within the phase but never sent.
+    pub dropped: u64,
+    /// Units per consume order this phase used.
+    pub amount: u64,
+}
+
+/// Runs one phase to its end (duration, operation count, or stop).
+pub(crate) async fn run(
+    sh: &Arc<Shared>,
+    index: u32,
+    phase: &Phase,
+    mix: &[MixEntry],
+    snapshot: Option<&[Reading]>,
+    seed: u64,
+) -> PhaseStats {
+    let w = &phase.workload;
+    let amount = order_amount(w.amount, w.fill_orders.unwrap_or(40), mix, snapshot);
+    let start = Instant::now();
+    let deadline = w.duration.map(|d| start + d.0);
+    let budget = w.operations;
+    let ticket = Arc::new(AtomicU64::new(0));
+    let late = Arc::new(AtomicU64::new(0));
+    let rate = w.rate.map(|r| r.per_second());
+    let workers = match (w.concurrency, rate) {
+        (Some(c), _) => c,
+        // Enough in flight to keep the schedule through 1 s of latency, bounded.
+        (None, Some(r)) => (r.ceil() as u32).clamp(1, 1024),
+        (None, None) => 1,
+    };
+    let weights: Vec<u32> = mix.iter().map(|m| m.weight).collect();
+    let mix_pick = Mix::new(&weights);
+    let mut handles = Vec::new();
+    for wid in 0..workers {
+        let sh = sh.clone();
+        let mix: Vec<MixEntry> = mix.to_vec();
+        let mix_pick = mix_pick.clone();
+        let ticket = ticket.clone();
+        let late = late.clone();
+        let think = w.think_time.map(|t| t.0);
+        handles.push(tokio::spawn(async move {
+            let mut rng = rand::rngs::SmallRng::seed_from_u64(seed ^ ((index as u64) << 32) ^ wid as u64);
+            let mut body = Vec::new();
+            let mut turn = 0usize;
+            let label_idx: Vec<usize> = mix
+                .iter()
+                .map(|m| sh.recorder.label_index(&m.label).unwrap_or(0))
+                .collect();
+            loop {
+                if sh.stop.is_cancelled() {
+                    break;
+                }
+                let n = ticket.fetch_add(1, Ordering::Relaxed);
+                if budget.is_some_and(|b| n >= b) {
+                    break;
+                }
+                let intended = match rate {
+                    Some(r) => start + Duration::from_secs_f64(n as f64 / r),
+                    None => Instant::now(),
+                };
+                if deadline.is_some_and(|d| intended >= d) {
+                    break;
+                }
+                if rate.is_some() {
+                    let now = Instant::now();
+                    if intended > now {
+                        if !sleep_or_stop(&sh.stop, intended - now).await {
+                            break;
+                        }
+                    } else if now - intended > LATE_AFTER {
+                        late.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                let k = mix_pick.pick(&mut rng);
+                let entry = &mix[k];
+                let op = &entry.ops[turn % entry.ops.len()];
+                turn = turn.wrapping_add(1);
+                let slot = Slot {
+                    phase: index,
+                    worker: wid,
+                    label: &entry.label,
+                    label_index: label_idx[k],
+                };
+                execute(&sh, &slot, op, amount, intended, &mut body).await;
+                if let Some(t) = think {
+                    if !sleep_or_stop(&sh.stop, t).await {
+                        break;
+                    }
+                }
+            }
+        }));
+    }
+    for h in handles {
+        let _ = h.await;
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    let sent = ticket.load(Ordering::Relaxed);
+    let operations = budget.map_or(sent, |b| sent.min(b));
+    let dropped = match (rate, w.duration) {
+        (Some(r), Some(d)) if !sh.stop.is_cancelled() => {
+            let expected = (r * d.0.as_secs_f64()).floor() as u64;
+            let expected = budget.map_or(expected, |b| expected.min(b));
+            expected.saturating_sub(operations.min(expected))
+        }
+        _ => 0,
+    };
+    PhaseStats {
+        name: phase.name.clone(),
+        seconds,
+        operations: operations.saturating_sub(0),
+        asked_rate: rate,
+        late: late.load(Ordering::Relaxed),
+        dropped,
+        amount,
+    }
+}
+
+/// Units per consume order: fixed, or sized so `fill_orders` orders fill what remains
+/// of the tightest quota the phase's consume operations draw on.
+fn order_amount(amount: Amount, fill_orders: u64, mix: &[MixEntry], snap: Option<&[Reading]>) -> u64 {
+    match amount {
+        Amount::Fixed(n) => n,
+        Amount::Auto => {
+            let remaining = mix
+                .iter()
+                .flat_map(|m| &m.ops)
+                .filter(|o| o.kind == OpKind::Consume)
+                .flat_map(|o| &o.touches)
+                .filter_map(|q| snap?.iter().find(|r| &r.name == q))
+                .map(|r| r.limit.saturating_sub(r.consumed))
+                .min();
+            match remaining {
+                Some(r) if r > 0 => r.div_ceil(fill_orders.max(1)).max(1),
+                _ => 1,
+            }
+        }
+    }
+}

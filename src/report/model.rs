@@ -1,0 +1,156 @@
+//! The one report model every exporter reads. summary.json is its serialization.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::check::{RuleVerdict, Verdict};
+use crate::engine::PhaseStats;
+use crate::history::Outcome;
+use crate::metrics::{Recorder, View};
+use crate::scenario::Implementation;
+
+/// summary.json's format version; bumped only on incompatible changes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A whole run's report.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Report {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// Scenario name.
+    pub scenario: String,
+    /// Overall verdict: fail > unknown > pass.
+    pub verdict: Verdict,
+    /// Whether the run was interrupted (the report holds what was done).
+    pub interrupted: bool,
+    /// Start, RFC 3339 UTC.
+    pub started_at: String,
+    /// Run duration in seconds.
+    pub duration_s: f64,
+    /// What was tested.
+    pub target: TargetInfo,
+    /// Verdict per rule.
+    pub rules: Vec<RuleVerdict>,
+    /// Verdict per threshold.
+    pub thresholds: Vec<ThresholdResult>,
+    /// Statistics per operation label.
+    pub operations: BTreeMap<String, OpStats>,
+    /// Delivery per phase.
+    pub phases: Vec<PhaseStats>,
+}
+
+/// The target as the report names it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TargetInfo {
+    /// Base URL.
+    pub url: String,
+    /// Whether this was the bundled fake.
+    pub bundled_fake: bool,
+    /// Faults switched on in the bundled fake.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<String>,
+    /// Profile name.
+    pub profile: String,
+    /// Tenant.
+    pub tenant: String,
+    /// The implementation as its vendor names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub implementation: Option<Implementation>,
+    /// Whether the clock could be moved.
+    pub clock_control: bool,
+}
+
+/// One threshold's result.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ThresholdResult {
+    /// As written.
+    pub threshold: String,
+    /// pass or fail.
+    pub verdict: Verdict,
+    /// The measured value (µs for latencies, a fraction for rates, ops/s for rps).
+    pub value: Option<f64>,
+}
+
+/// Latency percentiles in µs.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Percentiles {
+    /// Median.
+    pub p50: u64,
+    /// 90th.
+    pub p90: u64,
+    /// 99th.
+    pub p99: u64,
+    /// 99.9th.
+    pub p999: u64,
+    /// Maximum.
+    pub max: u64,
+    /// Mean.
+    pub mean: f64,
+}
+
+/// Statistics of one operation label.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OpStats {
+    /// Operations completed.
+    pub count: u64,
+    /// Completions per second over the run.
+    pub per_second: f64,
+    /// Latency from the intended start (coordinated-omission corrected), µs.
+    pub latency_us: Percentiles,
+    /// Raw service time (send to completion), µs.
+    pub service_time_us: Percentiles,
+    /// Count per outcome class.
+    pub outcomes: BTreeMap<String, u64>,
+    /// Completions per second, by second since the run started.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub throughput: Vec<u64>,
+}
+
+fn percentiles(h: &hdrhistogram::Histogram<u64>) -> Percentiles {
+    if h.is_empty() {
+        return Percentiles::default();
+    }
+    Percentiles {
+        p50: h.value_at_quantile(0.50),
+        p90: h.value_at_quantile(0.90),
+        p99: h.value_at_quantile(0.99),
+        p999: h.value_at_quantile(0.999),
+        max: h.max(),
+        mean: (h.mean() * 10.0).round() / 10.0,
+    }
+}
+
+/// Builds per-label statistics from the recorder.
+pub fn op_stats(rec: &Recorder, seconds: f64) -> BTreeMap<String, OpStats> {
+    rec.labels()
+        .iter()
+        .enumerate()
+        .filter_map(|(i, label)| {
+            let lat = rec.merged(i, View::Latency);
+            if lat.is_empty() {
+                return None;
+            }
+            let counts = rec.counts(i);
+            let outcomes = Outcome::ALL
+                .iter()
+                .map(|o| (o.as_str().to_string(), counts.get(o).copied().unwrap_or(0)))
+                .collect();
+            Some((
+                label.clone(),
+                OpStats {
+                    count: lat.len(),
+                    per_second: if seconds > 0.0 {
+                        (lat.len() as f64 / seconds * 10.0).round() / 10.0
+                    } else {
+                        0.0
+                    },
+                    latency_us: percentiles(&lat),
+                    service_time_us: percentiles(&rec.merged(i, View::Service)),
+                    outcomes,
+                    throughput: rec.throughput(i),
+                },
+            ))
+        })
+        .collect()
+}

@@ -1,0 +1,72 @@
+//! Scenarios: the YAML model, loading, `${VAR}` substitution and validation.
+
+pub mod env;
+pub mod model;
+pub mod units;
+mod validate;
+
+use std::path::{Path, PathBuf};
+
+pub use model::*;
+pub use validate::{resolve_mix, MixEntry};
+
+use crate::error::Error;
+use crate::yaml;
+
+/// A scenario as loaded, with its source kept for locating later errors.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The typed scenario.
+    pub scenario: Scenario,
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// Its text.
+    pub text: String,
+}
+
+impl Loaded {
+    /// A located configuration error at `field` in this scenario.
+    pub fn error_at(&self, field: &str, message: impl Into<String>) -> Error {
+        Error::Config(yaml::error_at(&self.path, &self.text, field, message))
+    }
+}
+
+/// Reads, parses and checks a scenario file (everything that does not need the profile).
+pub fn load(path: &Path) -> Result<Loaded, Error> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    load_text(path, &text)
+}
+
+/// Parses and checks scenario text.
+pub fn load_text(path: &Path, text: &str) -> Result<Loaded, Error> {
+    let scenario: Scenario = yaml::from_str(path, text)?;
+    let loaded = Loaded {
+        scenario,
+        path: path.to_path_buf(),
+        text: text.to_string(),
+    };
+    validate::standalone(&loaded)?;
+    register_secrets(&loaded.scenario);
+    Ok(loaded)
+}
+
+fn register_secrets(s: &Scenario) {
+    for (k, v) in &s.target.headers {
+        if crate::redact::is_sensitive_header(k) || v.from_env {
+            crate::redact::register(&v.value);
+        }
+    }
+    if let Some(u) = &s.target.base_url {
+        if let Ok(url) = url::Url::parse(&u.value) {
+            if let Some(p) = url.password() {
+                crate::redact::register(p);
+            }
+        }
+    }
+}
+
+/// The JSON Schema of the scenario format.
+pub fn schema() -> serde_json::Value {
+    let schema = schemars::schema_for!(Scenario);
+    serde_json::to_value(schema).unwrap_or_default()
+}

@@ -1,0 +1,124 @@
+//! The typed scenario: what a YAML scenario file may contain.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::env::EnvString;
+use super::units::{Amount, Rate, Span};
+
+/// A scenario: which target, which phases of traffic, and what must hold.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Short name; also names the run folder.
+    pub name: String,
+    /// What the scenario checks, for people.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The implementation under test. Without `base_url` (and without `--target`),
+    /// the bundled fake is started in-process.
+    pub target: TargetSpec,
+    /// Options for the bundled fake when it is the target.
+    #[serde(default)]
+    pub fake: FakeSpec,
+    /// Rule ids to judge (see docs/rules.md). Empty: every rule the profile supports.
+    #[serde(default)]
+    pub checks: Vec<String>,
+    /// Phases run in order.
+    pub phases: Vec<Phase>,
+    /// SLO thresholds like `p99(consume) < 50ms`, judged at the end.
+    #[serde(default)]
+    pub thresholds: Vec<String>,
+}
+
+/// Where and how to reach the implementation under test.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TargetSpec {
+    /// Base URL, e.g. `https://platform.example.com`. Empty or absent: the bundled fake.
+    #[serde(default)]
+    pub base_url: Option<EnvString>,
+    /// A built-in profile name (`adobe-hygiene`, `didomi`) or a path to a profile YAML.
+    pub profile: String,
+    /// The tenant (organization) whose quotas are exercised.
+    #[serde(default)]
+    pub tenant: Option<EnvString>,
+    /// A second tenant, for isolation checks.
+    #[serde(default)]
+    pub other_tenant: Option<EnvString>,
+    /// Headers sent with every request (credentials usually come from `${VAR}`s).
+    #[serde(default)]
+    pub headers: BTreeMap<String, EnvString>,
+    /// Per-request timeout (default 10s); a timed-out request is indeterminate.
+    #[serde(default)]
+    pub timeout: Option<Span>,
+    /// Who the implementation is, shown in reports.
+    #[serde(default)]
+    pub implementation: Option<Implementation>,
+}
+
+/// The implementation's identity as the vendor states it.
+#[derive(Debug, Clone, Deserialize, JsonSchema, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Implementation {
+    /// Product or service name.
+    pub name: String,
+    /// Version string.
+    #[serde(default)]
+    pub version: Option<String>,
+}
+
+/// Bundled-fake options (ignored when a real target is given).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FakeSpec {
+    /// A quota table under mocks/ (path relative to the working directory).
+    #[serde(default)]
+    pub config: Option<String>,
+    /// Faults to switch on, `NAME` or `NAME=PARAM`.
+    #[serde(default)]
+    pub faults: Vec<String>,
+}
+
+/// One phase of traffic.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Phase {
+    /// Name shown in progress and reports.
+    pub name: String,
+    /// The traffic.
+    pub workload: Workload,
+}
+
+/// How much traffic, of which kind.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Workload {
+    /// Closed model: this many virtual users, each sending its next request when
+    /// the previous one completes (default 1).
+    #[serde(default)]
+    pub concurrency: Option<u32>,
+    /// Open model: requests start at this rate whatever the latency (like `200/s`).
+    #[serde(default)]
+    pub rate: Option<Rate>,
+    /// Stop after this long.
+    #[serde(default)]
+    pub duration: Option<Span>,
+    /// Stop after this many operations.
+    #[serde(default)]
+    pub operations: Option<u64>,
+    /// Weighted mix of operations: `consume`, `consume_invalid`, `release`, `list`, or
+    /// an operation name from the target profile.
+    pub mix: BTreeMap<String, u32>,
+    /// Units per consume order (default `auto`).
+    #[serde(default)]
+    pub amount: Amount,
+    /// With `amount: auto`: about how many orders should fill what remains (default 40).
+    #[serde(default)]
+    pub fill_orders: Option<u64>,
+    /// Pause between a virtual user's operations (closed model).
+    #[serde(default)]
+    pub think_time: Option<Span>,
+}

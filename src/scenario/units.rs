@@ -1,0 +1,248 @@
+//! Scalar types written as strings in YAML: durations, rates, amounts.
+//!
+//! Each rejects bad input while deserializing, so the error carries its position.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::time::Duration;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+
+/// A duration written as `500ms`, `10s`, `2m`, `1h`, `1d` (also `250us`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Span(pub Duration);
+
+/// Parses `10s`-style durations.
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num.parse().ok()?;
+    if !n.is_finite() || n < 0.0 {
+        return None;
+    }
+    let secs = match unit.trim() {
+        "us" | "µs" => n / 1e6,
+        "ms" => n / 1e3,
+        "s" => n,
+        "m" | "min" => n * 60.0,
+        "h" => n * 3600.0,
+        "d" => n * 86400.0,
+        _ => return None,
+    };
+    Some(Duration::from_secs_f64(secs))
+}
+
+impl fmt::Display for Span {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let us = self.0.as_micros();
+        if us % 1_000_000 == 0 {
+            write!(f, "{}s", us / 1_000_000)
+        } else if us % 1000 == 0 {
+            write!(f, "{}ms", us / 1000)
+        } else {
+            write!(f, "{us}us")
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Span {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Span;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(r#"a duration like "10s", "500ms" or "2m""#)
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Span, E> {
+                parse_duration(s).map(Span).ok_or_else(|| {
+                    E::custom(format!(
+                        r#"expected a duration like "10s", "500ms" or "2m", found "{s}""#
+                    ))
+                })
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<Span, E> {
+                Err(E::custom(format!(
+                    r#"expected a duration with a unit like "{n}s" or "{n}ms", found {n}"#
+                )))
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<Span, E> {
+                self.visit_u64(n.unsigned_abs())
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl Serialize for Span {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl schemars::JsonSchema for Span {
+    fn schema_name() -> Cow<'static, str> {
+        "Duration".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": r"^\d+(\.\d+)?(us|ms|s|m|min|h|d)$",
+            "description": "A duration like 10s, 500ms, 2m"
+        })
+    }
+}
+
+/// An arrival rate written as `200/s`, `30/m` or `1000/h`; stored per second.
+#[derive(Clone, Copy, Debug, PartialEq, PartialOrd)]
+pub struct Rate(pub f64);
+
+impl Rate {
+    /// Requests per second.
+    pub fn per_second(self) -> f64 {
+        self.0
+    }
+}
+
+fn parse_rate(s: &str) -> Option<f64> {
+    let (n, unit) = s.trim().split_once('/')?;
+    let n: f64 = n.trim().parse().ok()?;
+    if !n.is_finite() || n < 0.0 {
+        return None;
+    }
+    let per = match unit.trim() {
+        "s" => 1.0,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
+        _ => return None,
+    };
+    Some(n / per)
+}
+
+impl<'de> Deserialize<'de> for Rate {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Rate;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(r#"a rate like "200/s""#)
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Rate, E> {
+                parse_rate(s).map(Rate).ok_or_else(|| {
+                    E::custom(format!(r#"expected a rate like "200/s", found "{s}""#))
+                })
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<Rate, E> {
+                Err(E::custom(format!(
+                    r#"expected a rate like "{n}/s" (a number and a unit), found {n}"#
+                )))
+            }
+            fn visit_f64<E: de::Error>(self, n: f64) -> Result<Rate, E> {
+                Err(E::custom(format!(r#"expected a rate like "200/s", found {n}"#)))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl Serialize for Rate {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&format_args!("{}/s", self.0))
+    }
+}
+
+impl schemars::JsonSchema for Rate {
+    fn schema_name() -> Cow<'static, str> {
+        "Rate".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": r"^\d+(\.\d+)?/(s|m|min|h)$",
+            "description": "An arrival rate like 200/s, 30/m"
+        })
+    }
+}
+
+/// How much one consume order asks for: a fixed number, or `auto` (sized from the
+/// quota's remaining capacity, so a suite works against limits it does not know).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Amount {
+    /// Size orders so that about `fill_orders` of them fill what remains.
+    #[default]
+    Auto,
+    /// Always this many units.
+    Fixed(u64),
+}
+
+impl<'de> Deserialize<'de> for Amount {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Amount;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(r#"a positive whole number or "auto""#)
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<Amount, E> {
+                if n == 0 {
+                    Err(E::custom(r#"expected a positive whole number or "auto", found 0"#))
+                } else {
+                    Ok(Amount::Fixed(n))
+                }
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<Amount, E> {
+                Err(E::custom(format!(
+                    r#"expected a positive whole number or "auto", found {n}"#
+                )))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Amount, E> {
+                if s == "auto" {
+                    Ok(Amount::Auto)
+                } else {
+                    Err(E::custom(format!(
+                        r#"expected a positive whole number or "auto", found "{s}""#
+                    )))
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl schemars::JsonSchema for Amount {
+    fn schema_name() -> Cow<'static, str> {
+        "Amount".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "oneOf": [ {"type": "integer", "minimum": 1}, {"const": "auto"} ],
+            "description": "Units per consume order, or auto (sized from what remains)"
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_with_units_only() {
+        assert_eq!(parse_duration("10s"), Some(Duration::from_secs(10)));
+        assert_eq!(parse_duration("1.5s"), Some(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1d"), Some(Duration::from_secs(86400)));
+        assert_eq!(parse_duration("10"), None);
+        assert_eq!(parse_duration("fast"), None);
+        assert_eq!(parse_duration("5 parsecs"), None);
+    }
+
+    #[test]
+    fn rates_normalise_to_per_second() {
+        assert_eq!(parse_rate("200/s"), Some(200.0));
+        assert_eq!(parse_rate("120/m"), Some(2.0));
+        assert_eq!(parse_rate("fast"), None);
+        assert_eq!(parse_rate("5/fortnight"), None);
+    }
+}

@@ -1,0 +1,242 @@
+//! The HTTP side of a target: send a compiled operation, classify the answer.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use reqwest::header::{HeaderName, HeaderValue};
+
+use super::compile::{CompiledOp, CompiledProfile};
+use super::profile::IdSource;
+use super::template::Vars;
+use crate::error::Error;
+use crate::history::{Outcome, Reading};
+
+/// A target: where it is, who we are, and how its API is spoken.
+pub struct Target {
+    /// Base URL without a trailing slash.
+    pub base_url: String,
+    /// Tenant exercised.
+    pub tenant: String,
+    /// The compiled profile.
+    pub profile: CompiledProfile,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    client: reqwest::Client,
+}
+
+/// What came back.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// HTTP status.
+    pub status: u16,
+    /// Body.
+    pub body: Bytes,
+    /// Response headers (names lower-case).
+    pub headers: Vec<(String, String)>,
+}
+
+/// Why no answer came back.
+#[derive(Debug, Clone)]
+pub enum SendFailure {
+    /// The request never left (connection refused): it certainly took no effect.
+    NotSent(String),
+    /// Timed out or broke mid-way: it may or may not have taken effect.
+    Indeterminate(String),
+}
+
+impl Target {
+    /// Builds a target. `headers` are the scenario's (credentials included).
+    pub fn new(
+        base_url: &str,
+        tenant: &str,
+        profile: CompiledProfile,
+        headers: &[(String, String)],
+        timeout: Duration,
+        connections: usize,
+    ) -> Result<Target, Error> {
+        let mut hs = Vec::new();
+        for (k, v) in headers {
+            let name = HeaderName::from_bytes(k.as_bytes())
+                .map_err(|_| Error::Usage(format!("header name {k:?} is not valid")))?;
+            let mut value = HeaderValue::from_str(v).map_err(|_| {
+                Error::Usage(format!("the value of header {k} is not a valid header value"))
+            })?;
+            if crate::redact::is_sensitive_header(k) {
+                value.set_sensitive(true);
+            }
+            hs.push((name, value));
+        }
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(5)))
+            .pool_max_idle_per_host(connections.max(1))
+            .tcp_nodelay(true)
+            .build()
+            .map_err(|e| Error::Target(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Target {
+            base_url: base_url.trim_end_matches('/').to_string(),
+            tenant: tenant.to_string(),
+            profile,
+            headers: hs,
+            client,
+        })
+    }
+
+    fn request(&self, op: &CompiledOp, vars: &Vars, body: &mut Vec<u8>) -> reqwest::RequestBuilder {
+        let url = format!("{}{}", self.base_url, op.path.render(vars));
+        let mut rb = self.client.request(op.method.clone(), url);
+        for (k, v) in &self.headers {
+            rb = rb.header(k, v.clone());
+        }
+        for (k, t) in &op.headers {
+            rb = rb.header(k, t.render(vars));
+        }
+        if let Some(t) = &op.body {
+            t.render(vars, body);
+            rb = rb.body(body.clone());
+        } else if let Some(t) = &op.raw_body {
+            rb = rb.body(t.render(vars));
+        }
+        rb
+    }
+
+    /// Sends one operation.
+    pub async fn send(
+        &self,
+        op: &CompiledOp,
+        vars: &Vars<'_>,
+        body: &mut Vec<u8>,
+    ) -> Result<Answer, SendFailure> {
+        let resp = match self.request(op, vars, body).send().await {
+            Ok(r) => r,
+            Err(e) if e.is_connect() => return Err(SendFailure::NotSent(short(&e))),
+            Err(e) => return Err(SendFailure::Indeterminate(short(&e))),
+        };
+        let status = resp.status().as_u16();
+        let headers: Vec<(String, String)> = resp
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect();
+        match resp.bytes().await {
+            Ok(body) => Ok(Answer {
+                status,
+                body,
+                headers,
+            }),
+            // The status line arrived, so the server decided; the body is lost only.
+            Err(e) => Ok(Answer {
+                status,
+                body: Bytes::from(format!("<body lost: {}>", short(&e))),
+                headers,
+            }),
+        }
+    }
+
+    /// A curl command reproducing the request, with secrets masked.
+    pub fn curl(&self, op: &CompiledOp, vars: &Vars<'_>) -> String {
+        let mut body = Vec::new();
+        let mut s = format!(
+            "curl -X {} '{}{}'",
+            op.method,
+            self.base_url,
+            op.path.render(vars)
+        );
+        for (k, v) in &self.headers {
+            let v = v.to_str().unwrap_or("");
+            s.push_str(&format!(" -H '{}: {}'", k, crate::redact::header_value(k.as_str(), v)));
+        }
+        for (k, t) in &op.headers {
+            s.push_str(&format!(" -H '{}: {}'", k, t.render(vars)));
+        }
+        if let Some(t) = &op.body {
+            t.render(vars, &mut body);
+            let text = String::from_utf8_lossy(&body);
+            let text = if text.len() > 600 {
+                format!("{}…", &text[..text.floor_char_boundary(600)])
+            } else {
+                text.into_owned()
+            };
+            s.push_str(&format!(" --data '{}'", text.replace('\'', "'\\''")));
+        } else if let Some(t) = &op.raw_body {
+            s.push_str(&format!(" --data '{}'", t.render(vars).replace('\'', "'\\''")));
+        }
+        crate::redact::redact(&s).into_owned()
+    }
+}
+
+fn short(e: &reqwest::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(inner) = src {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        src = inner.source();
+    }
+    crate::redact::redact(&s).into_owned()
+}
+
+/// Classifies an answer by the operation's rules (first match wins).
+pub fn classify(op: &CompiledOp, status: u16, body: &[u8]) -> Option<Outcome> {
+    op.outcomes.iter().find_map(|r| {
+        let status_ok = r.status.as_ref().is_none_or(|m| m.matches(status));
+        let body_ok = r.body_contains.as_ref().is_none_or(|needle| {
+            body.windows(needle.len().max(1))
+                .any(|w| w == needle.as_bytes())
+        });
+        (status_ok && body_ok).then_some(r.class)
+    })
+}
+
+/// Reads the id of a created object from an answer.
+pub fn extract_id(op: &CompiledOp, answer: &Answer) -> Option<String> {
+    let src: &IdSource = op.id.as_ref()?;
+    if let Some(ptr) = &src.body {
+        let v: serde_json::Value = serde_json::from_slice(&answer.body).ok()?;
+        return match v.pointer(ptr)? {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        };
+    }
+    let h = src.header.as_deref()?;
+    answer
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(h))
+        .map(|(_, v)| v.trim_end_matches('/').rsplit('/').next().unwrap_or(v).to_string())
+}
+
+/// Reads the quotas from a list answer.
+pub fn read_list(op: &CompiledOp, body: &[u8]) -> Result<Vec<Reading>, String> {
+    let read = op.read.as_ref().ok_or("no `read` declared")?;
+    let v: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| format!("list body is not JSON: {e}"))?;
+    let items = v
+        .pointer(&read.items)
+        .and_then(|x| x.as_array())
+        .ok_or_else(|| format!("no array at {}", read.items))?;
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let name = item
+            .pointer(&read.name)
+            .and_then(|x| x.as_str())
+            .ok_or_else(|| format!("item {i}: no string at {}", read.name))?;
+        let num = |ptr: &str| -> Result<u64, String> {
+            item.pointer(ptr)
+                .and_then(|x| x.as_u64())
+                .ok_or_else(|| format!("item {i} ({name}): no non-negative integer at {ptr}"))
+        };
+        let limit = num(&read.limit)?;
+        let consumed = match (&read.consumed, &read.remaining) {
+            (Some(c), _) => num(c)?,
+            (None, Some(r)) => limit.saturating_sub(num(r)?),
+            (None, None) => return Err("neither consumed nor remaining declared".into()),
+        };
+        out.push(Reading {
+            name: name.to_string(),
+            limit,
+            consumed,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,252 @@
+//! Loads a profile (built-in or file), checks it, and compiles its templates once.
+
+use indexmap::IndexMap;
+use std::path::{Path, PathBuf};
+
+use super::builtin;
+use super::profile::{IdSource, ListRead, OpKind, OutcomeRule, Profile, QuotaKind};
+use super::template::{JsonTemplate, StrTemplate};
+use crate::error::{ConfigError, Error};
+use crate::yaml;
+
+/// An operation ready to send: templates compiled, references resolved.
+#[derive(Debug, Clone)]
+pub struct CompiledOp {
+    /// Profile operation name.
+    pub name: String,
+    /// Kind.
+    pub kind: OpKind,
+    /// HTTP method.
+    pub method: reqwest::Method,
+    /// Path (and query) template.
+    pub path: StrTemplate,
+    /// Headers (profile-wide and per operation).
+    pub headers: Vec<(reqwest::header::HeaderName, StrTemplate)>,
+    /// JSON body template.
+    pub body: Option<JsonTemplate>,
+    /// Raw body template.
+    pub raw_body: Option<StrTemplate>,
+    /// Quotas drawn on.
+    pub touches: Vec<String>,
+    /// Largest order accepted.
+    pub max_amount: Option<u64>,
+    /// Where a created id is.
+    pub id: Option<IdSource>,
+    /// Release: which consume operation's objects.
+    pub releases: Option<String>,
+    /// consume_invalid: why.
+    pub reason: Option<String>,
+    /// List: how to read.
+    pub read: Option<ListRead>,
+    /// Classification, first match wins.
+    pub outcomes: Vec<OutcomeRule>,
+}
+
+/// A profile with every operation compiled.
+#[derive(Debug, Clone)]
+pub struct CompiledProfile {
+    /// The declarations as written.
+    pub profile: Profile,
+    /// Where it came from (a path or `<builtin:NAME>`).
+    pub source: PathBuf,
+    /// Compiled operations by name, in declaration order.
+    pub ops: IndexMap<String, CompiledOp>,
+}
+
+impl CompiledProfile {
+    /// The first operation of a kind (in declaration order), if any.
+    pub fn first_of(&self, kind: OpKind) -> Option<&CompiledOp> {
+        self.ops.values().find(|o| o.kind == kind)
+    }
+
+    /// All operations of a kind.
+    pub fn all_of(&self, kind: OpKind) -> Vec<&CompiledOp> {
+        self.ops.values().filter(|o| o.kind == kind).collect()
+    }
+}
+
+/// Loads a profile by built-in name or path (relative paths from `base_dir`).
+pub fn load(name_or_path: &str, base_dir: &Path) -> Result<CompiledProfile, Error> {
+    if let Some(text) = builtin::source(name_or_path) {
+        let src = PathBuf::from(format!("<builtin:{name_or_path}>"));
+        return compile_text(&src, text);
+    }
+    let path = base_dir.join(name_or_path);
+    if !path.exists() {
+        return Err(Error::Usage(format!(
+            "profile {name_or_path:?}: neither a built-in profile ({}) nor a file at {}",
+            builtin::names().join(", "),
+            path.display()
+        )));
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    compile_text(&path, &text)
+}
+
+/// Parses, checks and compiles profile YAML.
+pub fn compile_text(src: &Path, text: &str) -> Result<CompiledProfile, Error> {
+    let profile: Profile = yaml::from_str(src, text)?;
+    let mut errors: Vec<ConfigError> = Vec::new();
+    let err = |path: String, msg: String| yaml::error_at(src, text, &path, msg);
+
+    let quota_names: Vec<&str> = profile.quotas.iter().map(|q| q.name.as_str()).collect();
+    for (i, q) in profile.quotas.iter().enumerate() {
+        if q.kind == QuotaKind::Period && q.period.is_none() {
+            errors.push(err(
+                format!("quotas[{i}].period"),
+                "a period quota needs `period: daily | monthly | fixed 2s | rolling 24h`".into(),
+            ));
+        }
+    }
+    let mut global_headers = Vec::new();
+    for (k, v) in &profile.headers {
+        match compile_header(k, v) {
+            Ok(h) => global_headers.push(h),
+            Err(e) => errors.push(err(format!("headers.{k}"), e)),
+        }
+    }
+    let mut ops = IndexMap::new();
+    for (name, decl) in &profile.operations {
+        let at = format!("operations.{name}");
+        let method = match reqwest::Method::from_bytes(decl.request.method.to_ascii_uppercase().as_bytes()) {
+            Ok(m) => m,
+            Err(_) => {
+                errors.push(err(format!("{at}.request.method"), format!("expected an HTTP method like GET or POST, found {:?}", decl.request.method)));
+                continue;
+            }
+        };
+        let path = match StrTemplate::compile(&decl.request.path) {
+            Ok(p) => p,
+            Err(e) => {
+                errors.push(err(format!("{at}.request.path"), e));
+                continue;
+            }
+        };
+        if !decl.request.path.starts_with('/') {
+            errors.push(err(format!("{at}.request.path"), format!("expected a path starting with /, found {:?}", decl.request.path)));
+        }
+        let mut headers = global_headers.clone();
+        for (k, v) in &decl.request.headers {
+            match compile_header(k, v) {
+                Ok(h) => {
+                    headers.retain(|(n, _)| n != h.0);
+                    headers.push(h)
+                }
+                Err(e) => errors.push(err(format!("{at}.request.headers.{k}"), e)),
+            }
+        }
+        let body = match &decl.request.body {
+            Some(b) => match JsonTemplate::compile(b) {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    errors.push(err(format!("{at}.request.body"), e));
+                    None
+                }
+            },
+            None => None,
+        };
+        let raw_body = match &decl.request.raw_body {
+            Some(b) => match StrTemplate::compile(b) {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    errors.push(err(format!("{at}.request.raw_body"), e));
+                    None
+                }
+            },
+            None => None,
+        };
+        if body.is_some() && raw_body.is_some() {
+            errors.push(err(format!("{at}.request"), "give `body` or `raw_body`, not both".into()));
+        }
+        if let Some(src) = &decl.id {
+            if src.body.is_some() == src.header.is_some() {
+                errors.push(err(format!("{at}.id"), "give exactly one of `body: /json/pointer` or `header: NAME`".into()));
+            }
+        }
+        for (i, t) in decl.touches.iter().enumerate() {
+            if !quota_names.contains(&t.as_str()) {
+                errors.push(err(format!("{at}.touches[{i}]"), format!("unknown quota {t:?}; expected one of {}", quota_names.join(", "))));
+            }
+        }
+        match decl.kind {
+            OpKind::Consume if decl.touches.is_empty() => errors.push(err(
+                format!("{at}.touches"),
+                "a consume operation must name the quotas it draws on".into(),
+            )),
+            OpKind::Release => match &decl.releases {
+                None => errors.push(err(format!("{at}.releases"), "a release operation must name the consume operation whose objects it ends".into())),
+                Some(r) => match profile.operations.get(r) {
+                    Some(c) if c.kind == OpKind::Consume && c.id.is_some() => {}
+                    Some(_) => errors.push(err(format!("{at}.releases"), format!("{r:?} must be a consume operation with an `id` source"))),
+                    None => errors.push(err(format!("{at}.releases"), format!("unknown operation {r:?}"))),
+                },
+            },
+            OpKind::List => match &decl.read {
+                None => errors.push(err(format!("{at}.read"), "a list operation needs `read: {items, name, limit, consumed | remaining}`".into())),
+                Some(r) if r.consumed.is_some() == r.remaining.is_some() => errors.push(err(
+                    format!("{at}.read"),
+                    "give exactly one of `consumed` or `remaining`".into(),
+                )),
+                Some(_) => {}
+            },
+            _ => {}
+        }
+        ops.insert(
+            name.clone(),
+            CompiledOp {
+                name: name.clone(),
+                kind: decl.kind,
+                method,
+                path,
+                headers,
+                body,
+                raw_body,
+                touches: decl.touches.clone(),
+                max_amount: decl.max_amount,
+                id: decl.id.clone(),
+                releases: decl.releases.clone(),
+                reason: decl.reason.clone(),
+                read: decl.read.clone(),
+                outcomes: decl.outcomes.clone().unwrap_or_else(|| profile.outcomes.clone()),
+            },
+        );
+    }
+    if !profile.operations.values().any(|o| o.kind == OpKind::List) {
+        errors.push(err("operations".into(), "a profile needs one operation of kind list".into()));
+    }
+    match errors.len() {
+        0 => Ok(CompiledProfile {
+            profile,
+            source: src.to_path_buf(),
+            ops,
+        }),
+        1 => Err(Error::Config(errors.remove(0))),
+        _ => Err(Error::ConfigMany(errors)),
+    }
+}
+
+fn compile_header(k: &str, v: &str) -> Result<(reqwest::header::HeaderName, StrTemplate), String> {
+    let name = reqwest::header::HeaderName::from_bytes(k.as_bytes())
+        .map_err(|_| format!("{k:?} is not a valid header name"))?;
+    Ok((name, StrTemplate::compile(v)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_profiles_compile() {
+        for name in builtin::names() {
+            let p = load(name, Path::new(".")).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(p.first_of(OpKind::List).is_some());
+        }
+    }
+
+    #[test]
+    fn a_consume_touching_an_undeclared_quota_is_located() {
+        let text = "name: t\nquotas:\n  - {name: q, kind: concurrent}\noperations:\n  c:\n    kind: consume\n    touches: [nope]\n    request: {method: POST, path: /c}\n  l:\n    kind: list\n    request: {method: GET, path: /l}\n    read: {items: /q, name: /n, limit: /l, consumed: /c}\noutcomes: []\n";
+        let e = compile_text(Path::new("p.yaml"), text).unwrap_err().to_string();
+        assert!(e.starts_with("p.yaml:7:15: operations.c.touches[0]: unknown quota \"nope\""), "{e}");
+    }
+}

@@ -1,0 +1,330 @@
+//! The target profile: how to consume, release, list and move the clock on one API.
+//!
+//! Built-in profiles for the seed APIs are written in this same YAML format
+//! (`profiles/*.yaml`), so a vendor describes a new API without touching Rust.
+
+use std::collections::BTreeMap;
+
+use indexmap::IndexMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::history::Outcome;
+use crate::scenario::units::Span;
+
+/// A whole target profile.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// Profile name (`adobe-hygiene`).
+    pub name: String,
+    /// What API this profile describes.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Headers added to every request; values are templates (`{{tenant}}`).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// The quotas the API enforces.
+    pub quotas: Vec<QuotaDecl>,
+    /// Named operations, in the order written (a kind's first operation is its default).
+    pub operations: IndexMap<String, OperationDecl>,
+    /// Default response classification, first match wins; an operation may override.
+    pub outcomes: Vec<OutcomeRule>,
+    /// What the target declares it supports and tolerates.
+    #[serde(default)]
+    pub capabilities: Capabilities,
+}
+
+/// One quota as the profile declares it.
+#[derive(Debug, Clone, Deserialize, JsonSchema, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaDecl {
+    /// The name the list operation reports it under.
+    pub name: String,
+    /// Period, concurrent or scoped.
+    pub kind: QuotaKind,
+    /// For period quotas: when the counter resets.
+    #[serde(default)]
+    pub period: Option<PeriodDecl>,
+}
+
+/// How a quota's usage is bounded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum QuotaKind {
+    /// A counter over a period that resets.
+    Period,
+    /// Work active at once; frees up when work ends; never resets.
+    Concurrent,
+    /// A concurrent limit per parent object.
+    Scoped,
+}
+
+/// When a period quota resets, written `daily`, `monthly`, `fixed 2s` (windows of that
+/// length anchored at the Unix epoch) or `rolling 24h` (a window that starts at first use).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PeriodDecl {
+    /// 00:00 UTC every day.
+    Daily,
+    /// The 1st of the month, 00:00 UTC.
+    Monthly,
+    /// Fixed-length windows anchored at the Unix epoch.
+    Fixed(Span),
+    /// A window of this length that starts at first use.
+    Rolling(Span),
+}
+
+impl std::fmt::Display for PeriodDecl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PeriodDecl::Daily => f.write_str("daily"),
+            PeriodDecl::Monthly => f.write_str("monthly"),
+            PeriodDecl::Fixed(s) => write!(f, "fixed {s}"),
+            PeriodDecl::Rolling(s) => write!(f, "rolling {s}"),
+        }
+    }
+}
+
+impl std::str::FromStr for PeriodDecl {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!(r#"expected "daily", "monthly", "fixed 2s" or "rolling 24h", found "{s}""#);
+        let mut words = s.split_whitespace();
+        let p = match (words.next(), words.next(), words.next()) {
+            (Some("daily"), None, _) => PeriodDecl::Daily,
+            (Some("monthly"), None, _) => PeriodDecl::Monthly,
+            (Some(kind @ ("fixed" | "rolling")), Some(len), None) => {
+                let d = crate::scenario::units::parse_duration(len).filter(|d| !d.is_zero()).ok_or_else(bad)?;
+                if kind == "fixed" {
+                    PeriodDecl::Fixed(Span(d))
+                } else {
+                    PeriodDecl::Rolling(Span(d))
+                }
+            }
+            _ => return Err(bad()),
+        };
+        Ok(p)
+    }
+}
+
+impl<'de> Deserialize<'de> for PeriodDecl {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl Serialize for PeriodDecl {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl JsonSchema for PeriodDecl {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Period".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": r"^(daily|monthly|(fixed|rolling) \d+(\.\d+)?(ms|s|m|h|d))$",
+            "description": "daily, monthly, fixed LENGTH (epoch-anchored) or rolling LENGTH (from first use)"
+        })
+    }
+}
+
+/// What kind of operation a profile entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OpKind {
+    /// Consumes quota (a valid work order).
+    Consume,
+    /// An order the API must reject by validation.
+    ConsumeInvalid,
+    /// Ends work and frees a concurrent slot.
+    Release,
+    /// Lists quotas.
+    List,
+    /// Moves the target's clock (a test hook).
+    AdvanceClock,
+}
+
+impl OpKind {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OpKind::Consume => "consume",
+            OpKind::ConsumeInvalid => "consume_invalid",
+            OpKind::Release => "release",
+            OpKind::List => "list",
+            OpKind::AdvanceClock => "advance_clock",
+        }
+    }
+    /// Parses a kind name.
+    pub fn parse(s: &str) -> Option<OpKind> {
+        Some(match s {
+            "consume" => OpKind::Consume,
+            "consume_invalid" => OpKind::ConsumeInvalid,
+            "release" => OpKind::Release,
+            "list" => OpKind::List,
+            "advance_clock" => OpKind::AdvanceClock,
+            _ => return None,
+        })
+    }
+}
+
+/// One operation of the API.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OperationDecl {
+    /// What this operation does.
+    pub kind: OpKind,
+    /// The request to send.
+    pub request: RequestDecl,
+    /// Consume: the quotas it draws on; `amount` is the order size.
+    #[serde(default)]
+    pub touches: Vec<String>,
+    /// Consume: the largest order the API accepts (orders are capped to it).
+    #[serde(default)]
+    pub max_amount: Option<u64>,
+    /// Consume: where the created object's id is, for a later release.
+    #[serde(default)]
+    pub id: Option<IdSource>,
+    /// Release: the consume operation whose objects it ends.
+    #[serde(default)]
+    pub releases: Option<String>,
+    /// consume_invalid: why the API must reject it (shown in reports).
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// List: how to read quotas from the response.
+    #[serde(default)]
+    pub read: Option<ListRead>,
+    /// Overrides the profile's classification for this operation.
+    #[serde(default)]
+    pub outcomes: Option<Vec<OutcomeRule>>,
+}
+
+/// A request template. Strings may hold `{{tenant}}`, `{{amount}}`, `{{request_id}}`,
+/// `{{seq}}`, `{{id}}`, `{{index}}`, `{{seconds}}`, `{{now+25h}}`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestDecl {
+    /// HTTP method.
+    pub method: String,
+    /// Path (and optionally query) template, joined to the base URL.
+    pub path: String,
+    /// Extra headers for this operation.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// JSON body template. `{"$repeat": "{{amount}}", "item": ...}` makes an array.
+    #[serde(default)]
+    pub body: Option<serde_json::Value>,
+    /// A body sent as written (a template string), for deliberately malformed input.
+    #[serde(default)]
+    pub raw_body: Option<String>,
+}
+
+/// Where a created object's id is found: `{body: /ttlId}` (a JSON pointer) or
+/// `{header: location}` (the id is the header's last path segment).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IdSource {
+    /// A JSON pointer into the response body.
+    #[serde(default)]
+    pub body: Option<String>,
+    /// A response header name.
+    #[serde(default)]
+    pub header: Option<String>,
+}
+
+/// How to read the list response.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListRead {
+    /// JSON pointer to the array of quota objects (`/quotas`).
+    pub items: String,
+    /// Pointer, inside an item, to the quota's name.
+    pub name: String,
+    /// Pointer, inside an item, to the limit.
+    pub limit: String,
+    /// Pointer, inside an item, to what was consumed.
+    #[serde(default)]
+    pub consumed: Option<String>,
+    /// Pointer, inside an item, to what remains (consumed = limit − remaining).
+    #[serde(default)]
+    pub remaining: Option<String>,
+}
+
+/// One classification rule: when the response matches, it is of this class.
+#[derive(Debug, Clone, Deserialize, JsonSchema, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutcomeRule {
+    /// Status codes: `201`, `[200, 201]`, or a class like `"4xx"`.
+    #[serde(default)]
+    pub status: Option<StatusMatch>,
+    /// The body contains this text.
+    #[serde(default)]
+    pub body_contains: Option<String>,
+    /// The class.
+    pub class: Outcome,
+}
+
+/// A status code matcher.
+#[derive(Debug, Clone, Deserialize, JsonSchema, Serialize)]
+#[serde(untagged)]
+pub enum StatusMatch {
+    /// One code.
+    One(u16),
+    /// Any of these codes.
+    Any(Vec<u16>),
+    /// A class like `4xx` or `5xx`.
+    Class(String),
+}
+
+impl StatusMatch {
+    /// Whether `status` matches.
+    pub fn matches(&self, status: u16) -> bool {
+        match self {
+            StatusMatch::One(c) => *c == status,
+            StatusMatch::Any(cs) => cs.contains(&status),
+            StatusMatch::Class(c) => c
+                .strip_suffix("xx")
+                .and_then(|d| d.parse::<u16>().ok())
+                .is_some_and(|d| status / 100 == d),
+        }
+    }
+}
+
+/// Capabilities and tolerances the target declares.
+#[derive(Debug, Clone, Deserialize, JsonSchema, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Capabilities {
+    /// How long after an accepted order `consumed` may still lag.
+    #[serde(default)]
+    pub consistency_window: Span,
+    /// How late after a period boundary a reset may show.
+    #[serde(default)]
+    pub reset_tolerance: Span,
+    /// Whether an over-quota order is rejected whole (true) or may be partially admitted.
+    #[serde(default = "yes")]
+    pub all_or_nothing: bool,
+    /// Whether the list operation supports filtering by quota name.
+    #[serde(default)]
+    pub list_filter: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for Capabilities {
+    fn default() -> Self {
+        Capabilities {
+            consistency_window: Span::default(),
+            reset_tolerance: Span::default(),
+            all_or_nothing: true,
+            list_filter: false,
+        }
+    }
+}
