@@ -14,4 +14,5 @@ pub mod redact;
 pub mod report;
 pub mod scenario;
 pub mod target;
+pub mod thresholds;
 pub mod yaml;

@@ -9,7 +9,10 @@ pub fn phase_done(p: &PhaseStats) {
         p.name, p.operations, p.seconds
     );
     if let Some(r) = p.asked_rate {
-        line.push_str(&format!("  asked {r:.0}/s late {} dropped {}", p.late, p.dropped));
+        line.push_str(&format!(
+            "  asked {r:.0}/s late {} dropped {}",
+            p.late, p.dropped
+        ));
     }
     eprintln!("{}", crate::redact::redact(&line));
 }

@@ -39,7 +39,10 @@ pub fn register(secret: &str) {
         all.sort_by_key(|x| std::cmp::Reverse(x.len()));
     }
     // The bearer token alone, without its scheme, is the secret part too.
-    if let Some(rest) = s.strip_prefix("Bearer ").or_else(|| s.strip_prefix("bearer ")) {
+    if let Some(rest) = s
+        .strip_prefix("Bearer ")
+        .or_else(|| s.strip_prefix("bearer "))
+    {
         drop(all);
         register(rest);
     }
@@ -64,7 +67,9 @@ pub fn redact(text: &str) -> Cow<'_, str> {
 pub fn header_value(name: &str, value: &str) -> String {
     if is_sensitive_header(name) {
         match value.split_once(' ') {
-            Some((scheme, _)) if scheme.eq_ignore_ascii_case("bearer") => format!("{scheme} {MASK}"),
+            Some((scheme, _)) if scheme.eq_ignore_ascii_case("bearer") => {
+                format!("{scheme} {MASK}")
+            }
             _ => MASK.to_string(),
         }
     } else {
@@ -87,7 +92,10 @@ mod tests {
     #[test]
     fn sensitive_headers_are_masked_whole() {
         assert_eq!(header_value("x-api-key", "k-9999"), MASK);
-        assert_eq!(header_value("Authorization", "Bearer abc.def"), "Bearer ***");
+        assert_eq!(
+            header_value("Authorization", "Bearer abc.def"),
+            "Bearer ***"
+        );
         assert_eq!(header_value("x-gw-ims-org-id", "ORG1"), "ORG1");
     }
 }

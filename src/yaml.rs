@@ -147,9 +147,7 @@ impl Indexer {
                 None => {
                     let k = key_text.unwrap_or("?").to_string();
                     let full = join_path(path, &k);
-                    self.index
-                        .keys
-                        .insert(full, (mark.line(), mark.col() + 1));
+                    self.index.keys.insert(full, (mark.line(), mark.col() + 1));
                     *key = Some(k);
                     None
                 }
@@ -227,7 +225,10 @@ mod tests {
         let err = from_str::<Doc>(Path::new("x.yaml"), text).unwrap_err();
         assert_eq!(err.path, "phases[1].rate");
         assert_eq!((err.line, err.column), (Some(4), Some(11)));
-        assert!(err.to_string().starts_with("x.yaml:4:11: phases[1].rate: "), "{err}");
+        assert!(
+            err.to_string().starts_with("x.yaml:4:11: phases[1].rate: "),
+            "{err}"
+        );
     }
 
     #[test]

@@ -36,15 +36,28 @@ impl Rule for NeverExceeded {
                 .last()
                 .and_then(|s| s.2.get(&q.name).map(|r| (s.0, s.1, r.clone())))
             else {
-                unknown.push(format!("{}: no snapshot before the first order, so no baseline", q.name));
+                unknown.push(format!(
+                    "{}: no snapshot before the first order, so no baseline",
+                    q.name
+                ));
                 continue;
             };
             // A list read above the limit is the target confessing an over-admission.
             for o in &h.ops {
-                if let Some(r) = o.snapshot.as_ref().and_then(|s| s.iter().find(|r| r.name == q.name)) {
+                if let Some(r) = o
+                    .snapshot
+                    .as_ref()
+                    .and_then(|s| s.iter().find(|r| r.name == q.name))
+                {
                     if r.consumed > r.limit {
                         return Judgement::fail(
-                            format!("{}: the target itself listed consumed {} > quota {} (list op #{})", q.name, thousands(r.consumed), thousands(r.limit), o.id),
+                            format!(
+                                "{}: the target itself listed consumed {} > quota {} (list op #{})",
+                                q.name,
+                                thousands(r.consumed),
+                                thousands(r.limit),
+                                o.id
+                            ),
                             vec![o.id],
                         );
                     }
@@ -53,12 +66,21 @@ impl Rule for NeverExceeded {
             let limit = base.limit;
             match q.kind {
                 QuotaKind::Period => {
-                    if h.ops.iter().any(|o| kind_of(h, o) == Some(OpKind::AdvanceClock) && o.outcome == Outcome::Accepted) {
+                    if h.ops.iter().any(|o| {
+                        kind_of(h, o) == Some(OpKind::AdvanceClock)
+                            && o.outcome == Outcome::Accepted
+                    }) {
                         // Windows across clock moves are judged by the reset rules.
-                        unknown.push(format!("{}: the clock moved during the run; windows are judged by reset rules", q.name));
+                        unknown.push(format!(
+                            "{}: the clock moved during the run; windows are judged by reset rules",
+                            q.name
+                        ));
                         continue;
                     }
-                    let mut accepted: Vec<_> = ops.iter().filter(|o| o.outcome == Outcome::Accepted).collect();
+                    let mut accepted: Vec<_> = ops
+                        .iter()
+                        .filter(|o| o.outcome == Outcome::Accepted)
+                        .collect();
                     accepted.sort_by_key(|o| o.done_us);
                     let total: u64 = accepted.iter().map(|o| o.amount).sum();
                     if base.consumed + total > limit {
@@ -85,7 +107,13 @@ impl Rule for NeverExceeded {
                             over,
                         );
                     }
-                    checked.push(format!("{}: {} + {} ≤ {}", q.name, thousands(base.consumed), thousands(total), thousands(limit)));
+                    checked.push(format!(
+                        "{}: {} + {} ≤ {}",
+                        q.name,
+                        thousands(base.consumed),
+                        thousands(total),
+                        thousands(limit)
+                    ));
                 }
                 QuotaKind::Concurrent | QuotaKind::Scoped => {
                     // Lower bound of active objects at each instant: consumes certainly done,
@@ -99,11 +127,18 @@ impl Rule for NeverExceeded {
                         .collect();
                     let mut events: Vec<(u64, i64, u64)> = Vec::new();
                     for o in &h.ops {
-                        let Some(d) = h.header.operations.get(&o.name) else { continue };
-                        if d.kind == OpKind::Consume && consume_names.contains(&o.name.as_str()) && o.outcome == Outcome::Accepted {
+                        let Some(d) = h.header.operations.get(&o.name) else {
+                            continue;
+                        };
+                        if d.kind == OpKind::Consume
+                            && consume_names.contains(&o.name.as_str())
+                            && o.outcome == Outcome::Accepted
+                        {
                             events.push((o.done_us, 1, o.id));
                         } else if d.kind == OpKind::Release
-                            && d.releases.as_deref().is_some_and(|r| consume_names.contains(&r))
+                            && d.releases
+                                .as_deref()
+                                .is_some_and(|r| consume_names.contains(&r))
                             && matches!(o.outcome, Outcome::Accepted | Outcome::Indeterminate)
                         {
                             events.push((o.sent_us, -1, o.id));
@@ -119,7 +154,8 @@ impl Rule for NeverExceeded {
                             recent.push(id);
                         }
                         if active > limit as i64 {
-                            let cited: Vec<u64> = recent.iter().rev().take(6).rev().copied().collect();
+                            let cited: Vec<u64> =
+                                recent.iter().rev().take(6).rev().copied().collect();
                             return Judgement::fail(
                                 format!(
                                     "{}: at t={:.3}s at least {} active > quota {} (baseline {} from snapshot #{snap_id}; latest accepted: {})",

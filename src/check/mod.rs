@@ -80,10 +80,7 @@ impl Judgement {
 
 /// Every rule, in catalogue order.
 pub fn catalogue() -> Vec<&'static dyn Rule> {
-    vec![
-        &limits::NeverExceeded,
-        &rejected::InvalidNotCounted,
-    ]
+    vec![&limits::NeverExceeded, &rejected::InvalidNotCounted]
 }
 
 /// Every rule id.

@@ -28,7 +28,10 @@ impl Rule for InvalidNotCounted {
         if invalid.is_empty() {
             return Judgement::skipped("no invalid order was sent");
         }
-        let rejected: Vec<_> = invalid.iter().filter(|o| o.outcome == Outcome::RejectedInvalid).collect();
+        let rejected: Vec<_> = invalid
+            .iter()
+            .filter(|o| o.outcome == Outcome::RejectedInvalid)
+            .collect();
         if rejected.is_empty() {
             return Judgement::unknown(format!(
                 "none of the {} invalid orders was classified rejected_invalid",
@@ -40,17 +43,34 @@ impl Rule for InvalidNotCounted {
             let (s1, t1, a) = (&w[0].0, w[0].1, &w[0].2);
             let (s2, t2, b) = (&w[1].0, w[1].1, &w[1].2);
             let between = |sent: u64, done: u64| sent >= t1 && done <= t2;
-            let inv_here: Vec<u64> = rejected.iter().filter(|o| between(o.sent_us, o.done_us)).map(|o| o.id).collect();
+            let inv_here: Vec<u64> = rejected
+                .iter()
+                .filter(|o| between(o.sent_us, o.done_us))
+                .map(|o| o.id)
+                .collect();
             if inv_here.is_empty() {
                 continue;
             }
             // Quota-rejected traffic in the same interval would blur the attribution.
-            if h.ops.iter().any(|o| between(o.sent_us, o.done_us) && o.outcome == Outcome::RejectedQuota) {
+            if h.ops
+                .iter()
+                .any(|o| between(o.sent_us, o.done_us) && o.outcome == Outcome::RejectedQuota)
+            {
                 continue;
             }
-            for q in h.header.quotas.iter().filter(|q| q.kind == QuotaKind::Period) {
-                let (Some(ra), Some(rb)) = (a.get(&q.name), b.get(&q.name)) else { continue };
-                let ops_here = h.ops.iter().filter(|o| between(o.sent_us, o.done_us) && touches(h, o, &q.name));
+            for q in h
+                .header
+                .quotas
+                .iter()
+                .filter(|q| q.kind == QuotaKind::Period)
+            {
+                let (Some(ra), Some(rb)) = (a.get(&q.name), b.get(&q.name)) else {
+                    continue;
+                };
+                let ops_here = h
+                    .ops
+                    .iter()
+                    .filter(|o| between(o.sent_us, o.done_us) && touches(h, o, &q.name));
                 let (mut acc, mut maybe) = (0u64, 0u64);
                 for o in ops_here {
                     match o.outcome {
@@ -79,6 +99,9 @@ impl Rule for InvalidNotCounted {
         if judged == 0 {
             return Judgement::unknown("no pair of quiescent snapshots brackets the validation-rejected orders without quota rejections".into());
         }
-        Judgement::pass(Some(format!("{} validation-rejected orders; counters unchanged by them", rejected.len())))
+        Judgement::pass(Some(format!(
+            "{} validation-rejected orders; counters unchanged by them",
+            rejected.len()
+        )))
     }
 }

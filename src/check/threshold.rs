@@ -70,8 +70,9 @@ impl Threshold {
             None => (lhs, None),
         };
         let need_op = |a: Option<String>| {
-            a.filter(|s| !s.is_empty())
-                .ok_or_else(|| format!("`{name}` needs an operation, like {name}(consume); found {t:?}"))
+            a.filter(|s| !s.is_empty()).ok_or_else(|| {
+                format!("`{name}` needs an operation, like {name}(consume); found {t:?}")
+            })
         };
         let metric = match name {
             "max" => Metric::Max(need_op(arg)?),
@@ -82,30 +83,32 @@ impl Threshold {
             p if p.starts_with('p') => {
                 let digits = &p[1..];
                 let pct: f64 = match digits {
-                    "50" | "75" | "90" | "95" | "99" => digits.parse().unwrap_or(0.0),
+                    "50" | "90" | "99" => digits.parse().unwrap_or(0.0),
                     "999" => 99.9,
-                    "9999" => 99.99,
-                    _ => return Err(format!("unknown metric {name:?}; expected p50, p75, p90, p95, p99, p999, p9999, max, mean, rps, error_rate or achieved_rate")),
+                    _ => return Err(format!("unknown metric {name:?}; expected p50, p90, p99, p999, max, mean, rps, error_rate or achieved_rate")),
                 };
                 Metric::Percentile { p: pct, op: need_op(arg)? }
             }
-            _ => return Err(format!("unknown metric {name:?}; expected p50, p75, p90, p95, p99, p999, p9999, max, mean, rps, error_rate or achieved_rate")),
+            _ => return Err(format!("unknown metric {name:?}; expected p50, p90, p99, p999, max, mean, rps, error_rate or achieved_rate")),
         };
         let bound = match &metric {
             Metric::Percentile { .. } | Metric::Max(_) | Metric::Mean(_) => {
                 crate::scenario::units::parse_duration(rhs)
                     .map(|d| d.as_secs_f64() * 1e6)
-                    .ok_or_else(|| format!("expected a duration like 50ms after the comparison, found {rhs:?}"))?
+                    .ok_or_else(|| {
+                        format!("expected a duration like 50ms after the comparison, found {rhs:?}")
+                    })?
             }
             Metric::ErrorRate(_) | Metric::AchievedRate => rhs
                 .strip_suffix('%')
                 .and_then(|n| n.trim().parse::<f64>().ok())
                 .map(|p| p / 100.0)
-                .ok_or_else(|| format!("expected a percentage like 1% after the comparison, found {rhs:?}"))?,
-            Metric::Rps(_) => rhs
-                .trim_end_matches("/s")
-                .parse::<f64>()
-                .map_err(|_| format!("expected a number of operations per second, found {rhs:?}"))?,
+                .ok_or_else(|| {
+                    format!("expected a percentage like 1% after the comparison, found {rhs:?}")
+                })?,
+            Metric::Rps(_) => rhs.trim_end_matches("/s").parse::<f64>().map_err(|_| {
+                format!("expected a number of operations per second, found {rhs:?}")
+            })?,
         };
         Ok(Threshold {
             text: t.to_string(),
@@ -118,7 +121,10 @@ impl Threshold {
     /// The operation label it names, if any.
     pub fn op(&self) -> Option<&str> {
         match &self.metric {
-            Metric::Percentile { op, .. } | Metric::Max(op) | Metric::Mean(op) | Metric::Rps(op) => Some(op),
+            Metric::Percentile { op, .. }
+            | Metric::Max(op)
+            | Metric::Mean(op)
+            | Metric::Rps(op) => Some(op),
             Metric::ErrorRate(op) => op.as_deref(),
             Metric::AchievedRate => None,
         }
@@ -142,7 +148,13 @@ mod tests {
     #[test]
     fn parses_latency_rate_and_percent_thresholds() {
         let t = Threshold::parse("p99(consume) < 50ms").unwrap();
-        assert_eq!(t.metric, Metric::Percentile { p: 99.0, op: "consume".into() });
+        assert_eq!(
+            t.metric,
+            Metric::Percentile {
+                p: 99.0,
+                op: "consume".into()
+            }
+        );
         assert_eq!(t.bound, 50_000.0);
         assert!(t.holds(49_999.0) && !t.holds(50_000.0));
         let t = Threshold::parse("error_rate < 1%").unwrap();
@@ -154,7 +166,9 @@ mod tests {
 
     #[test]
     fn unknown_metrics_and_units_are_errors() {
-        assert!(Threshold::parse("p42(consume) < 5ms").unwrap_err().contains("unknown metric"));
+        assert!(Threshold::parse("p42(consume) < 5ms")
+            .unwrap_err()
+            .contains("unknown metric"));
         assert!(Threshold::parse("latency < 5ms").is_err());
         assert!(Threshold::parse("p99(consume) < 5").is_err());
         assert!(Threshold::parse("p99() < 5ms").is_err());

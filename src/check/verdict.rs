@@ -31,7 +31,13 @@ impl Verdict {
     pub fn overall(all: impl IntoIterator<Item = Verdict>) -> Verdict {
         all.into_iter()
             .max_by_key(|v| v.rank())
-            .map(|v| if v == Verdict::Skipped { Verdict::Pass } else { v })
+            .map(|v| {
+                if v == Verdict::Skipped {
+                    Verdict::Pass
+                } else {
+                    v
+                }
+            })
             .unwrap_or(Verdict::Pass)
     }
 

@@ -81,7 +81,11 @@ impl Shared {
 }
 
 /// Runs every phase of the plan, streaming the history to `history_path`.
-pub async fn run(plan: &Plan, history_path: &Path, stop: CancellationToken) -> Result<Outcome, Error> {
+pub async fn run(
+    plan: &Plan,
+    history_path: &Path,
+    stop: CancellationToken,
+) -> Result<Outcome, Error> {
     let s = &plan.loaded.scenario;
     let target = plan.target.clone();
     let mut labels: Vec<String> = Vec::new();
@@ -196,7 +200,10 @@ pub async fn run(plan: &Plan, history_path: &Path, stop: CancellationToken) -> R
     })
 }
 
-pub(crate) fn sleep_or_stop(stop: &CancellationToken, d: Duration) -> impl std::future::Future<Output = bool> + '_ {
+pub(crate) fn sleep_or_stop(
+    stop: &CancellationToken,
+    d: Duration,
+) -> impl std::future::Future<Output = bool> + '_ {
     async move {
         tokio::select! {
             _ = tokio::time::sleep(d) => true,

@@ -82,16 +82,18 @@ pub(crate) async fn execute(
         Some(Ok(ans)) => {
             status = Some(ans.status);
             match classify(op, ans.status, &ans.body) {
-                Some(Outcome::Accepted) if op.kind == OpKind::List => match read_list(op, &ans.body) {
-                    Ok(r) => {
-                        snapshot = Some(r);
-                        Outcome::Accepted
+                Some(Outcome::Accepted) if op.kind == OpKind::List => {
+                    match read_list(op, &ans.body) {
+                        Ok(r) => {
+                            snapshot = Some(r);
+                            Outcome::Accepted
+                        }
+                        Err(e) => {
+                            note = Some(format!("list answer unreadable: {e}"));
+                            Outcome::Error
+                        }
                     }
-                    Err(e) => {
-                        note = Some(format!("list answer unreadable: {e}"));
-                        Outcome::Error
-                    }
-                },
+                }
                 Some(Outcome::Accepted) => {
                     if op.kind == OpKind::Consume {
                         created = extract_id(op, &ans);
@@ -105,7 +107,11 @@ pub(crate) async fn execute(
                     o
                 }
                 None => {
-                    note = Some(format!("unclassified answer {}: {}", ans.status, excerpt(&ans.body)));
+                    note = Some(format!(
+                        "unclassified answer {}: {}",
+                        ans.status,
+                        excerpt(&ans.body)
+                    ));
                     Outcome::Error
                 }
             }

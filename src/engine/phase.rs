@@ -71,7 +71,8 @@ pub(crate) async fn run(
         let late = late.clone();
         let think = w.think_time.map(|t| t.0);
         handles.push(tokio::spawn(async move {
-            let mut rng = rand::rngs::SmallRng::seed_from_u64(seed ^ ((index as u64) << 32) ^ wid as u64);
+            let mut rng =
+                rand::rngs::SmallRng::seed_from_u64(seed ^ ((index as u64) << 32) ^ wid as u64);
             let mut body = Vec::new();
             let mut turn = 0usize;
             let label_idx: Vec<usize> = mix
@@ -149,7 +150,12 @@ pub(crate) async fn run(
 
 /// Units per consume order: fixed, or sized so `fill_orders` orders fill what remains
 /// of the tightest quota the phase's consume operations draw on.
-fn order_amount(amount: Amount, fill_orders: u64, mix: &[MixEntry], snap: Option<&[Reading]>) -> u64 {
+fn order_amount(
+    amount: Amount,
+    fill_orders: u64,
+    mix: &[MixEntry],
+    snap: Option<&[Reading]>,
+) -> u64 {
     match amount {
         Amount::Fixed(n) => n,
         Amount::Auto => {

@@ -16,7 +16,9 @@ use crate::target::profile::{Capabilities, OpKind, QuotaDecl};
 pub const HISTORY_VERSION: u32 = 1;
 
 /// How an operation ended, as the target answered it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// The work was accepted.

@@ -56,11 +56,19 @@ impl Recorder {
     }
 
     /// Records one completed operation.
-    pub fn record(&self, label: usize, outcome: Outcome, latency_us: u64, service_us: u64, done_second: usize) {
+    pub fn record(
+        &self,
+        label: usize,
+        outcome: Outcome,
+        latency_us: u64,
+        service_us: u64,
+        done_second: usize,
+    ) {
         for (view, v) in [(View::Latency, latency_us), (View::Service, service_us)] {
             let slot = &self.slots[(label * OUTCOMES + outcome.index()) * 2 + view as usize];
             let mut g = slot.lock();
-            g.get_or_insert_with(new_hist).saturating_record(v.clamp(1, MAX_US));
+            g.get_or_insert_with(new_hist)
+                .saturating_record(v.clamp(1, MAX_US));
         }
         let mut ps = self.per_second[label].lock();
         if ps.len() <= done_second {
@@ -111,8 +119,14 @@ mod tests {
         r.record(0, Outcome::Accepted, 2_000, 1_000, 0);
         r.record(0, Outcome::RejectedQuota, 5_000, 5_000, 1);
         r.record(1, Outcome::Accepted, 300, 300, 1);
-        assert_eq!(r.histogram(0, Outcome::Accepted, View::Latency).max(), 2_000);
-        assert_eq!(r.histogram(0, Outcome::Accepted, View::Service).max(), 1_000);
+        assert_eq!(
+            r.histogram(0, Outcome::Accepted, View::Latency).max(),
+            2_000
+        );
+        assert_eq!(
+            r.histogram(0, Outcome::Accepted, View::Service).max(),
+            1_000
+        );
         assert_eq!(r.merged(0, View::Latency).len(), 2);
         assert_eq!(r.counts(0)[&Outcome::RejectedQuota], 1);
         assert_eq!(r.throughput(0), vec![1, 1]);

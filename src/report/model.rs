@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::check::{RuleVerdict, Verdict};
 use crate::engine::PhaseStats;
-use crate::history::Outcome;
+use crate::history::{History, Outcome};
 use crate::metrics::{Recorder, View};
 use crate::scenario::Implementation;
 
@@ -38,6 +38,35 @@ pub struct Report {
     pub operations: BTreeMap<String, OpStats>,
     /// Delivery per phase.
     pub phases: Vec<PhaseStats>,
+    /// Consumed and limit over time per quota, from every list the run read.
+    #[serde(default)]
+    pub quotas: BTreeMap<String, Vec<QuotaPoint>>,
+}
+
+/// One reading of a quota.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct QuotaPoint {
+    /// Seconds since the run started.
+    pub t_s: f64,
+    /// Consumed as listed.
+    pub consumed: u64,
+    /// Limit as listed.
+    pub limit: u64,
+}
+
+/// Latency of the operations completing in one second of the run.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TimePoint {
+    /// Second since the run started.
+    pub t_s: u64,
+    /// Operations completed in that second.
+    pub count: u64,
+    /// Median latency (µs).
+    pub p50: u64,
+    /// 99th percentile latency (µs).
+    pub p99: u64,
+    /// Maximum latency (µs).
+    pub max: u64,
 }
 
 /// The target as the report names it.
@@ -105,6 +134,13 @@ pub struct OpStats {
     /// Completions per second, by second since the run started.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub throughput: Vec<u64>,
+    /// The latency distribution: (percentile, µs) pairs at HdrHistogram's log steps,
+    /// for plots with a 1/(1−p) axis.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub spectrum: Vec<(f64, u64)>,
+    /// Latency per second of the run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub over_time: Vec<TimePoint>,
 }
 
 fn percentiles(h: &hdrhistogram::Histogram<u64>) -> Percentiles {
@@ -121,8 +157,65 @@ fn percentiles(h: &hdrhistogram::Histogram<u64>) -> Percentiles {
     }
 }
 
-/// Builds per-label statistics from the recorder.
-pub fn op_stats(rec: &Recorder, seconds: f64) -> BTreeMap<String, OpStats> {
+fn spectrum(h: &hdrhistogram::Histogram<u64>) -> Vec<(f64, u64)> {
+    let mut out: Vec<(f64, u64)> = h
+        .iter_quantiles(2)
+        .map(|v| {
+            (
+                (v.quantile_iterated_to() * 1e6).round() / 1e4,
+                v.value_iterated_to(),
+            )
+        })
+        .collect();
+    out.dedup_by(|a, b| a.0 == b.0);
+    out
+}
+
+/// Latency per second, from the history (the recorder keeps no time dimension).
+pub fn over_time(h: &History, label: &str) -> Vec<TimePoint> {
+    let mut by_sec: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+    for o in h.ops.iter().filter(|o| o.op == label) {
+        by_sec
+            .entry(o.done_us / 1_000_000)
+            .or_default()
+            .push(o.done_us.saturating_sub(o.intended_us));
+    }
+    by_sec
+        .into_iter()
+        .map(|(t, mut v)| {
+            v.sort_unstable();
+            let at = |q: f64| v[((v.len() as f64 * q).ceil() as usize).clamp(1, v.len()) - 1];
+            TimePoint {
+                t_s: t,
+                count: v.len() as u64,
+                p50: at(0.5),
+                p99: at(0.99),
+                max: v[v.len() - 1],
+            }
+        })
+        .collect()
+}
+
+/// Consumed and limit over time per quota, from every list operation that read one.
+pub fn quota_series(h: &History) -> BTreeMap<String, Vec<QuotaPoint>> {
+    let mut out: BTreeMap<String, Vec<QuotaPoint>> = BTreeMap::new();
+    for o in &h.ops {
+        for r in o.snapshot.iter().flatten() {
+            out.entry(r.name.clone()).or_default().push(QuotaPoint {
+                t_s: o.done_us as f64 / 1e6,
+                consumed: r.consumed,
+                limit: r.limit,
+            });
+        }
+    }
+    for v in out.values_mut() {
+        v.sort_by(|a, b| a.t_s.total_cmp(&b.t_s));
+    }
+    out
+}
+
+/// Builds per-label statistics from the recorder and the history.
+pub fn op_stats(rec: &Recorder, h: &History, seconds: f64) -> BTreeMap<String, OpStats> {
     rec.labels()
         .iter()
         .enumerate()
@@ -149,6 +242,8 @@ pub fn op_stats(rec: &Recorder, seconds: f64) -> BTreeMap<String, OpStats> {
                     service_time_us: percentiles(&rec.merged(i, View::Service)),
                     outcomes,
                     throughput: rec.throughput(i),
+                    spectrum: spectrum(&lat),
+                    over_time: over_time(h, label),
                 },
             ))
         })

@@ -81,7 +81,9 @@ pub fn substitute(
             continue;
         };
         let Some(end) = body.find('}') else {
-            return Err(format!("unclosed `${{` in {text:?}; expected ${{VAR}} or ${{VAR:-default}}"));
+            return Err(format!(
+                "unclosed `${{` in {text:?}; expected ${{VAR}} or ${{VAR:-default}}"
+            ));
         };
         let inner = &body[..end];
         let (name, default) = match inner.split_once(":-") {

@@ -139,7 +139,9 @@ impl<'de> Deserialize<'de> for Rate {
                 )))
             }
             fn visit_f64<E: de::Error>(self, n: f64) -> Result<Rate, E> {
-                Err(E::custom(format!(r#"expected a rate like "200/s", found {n}"#)))
+                Err(E::custom(format!(
+                    r#"expected a rate like "200/s", found {n}"#
+                )))
             }
         }
         d.deserialize_any(V)
@@ -186,7 +188,9 @@ impl<'de> Deserialize<'de> for Amount {
             }
             fn visit_u64<E: de::Error>(self, n: u64) -> Result<Amount, E> {
                 if n == 0 {
-                    Err(E::custom(r#"expected a positive whole number or "auto", found 0"#))
+                    Err(E::custom(
+                        r#"expected a positive whole number or "auto", found 0"#,
+                    ))
                 } else {
                     Ok(Amount::Fixed(n))
                 }

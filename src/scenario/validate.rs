@@ -42,7 +42,10 @@ pub(super) fn standalone(l: &Loaded) -> Result<(), Error> {
             ));
         }
         if w.concurrency == Some(0) {
-            push(l.error_at(&format!("{at}.concurrency"), "expected at least 1 virtual user, found 0"));
+            push(l.error_at(
+                &format!("{at}.concurrency"),
+                "expected at least 1 virtual user, found 0",
+            ));
         }
         if let Some(r) = w.rate {
             if r.per_second() <= 0.0 {
@@ -50,10 +53,16 @@ pub(super) fn standalone(l: &Loaded) -> Result<(), Error> {
             }
         }
         if w.mix.is_empty() {
-            push(l.error_at(&format!("{at}.mix"), "expected at least one operation, like `consume: 1`"));
+            push(l.error_at(
+                &format!("{at}.mix"),
+                "expected at least one operation, like `consume: 1`",
+            ));
         }
         if w.mix.values().all(|&x| x == 0) && !w.mix.is_empty() {
-            push(l.error_at(&format!("{at}.mix"), "every weight is 0; expected at least one positive weight"));
+            push(l.error_at(
+                &format!("{at}.mix"),
+                "every weight is 0; expected at least one positive weight",
+            ));
         }
         if w.fill_orders == Some(0) {
             push(l.error_at(&format!("{at}.fill_orders"), "expected at least 1"));
@@ -64,7 +73,10 @@ pub(super) fn standalone(l: &Loaded) -> Result<(), Error> {
         if !known.contains(&id.as_str()) {
             push(l.error_at(
                 &format!("checks[{i}]"),
-                format!("unknown rule id {id:?}; expected one of: {}", known.join(", ")),
+                format!(
+                    "unknown rule id {id:?}; expected one of: {}",
+                    known.join(", ")
+                ),
             ));
         }
     }

@@ -58,7 +58,9 @@ impl Target {
             let name = HeaderName::from_bytes(k.as_bytes())
                 .map_err(|_| Error::Usage(format!("header name {k:?} is not valid")))?;
             let mut value = HeaderValue::from_str(v).map_err(|_| {
-                Error::Usage(format!("the value of header {k} is not a valid header value"))
+                Error::Usage(format!(
+                    "the value of header {k} is not a valid header value"
+                ))
             })?;
             if crate::redact::is_sensitive_header(k) {
                 value.set_sensitive(true);
@@ -143,7 +145,11 @@ impl Target {
         );
         for (k, v) in &self.headers {
             let v = v.to_str().unwrap_or("");
-            s.push_str(&format!(" -H '{}: {}'", k, crate::redact::header_value(k.as_str(), v)));
+            s.push_str(&format!(
+                " -H '{}: {}'",
+                k,
+                crate::redact::header_value(k.as_str(), v)
+            ));
         }
         for (k, t) in &op.headers {
             s.push_str(&format!(" -H '{}: {}'", k, t.render(vars)));
@@ -158,7 +164,10 @@ impl Target {
             };
             s.push_str(&format!(" --data '{}'", text.replace('\'', "'\\''")));
         } else if let Some(t) = &op.raw_body {
-            s.push_str(&format!(" --data '{}'", t.render(vars).replace('\'', "'\\''")));
+            s.push_str(&format!(
+                " --data '{}'",
+                t.render(vars).replace('\'', "'\\''")
+            ));
         }
         crate::redact::redact(&s).into_owned()
     }
@@ -203,7 +212,13 @@ pub fn extract_id(op: &CompiledOp, answer: &Answer) -> Option<String> {
         .headers
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(h))
-        .map(|(_, v)| v.trim_end_matches('/').rsplit('/').next().unwrap_or(v).to_string())
+        .map(|(_, v)| {
+            v.trim_end_matches('/')
+                .rsplit('/')
+                .next()
+                .unwrap_or(v)
+                .to_string()
+        })
 }
 
 /// Reads the quotas from a list answer.

@@ -108,10 +108,18 @@ pub fn compile_text(src: &Path, text: &str) -> Result<CompiledProfile, Error> {
     let mut ops = IndexMap::new();
     for (name, decl) in &profile.operations {
         let at = format!("operations.{name}");
-        let method = match reqwest::Method::from_bytes(decl.request.method.to_ascii_uppercase().as_bytes()) {
+        let method = match reqwest::Method::from_bytes(
+            decl.request.method.to_ascii_uppercase().as_bytes(),
+        ) {
             Ok(m) => m,
             Err(_) => {
-                errors.push(err(format!("{at}.request.method"), format!("expected an HTTP method like GET or POST, found {:?}", decl.request.method)));
+                errors.push(err(
+                    format!("{at}.request.method"),
+                    format!(
+                        "expected an HTTP method like GET or POST, found {:?}",
+                        decl.request.method
+                    ),
+                ));
                 continue;
             }
         };
@@ -123,7 +131,13 @@ pub fn compile_text(src: &Path, text: &str) -> Result<CompiledProfile, Error> {
             }
         };
         if !decl.request.path.starts_with('/') {
-            errors.push(err(format!("{at}.request.path"), format!("expected a path starting with /, found {:?}", decl.request.path)));
+            errors.push(err(
+                format!("{at}.request.path"),
+                format!(
+                    "expected a path starting with /, found {:?}",
+                    decl.request.path
+                ),
+            ));
         }
         let mut headers = global_headers.clone();
         for (k, v) in &decl.request.headers {
@@ -156,16 +170,28 @@ pub fn compile_text(src: &Path, text: &str) -> Result<CompiledProfile, Error> {
             None => None,
         };
         if body.is_some() && raw_body.is_some() {
-            errors.push(err(format!("{at}.request"), "give `body` or `raw_body`, not both".into()));
+            errors.push(err(
+                format!("{at}.request"),
+                "give `body` or `raw_body`, not both".into(),
+            ));
         }
         if let Some(src) = &decl.id {
             if src.body.is_some() == src.header.is_some() {
-                errors.push(err(format!("{at}.id"), "give exactly one of `body: /json/pointer` or `header: NAME`".into()));
+                errors.push(err(
+                    format!("{at}.id"),
+                    "give exactly one of `body: /json/pointer` or `header: NAME`".into(),
+                ));
             }
         }
         for (i, t) in decl.touches.iter().enumerate() {
             if !quota_names.contains(&t.as_str()) {
-                errors.push(err(format!("{at}.touches[{i}]"), format!("unknown quota {t:?}; expected one of {}", quota_names.join(", "))));
+                errors.push(err(
+                    format!("{at}.touches[{i}]"),
+                    format!(
+                        "unknown quota {t:?}; expected one of {}",
+                        quota_names.join(", ")
+                    ),
+                ));
             }
         }
         match decl.kind {
@@ -174,15 +200,29 @@ pub fn compile_text(src: &Path, text: &str) -> Result<CompiledProfile, Error> {
                 "a consume operation must name the quotas it draws on".into(),
             )),
             OpKind::Release => match &decl.releases {
-                None => errors.push(err(format!("{at}.releases"), "a release operation must name the consume operation whose objects it ends".into())),
+                None => errors.push(err(
+                    format!("{at}.releases"),
+                    "a release operation must name the consume operation whose objects it ends"
+                        .into(),
+                )),
                 Some(r) => match profile.operations.get(r) {
                     Some(c) if c.kind == OpKind::Consume && c.id.is_some() => {}
-                    Some(_) => errors.push(err(format!("{at}.releases"), format!("{r:?} must be a consume operation with an `id` source"))),
-                    None => errors.push(err(format!("{at}.releases"), format!("unknown operation {r:?}"))),
+                    Some(_) => errors.push(err(
+                        format!("{at}.releases"),
+                        format!("{r:?} must be a consume operation with an `id` source"),
+                    )),
+                    None => errors.push(err(
+                        format!("{at}.releases"),
+                        format!("unknown operation {r:?}"),
+                    )),
                 },
             },
             OpKind::List => match &decl.read {
-                None => errors.push(err(format!("{at}.read"), "a list operation needs `read: {items, name, limit, consumed | remaining}`".into())),
+                None => errors.push(err(
+                    format!("{at}.read"),
+                    "a list operation needs `read: {items, name, limit, consumed | remaining}`"
+                        .into(),
+                )),
                 Some(r) if r.consumed.is_some() == r.remaining.is_some() => errors.push(err(
                     format!("{at}.read"),
                     "give exactly one of `consumed` or `remaining`".into(),
@@ -207,12 +247,18 @@ pub fn compile_text(src: &Path, text: &str) -> Result<CompiledProfile, Error> {
                 releases: decl.releases.clone(),
                 reason: decl.reason.clone(),
                 read: decl.read.clone(),
-                outcomes: decl.outcomes.clone().unwrap_or_else(|| profile.outcomes.clone()),
+                outcomes: decl
+                    .outcomes
+                    .clone()
+                    .unwrap_or_else(|| profile.outcomes.clone()),
             },
         );
     }
     if !profile.operations.values().any(|o| o.kind == OpKind::List) {
-        errors.push(err("operations".into(), "a profile needs one operation of kind list".into()));
+        errors.push(err(
+            "operations".into(),
+            "a profile needs one operation of kind list".into(),
+        ));
     }
     match errors.len() {
         0 => Ok(CompiledProfile {
@@ -246,7 +292,12 @@ mod tests {
     #[test]
     fn a_consume_touching_an_undeclared_quota_is_located() {
         let text = "name: t\nquotas:\n  - {name: q, kind: concurrent}\noperations:\n  c:\n    kind: consume\n    touches: [nope]\n    request: {method: POST, path: /c}\n  l:\n    kind: list\n    request: {method: GET, path: /l}\n    read: {items: /q, name: /n, limit: /l, consumed: /c}\noutcomes: []\n";
-        let e = compile_text(Path::new("p.yaml"), text).unwrap_err().to_string();
-        assert!(e.starts_with("p.yaml:7:15: operations.c.touches[0]: unknown quota \"nope\""), "{e}");
+        let e = compile_text(Path::new("p.yaml"), text)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("p.yaml:7:15: operations.c.touches[0]: unknown quota \"nope\""),
+            "{e}"
+        );
     }
 }

@@ -89,13 +89,16 @@ impl std::fmt::Display for PeriodDecl {
 impl std::str::FromStr for PeriodDecl {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!(r#"expected "daily", "monthly", "fixed 2s" or "rolling 24h", found "{s}""#);
+        let bad =
+            || format!(r#"expected "daily", "monthly", "fixed 2s" or "rolling 24h", found "{s}""#);
         let mut words = s.split_whitespace();
         let p = match (words.next(), words.next(), words.next()) {
             (Some("daily"), None, _) => PeriodDecl::Daily,
             (Some("monthly"), None, _) => PeriodDecl::Monthly,
             (Some(kind @ ("fixed" | "rolling")), Some(len), None) => {
-                let d = crate::scenario::units::parse_duration(len).filter(|d| !d.is_zero()).ok_or_else(bad)?;
+                let d = crate::scenario::units::parse_duration(len)
+                    .filter(|d| !d.is_zero())
+                    .ok_or_else(bad)?;
                 if kind == "fixed" {
                     PeriodDecl::Fixed(Span(d))
                 } else {
@@ -135,7 +138,9 @@ impl JsonSchema for PeriodDecl {
 }
 
 /// What kind of operation a profile entry is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum OpKind {
     /// Consumes quota (a valid work order).

@@ -162,7 +162,10 @@ enum Node {
     Num(Var),
     Array(Vec<Node>),
     Object(Vec<(String, Node)>),
-    Repeat { count: Var, item: Box<Node> },
+    Repeat {
+        count: Var,
+        item: Box<Node>,
+    },
 }
 
 /// A compiled JSON body template.
@@ -201,10 +204,18 @@ fn compile_node(v: &Value, at: &str) -> Result<Node, String> {
         ),
         Value::Object(map) if map.contains_key("$repeat") => {
             let count = match map.get("$repeat") {
-                Some(Value::String(s)) => StrTemplate::compile(s)?
-                    .single_numeric()
-                    .ok_or_else(|| format!("{at}.$repeat: expected a numeric placeholder like \"{{{{amount}}}}\""))?,
-                _ => return Err(format!("{at}.$repeat: expected a numeric placeholder like \"{{{{amount}}}}\"")),
+                Some(Value::String(s)) => {
+                    StrTemplate::compile(s)?.single_numeric().ok_or_else(|| {
+                        format!(
+                            "{at}.$repeat: expected a numeric placeholder like \"{{{{amount}}}}\""
+                        )
+                    })?
+                }
+                _ => {
+                    return Err(format!(
+                        "{at}.$repeat: expected a numeric placeholder like \"{{{{amount}}}}\""
+                    ))
+                }
             };
             let item = map
                 .get("item")

@@ -34,13 +34,26 @@ impl Exporter for TerminalExporter {
 
     fn render(&self, r: &Report) -> Result<Vec<u8>, Error> {
         let mut s = String::new();
-        let _ = writeln!(s, "scenario {}  target {} ({})", r.scenario, r.target.url, r.target.profile);
+        let _ = writeln!(
+            s,
+            "scenario {}  target {} ({})",
+            r.scenario, r.target.url, r.target.profile
+        );
         if r.interrupted {
-            let _ = writeln!(s, "INTERRUPTED: the report holds what was done before the stop");
+            let _ = writeln!(
+                s,
+                "INTERRUPTED: the report holds what was done before the stop"
+            );
         }
         let _ = writeln!(s, "\nrules");
         for v in &r.rules {
-            let _ = writeln!(s, "  {:<8} {:<6} {}", mark(v.verdict), format!("{:?}", v.level).to_uppercase(), v.id);
+            let _ = writeln!(
+                s,
+                "  {:<8} {:<6} {}",
+                mark(v.verdict),
+                format!("{:?}", v.level).to_uppercase(),
+                v.id
+            );
             if v.verdict != Verdict::Pass {
                 if let Some(w) = &v.witness {
                     let _ = writeln!(s, "           {w}");
@@ -53,17 +66,40 @@ impl Exporter for TerminalExporter {
         if !r.thresholds.is_empty() {
             let _ = writeln!(s, "\nthresholds");
             for t in &r.thresholds {
-                let _ = writeln!(s, "  {:<8} {}  (measured {})", mark(t.verdict), t.threshold, t.value.map_or("-".into(), |v| format!("{v:.3}")));
+                let _ = writeln!(
+                    s,
+                    "  {:<8} {}  (measured {})",
+                    mark(t.verdict),
+                    t.threshold,
+                    t.value.map_or("-".into(), |v| format!("{v:.3}"))
+                );
             }
         }
-        let _ = writeln!(s, "\n  {:<16} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}  outcomes", "operation", "count", "ops/s", "p50", "p90", "p99", "p99.9", "max");
+        let _ = writeln!(
+            s,
+            "\n  {:<16} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}  outcomes",
+            "operation", "count", "ops/s", "p50", "p90", "p99", "p99.9", "max"
+        );
         for (name, o) in &r.operations {
-            let outcomes: Vec<String> = o.outcomes.iter().filter(|(_, n)| **n > 0).map(|(k, n)| format!("{k}={n}")).collect();
+            let outcomes: Vec<String> = o
+                .outcomes
+                .iter()
+                .filter(|(_, n)| **n > 0)
+                .map(|(k, n)| format!("{k}={n}"))
+                .collect();
             let l = &o.latency_us;
             let _ = writeln!(
                 s,
                 "  {:<16} {:>7} {:>9.1} {:>9} {:>9} {:>9} {:>9} {:>9}  {}",
-                name, o.count, o.per_second, ms(l.p50), ms(l.p90), ms(l.p99), ms(l.p999), ms(l.max), outcomes.join(" ")
+                name,
+                o.count,
+                o.per_second,
+                ms(l.p50),
+                ms(l.p90),
+                ms(l.p99),
+                ms(l.p999),
+                ms(l.max),
+                outcomes.join(" ")
             );
         }
         let _ = writeln!(s, "\nverdict: {}", r.verdict.as_str().to_uppercase());
