@@ -3,6 +3,7 @@
 pub mod example;
 pub mod export;
 mod model;
+pub mod plot;
 mod redacted;
 mod schema;
 mod write;

@@ -1,10 +1,12 @@
 //! One small file per output format behind one trait (hyperfine's src/export is the model).
 
+pub mod html;
 mod json;
 mod junit;
 pub mod markdown;
 mod terminal;
 
+pub use html::HtmlExporter;
 pub use json::JsonExporter;
 pub use junit::JunitExporter;
 pub use markdown::MarkdownExporter;
@@ -27,6 +29,7 @@ pub fn all() -> Vec<Box<dyn Exporter>> {
         Box::new(JsonExporter),
         Box::new(JunitExporter),
         Box::new(MarkdownExporter),
+        Box::new(HtmlExporter),
     ]
 }
 
