@@ -242,8 +242,9 @@ impl Chart {
                 escape(&se.name)
             );
             // Legend on the title line, right-aligned, so it never covers the data.
-            let slot = 120.0;
-            let lx = x1 - slot * (self.series.len() - i) as f64;
+            // ~7 px per character at 12 px, plus the sample line and a gap.
+            let slot = |se: &Series| 42.0 + 7.0 * se.name.chars().count() as f64;
+            let lx = x1 - self.series[i..].iter().map(slot).sum::<f64>();
             let ly = 16.0;
             let _ = write!(
                 s,
