@@ -1,6 +1,8 @@
 //! Latency histograms per operation label × outcome, in two views: latency from the
 //! intended start (coordinated-omission corrected) and raw service time.
 
+pub mod hlog;
+
 use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
