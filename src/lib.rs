@@ -5,6 +5,7 @@
 //! [`report`] is exported.
 
 pub mod check;
+pub mod compare;
 pub mod engine;
 pub mod error;
 pub mod history;
