@@ -70,8 +70,7 @@ pub(crate) struct Shared {
     pub clock_offset: AtomicI64,
     pub run_id: String,
     pub sink: tokio::sync::mpsc::UnboundedSender<OpRecord>,
-    pub done: AtomicU64,
-    pub failed: AtomicU64,
+    pub counters: Arc<crate::progress::Counters>,
 }
 
 impl Shared {
@@ -144,8 +143,7 @@ pub async fn run(
         clock_offset: AtomicI64::new(0),
         run_id: format!("qb{}", wall.as_millisecond() % 100_000_000),
         sink: tx,
-        done: AtomicU64::new(0),
-        failed: AtomicU64::new(0),
+        counters: Arc::new(crate::progress::Counters::default()),
     });
 
     // The writer task keeps the history on disk as it grows: an interrupted run keeps it.
@@ -176,7 +174,14 @@ pub async fn run(
         // remaining capacity that `amount: auto` sizes orders from.
         tokio::time::sleep(window).await;
         let snap = op::snapshot(&shared, i as u32).await;
+        let view = crate::progress::PhaseProgress::start(
+            &phase.name,
+            shared.counters.clone(),
+            phase.workload.operations,
+            phase.workload.duration.map(|d| d.0),
+        );
         let stats = phase::run(&shared, i as u32, phase, mix, snap.as_deref(), plan.seed).await;
+        view.finish().await;
         crate::progress::phase_done(&stats);
         phases.push(stats);
     }

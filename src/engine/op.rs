@@ -136,9 +136,9 @@ pub(crate) async fn execute(
         du.saturating_sub(su),
         (du / 1_000_000) as usize,
     );
-    sh.done.fetch_add(1, Ordering::Relaxed);
+    sh.counters.done.fetch_add(1, Ordering::Relaxed);
     if matches!(outcome, Outcome::Error | Outcome::Indeterminate) {
-        sh.failed.fetch_add(1, Ordering::Relaxed);
+        sh.counters.failed.fetch_add(1, Ordering::Relaxed);
     }
     let rec = OpRecord {
         id: seq,
