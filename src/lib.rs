@@ -4,4 +4,5 @@
 //! operation lands in the history, the checker judges it, and the report is exported.
 
 pub mod error;
+pub mod fake;
 pub mod yaml;
