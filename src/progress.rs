@@ -31,7 +31,12 @@ pub struct PhaseProgress {
 
 impl PhaseProgress {
     /// Starts the view. `total` is the operation budget, `limit` the duration.
-    pub fn start(name: &str, counters: Arc<Counters>, total: Option<u64>, limit: Option<Duration>) -> PhaseProgress {
+    pub fn start(
+        name: &str,
+        counters: Arc<Counters>,
+        total: Option<u64>,
+        limit: Option<Duration>,
+    ) -> PhaseProgress {
         let stop = CancellationToken::new();
         let name = name.to_string();
         let s2 = stop.clone();
@@ -42,12 +47,17 @@ impl PhaseProgress {
             let started = Instant::now();
             let bar = tty.then(|| {
                 let b = ProgressBar::new(total.unwrap_or(0));
-                let style = ProgressStyle::with_template("{prefix:>16} {wide_bar} {msg}").unwrap_or_else(|_| ProgressStyle::default_bar());
+                let style = ProgressStyle::with_template("{prefix:>16} {wide_bar} {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar());
                 b.set_style(style);
                 b.set_prefix(name.clone());
                 b
             });
-            let tick = if tty { Duration::from_millis(200) } else { PLAIN_EVERY };
+            let tick = if tty {
+                Duration::from_millis(200)
+            } else {
+                PLAIN_EVERY
+            };
             loop {
                 tokio::select! {
                     _ = tokio::time::sleep(tick) => {}
@@ -76,7 +86,10 @@ impl PhaseProgress {
                 b.finish_and_clear();
             }
         });
-        PhaseProgress { stop, task: Some(task) }
+        PhaseProgress {
+            stop,
+            task: Some(task),
+        }
     }
 
     /// Stops the view and waits for it to clear.
@@ -90,9 +103,15 @@ impl PhaseProgress {
 
 /// One line when a phase ends.
 pub fn phase_done(p: &PhaseStats) {
-    let mut line = format!("phase {:<20} {:>7} ops in {:>6.2}s", p.name, p.operations, p.seconds);
+    let mut line = format!(
+        "phase {:<20} {:>7} ops in {:>6.2}s",
+        p.name, p.operations, p.seconds
+    );
     if let Some(r) = p.asked_rate {
-        line.push_str(&format!("  asked {r:.0}/s late {} dropped {}", p.late, p.dropped));
+        line.push_str(&format!(
+            "  asked {r:.0}/s late {} dropped {}",
+            p.late, p.dropped
+        ));
     }
     eprintln!("{}", crate::redact::redact(&line));
 }

@@ -32,8 +32,7 @@ impl Rule for NeverExceeded {
             let Some((snap_id, _, base)) = facts
                 .snapshots
                 .iter()
-                .filter(|s| s.1 <= first_send)
-                .last()
+                .rfind(|s| s.1 <= first_send)
                 .and_then(|s| s.2.get(&q.name).map(|r| (s.0, s.1, r.clone())))
             else {
                 unknown.push(format!(

@@ -205,14 +205,10 @@ pub async fn run(
     })
 }
 
-pub(crate) fn sleep_or_stop(
-    stop: &CancellationToken,
-    d: Duration,
-) -> impl std::future::Future<Output = bool> + '_ {
-    async move {
-        tokio::select! {
-            _ = tokio::time::sleep(d) => true,
-            _ = stop.cancelled() => false,
-        }
+/// Sleeps for `d`; false when the run was stopped first.
+pub(crate) async fn sleep_or_stop(stop: &CancellationToken, d: Duration) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep(d) => true,
+        _ = stop.cancelled() => false,
     }
 }
