@@ -10,7 +10,13 @@ use crate::fake::{serve, Fake, FakeConfig, FaultSet, RunningFake};
 pub async fn start(config: Option<&Path>, faults: &[String]) -> Result<RunningFake, Error> {
     let config = match config {
         Some(p) => FakeConfig::load(p)?,
-        None => FakeConfig::default(),
+        None => {
+            // A virtual clock that moves only when a scenario moves it: a run that
+            // happens to cross 00:00 UTC sees no reset it did not ask for.
+            let mut c = FakeConfig::default();
+            c.clock.mode = crate::fake::config::ClockMode::Virtual;
+            c
+        }
     };
     let faults = FaultSet::parse(faults)?;
     let fake = Arc::new(Fake::new(config, faults));
