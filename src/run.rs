@@ -257,6 +257,7 @@ fn reproduce(h: &History, target: &Target, id: u64) -> Option<String> {
         request_id: &request_id,
         seq: id,
         id: rec.object.as_deref().unwrap_or(""),
+        parent: rec.parent.as_deref().unwrap_or(""),
         seconds: 0,
         now_unix: jiff::Timestamp::now().as_second(),
     };

@@ -3,7 +3,7 @@
 use super::facts::{cite, kind_of, thousands, touches, Facts};
 use super::{Judgement, Level, Rule, RuleInfo};
 use crate::history::{History, Outcome};
-use crate::target::profile::{OpKind, QuotaKind};
+use crate::target::profile::OpKind;
 
 /// `rejected.invalid-not-counted`: between two quiescent snapshots, a counter may rise
 /// by at most what was accepted (plus what may have been); a rise beyond that, in an
@@ -58,12 +58,9 @@ impl Rule for InvalidNotCounted {
             {
                 continue;
             }
-            for q in h
-                .header
-                .quotas
-                .iter()
-                .filter(|q| q.kind == QuotaKind::Period)
-            {
+            // Releases only lower a counter, so for every kind of quota the rise between
+            // two snapshots is bounded by what may have been accepted.
+            for q in &h.header.quotas {
                 let (Some(ra), Some(rb)) = (a.get(&q.name), b.get(&q.name)) else {
                     continue;
                 };

@@ -64,8 +64,9 @@ pub(crate) struct Shared {
     pub start: Instant,
     pub seq: AtomicU64,
     pub stop: CancellationToken,
-    /// Created object ids per consume operation, for releases.
-    pub pools: HashMap<String, Mutex<Vec<String>>>,
+    /// Live objects per operation (setup objects, consumed objects), for later
+    /// consumes and releases.
+    pub pools: HashMap<String, Mutex<Vec<op::Obj>>>,
     /// Seconds the target's clock was moved forward.
     pub clock_offset: AtomicI64,
     pub run_id: String,
@@ -94,6 +95,13 @@ pub async fn run(
         }
     }
     labels.push(SNAPSHOT.into());
+    // Operations sent on demand (setups, a release's fallback consume) report under
+    // their own names; unused labels cost nothing (histograms are allocated lazily).
+    for name in target.profile.ops.keys() {
+        if !labels.contains(name) {
+            labels.push(name.clone());
+        }
+    }
     let recorder = Arc::new(Recorder::new(labels));
     let wall = jiff::Timestamp::now();
     let header = Header {
@@ -137,7 +145,7 @@ pub async fn run(
             .profile
             .ops
             .values()
-            .filter(|o| o.kind == OpKind::Consume && o.id.is_some())
+            .filter(|o| matches!(o.kind, OpKind::Consume | OpKind::Setup))
             .map(|o| (o.name.clone(), Mutex::new(Vec::new())))
             .collect(),
         clock_offset: AtomicI64::new(0),

@@ -152,6 +152,9 @@ pub struct OpRecord {
     /// Created or released object id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object: Option<String>,
+    /// The parent object a scoped consume acted inside (a configuration).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
     /// For list operations: what was read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snapshot: Option<Vec<Reading>>,

@@ -9,7 +9,7 @@ use super::compile::{CompiledOp, CompiledProfile};
 use super::profile::IdSource;
 use super::template::Vars;
 use crate::error::Error;
-use crate::history::{Outcome, Reading};
+use crate::history::Outcome;
 
 /// A target: where it is, who we are, and how its API is spoken.
 pub struct Target {
@@ -219,39 +219,4 @@ pub fn extract_id(op: &CompiledOp, answer: &Answer) -> Option<String> {
                 .unwrap_or(v)
                 .to_string()
         })
-}
-
-/// Reads the quotas from a list answer.
-pub fn read_list(op: &CompiledOp, body: &[u8]) -> Result<Vec<Reading>, String> {
-    let read = op.read.as_ref().ok_or("no `read` declared")?;
-    let v: serde_json::Value =
-        serde_json::from_slice(body).map_err(|e| format!("list body is not JSON: {e}"))?;
-    let items = v
-        .pointer(&read.items)
-        .and_then(|x| x.as_array())
-        .ok_or_else(|| format!("no array at {}", read.items))?;
-    let mut out = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        let name = item
-            .pointer(&read.name)
-            .and_then(|x| x.as_str())
-            .ok_or_else(|| format!("item {i}: no string at {}", read.name))?;
-        let num = |ptr: &str| -> Result<u64, String> {
-            item.pointer(ptr)
-                .and_then(|x| x.as_u64())
-                .ok_or_else(|| format!("item {i} ({name}): no non-negative integer at {ptr}"))
-        };
-        let limit = num(&read.limit)?;
-        let consumed = match (&read.consumed, &read.remaining) {
-            (Some(c), _) => num(c)?,
-            (None, Some(r)) => limit.saturating_sub(num(r)?),
-            (None, None) => return Err("neither consumed nor remaining declared".into()),
-        };
-        out.push(Reading {
-            name: name.to_string(),
-            limit,
-            consumed,
-        });
-    }
-    Ok(out)
 }

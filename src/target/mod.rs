@@ -4,7 +4,9 @@ pub mod builtin;
 pub mod client;
 pub mod compile;
 pub mod profile;
+mod read;
 pub mod template;
 
-pub use client::{classify, extract_id, read_list, Answer, SendFailure, Target};
+pub use client::{classify, extract_id, Answer, SendFailure, Target};
 pub use compile::{CompiledOp, CompiledProfile};
+pub use read::{count_sources, read_list};
