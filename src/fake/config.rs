@@ -160,7 +160,7 @@ pub struct CapsConfig {
     /// Largest request body accepted (413 above). Default 16 MiB.
     #[serde(default = "default_max_body")]
     pub max_body_bytes: usize,
-    /// Most organizations holding state (new ones are refused with 403 beyond).
+    /// Most organizations holding state (orders from new ones are refused with 400 beyond).
     #[serde(default = "default_cap")]
     pub max_orgs: usize,
     /// Work orders remembered per organization for `GET /workorder/{id}` (oldest

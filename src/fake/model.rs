@@ -43,7 +43,7 @@ pub enum Refusal {
     NotFound(String),
     /// A quota has no room for the order (the configured rejection status).
     Quota(QuotaRejection),
-    /// A memory cap of the fake itself was reached (403 for organizations, 400 otherwise).
+    /// A memory cap of the fake itself was reached (400).
     Cap(String),
 }
 
