@@ -72,6 +72,24 @@ enum ProfileCommand {
     },
     /// List the built-in profiles.
     List,
+    /// Dry-run a profile: one request of each kind, how each answer was classified and
+    /// what was read; exits 1 if any answer could not be classified or read.
+    Check {
+        /// A built-in profile name or a profile YAML file.
+        profile: String,
+        /// Base URL of the implementation (default: the bundled fake, in-process).
+        #[arg(long, value_name = "URL")]
+        target: Option<String>,
+        /// Tenant (organization) to use.
+        #[arg(long, default_value = quotabench::run::DEFAULT_TENANT)]
+        tenant: String,
+        /// A header to send, `NAME: VALUE` (repeatable; values may be ${VAR}s).
+        #[arg(long = "header", short = 'H', value_name = "HEADER")]
+        headers: Vec<String>,
+        /// Also call the clock hook (advance_clock).
+        #[arg(long)]
+        with_clock: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -177,6 +195,22 @@ async fn dispatch(cmd: Command) -> Result<i32, Error> {
                     quotabench::target::builtin::names().join(", ")
                 ))),
             }
+        }
+        Command::Profile(ProfileCommand::Check {
+            profile,
+            target,
+            tenant,
+            headers,
+            with_clock,
+        }) => {
+            quotabench::run::profile_check(
+                &profile,
+                target.as_deref(),
+                &tenant,
+                &headers,
+                with_clock,
+            )
+            .await
         }
         Command::Profile(ProfileCommand::List) => {
             for n in quotabench::target::builtin::names() {

@@ -263,3 +263,53 @@ fn reproduce(h: &History, target: &Target, id: u64) -> Option<String> {
     };
     Some(target.curl(op, &vars))
 }
+
+/// `quotabench profile check`: dry-runs a profile against a target (default: the
+/// bundled fake) and returns the exit code (1 when an answer was not understood).
+pub async fn profile_check(
+    profile: &str,
+    url: Option<&str>,
+    tenant: &str,
+    headers: &[String],
+    with_clock: bool,
+) -> Result<i32, Error> {
+    let compiled = target::compile::load(profile, Path::new("."))?;
+    let mut hs = Vec::new();
+    for h in headers {
+        let (k, v) = h
+            .split_once(':')
+            .ok_or_else(|| Error::Usage(format!("--header {h:?}: expected `NAME: VALUE`")))?;
+        let (v, _) = crate::scenario::env::substitute(v.trim(), |k| std::env::var(k).ok())
+            .map_err(Error::Usage)?;
+        if crate::redact::is_sensitive_header(k) {
+            crate::redact::register(&v);
+        }
+        hs.push((k.trim().to_string(), v));
+    }
+    let fake = match url {
+        Some(_) => None,
+        None => Some(crate::fake_target::start(None, &[]).await?),
+    };
+    let base = url
+        .map(str::to_string)
+        .or_else(|| fake.as_ref().map(|f| f.url.clone()))
+        .unwrap_or_default();
+    if fake.is_some() && hs.is_empty() {
+        // The bundled fake accepts any credentials; give it some so auth is not the story.
+        hs.push(("authorization".into(), "Bearer dry-run".into()));
+        hs.push(("x-api-key".into(), "dry-run".into()));
+    }
+    let t = Target::new(&base, tenant, compiled, &hs, Duration::from_secs(10), 1)?;
+    let probes = target::dry_run::dry_run(&t, with_clock).await;
+    print!("{}", target::dry_run::render(&probes));
+    let bad = probes.iter().filter(|p| !p.ok()).count();
+    if bad > 0 {
+        println!(
+            "{bad} answer(s) not understood: add or fix `outcomes` / `read` / `id` in the profile"
+        );
+        Ok(exit::FAIL)
+    } else {
+        println!("every answer was classified and read");
+        Ok(exit::PASS)
+    }
+}

@@ -33,8 +33,8 @@ pub struct PhaseStats {
     pub late: u64,
     /// Open model: arrivals scheduled within the phase but never sent.
     pub dropped: u64,
-    /// Units per consume order this phase used.
-    pub amount: u64,
+    /// Units per order this phase used, per consume operation.
+    pub amounts: std::collections::BTreeMap<String, u64>,
 }
 
 /// Runs one phase to its end (duration, operation count, or stop).
@@ -47,7 +47,12 @@ pub(crate) async fn run(
     seed: u64,
 ) -> PhaseStats {
     let w = &phase.workload;
-    let amount = order_amount(w.amount, w.fill_orders.unwrap_or(40), mix, snapshot);
+    let amounts = order_amounts(w.amount, w.fill_orders.unwrap_or(40), mix, snapshot);
+    // Invalid orders carry the largest size, so a target that counts them shows it.
+    let invalid_amount = amounts.values().copied().max().unwrap_or(match w.amount {
+        Amount::Fixed(n) => n,
+        Amount::Auto => 1,
+    });
     let start = Instant::now();
     let deadline = w.duration.map(|d| start + d.0);
     let budget = w.operations;
@@ -70,6 +75,7 @@ pub(crate) async fn run(
         let ticket = ticket.clone();
         let late = late.clone();
         let think = w.think_time.map(|t| t.0);
+        let amounts = amounts.clone();
         handles.push(tokio::spawn(async move {
             let mut rng =
                 rand::rngs::SmallRng::seed_from_u64(seed ^ ((index as u64) << 32) ^ wid as u64);
@@ -114,6 +120,7 @@ pub(crate) async fn run(
                     label: &entry.label,
                     label_index: label_idx[k],
                 };
+                let amount = amounts.get(&op.name).copied().unwrap_or(invalid_amount);
                 execute(&sh, &slot, op, amount, intended, &mut body).await;
                 if let Some(t) = think {
                     if !sleep_or_stop(&sh.stop, t).await {
@@ -144,33 +151,40 @@ pub(crate) async fn run(
         asked_rate: rate,
         late: late.load(Ordering::Relaxed),
         dropped,
-        amount,
+        amounts,
     }
 }
 
-/// Units per consume order: fixed, or sized so `fill_orders` orders fill what remains
-/// of the tightest quota the phase's consume operations draw on.
-fn order_amount(
+/// Units per order for each consume operation of the mix: fixed, or sized so that
+/// `fill_orders` orders fill what remains of the tightest quota that operation draws on
+/// (each operation from its own quotas: a 4-slot concurrent quota does not shrink
+/// orders against a 1,000-unit period quota).
+fn order_amounts(
     amount: Amount,
     fill_orders: u64,
     mix: &[MixEntry],
     snap: Option<&[Reading]>,
-) -> u64 {
-    match amount {
-        Amount::Fixed(n) => n,
-        Amount::Auto => {
-            let remaining = mix
-                .iter()
-                .flat_map(|m| &m.ops)
-                .filter(|o| o.kind == OpKind::Consume)
-                .flat_map(|o| &o.touches)
-                .filter_map(|q| snap?.iter().find(|r| &r.name == q))
-                .map(|r| r.limit.saturating_sub(r.consumed))
-                .min();
-            match remaining {
-                Some(r) if r > 0 => r.div_ceil(fill_orders.max(1)).max(1),
-                _ => 1,
-            }
-        }
-    }
+) -> std::collections::BTreeMap<String, u64> {
+    mix.iter()
+        .flat_map(|m| &m.ops)
+        .filter(|o| o.kind == OpKind::Consume)
+        .map(|o| {
+            let n = match amount {
+                Amount::Fixed(n) => n,
+                Amount::Auto => {
+                    let remaining = o
+                        .touches
+                        .iter()
+                        .filter_map(|q| snap?.iter().find(|r| &r.name == q))
+                        .map(|r| r.limit.saturating_sub(r.consumed))
+                        .min();
+                    match remaining {
+                        Some(r) if r > 0 => r.div_ceil(fill_orders.max(1)).max(1),
+                        _ => 1,
+                    }
+                }
+            };
+            (o.name.clone(), o.max_amount.map_or(n, |m| n.min(m)))
+        })
+        .collect()
 }

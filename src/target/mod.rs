@@ -3,6 +3,7 @@
 pub mod builtin;
 pub mod client;
 pub mod compile;
+pub mod dry_run;
 pub mod profile;
 mod read;
 pub mod template;
