@@ -6,6 +6,7 @@
 mod mix;
 mod op;
 mod phase;
+pub mod schedule;
 
 pub use mix::Mix;
 pub use phase::PhaseStats;
