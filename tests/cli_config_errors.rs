@@ -123,7 +123,7 @@ fn a_workload_that_never_ends_is_rejected() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            ":6:5: phases[0].workload: expected `duration` or `operations`",
+            ":6:5: phases[0].workload: expected `duration`, `operations` or `stages`",
         ));
 }
 

@@ -58,6 +58,9 @@ pub struct Outcome {
     pub elapsed: Duration,
 }
 
+/// The last list answer read: (operation, body, readings).
+pub(crate) type ListCache = (String, Vec<u8>, Vec<crate::history::Reading>);
+
 /// State shared by the coordinator and every worker of a run.
 pub(crate) struct Shared {
     pub target: Arc<Target>,
@@ -73,6 +76,8 @@ pub(crate) struct Shared {
     pub run_id: String,
     pub sink: tokio::sync::mpsc::UnboundedSender<OpRecord>,
     pub counters: Arc<crate::progress::Counters>,
+    /// The last list answer read.
+    pub list_cache: Mutex<Option<ListCache>>,
 }
 
 impl Shared {
@@ -153,6 +158,7 @@ pub async fn run(
         run_id: format!("qb{}", wall.as_millisecond() % 100_000_000),
         sink: tx,
         counters: Arc::new(crate::progress::Counters::default()),
+        list_cache: Mutex::new(None),
     });
 
     // The writer task keeps the history on disk as it grows: an interrupted run keeps it.

@@ -196,7 +196,12 @@ pub fn over_time(h: &History, label: &str) -> Vec<TimePoint> {
         .collect()
 }
 
-/// Consumed and limit over time per quota, from every list operation that read one.
+/// Most points kept per quota series: plots stay light whatever the run length.
+pub const MAX_SERIES_POINTS: usize = 2_000;
+
+/// Consumed and limit over time per quota, from every list operation that read one:
+/// the points where a value changed (so resets stay visible), plus the last one,
+/// thinned evenly past [`MAX_SERIES_POINTS`].
 pub fn quota_series(h: &History) -> BTreeMap<String, Vec<QuotaPoint>> {
     let mut out: BTreeMap<String, Vec<QuotaPoint>> = BTreeMap::new();
     for o in &h.ops {
@@ -210,6 +215,23 @@ pub fn quota_series(h: &History) -> BTreeMap<String, Vec<QuotaPoint>> {
     }
     for v in out.values_mut() {
         v.sort_by(|a, b| a.t_s.total_cmp(&b.t_s));
+        let last = v.last().cloned();
+        v.dedup_by(|b, a| a.consumed == b.consumed && a.limit == b.limit);
+        if let Some(l) = last {
+            if v.last() != Some(&l) {
+                v.push(l);
+            }
+        }
+        if v.len() > MAX_SERIES_POINTS {
+            let step = v.len().div_ceil(MAX_SERIES_POINTS);
+            let keep_last = v.last().cloned();
+            *v = v.iter().step_by(step).cloned().collect();
+            if let Some(l) = keep_last {
+                if v.last() != Some(&l) {
+                    v.push(l);
+                }
+            }
+        }
     }
     out
 }
