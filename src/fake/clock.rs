@@ -65,7 +65,12 @@ impl Clock {
     pub fn advance_us(&self, micros: i64) -> bool {
         match &self.virtual_us {
             Some(v) => {
-                v.fetch_add(micros, Ordering::AcqRel);
+                // Saturating, and kept inside jiff's range, however often it is called.
+                let max = Timestamp::MAX.as_microsecond();
+                let min = Timestamp::MIN.as_microsecond();
+                let _ = v.fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| {
+                    Some(t.saturating_add(micros).clamp(min, max))
+                });
                 true
             }
             None => false,
@@ -241,6 +246,9 @@ mod tests {
         assert_eq!(c.now_us(), t0 + 1_500_000);
         assert!(c.set("2024-01-01T00:00:00Z".parse().unwrap()));
         assert_eq!(c.now().to_string(), "2024-01-01T00:00:00Z");
+        assert!(c.advance_us(i64::MAX));
+        assert!(c.advance_us(i64::MAX));
+        assert_eq!(c.now(), Timestamp::MAX);
         let real = Clock::real();
         assert!(!real.is_virtual());
         assert!(!real.set(Timestamp::UNIX_EPOCH));

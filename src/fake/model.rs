@@ -119,6 +119,9 @@ pub struct WorkOrderView {
     pub created_at: String,
     /// RFC 3339 last update.
     pub updated_at: String,
+    /// The organization (set by the creating route, absent on reads).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<String>,
 }
 
 /// A dataset expiration as the API shows it.
@@ -632,6 +635,7 @@ impl Model {
             } else {
                 w.created_us
             }),
+            org_id: None,
         }
     }
 

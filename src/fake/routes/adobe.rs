@@ -1,6 +1,7 @@
 //! Adobe Data Hygiene routes under `/data/core/hygiene`: quota list, record-delete
 //! work orders, dataset expirations. Errors use Adobe's `error_code` / `message` body.
 
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use super::{
@@ -10,7 +11,7 @@ use super::{
 use crate::fake::config::CredentialsMode;
 use crate::fake::model::{parse_id, TtlInput, WorkOrderInput};
 use crate::fake::orgs::TtlStatus;
-use crate::fake::quota::{index_of, Api, QuotaDef, DAILY_DELETE, MONTHLY_DELETE, QUOTAS};
+use crate::fake::quota::{index_of, Api, DAILY_DELETE, MONTHLY_DELETE, QUOTAS};
 use crate::fake::service::Fake;
 
 /// Base path of the Adobe routes.
@@ -114,8 +115,19 @@ fn check_org_len(org: String) -> Result<String, FakeResponse> {
     Ok(org)
 }
 
-fn line(q: &QuotaDef, consumed: u64, limit: u64) -> Value {
-    json!({ "name": q.name, "description": q.description, "consumed": consumed, "quota": limit })
+/// One line of `GET /quota` (typed rather than `json!`: this is a hot path).
+#[derive(Serialize)]
+struct Line {
+    name: &'static str,
+    description: &'static str,
+    consumed: u64,
+    quota: u64,
+}
+
+/// The `GET /quota` body.
+#[derive(Serialize)]
+struct Lines {
+    quotas: Vec<Line>,
 }
 
 fn list_quotas(fake: &Fake, req: &FakeRequest, org: &str) -> FakeResponse {
@@ -140,14 +152,19 @@ fn list_quotas(fake: &Fake, req: &FakeRequest, org: &str) -> FakeResponse {
             }
         },
     };
-    let quotas: Vec<Value> = fake
+    let quotas: Vec<Line> = fake
         .model()
         .quota_lines(org, Api::Adobe)
         .into_iter()
         .filter(|l| wanted.is_none_or(|w| w == l.index))
-        .map(|l| line(&QUOTAS[l.index], l.consumed, l.limit))
+        .map(|l| Line {
+            name: QUOTAS[l.index].name,
+            description: QUOTAS[l.index].description,
+            consumed: l.consumed,
+            quota: l.limit,
+        })
         .collect();
-    FakeResponse::json(200, &json!({ "quotas": quotas }))
+    FakeResponse::json(200, &Lines { quotas })
 }
 
 /// Counts identities in whichever forms are present (for `count-invalid`), ignoring
@@ -286,12 +303,9 @@ fn create_workorder(fake: &Fake, req: &FakeRequest, org: &str) -> FakeResponse {
         identities: count,
     };
     match model.create_workorder(org, &input) {
-        Ok(w) => {
-            let mut body = serde_json::to_value(&w).unwrap_or(Value::Null);
-            if let Value::Object(m) = &mut body {
-                m.insert("orgId".into(), Value::String(org.to_string()));
-            }
-            FakeResponse::json(201, &body)
+        Ok(mut w) => {
+            w.org_id = Some(org.to_string());
+            FakeResponse::json(201, &w)
         }
         Err(r) => refusal(fake, S, &model.config().rejection.adobe, &r),
     }
