@@ -414,6 +414,7 @@ fn expiry_must_be_a_day_ahead_and_valid() {
         assert_eq!(r.status, 400, "{why}");
         assert_eq!(err_code(&r), "400 BAD REQUEST");
     }
+    assert!(!f.state("o").exists, "invalid expirations create no state");
     assert_eq!(
         ttl(&f, "o", "d", "2025-02-01T23:00:00Z").status,
         201,

@@ -236,3 +236,29 @@ async fn cli_lists_faults_and_rejects_bad_ones() {
     };
     assert!(run(bad_config).await.is_err());
 }
+
+#[tokio::test]
+async fn hyper_server_speaks_h2c_too() {
+    let f = fake(HTTP_CONFIG, &[]);
+    let running = serve(f.clone(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let c = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .unwrap();
+    let r = adobe_post(
+        &c,
+        &running.url,
+        "/workorder",
+        "o",
+        workorder_body(2).to_string(),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.version(), reqwest::Version::HTTP_2);
+    assert_eq!(r.status(), 201);
+    assert_eq!(consumed(&f, "o", DAILY), 2);
+    running.shutdown().await;
+}

@@ -497,12 +497,14 @@ impl Model {
         on_admit: impl FnOnce(&mut OrgState, u64, i64) -> T,
     ) -> Result<T, Refusal> {
         let state = self.get_or_create(org)?;
-        let check = |o: &OrgState| -> (Decision, Vec<(u64, u64)>) {
-            let touched: Vec<(u64, u64)> = quotas
-                .iter()
-                .map(|&q| (o.counters[q].consumed, o.limits[q]))
-                .collect();
-            (decide(&self.faults, &touched, amount), touched)
+        // No allocation on the hot path: at most N_QUOTAS touched quotas.
+        let check = |o: &OrgState| -> (Decision, [(u64, u64); N_QUOTAS]) {
+            let mut touched = [(0, 0); N_QUOTAS];
+            for (t, &q) in touched.iter_mut().zip(quotas) {
+                *t = (o.counters[q].consumed, o.limits[q]);
+            }
+            let n = quotas.len().min(N_QUOTAS);
+            (decide(&self.faults, &touched[..n], amount), touched)
         };
         // Under `non-atomic` the decision is taken under one lock and applied under
         // another, with a sleep between: concurrent orders all see the same room.
@@ -700,25 +702,30 @@ impl Model {
         let expiry_us = input.expiry.as_microsecond();
         let day = self.periods.day_us();
         let dataset = input.dataset_id;
+        // Checked before any state is touched: an invalid expiry creates nothing, not
+        // even the organization's record.
+        let now = self.clock.now_us();
+        if expiry_us < now.saturating_add(day) {
+            self.count_invalid(org, &[DATASET_EXPIRATION], 1);
+            return Err(Refusal::Invalid(format!(
+                "expiry {} must be at least {} after the current time {}",
+                input.expiry,
+                if day == 86_400_000_000 {
+                    "24 hours".to_string()
+                } else {
+                    format!("one day ({} ms)", day / 1000)
+                },
+                rfc3339(now)
+            )));
+        }
+        // The one-pending-per-dataset check runs under the lock, atomic with the insert;
+        // it can only fail for an organization that already exists.
         let invalid = std::cell::Cell::new(false);
         let result = self.consume(
             org,
             &[DATASET_EXPIRATION],
             1,
-            |o, now| {
-                if expiry_us < now.saturating_add(day) {
-                    invalid.set(true);
-                    return Err(Refusal::Invalid(format!(
-                        "expiry {} must be at least {} after the current time {}",
-                        input.expiry,
-                        if day == 86_400_000_000 {
-                            "24 hours".to_string()
-                        } else {
-                            format!("one day ({} ms)", day / 1000)
-                        },
-                        rfc3339(now)
-                    )));
-                }
+            |o, _now| {
                 if let Some(id) = o.pending_by_dataset.get(dataset) {
                     invalid.set(true);
                     return Err(Refusal::Invalid(format!(
