@@ -11,7 +11,7 @@ use jiff::Timestamp;
 const MICROS_PER_SEC: i64 = 1_000_000;
 const MICROS_PER_DAY: i64 = 86_400 * MICROS_PER_SEC;
 
-/// The fake's clock: real, or virtual (only moved by [`Clock::set`] / [`Clock::advance`]).
+/// The fake's clock: real, or virtual (only moved by [`Clock::set`] / [`Clock::advance_us`]).
 #[derive(Debug)]
 pub struct Clock {
     /// `Some` when virtual: the current virtual time in µs since the epoch.
