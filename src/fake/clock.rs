@@ -87,6 +87,36 @@ pub fn ts_from_us(us: i64) -> Timestamp {
     })
 }
 
+/// Formats µs since the epoch as RFC 3339 in UTC exactly as jiff's `Timestamp`
+/// Display does (fraction only when non-zero, trailing zeros trimmed), without jiff's
+/// general formatting machinery: this runs on every accepted order.
+pub fn rfc3339_us(us: i64) -> String {
+    use std::fmt::Write;
+    let secs = us.div_euclid(MICROS_PER_SEC);
+    let frac = us.rem_euclid(MICROS_PER_SEC);
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    let (y, mo, d) = civil_from_days(days);
+    if !(0..=9999).contains(&y) {
+        return ts_from_us(us).to_string();
+    }
+    let mut out = String::with_capacity(27);
+    let _ = write!(
+        out,
+        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}",
+        sod / 3600,
+        sod % 3600 / 60,
+        sod % 60
+    );
+    if frac != 0 {
+        let digits = format!("{frac:06}");
+        out.push('.');
+        out.push_str(digits.trim_end_matches('0'));
+    }
+    out.push('Z');
+    out
+}
+
 /// How period boundaries fall.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Periods {
@@ -187,6 +217,28 @@ mod tests {
 
     fn us(s: &str) -> i64 {
         s.parse::<Timestamp>().unwrap().as_microsecond()
+    }
+
+    #[test]
+    fn rfc3339_matches_jiff() {
+        let mut x: i64 = 0x2545_F491_4F6C_DD1D;
+        let mut samples = vec![
+            0,
+            1,
+            -1,
+            500_000,
+            1_738_364_400_000_000,
+            -62_135_596_800_000_000,
+        ];
+        for _ in 0..2000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            samples.push(x.rem_euclid(253_402_300_799_999_999));
+        }
+        for us in samples {
+            assert_eq!(rfc3339_us(us), ts_from_us(us).to_string(), "{us}");
+        }
     }
 
     #[test]

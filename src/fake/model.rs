@@ -17,7 +17,7 @@ use jiff::Timestamp;
 use parking_lot::Mutex;
 use serde::Serialize;
 
-use super::clock::{ts_from_us, Clock, Periods};
+use super::clock::{rfc3339_us, Clock, Periods};
 use super::config::{ClockMode, FakeConfig};
 use super::faults::FaultSet;
 use super::orgs::{keep, Destination, ExportConfig, OrgState, Ttl, TtlStatus, WorkOrder};
@@ -251,7 +251,7 @@ pub struct Model {
 
 /// Formats µs since the epoch as RFC 3339.
 fn rfc3339(us: i64) -> String {
-    ts_from_us(us).to_string()
+    rfc3339_us(us)
 }
 
 /// Parses a wire id like `DI-42` into 42.
