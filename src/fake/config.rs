@@ -397,7 +397,7 @@ mod tests {
 
     #[test]
     fn misspelled_fields_and_bad_values_are_errors() {
-        // (crate::yaml currently reports a root-level unknown key as `clok.clok`.)
+        // (`ends_with`: older crate::yaml versions reported a root key as `clok.clok`.)
         assert!(parse("clok: {}\n").unwrap_err().path.ends_with("clok"));
         let nested = parse("clock:\n  mod: virtual\n").unwrap_err();
         assert_eq!((nested.path.as_str(), nested.line), ("clock.mod", Some(2)));
