@@ -223,3 +223,15 @@ fn every_mocks_file_loads() {
         quotabench::fake::FakeConfig::load(std::path::Path::new("mocks/missing.yaml")).unwrap_err();
     assert!(err.message.contains("cannot read"));
 }
+
+#[test]
+fn admin_paths_percent_decode_org_ids() {
+    let f = fake(SMALL_VIRTUAL, &[]);
+    assert_eq!(order(&f, "ABC 1@AdobeOrg", 4).status, 201);
+    let r = f.handle(&FakeRequest::new(
+        "GET",
+        "/__admin/orgs/ABC%201%40AdobeOrg/state",
+    ));
+    assert_eq!(r.json_body()["org"], "ABC 1@AdobeOrg");
+    assert_eq!(r.json_body()["quotas"][1]["consumed"], 4);
+}
