@@ -759,12 +759,13 @@ impl Model {
     }
 
     /// Lists `org`'s expirations (pending and retained finished ones), optionally
-    /// filtered, newest first; returns the page and the total count.
+    /// filtered by dataset and by any of `statuses`, newest first; returns the page and
+    /// the total count.
     pub fn list_ttls(
         &self,
         org: &str,
         dataset: Option<&str>,
-        status: Option<TtlStatus>,
+        statuses: Option<&[TtlStatus]>,
         skip: usize,
         limit: usize,
     ) -> (Vec<TtlView>, usize) {
@@ -774,7 +775,8 @@ impl Model {
         let mut o = state.lock();
         self.refresh(&mut o, self.clock.now_us());
         let matching = o.ttls.values().rev().filter(|t| {
-            dataset.is_none_or(|d| &*t.dataset_id == d) && status.is_none_or(|s| t.status == s)
+            dataset.is_none_or(|d| &*t.dataset_id == d)
+                && statuses.is_none_or(|s| s.contains(&t.status))
         });
         let total = matching.clone().count();
         let page = matching

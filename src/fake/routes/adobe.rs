@@ -463,24 +463,37 @@ fn list_ttls(fake: &Fake, req: &FakeRequest, org: &str) -> FakeResponse {
         Ok(_) => return error(S, 400, "query parameter `limit` must be between 1 and 100"),
         Err(r) => return r,
     };
-    let status = match req.query_param("status").as_deref() {
+    // A comma-separated list, as in Adobe's API; `executing` is accepted but never
+    // matches (the fake executes an expiration the moment its expiry passes).
+    let statuses: Option<Vec<TtlStatus>> = match req.query_param("status") {
         None => None,
-        Some("pending") => Some(TtlStatus::Pending),
-        Some("completed") => Some(TtlStatus::Completed),
-        Some("cancelled") => Some(TtlStatus::Cancelled),
-        Some(s) => {
-            return error(
-                S,
-                400,
-                &format!("unknown status `{s}`; expected pending, completed or cancelled"),
-            )
+        Some(list) => {
+            let mut out = Vec::new();
+            for s in list.split(',').map(str::trim) {
+                match s {
+                    "pending" => out.push(TtlStatus::Pending),
+                    "completed" => out.push(TtlStatus::Completed),
+                    "cancelled" => out.push(TtlStatus::Cancelled),
+                    "executing" => {}
+                    _ => {
+                        return error(
+                            S,
+                            400,
+                            &format!(
+                                "unknown status `{s}`; expected pending, executing, cancelled or completed"
+                            ),
+                        )
+                    }
+                }
+            }
+            Some(out)
         }
     };
     let dataset = req.query_param("datasetId");
     let (results, total) = fake.model().list_ttls(
         org,
         dataset.as_deref(),
-        status,
+        statuses.as_deref(),
         page.saturating_mul(limit),
         limit,
     );
