@@ -170,7 +170,8 @@ pub struct CapsConfig {
     /// Finished (cancelled / completed) expirations remembered per organization.
     #[serde(default = "default_cap")]
     pub max_finished_ttls_per_org: usize,
-    /// Export configurations per organization (creating more is refused with 400).
+    /// Export configurations per organization: at the cap the oldest idle one (disabled,
+    /// no destination) is forgotten; with none idle, creating is refused with 400.
     #[serde(default = "default_cap")]
     pub max_configs_per_org: usize,
 }

@@ -849,9 +849,23 @@ impl Model {
         let mut o = state.lock();
         let cap = self.config.caps.max_configs_per_org;
         if o.configs.len() >= cap {
-            return Err(Refusal::Cap(format!(
-                "the fake holds at most {cap} export configurations per organization (caps.max_configs_per_org); delete some"
-            )));
+            // Forget the oldest idle configuration (disabled, no destination: it holds no
+            // quota), so long runs that create one per order keep going in bounded memory.
+            let idle = o
+                .configs
+                .values()
+                .find(|c| !c.enabled && c.destinations.is_empty())
+                .map(|c| c.id);
+            match idle {
+                Some(id) => {
+                    o.configs.remove(&id);
+                }
+                None => {
+                    return Err(Refusal::Cap(format!(
+                        "the fake holds at most {cap} export configurations per organization (caps.max_configs_per_org) and none is idle; disable or delete some"
+                    )))
+                }
+            }
         }
         let now = self.clock.now_us();
         let c = ExportConfig {
@@ -952,20 +966,43 @@ impl Model {
         o.configs.get(&id).map(|c| Self::config_view(org, c))
     }
 
-    /// Lists `org`'s configurations in creation order; returns the page and the total.
-    pub fn list_configs(&self, org: &str, skip: usize, limit: usize) -> (Vec<ConfigView>, usize) {
+    /// Lists `org`'s configurations in creation order (newest first with `newest_first`),
+    /// only those whose `enabled` equals `enabled` when given; returns the page and the
+    /// total of matching configurations.
+    pub fn list_configs(
+        &self,
+        org: &str,
+        enabled: Option<bool>,
+        newest_first: bool,
+        skip: usize,
+        limit: usize,
+    ) -> (Vec<ConfigView>, usize) {
         let Some(state) = self.lookup(org) else {
             return (Vec::new(), 0);
         };
         let o = state.lock();
-        let page = o
-            .configs
-            .values()
-            .skip(skip)
-            .take(limit)
-            .map(|c| Self::config_view(org, c))
-            .collect();
-        (page, o.configs.len())
+        let keep = |c: &&ExportConfig| enabled.is_none_or(|e| c.enabled == e);
+        let view = |c: &ExportConfig| Self::config_view(org, c);
+        let total = o.configs.values().filter(keep).count();
+        let page = if newest_first {
+            o.configs
+                .values()
+                .rev()
+                .filter(keep)
+                .skip(skip)
+                .take(limit)
+                .map(view)
+                .collect()
+        } else {
+            o.configs
+                .values()
+                .filter(keep)
+                .skip(skip)
+                .take(limit)
+                .map(view)
+                .collect()
+        };
+        (page, total)
     }
 
     /// Attaches a destination: +1 on the configuration's scoped `exports_destinations`.
