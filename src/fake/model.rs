@@ -889,6 +889,7 @@ impl Model {
     /// Enables a configuration: +1 on `exports_configs` (already enabled: no change).
     pub fn enable_config(&self, org: &str, id: u64) -> Result<ConfigView, Refusal> {
         let state = self.lookup(org).ok_or_else(|| Self::no_config(id))?;
+        // Unknown or already enabled: answered here, without going through admission.
         {
             let o = state.lock();
             match o.configs.get(&id) {
@@ -897,6 +898,8 @@ impl Model {
                 Some(_) => {}
             }
         }
+        // Enabled by a concurrent request since the look above: still the idempotent
+        // no-op, signalled out of the precheck (which can only return a refusal).
         let mut already = None;
         let r = self.consume(
             org,
