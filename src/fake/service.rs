@@ -95,3 +95,9 @@ impl Fake {
         &self.started_at
     }
 }
+
+// Shared as `Arc<Fake>` across tokio tasks and wiremock's server: must stay Send + Sync.
+const _: fn() = || {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Fake>();
+};
