@@ -128,6 +128,7 @@ async fn hyper_server_serves_every_kind_of_answer() {
     assert!(running.url.starts_with("http://127.0.0.1:"));
     assert!(!running.url.ends_with('/'));
     exercise(&running.url, &f).await;
+    assert!(std::sync::Arc::ptr_eq(running.fake(), &f));
     let url = running.url.clone();
     running.shutdown().await;
     assert!(
