@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rand::SeedableRng;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::op::{execute, Slot};
@@ -19,7 +20,7 @@ use crate::target::profile::OpKind;
 pub const LATE_AFTER: Duration = Duration::from_millis(5);
 
 /// What a phase delivered.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct PhaseStats {
     /// Phase name.
     pub name: String,
