@@ -52,6 +52,7 @@ pub fn example_history() -> History {
             outcome,
             status: Some(200),
             object: None,
+            parent: None,
             snapshot,
             note: None,
         });
@@ -198,7 +199,7 @@ pub fn example() -> Report {
                 asked_rate: Some(45.0),
                 late: 0,
                 dropped: 0,
-                amount: 1,
+                amounts: [("consume".to_string(), 1)].into_iter().collect(),
             },
             PhaseStats {
                 name: "steady".into(),
@@ -207,7 +208,7 @@ pub fn example() -> Report {
                 asked_rate: Some(45.0),
                 late: 60,
                 dropped: 0,
-                amount: 1,
+                amounts: [("consume".to_string(), 1)].into_iter().collect(),
             },
         ],
         quotas: quota_series(&h),
