@@ -11,7 +11,7 @@ use crate::check::{self, Verdict};
 use crate::engine::{self, Plan};
 use crate::error::{exit, Error};
 use crate::history::{History, OpRecord};
-use crate::report::export::{self, Exporter, TerminalExporter};
+use crate::report::export::{Exporter, TerminalExporter};
 use crate::report::{self, Report, TargetInfo};
 use crate::scenario::{self, Loaded};
 use crate::target::profile::OpKind;
@@ -210,9 +210,8 @@ pub async fn run_one(
         phases: outcome.phases,
         quotas,
     };
-    for e in export::all() {
-        report::write_atomic(&dir.join(e.file_name()), &e.render(&report)?)?;
-    }
+    report::write_all(&report, &dir)?;
+    crate::report::export::markdown::append_step_summary(&report)?;
     if opts.print {
         let text = TerminalExporter.render(&report)?;
         println!("{}", crate::redact::redact(&String::from_utf8_lossy(&text)));
