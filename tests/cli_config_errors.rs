@@ -190,3 +190,13 @@ fn schema_is_json_describing_the_scenario() {
     assert!(v["properties"]["phases"].is_object(), "{v}");
     assert!(v["properties"]["target"].is_object());
 }
+
+#[test]
+fn the_committed_scenario_schema_matches_the_model() {
+    let out = qb().arg("schema").assert().success().get_output().stdout.clone();
+    let committed = std::fs::read_to_string("docs/scenario.schema.json").unwrap();
+    assert!(
+        committed == String::from_utf8(out).unwrap(),
+        "docs/scenario.schema.json is stale: regenerate it with `cargo run -- schema > docs/scenario.schema.json`"
+    );
+}
