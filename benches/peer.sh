@@ -67,7 +67,7 @@ URL="http://127.0.0.1:$PORT$URL_PATH"
 HDR=(-H 'authorization: Bearer bench' -H 'x-api-key: bench' -H 'x-gw-ims-org-id: quotabench-org')
 
 wrk_rps=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" "${HDR[@]}" "$URL" | awk '/Requests\/sec/ {print $2}')
-oha_rps=$(oha -c "$CONNECTIONS" -z "${DURATION}s" --no-tui -j "${HDR[@]}" "$URL" | python3 -c 'import json,sys; print(round(json.load(sys.stdin)["summary"]["requestsPerSec"], 1))')
+oha_rps=$(oha -c "$CONNECTIONS" -z "${DURATION}s" --no-tui --output-format json "${HDR[@]}" "$URL" | python3 -c 'import json,sys; print(round(json.load(sys.stdin)["summary"]["requestsPerSec"], 1))')
 QB_TARGET_URL="http://127.0.0.1:$PORT" "$BIN" run "$ROOT/scenarios/load/max-throughput.yaml" --out "$WORK/qb" > "$WORK/qb.log" 2>&1 || true
 qb_rps=$(python3 -c 'import json,glob,sys; s=json.load(open(glob.glob(sys.argv[1]+"/*/summary.json")[0])); print(s["operations"]["list"]["per_second"])' "$WORK/qb")
 
