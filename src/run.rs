@@ -157,18 +157,41 @@ pub async fn run_one(
 
     let started = jiff::Timestamp::now();
     let dir = run_dir(&opts.out, &s.name, started)?;
+    let history_cap = match std::env::var("QB_HISTORY_IN_MEMORY") {
+        Ok(v) => v.parse().map_err(|_| {
+            Error::Usage(format!(
+                "QB_HISTORY_IN_MEMORY={v:?}: expected a number of records"
+            ))
+        })?,
+        Err(_) => engine::DEFAULT_HISTORY_CAP,
+    };
     let plan = Plan {
         loaded: loaded.clone(),
         mixes,
         target: target.clone(),
         seed,
         clock_control,
+        history_cap,
     };
     let outcome = engine::run(&plan, &dir.join("history.jsonl"), stop).await?;
     let bundled_fake = fake.is_some();
     drop(fake);
 
     let mut rules = check::judge(&outcome.history, &s.checks);
+    if outcome.not_kept > 0 {
+        // Verdicts over part of the evidence would be guesses: say so instead.
+        let why = format!(
+            "the run outgrew the in-memory history ({} records kept, {} more only on disk); judge it offline with `quotabench check {}/history.jsonl` on a machine with more memory, or raise QB_HISTORY_IN_MEMORY",
+            outcome.history.ops.len(),
+            outcome.not_kept,
+            dir.display()
+        );
+        for r in rules.iter_mut() {
+            r.verdict = Verdict::Unknown;
+            r.witness = Some(why.clone());
+            r.ops.clear();
+        }
+    }
     for r in rules.iter_mut().filter(|r| r.verdict == Verdict::Fail) {
         r.reproduce = r
             .ops

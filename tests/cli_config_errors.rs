@@ -193,7 +193,13 @@ fn schema_is_json_describing_the_scenario() {
 
 #[test]
 fn the_committed_scenario_schema_matches_the_model() {
-    let out = qb().arg("schema").assert().success().get_output().stdout.clone();
+    let out = qb()
+        .arg("schema")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let committed = std::fs::read_to_string("docs/scenario.schema.json").unwrap();
     assert!(
         committed == String::from_utf8(out).unwrap(),

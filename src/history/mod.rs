@@ -179,6 +179,10 @@ mod size_tests {
     #[test]
     fn record_footprint_is_known() {
         // Guards the figure docs/architecture.md states for memory planning.
-        assert!(std::mem::size_of::<OpRecord>() <= 256, "{}", std::mem::size_of::<OpRecord>());
+        assert!(
+            std::mem::size_of::<OpRecord>() <= 256,
+            "{}",
+            std::mem::size_of::<OpRecord>()
+        );
     }
 }
