@@ -199,14 +199,31 @@ fn a_history_larger_than_its_memory_cap_turns_verdicts_unknown_not_guessed() {
         .code(3)
         .get_output()
         .clone();
-    let dir = std::fs::read_dir(out.path()).unwrap().next().unwrap().unwrap().path();
-    let s: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    let dir = std::fs::read_dir(out.path())
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let s: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
     let r = rule(&s, "limit.never-exceeded");
     assert_eq!(r["verdict"], "unknown", "{r}");
-    assert!(r["witness"].as_str().unwrap().contains("outgrew the in-memory history"));
+    assert!(r["witness"]
+        .as_str()
+        .unwrap()
+        .contains("outgrew the in-memory history"));
     // Everything is still on disk: the file holds every operation.
-    let lines = std::fs::read_to_string(dir.join("history.jsonl")).unwrap().lines().count() as u64;
-    let counted: u64 = s["operations"].as_object().unwrap().values().map(|o| o["count"].as_u64().unwrap()).sum();
+    let lines = std::fs::read_to_string(dir.join("history.jsonl"))
+        .unwrap()
+        .lines()
+        .count() as u64;
+    let counted: u64 = s["operations"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|o| o["count"].as_u64().unwrap())
+        .sum();
     assert_eq!(lines, counted + 1, "header + one line per operation");
     assert!(String::from_utf8_lossy(&o.stdout).contains("UNKNOWN"));
 }
