@@ -6,6 +6,7 @@
 mod mix;
 mod op;
 mod phase;
+mod probe;
 
 pub use mix::Mix;
 pub use phase::PhaseStats;
@@ -95,6 +96,11 @@ pub async fn run(
         }
     }
     labels.push(SNAPSHOT.into());
+    for kind in s.phases.iter().filter_map(|p| p.probe) {
+        if !labels.iter().any(|l| l == kind.label()) {
+            labels.push(kind.label().into());
+        }
+    }
     // Operations sent on demand (setups, a release's fallback consume) report under
     // their own names; unused labels cost nothing (histograms are allocated lazily).
     for name in target.profile.ops.keys() {
@@ -188,7 +194,10 @@ pub async fn run(
             phase.workload.operations,
             phase.workload.duration.map(|d| d.0),
         );
-        let stats = phase::run(&shared, i as u32, phase, mix, snap.as_deref(), plan.seed).await;
+        let stats = match phase.probe {
+            Some(kind) => probe::run(&shared, plan, i as u32, phase, kind).await,
+            None => phase::run(&shared, i as u32, phase, mix, snap.as_deref(), plan.seed).await,
+        };
         view.finish().await;
         crate::progress::phase_done(&stats);
         phases.push(stats);
