@@ -40,6 +40,7 @@ impl Rule for Tenants {
                 .filter(|(i, o)| {
                     o.sent_us >= a.done
                         && o.done_us <= b.sent
+                        && o.tenant == h.header.tenant
                         && o.outcome == Outcome::Accepted
                         && f.decl(*i).is_some_and(|d| d.kind == OpKind::Consume)
                 })

@@ -289,7 +289,10 @@ impl Rule for RejectionJustified {
         let mut t = Tally::default();
         for (i, o) in h.ops.iter().enumerate() {
             let Some(d) = f.decl(i) else { continue };
-            if d.kind != OpKind::Consume || o.outcome != Outcome::RejectedQuota {
+            if d.kind != OpKind::Consume
+                || o.outcome != Outcome::RejectedQuota
+                || o.tenant != h.header.tenant
+            {
                 continue;
             }
             let Some(k) = f.snap_before(o.sent_us) else {

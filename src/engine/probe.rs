@@ -264,8 +264,8 @@ impl Probe<'_> {
         }
     }
 
-    /// The other tenant's counters, a consume on the main tenant, the other tenant's
-    /// counters again: they must not have moved.
+    /// A one-unit order on the other tenant, its counters, a consume on the main tenant,
+    /// its counters again: they must not have moved.
     async fn isolation(&self) {
         let other = self.plan.loaded.scenario.target.other_tenant.as_ref();
         let Some(other) = other.map(|o| o.value.clone()).filter(|o| !o.is_empty()) else {
@@ -280,6 +280,9 @@ impl Probe<'_> {
         let Some(v) = self.variant(&other, &self.scenario_headers()) else {
             return;
         };
+        // Some targets hold a tenant's counters only once it has used them: a one-unit
+        // order makes the other tenant's counters live before they are compared.
+        self.send_via(&v, &op, 1).await;
         self.send_via(&v, &list, 0).await;
         self.done_with(v);
         self.send(&op, 1).await;
