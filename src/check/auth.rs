@@ -25,7 +25,8 @@ impl Rule for Required {
     fn judge(&self, h: &History, f: &Facts) -> Judgement {
         let mut t = Tally::default();
         let mut any = false;
-        for (i, o) in h.ops.iter().enumerate() {
+        for &i in &f.order {
+            let o = &h.ops[i];
             if o.op != PROBE || f.decl(i).is_none_or(|d| d.kind == OpKind::List) {
                 continue;
             }

@@ -136,6 +136,74 @@ impl Rule for ReleaseFrees {
                 }
                 t.held();
             }
+            // The create right after it, alone too, must find the freed slot.
+            if let Some(j) = f.alone(g + 1) {
+                let (c, after) = (&h.ops[j], &f.snapshots[g + 1]);
+                let create = f
+                    .decl(j)
+                    .is_some_and(|x| x.kind == OpKind::Consume && x.touches & d.frees != 0);
+                let room = quotas
+                    .iter()
+                    .filter(|(_, b)| d.frees & b != 0)
+                    .all(|(name, _)| {
+                        after
+                            .get(name)
+                            .is_some_and(|r| r.consumed + c.amount <= r.limit)
+                    });
+                let other_full = h.header.quotas.iter().any(|q| {
+                    let bit = quota_bit(h, &q.name);
+                    f.decl(j).is_some_and(|x| x.touches & bit & !d.frees != 0)
+                        && after
+                            .get(&q.name)
+                            .is_none_or(|r| r.consumed + c.amount > r.limit)
+                });
+                if create && room && !other_full && c.outcome == Outcome::RejectedQuota {
+                    return Judgement::fail(
+                        format!(
+                            "release #{} was accepted, but the next create #{} was refused as over quota though snapshot #{} lists a free slot: the release did not free it",
+                            o.id, c.id, after.id
+                        ),
+                        vec![o.id, c.id, after.id],
+                    );
+                }
+            }
+        }
+        // Slots leaked earlier (under load) show later: a lone create refused although
+        // the listing shows room for more than it, after releases were accepted.
+        let mut released = false;
+        for g in 0..f.gaps.len() {
+            for &i in &f.gaps[g].ops {
+                let (o, Some(d)) = (&h.ops[i], f.decl(i)) else {
+                    continue;
+                };
+                if d.kind == OpKind::Release && o.outcome == Outcome::Accepted {
+                    released = true;
+                }
+            }
+            let Some(j) = f.alone(g) else { continue };
+            let (c, Some(d)) = (&h.ops[j], f.decl(j)) else {
+                continue;
+            };
+            if !released || d.kind != OpKind::Consume || c.outcome != Outcome::RejectedQuota {
+                continue;
+            }
+            let before = &f.snapshots[g];
+            let roomy = h.header.quotas.iter().all(|q| {
+                d.touches & quota_bit(h, &q.name) == 0
+                    || (q.kind == QuotaKind::Concurrent
+                        && before
+                            .get(&q.name)
+                            .is_some_and(|r| r.consumed + c.amount < r.limit))
+            });
+            if roomy {
+                return Judgement::fail(
+                    format!(
+                        "create #{} was refused as over quota though snapshot #{} lists room for more than it, after releases were accepted: released slots were not freed",
+                        c.id, before.id
+                    ),
+                    vec![c.id, before.id],
+                );
+            }
         }
         t.finish(
             "releases alone between snapshots",

@@ -75,11 +75,15 @@ pub struct Facts {
     pub decls: Vec<Decl>,
     /// The run's wall-clock start, Unix seconds.
     pub started: i64,
+    /// Operation indexes by completion (then id): rules that report the first failure
+    /// walk this, so a saved history (in arrival order) gives the same witness.
+    pub order: Vec<usize>,
 }
 
-/// Whether an operation of this kind can change a counter.
+/// Whether an operation of this kind can change a counter. Setups create the objects
+/// consumes act on (an export configuration) and draw on no quota.
 pub fn effectful(kind: OpKind) -> bool {
-    !matches!(kind, OpKind::List | OpKind::Resources)
+    !matches!(kind, OpKind::List | OpKind::Resources | OpKind::Setup)
 }
 
 impl Facts {
@@ -148,7 +152,10 @@ impl Facts {
         }
         snapshots.sort_by_key(|s| (s.done, s.id));
         others.sort_by_key(|s| (s.done, s.id));
+        let mut order: Vec<usize> = (0..h.ops.len()).collect();
+        order.sort_unstable_by_key(|&i| (h.ops[i].done_us, h.ops[i].id));
         let mut facts = Facts {
+            order,
             gaps: vec![Gap::default(); snapshots.len().saturating_sub(1)],
             snapshots,
             others,

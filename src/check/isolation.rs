@@ -33,7 +33,7 @@ impl Rule for Tenants {
             if f.clock_moved(h, a.done, b.sent) {
                 continue;
             }
-            let between: Vec<u64> = h
+            let mut between: Vec<u64> = h
                 .ops
                 .iter()
                 .enumerate()
@@ -46,6 +46,7 @@ impl Rule for Tenants {
                 })
                 .map(|(_, o)| o.id)
                 .collect();
+            between.sort_unstable();
             if between.is_empty() {
                 t.undecided(|| {
                     format!(

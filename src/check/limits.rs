@@ -26,7 +26,12 @@ impl Rule for NeverExceeded {
 
     fn judge(&self, h: &History, facts: &Facts) -> Judgement {
         // A list read above the limit is the target confessing an over-admission.
-        for o in h.ops.iter().filter(|o| o.tenant == h.header.tenant) {
+        for o in facts
+            .order
+            .iter()
+            .map(|&i| &h.ops[i])
+            .filter(|o| o.tenant == h.header.tenant)
+        {
             let Some(s) = &o.snapshot else { continue };
             if let Some(r) = s.iter().find(|r| r.consumed > r.limit) {
                 return Judgement::fail(
@@ -103,7 +108,8 @@ fn period(
     };
     let mut windows: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
     let mut ambiguous = 0usize;
-    for (i, o) in h.ops.iter().enumerate() {
+    for &i in &f.order {
+        let o = &h.ops[i];
         let Some(d) = f.decl(i) else { continue };
         if d.kind != OpKind::Consume || d.touches & bit == 0 || o.outcome != Outcome::Accepted {
             continue;
@@ -220,7 +226,8 @@ fn concurrent(
         return Ok(());
     };
     let mut events: Vec<(u64, i64, u64)> = Vec::new();
-    for (i, o) in h.ops.iter().enumerate() {
+    for &i in &f.order {
+        let o = &h.ops[i];
         let Some(d) = f.decl(i) else { continue };
         if o.tenant != h.header.tenant {
             continue;
@@ -287,7 +294,8 @@ impl Rule for RejectionJustified {
             .collect();
         let mut ledgers: BTreeMap<u64, Ledger> = BTreeMap::new();
         let mut t = Tally::default();
-        for (i, o) in h.ops.iter().enumerate() {
+        for &i in &f.order {
+            let o = &h.ops[i];
             let Some(d) = f.decl(i) else { continue };
             if d.kind != OpKind::Consume
                 || o.outcome != Outcome::RejectedQuota
@@ -367,7 +375,8 @@ impl Rule for RejectionShape {
     fn judge(&self, h: &History, f: &Facts) -> Judgement {
         let mut ledgers: BTreeMap<u64, Ledger> = BTreeMap::new();
         let mut t = Tally::default();
-        for (i, o) in h.ops.iter().enumerate() {
+        for &i in &f.order {
+            let o = &h.ops[i];
             let Some(d) = f.decl(i) else { continue };
             if d.kind != OpKind::Consume
                 || o.op == "probe.credentials"

@@ -28,7 +28,8 @@ impl Rule for Complete {
     fn judge(&self, h: &History, f: &Facts) -> Judgement {
         let full = default_list(h, f);
         let mut t = Tally::default();
-        for o in &h.ops {
+        for &i in &f.order {
+            let o = &h.ops[i];
             if Some(&o.name) != full.as_ref() {
                 continue;
             }
@@ -85,7 +86,8 @@ impl Rule for Filter {
         }
         let full = default_list(h, f);
         let mut t = Tally::default();
-        for (i, o) in h.ops.iter().enumerate() {
+        for &i in &f.order {
+            let o = &h.ops[i];
             if f.decl(i).map(|d| d.kind) != Some(OpKind::List) || Some(&o.name) == full.as_ref() {
                 continue;
             }

@@ -31,7 +31,8 @@ impl Rule for ZeroAdmitsNothing {
                 continue;
             }
             zero.push(q.name.clone());
-            for (i, o) in h.ops.iter().enumerate() {
+            for &i in &f.order {
+                let o = &h.ops[i];
                 let Some(d) = f.decl(i) else { continue };
                 if d.kind != OpKind::Consume || d.touches & bit == 0 {
                     continue;

@@ -237,9 +237,15 @@ impl Probe<'_> {
     /// A consume with the credential headers removed, then one with them replaced by an
     /// invalid value; a snapshot after each shows whether anything was counted.
     async fn credentials(&self) {
-        let Some(op) = self.main_consume() else {
+        let Some(mut op) = self.main_consume() else {
             return;
         };
+        // A consume that needs a setup object would send the setup first, under the
+        // setup's own label: send the setup itself, which needs credentials as much.
+        let setup = op.takes.as_ref().or(op.uses.as_ref());
+        if let Some(s) = setup.and_then(|s| self.sh.target.profile.ops.get(s)) {
+            op = s.clone();
+        }
         let all = self.scenario_headers();
         let (creds, others): (Vec<_>, Vec<_>) = all
             .into_iter()
