@@ -3,13 +3,13 @@
 # POST /workorder (consume) and GET /quota (list), 32 connections each, with wrk.
 # Prints requests/s and latency percentiles, and the fake's RSS before and after.
 #
-#   benches/fake_wrk.sh                 # 20 s per endpoint, 2 wrk threads, 32 connections
+#   benches/fake_wrk.sh                 # 20 s per endpoint, 1 wrk thread, 32 connections
 #   DURATION=10s CONNECTIONS=64 benches/fake_wrk.sh
 set -euo pipefail
 
 DURATION=${DURATION:-20s}
 CONNECTIONS=${CONNECTIONS:-32}
-THREADS=${THREADS:-2}
+THREADS=${THREADS:-1}   # one wrk thread: on 2 cores a second one mostly steals from the fake
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${QUOTABENCH:-$ROOT/target/release/quotabench}
 

@@ -11,7 +11,7 @@ use crate::check::{self, Verdict};
 use crate::engine::{self, Plan};
 use crate::error::{exit, Error};
 use crate::history::{History, OpRecord};
-use crate::report::export::{self, Exporter, TerminalExporter};
+use crate::report::export::{Exporter, TerminalExporter};
 use crate::report::{self, Report, TargetInfo};
 use crate::scenario::{self, Loaded};
 use crate::target::profile::OpKind;
@@ -157,18 +157,41 @@ pub async fn run_one(
 
     let started = jiff::Timestamp::now();
     let dir = run_dir(&opts.out, &s.name, started)?;
+    let history_cap = match std::env::var("QB_HISTORY_IN_MEMORY") {
+        Ok(v) => v.parse().map_err(|_| {
+            Error::Usage(format!(
+                "QB_HISTORY_IN_MEMORY={v:?}: expected a number of records"
+            ))
+        })?,
+        Err(_) => engine::DEFAULT_HISTORY_CAP,
+    };
     let plan = Plan {
         loaded: loaded.clone(),
         mixes,
         target: target.clone(),
         seed,
         clock_control,
+        history_cap,
     };
     let outcome = engine::run(&plan, &dir.join("history.jsonl"), stop).await?;
     let bundled_fake = fake.is_some();
     drop(fake);
 
     let mut rules = check::judge(&outcome.history, &s.checks);
+    if outcome.not_kept > 0 {
+        // Verdicts over part of the evidence would be guesses: say so instead.
+        let why = format!(
+            "the run outgrew the in-memory history ({} records kept, {} more only on disk); judge it offline with `quotabench check {}/history.jsonl` on a machine with more memory, or raise QB_HISTORY_IN_MEMORY",
+            outcome.history.ops.len(),
+            outcome.not_kept,
+            dir.display()
+        );
+        for r in rules.iter_mut() {
+            r.verdict = Verdict::Unknown;
+            r.witness = Some(why.clone());
+            r.ops.clear();
+        }
+    }
     for r in rules.iter_mut().filter(|r| r.verdict == Verdict::Fail) {
         r.reproduce = r
             .ops
@@ -210,9 +233,8 @@ pub async fn run_one(
         phases: outcome.phases,
         quotas,
     };
-    for e in export::all() {
-        report::write_atomic(&dir.join(e.file_name()), &e.render(&report)?)?;
-    }
+    report::write_all(&report, &dir)?;
+    crate::report::export::markdown::append_step_summary(&report)?;
     if opts.print {
         let text = TerminalExporter.render(&report)?;
         println!("{}", crate::redact::redact(&String::from_utf8_lossy(&text)));

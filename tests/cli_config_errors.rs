@@ -123,7 +123,7 @@ fn a_workload_that_never_ends_is_rejected() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            ":6:5: phases[0].workload: expected `duration` or `operations`",
+            ":6:5: phases[0].workload: expected `duration`, `operations` or `stages`",
         ));
 }
 
@@ -189,4 +189,20 @@ fn schema_is_json_describing_the_scenario() {
     let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert!(v["properties"]["phases"].is_object(), "{v}");
     assert!(v["properties"]["target"].is_object());
+}
+
+#[test]
+fn the_committed_scenario_schema_matches_the_model() {
+    let out = qb()
+        .arg("schema")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let committed = std::fs::read_to_string("docs/scenario.schema.json").unwrap();
+    assert!(
+        committed == String::from_utf8(out).unwrap(),
+        "docs/scenario.schema.json is stale: regenerate it with `cargo run -- schema > docs/scenario.schema.json`"
+    );
 }

@@ -185,3 +185,45 @@ fn planted_credentials_never_appear_in_any_output() {
         );
     }
 }
+
+#[test]
+fn a_history_larger_than_its_memory_cap_turns_verdicts_unknown_not_guessed() {
+    let out = tempfile::tempdir().unwrap();
+    let o = Command::cargo_bin("quotabench")
+        .unwrap()
+        .args(["run", SUITE, "--seed", "5", "--out"])
+        .arg(out.path())
+        .env("QB_HISTORY_IN_MEMORY", "10")
+        .timeout(std::time::Duration::from_secs(120))
+        .assert()
+        .code(3)
+        .get_output()
+        .clone();
+    let dir = std::fs::read_dir(out.path())
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let s: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    let r = rule(&s, "limit.never-exceeded");
+    assert_eq!(r["verdict"], "unknown", "{r}");
+    assert!(r["witness"]
+        .as_str()
+        .unwrap()
+        .contains("outgrew the in-memory history"));
+    // Everything is still on disk: the file holds every operation.
+    let lines = std::fs::read_to_string(dir.join("history.jsonl"))
+        .unwrap()
+        .lines()
+        .count() as u64;
+    let counted: u64 = s["operations"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|o| o["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(lines, counted + 1, "header + one line per operation");
+    assert!(String::from_utf8_lossy(&o.stdout).contains("UNKNOWN"));
+}

@@ -223,3 +223,54 @@ fn every_mocks_file_loads() {
         quotabench::fake::FakeConfig::load(std::path::Path::new("mocks/missing.yaml")).unwrap_err();
     assert!(err.message.contains("cannot read"));
 }
+
+#[test]
+fn admin_paths_percent_decode_org_ids() {
+    let f = fake(SMALL_VIRTUAL, &[]);
+    assert_eq!(order(&f, "ABC 1@AdobeOrg", 4).status, 201);
+    let r = f.handle(&FakeRequest::new(
+        "GET",
+        "/__admin/orgs/ABC%201%40AdobeOrg/state",
+    ));
+    assert_eq!(r.json_body()["org"], "ABC 1@AdobeOrg");
+    assert_eq!(r.json_body()["quotas"][1]["consumed"], 4);
+}
+
+#[test]
+fn reject_400_mocks_shape_rejections_as_declared() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("mocks/reject-400.yaml");
+    let config = quotabench::fake::FakeConfig::load(&path).unwrap();
+    let f = std::sync::Arc::new(quotabench::fake::Fake::new(
+        config,
+        quotabench::fake::FaultSet::none(),
+    ));
+    assert_eq!(order(&f, "o", 1000).status, 201);
+    let r = order(&f, "o", 1);
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json_body()["code"], "QUOTA_EXCEEDED");
+    assert_eq!(r.json_body()["quota"], "dailyConsumerDeleteIdentitiesQuota");
+    assert!(r.json_body()["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("quota exceeded: dailyConsumerDeleteIdentitiesQuota"));
+    let mut last = None;
+    for _ in 0..4 {
+        let c = f
+            .handle(&didomi("POST", "/exports/configs", "o"))
+            .json_body()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        last = Some(f.handle(&didomi(
+            "POST",
+            &format!("/exports/configs/{c}/enable"),
+            "o",
+        )));
+    }
+    let r = last.unwrap();
+    assert_eq!(r.status, 403);
+    assert_eq!(
+        r.json_body()["message"],
+        "quota exports_configs reached (3/3)"
+    );
+}

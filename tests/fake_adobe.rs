@@ -414,6 +414,7 @@ fn expiry_must_be_a_day_ahead_and_valid() {
         assert_eq!(r.status, 400, "{why}");
         assert_eq!(err_code(&r), "400 BAD REQUEST");
     }
+    assert!(!f.state("o").exists, "invalid expirations create no state");
     assert_eq!(
         ttl(&f, "o", "d", "2025-02-01T23:00:00Z").status,
         201,
@@ -441,6 +442,26 @@ fn ttl_list_pages() {
     assert_eq!(b["total_pages"], 3);
     assert_eq!(b["current_page"], 1);
     assert_eq!(b["results"].as_array().unwrap().len(), 2);
+    let id = f
+        .handle(&adobe("GET", "/ttl?datasetId=ds1", "o"))
+        .json_body()["results"][0]["ttlId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        f.handle(&adobe("DELETE", &format!("/ttl/{id}"), "o"))
+            .status,
+        200
+    );
+    let count = |q: &str| {
+        f.handle(&adobe("GET", &format!("/ttl?{q}"), "o"))
+            .json_body()["total_count"]
+            .clone()
+    };
+    assert_eq!(count("status=pending"), 4);
+    assert_eq!(count("status=cancelled"), 1);
+    assert_eq!(count("status=pending,cancelled"), 5);
+    assert_eq!(count("status=executing"), 0);
     let r = f.handle(&adobe("GET", "/ttl?datasetId=ds3", "o"));
     assert_eq!(r.json_body()["total_count"], 1);
     for bad in ["limit=0", "limit=101", "page=-1", "status=weird"] {

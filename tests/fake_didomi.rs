@@ -240,9 +240,22 @@ fn didomi_errors_are_feathers_shaped() {
         assert_eq!(feathers(&r), (status as u64, name.to_string()));
     }
     assert!(!f.state("o").exists, "no error created state");
-    create(&f, "o");
+    // At the cap the oldest idle configuration is forgotten; with none idle, 400.
+    let first = create(&f, "o");
+    let second = create(&f, "o");
+    assert_eq!(
+        f.handle(&didomi("GET", &format!("/exports/configs/{first}"), "o"))
+            .status,
+        404
+    );
+    assert_eq!(
+        post(&f, "o", &format!("/exports/configs/{second}/enable")).status,
+        200
+    );
     let r = f.handle(&didomi("POST", "/exports/configs", "o"));
-    assert_eq!(r.status, 400, "configuration cap");
+    assert_eq!(r.status, 400, "configuration cap, nothing idle");
+    assert_eq!(feathers(&r), (400, "BadRequest".into()));
+    assert_eq!(consumed(&f, "o", "exports_configs"), 1);
 }
 
 #[test]
@@ -256,4 +269,42 @@ fn didomi_rejection_is_configurable() {
     assert_eq!(r.status, 403);
     assert_eq!(feathers(&r), (403, "Forbidden".into()));
     assert_eq!(consumed(&f, "o", "exports_configs"), 0);
+}
+
+#[test]
+fn configuration_list_filters_sorts_and_pages() {
+    let f = fake(SMALL_VIRTUAL, &[]);
+    let ids: Vec<String> = (0..5).map(|_| create(&f, "o")).collect();
+    for id in [&ids[1], &ids[3]] {
+        assert_eq!(
+            post(&f, "o", &format!("/exports/configs/{id}/enable")).status,
+            200
+        );
+    }
+    let list = |q: &str| {
+        f.handle(&didomi("GET", &format!("/exports/configs?{q}"), "o"))
+            .json_body()
+    };
+    let got = |b: &serde_json::Value| -> Vec<String> {
+        b["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let b = list("enabled=true");
+    assert_eq!(b["total"], 2);
+    assert_eq!(got(&b), vec![ids[1].clone(), ids[3].clone()]);
+    assert_eq!(list("enabled=false")["total"], 3);
+    let b = list("$sort[created_at]=-1&$limit=2");
+    assert_eq!(b["total"], 5);
+    assert_eq!(got(&b), vec![ids[4].clone(), ids[3].clone()]);
+    let b = list("$skip=4");
+    assert_eq!(got(&b), vec![ids[4].clone()]);
+    assert_eq!(list("$limit=5000")["limit"], 1000);
+    for bad in ["enabled=yes", "$sort[created_at]=up", "$skip=-1"] {
+        let r = f.handle(&didomi("GET", &format!("/exports/configs?{bad}"), "o"));
+        assert_eq!(r.status, 400, "{bad}");
+    }
 }

@@ -128,6 +128,7 @@ async fn hyper_server_serves_every_kind_of_answer() {
     assert!(running.url.starts_with("http://127.0.0.1:"));
     assert!(!running.url.ends_with('/'));
     exercise(&running.url, &f).await;
+    assert!(std::sync::Arc::ptr_eq(running.fake(), &f));
     let url = running.url.clone();
     running.shutdown().await;
     assert!(
@@ -235,4 +236,134 @@ async fn cli_lists_faults_and_rejects_bad_ones() {
         ..args(vec![], false)
     };
     assert!(run(bad_config).await.is_err());
+}
+
+#[tokio::test]
+async fn hyper_server_speaks_h2c_too() {
+    let f = fake(HTTP_CONFIG, &[]);
+    let running = serve(f.clone(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let c = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .unwrap();
+    let r = adobe_post(
+        &c,
+        &running.url,
+        "/workorder",
+        "o",
+        workorder_body(2).to_string(),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.version(), reqwest::Version::HTTP_2);
+    assert_eq!(r.status(), 201);
+    assert_eq!(consumed(&f, "o", DAILY), 2);
+    running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_enables_admit_exactly_the_concurrent_limit() {
+    let f = fake(HTTP_CONFIG, &[]); // exports_configs: 3
+    let running = serve(f.clone(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let c = client();
+    let base = running.url.clone();
+    let mut ids = Vec::new();
+    for _ in 0..64 {
+        let r = c
+            .post(format!("{base}/v1/exports/configs?organization_id=o"))
+            .bearer_auth("t")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        let b: Value = r.json().await.unwrap();
+        ids.push(b["id"].as_str().unwrap().to_string());
+    }
+    let tasks: Vec<_> = ids
+        .into_iter()
+        .map(|id| {
+            let (c, base) = (c.clone(), base.clone());
+            tokio::spawn(async move {
+                c.post(format!(
+                    "{base}/v1/exports/configs/{id}/enable?organization_id=o"
+                ))
+                .bearer_auth("t")
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 3);
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 61);
+    let q = truth(&f, "o", "exports_configs");
+    assert_eq!(
+        (q["consumed"].as_u64(), q["active"].as_u64()),
+        (Some(3), Some(3))
+    );
+    running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_expiration_churn_releases_every_slot() {
+    let f = fake(
+        "clock:\n  mode: virtual\n  start: 2025-01-10T00:00:00Z\ndefaults:\n  datasetExpirationQuota: 5\n",
+        &[],
+    );
+    let running = serve(f.clone(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let c = client();
+    let mut tasks = Vec::new();
+    for task in 0..32 {
+        let (c, base) = (c.clone(), running.url.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut admitted = 0u32;
+            for round in 0..8 {
+                let body = json!({"datasetId": format!("ds-{task}-{round}"), "expiry": "2026-01-01T00:00:00Z"});
+                let r = adobe_post(&c, &base, "/ttl", "o", body.to_string()).send().await.unwrap();
+                match r.status().as_u16() {
+                    201 => {
+                        admitted += 1;
+                        let b: Value = r.json().await.unwrap();
+                        let id = b["ttlId"].as_str().unwrap().to_string();
+                        let r = c
+                            .delete(format!("{base}/data/core/hygiene/ttl/{id}"))
+                            .bearer_auth("tok")
+                            .header("x-api-key", "k")
+                            .header("x-gw-ims-org-id", "o")
+                            .send()
+                            .await
+                            .unwrap();
+                        assert_eq!(r.status(), 200);
+                    }
+                    429 => {}
+                    s => panic!("unexpected {s}"),
+                }
+            }
+            admitted
+        }));
+    }
+    let mut admitted = 0;
+    for t in tasks {
+        admitted += t.await.unwrap();
+    }
+    assert!(admitted >= 5, "at least the first five fit: {admitted}");
+    let q = truth(&f, "o", "datasetExpirationQuota");
+    assert_eq!(
+        (q["consumed"].as_u64(), q["active"].as_u64()),
+        (Some(0), Some(0))
+    );
+    running.shutdown().await;
 }

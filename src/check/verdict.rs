@@ -64,7 +64,7 @@ pub enum Level {
 }
 
 /// The judgement of one rule.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RuleVerdict {
     /// Stable rule id.
     pub id: String,
@@ -72,8 +72,10 @@ pub struct RuleVerdict {
     pub level: Level,
     /// Verdict.
     pub verdict: Verdict,
-    /// The smallest evidence, in words.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The smallest evidence, in words; `null` when there is none. Always present in
+    /// summary.json (the documented contract lists it as required); a missing one reads
+    /// as `None` (serde's rule for `Option` fields).
+    #[schemars(required)]
     pub witness: Option<String>,
     /// Operation ids the witness cites.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

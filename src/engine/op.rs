@@ -225,7 +225,24 @@ async fn send_record(
                 }
             }
         }
-        match read_list(op, &ans.body, &resources) {
+        // While nothing changes, a list answers the same bytes: reuse what they said.
+        let cached = if resources.is_empty() {
+            let c = sh.list_cache.lock();
+            c.as_ref()
+                .filter(|(n, b, _)| *n == op.name && b[..] == ans.body[..])
+                .map(|(_, _, r)| r.clone())
+        } else {
+            None
+        };
+        let read = match cached {
+            Some(r) => Ok(r),
+            None => read_list(op, &ans.body, &resources).inspect(|r| {
+                if resources.is_empty() {
+                    *sh.list_cache.lock() = Some((op.name.clone(), ans.body.to_vec(), r.clone()));
+                }
+            }),
+        };
+        match read {
             Ok(r) => snapshot = Some(r),
             Err(e) => {
                 note = Some(format!("list answer unreadable: {e}"));

@@ -5,9 +5,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rand::SeedableRng;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::op::{execute, Slot};
+use super::schedule::Schedule;
 use super::{sleep_or_stop, Mix, Shared};
 use crate::history::Reading;
 use crate::scenario::units::Amount;
@@ -18,7 +20,7 @@ use crate::target::profile::OpKind;
 pub const LATE_AFTER: Duration = Duration::from_millis(5);
 
 /// What a phase delivered.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct PhaseStats {
     /// Phase name.
     pub name: String,
@@ -26,7 +28,7 @@ pub struct PhaseStats {
     pub seconds: f64,
     /// Operations completed.
     pub operations: u64,
-    /// Open model: the asked arrival rate per second.
+    /// Open model: the asked arrival rate per second (averaged over the phase).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asked_rate: Option<f64>,
     /// Open model: arrivals sent more than 5 ms after their intended time.
@@ -53,18 +55,40 @@ pub(crate) async fn run(
         Amount::Fixed(n) => n,
         Amount::Auto => 1,
     });
+    let schedule = match (w.rate, w.stages.is_empty()) {
+        (_, false) => Some(Schedule::stages(
+            w.rate.map_or(0.0, |r| r.per_second()),
+            &w.stages
+                .iter()
+                .map(|s| (s.duration.0.as_secs_f64(), s.target.per_second()))
+                .collect::<Vec<_>>(),
+        )),
+        (Some(r), true) => Some(Schedule::constant(r.per_second())),
+        (None, true) => None,
+    };
+    let limit = w
+        .duration
+        .map(|d| d.0.as_secs_f64())
+        .or_else(|| schedule.as_ref().and_then(Schedule::length));
     let start = Instant::now();
-    let deadline = w.duration.map(|d| start + d.0);
+    let deadline = limit.map(|l| start + Duration::from_secs_f64(l));
     let budget = w.operations;
     let ticket = Arc::new(AtomicU64::new(0));
     let late = Arc::new(AtomicU64::new(0));
-    let rate = w.rate.map(|r| r.per_second());
-    let workers = match (w.concurrency, rate) {
+    let executed = Arc::new(AtomicU64::new(0));
+    let peak = w
+        .stages
+        .iter()
+        .map(|s| s.target.per_second())
+        .chain(w.rate.map(|r| r.per_second()))
+        .fold(0.0, f64::max);
+    let workers = match (w.concurrency, &schedule) {
         (Some(c), _) => c,
         // Enough in flight to keep the schedule through 1 s of latency, bounded.
-        (None, Some(r)) => (r.ceil() as u32).clamp(1, 1024),
+        (None, Some(_)) => (peak.ceil() as u32).clamp(1, 1024),
         (None, None) => 1,
     };
+    let schedule = schedule.map(Arc::new);
     let weights: Vec<u32> = mix.iter().map(|m| m.weight).collect();
     let mix_pick = Mix::new(&weights);
     let mut handles = Vec::new();
@@ -74,8 +98,10 @@ pub(crate) async fn run(
         let mix_pick = mix_pick.clone();
         let ticket = ticket.clone();
         let late = late.clone();
+        let executed = executed.clone();
         let think = w.think_time.map(|t| t.0);
         let amounts = amounts.clone();
+        let schedule = schedule.clone();
         handles.push(tokio::spawn(async move {
             let mut rng =
                 rand::rngs::SmallRng::seed_from_u64(seed ^ ((index as u64) << 32) ^ wid as u64);
@@ -93,14 +119,17 @@ pub(crate) async fn run(
                 if budget.is_some_and(|b| n >= b) {
                     break;
                 }
-                let intended = match rate {
-                    Some(r) => start + Duration::from_secs_f64(n as f64 / r),
+                let intended = match &schedule {
+                    Some(s) => match s.at(n) {
+                        Some(t) => start + Duration::from_secs_f64(t),
+                        None => break,
+                    },
                     None => Instant::now(),
                 };
                 if deadline.is_some_and(|d| intended >= d) {
                     break;
                 }
-                if rate.is_some() {
+                if schedule.is_some() {
                     let now = Instant::now();
                     if intended > now {
                         if !sleep_or_stop(&sh.stop, intended - now).await {
@@ -122,6 +151,7 @@ pub(crate) async fn run(
                 };
                 let amount = amounts.get(&op.name).copied().unwrap_or(invalid_amount);
                 execute(&sh, &slot, op, amount, intended, &mut body).await;
+                executed.fetch_add(1, Ordering::Relaxed);
                 if let Some(t) = think {
                     if !sleep_or_stop(&sh.stop, t).await {
                         break;
@@ -134,21 +164,25 @@ pub(crate) async fn run(
         let _ = h.await;
     }
     let seconds = start.elapsed().as_secs_f64();
-    let sent = ticket.load(Ordering::Relaxed);
-    let operations = budget.map_or(sent, |b| sent.min(b));
-    let dropped = match (rate, w.duration) {
-        (Some(r), Some(d)) if !sh.stop.is_cancelled() => {
-            let expected = (r * d.0.as_secs_f64()).floor() as u64;
+    let operations = executed.load(Ordering::Relaxed);
+    // Arrivals the schedule asked for within the phase but that were never sent.
+    let (asked_rate, dropped) = match (&schedule, limit) {
+        (Some(s), Some(l)) if !sh.stop.is_cancelled() => {
+            let expected = s.expected(l);
             let expected = budget.map_or(expected, |b| expected.min(b));
-            expected.saturating_sub(operations.min(expected))
+            (
+                Some(expected as f64 / l),
+                expected.saturating_sub(operations.min(expected)),
+            )
         }
-        _ => 0,
+        (Some(s), _) => (Some(s.expected(seconds) as f64 / seconds.max(1e-9)), 0),
+        _ => (None, 0),
     };
     PhaseStats {
         name: phase.name.clone(),
         seconds,
-        operations: operations.saturating_sub(0),
-        asked_rate: rate,
+        operations,
+        asked_rate,
         late: late.load(Ordering::Relaxed),
         dropped,
         amounts,

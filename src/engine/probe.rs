@@ -7,8 +7,8 @@
 //! A probe never assumes the target's numbers: it reads each quota's limit and
 //! consumption first and sizes its orders from what remains.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -204,20 +204,7 @@ impl Probe<'_> {
             1,
         )
         .ok()?;
-        Some(Shared {
-            target: Arc::new(target),
-            recorder: sh.recorder.clone(),
-            start: sh.start,
-            // Probes run alone, so ids continue from the run's counter and are handed
-            // back when the variant is done (see `done_with`).
-            seq: AtomicU64::new(sh.seq.load(Ordering::Relaxed)),
-            stop: sh.stop.clone(),
-            pools: HashMap::new(),
-            clock_offset: AtomicI64::new(sh.clock_offset.load(Ordering::Relaxed)),
-            run_id: sh.run_id.clone(),
-            sink: sh.sink.clone(),
-            counters: sh.counters.clone(),
-        })
+        Some(sh.with_target(Arc::new(target)))
     }
 
     fn done_with(&self, v: Shared) {

@@ -23,7 +23,7 @@ pub struct FakeArgs {
     /// Seed a fault, NAME or NAME=PARAM (repeatable); see --list-faults.
     #[arg(long = "fault", value_name = "NAME[=PARAM]")]
     pub faults: Vec<String>,
-    /// Print the fault catalogue (NAME<TAB>RULE-ID) and exit.
+    /// Print the fault catalogue, one `NAME<TAB>RULE-ID` line per fault, and exit.
     #[arg(long)]
     pub list_faults: bool,
 }

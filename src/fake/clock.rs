@@ -11,7 +11,7 @@ use jiff::Timestamp;
 const MICROS_PER_SEC: i64 = 1_000_000;
 const MICROS_PER_DAY: i64 = 86_400 * MICROS_PER_SEC;
 
-/// The fake's clock: real, or virtual (only moved by [`Clock::set`] / [`Clock::advance`]).
+/// The fake's clock: real, or virtual (only moved by [`Clock::set`] / [`Clock::advance_us`]).
 #[derive(Debug)]
 pub struct Clock {
     /// `Some` when virtual: the current virtual time in µs since the epoch.
@@ -65,7 +65,12 @@ impl Clock {
     pub fn advance_us(&self, micros: i64) -> bool {
         match &self.virtual_us {
             Some(v) => {
-                v.fetch_add(micros, Ordering::AcqRel);
+                // Saturating, and kept inside jiff's range, however often it is called.
+                let max = Timestamp::MAX.as_microsecond();
+                let min = Timestamp::MIN.as_microsecond();
+                let _ = v.fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| {
+                    Some(t.saturating_add(micros).clamp(min, max))
+                });
                 true
             }
             None => false,
@@ -80,6 +85,36 @@ pub fn ts_from_us(us: i64) -> Timestamp {
     } else {
         Timestamp::MAX
     })
+}
+
+/// Formats µs since the epoch as RFC 3339 in UTC exactly as jiff's `Timestamp`
+/// Display does (fraction only when non-zero, trailing zeros trimmed), without jiff's
+/// general formatting machinery: this runs on every accepted order.
+pub fn rfc3339_us(us: i64) -> String {
+    use std::fmt::Write;
+    let secs = us.div_euclid(MICROS_PER_SEC);
+    let frac = us.rem_euclid(MICROS_PER_SEC);
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    let (y, mo, d) = civil_from_days(days);
+    if !(0..=9999).contains(&y) {
+        return ts_from_us(us).to_string();
+    }
+    let mut out = String::with_capacity(27);
+    let _ = write!(
+        out,
+        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}",
+        sod / 3600,
+        sod % 3600 / 60,
+        sod % 60
+    );
+    if frac != 0 {
+        let digits = format!("{frac:06}");
+        out.push('.');
+        out.push_str(digits.trim_end_matches('0'));
+    }
+    out.push('Z');
+    out
 }
 
 /// How period boundaries fall.
@@ -185,6 +220,28 @@ mod tests {
     }
 
     #[test]
+    fn rfc3339_matches_jiff() {
+        let mut x: i64 = 0x2545_F491_4F6C_DD1D;
+        let mut samples = vec![
+            0,
+            1,
+            -1,
+            500_000,
+            1_738_364_400_000_000,
+            -62_135_596_800_000_000,
+        ];
+        for _ in 0..2000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            samples.push(x.rem_euclid(253_402_300_799_999_999));
+        }
+        for us in samples {
+            assert_eq!(rfc3339_us(us), ts_from_us(us).to_string(), "{us}");
+        }
+    }
+
+    #[test]
     fn civil_round_trips_against_jiff() {
         for days in [-800_000i64, -1, 0, 1, 59, 365, 11_016, 20_000, 2_000_000] {
             let (y, m, d) = civil_from_days(days);
@@ -241,6 +298,9 @@ mod tests {
         assert_eq!(c.now_us(), t0 + 1_500_000);
         assert!(c.set("2024-01-01T00:00:00Z".parse().unwrap()));
         assert_eq!(c.now().to_string(), "2024-01-01T00:00:00Z");
+        assert!(c.advance_us(i64::MAX));
+        assert!(c.advance_us(i64::MAX));
+        assert_eq!(c.now(), Timestamp::MAX);
         let real = Clock::real();
         assert!(!real.is_virtual());
         assert!(!real.set(Timestamp::UNIX_EPOCH));

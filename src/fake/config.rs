@@ -170,7 +170,8 @@ pub struct CapsConfig {
     /// Finished (cancelled / completed) expirations remembered per organization.
     #[serde(default = "default_cap")]
     pub max_finished_ttls_per_org: usize,
-    /// Export configurations per organization (creating more is refused with 400).
+    /// Export configurations per organization: at the cap the oldest idle one (disabled,
+    /// no destination) is forgotten; with none idle, creating is refused with 400.
     #[serde(default = "default_cap")]
     pub max_configs_per_org: usize,
 }
@@ -397,7 +398,7 @@ mod tests {
 
     #[test]
     fn misspelled_fields_and_bad_values_are_errors() {
-        // (crate::yaml currently reports a root-level unknown key as `clok.clok`.)
+        // (`ends_with`: older crate::yaml versions reported a root key as `clok.clok`.)
         assert!(parse("clok: {}\n").unwrap_err().path.ends_with("clok"));
         let nested = parse("clock:\n  mod: virtual\n").unwrap_err();
         assert_eq!((nested.path.as_str(), nested.line), ("clock.mod", Some(2)));

@@ -289,7 +289,11 @@ impl FaultSet {
     }
 }
 
-/// Parses `250us`, `5ms`, `2s`, `1m`, `1h` (a whole number and a unit).
+/// Longest duration any fault or config accepts.
+pub const MAX_DURATION: Duration = Duration::from_secs(366 * 86_400);
+
+/// Parses `250us`, `5ms`, `2s`, `1m`, `1h` (a whole number and a unit), at most
+/// [`MAX_DURATION`].
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
     let split = t
@@ -311,6 +315,10 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             ))
         }
     };
+    // A cap keeps every later sum of durations (latency + stall, T + N) far from overflow.
+    if d > MAX_DURATION {
+        return Err(format!("`{t}`: at most 366 days"));
+    }
     Ok(d)
 }
 
@@ -396,6 +404,8 @@ mod tests {
             "error-rate=150%",
             "reset-local-time=+30",
             "list-lag=5",
+            "list-lag=99999999999h",
+            "stall=1s@18446744073709551615s",
         ] {
             match parse(&[bad]) {
                 Err(Error::Usage(msg)) => assert!(msg.contains(bad), "{msg}"),

@@ -6,6 +6,8 @@
 //! ← [`routes`] (request in, response out) ← transports ([`server`] for long runs and
 //! the CLI, [`wiremock`] for short tests).
 
+#![warn(missing_docs)]
+
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -17,7 +17,7 @@ use jiff::Timestamp;
 use parking_lot::Mutex;
 use serde::Serialize;
 
-use super::clock::{ts_from_us, Clock, Periods};
+use super::clock::{rfc3339_us, Clock, Periods};
 use super::config::{ClockMode, FakeConfig};
 use super::faults::FaultSet;
 use super::orgs::{keep, Destination, ExportConfig, OrgState, Ttl, TtlStatus, WorkOrder};
@@ -119,6 +119,9 @@ pub struct WorkOrderView {
     pub created_at: String,
     /// RFC 3339 last update.
     pub updated_at: String,
+    /// The organization (set by the creating route, absent on reads).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<String>,
 }
 
 /// A dataset expiration as the API shows it.
@@ -248,7 +251,7 @@ pub struct Model {
 
 /// Formats µs since the epoch as RFC 3339.
 fn rfc3339(us: i64) -> String {
-    ts_from_us(us).to_string()
+    rfc3339_us(us)
 }
 
 /// Parses a wire id like `DI-42` into 42.
@@ -494,12 +497,14 @@ impl Model {
         on_admit: impl FnOnce(&mut OrgState, u64, i64) -> T,
     ) -> Result<T, Refusal> {
         let state = self.get_or_create(org)?;
-        let check = |o: &OrgState| -> (Decision, Vec<(u64, u64)>) {
-            let touched: Vec<(u64, u64)> = quotas
-                .iter()
-                .map(|&q| (o.counters[q].consumed, o.limits[q]))
-                .collect();
-            (decide(&self.faults, &touched, amount), touched)
+        // No allocation on the hot path: at most N_QUOTAS touched quotas.
+        let check = |o: &OrgState| -> (Decision, [(u64, u64); N_QUOTAS]) {
+            let mut touched = [(0, 0); N_QUOTAS];
+            for (t, &q) in touched.iter_mut().zip(quotas) {
+                *t = (o.counters[q].consumed, o.limits[q]);
+            }
+            let n = quotas.len().min(N_QUOTAS);
+            (decide(&self.faults, &touched[..n], amount), touched)
         };
         // Under `non-atomic` the decision is taken under one lock and applied under
         // another, with a sleep between: concurrent orders all see the same room.
@@ -632,6 +637,7 @@ impl Model {
             } else {
                 w.created_us
             }),
+            org_id: None,
         }
     }
 
@@ -696,25 +702,30 @@ impl Model {
         let expiry_us = input.expiry.as_microsecond();
         let day = self.periods.day_us();
         let dataset = input.dataset_id;
+        // Checked before any state is touched: an invalid expiry creates nothing, not
+        // even the organization's record.
+        let now = self.clock.now_us();
+        if expiry_us < now.saturating_add(day) {
+            self.count_invalid(org, &[DATASET_EXPIRATION], 1);
+            return Err(Refusal::Invalid(format!(
+                "expiry {} must be at least {} after the current time {}",
+                input.expiry,
+                if day == 86_400_000_000 {
+                    "24 hours".to_string()
+                } else {
+                    format!("one day ({} ms)", day / 1000)
+                },
+                rfc3339(now)
+            )));
+        }
+        // The one-pending-per-dataset check runs under the lock, atomic with the insert;
+        // it can only fail for an organization that already exists.
         let invalid = std::cell::Cell::new(false);
         let result = self.consume(
             org,
             &[DATASET_EXPIRATION],
             1,
-            |o, now| {
-                if expiry_us < now.saturating_add(day) {
-                    invalid.set(true);
-                    return Err(Refusal::Invalid(format!(
-                        "expiry {} must be at least {} after the current time {}",
-                        input.expiry,
-                        if day == 86_400_000_000 {
-                            "24 hours".to_string()
-                        } else {
-                            format!("one day ({} ms)", day / 1000)
-                        },
-                        rfc3339(now)
-                    )));
-                }
+            |o, _now| {
                 if let Some(id) = o.pending_by_dataset.get(dataset) {
                     invalid.set(true);
                     return Err(Refusal::Invalid(format!(
@@ -748,12 +759,13 @@ impl Model {
     }
 
     /// Lists `org`'s expirations (pending and retained finished ones), optionally
-    /// filtered, newest first; returns the page and the total count.
+    /// filtered by dataset and by any of `statuses`, newest first; returns the page and
+    /// the total count.
     pub fn list_ttls(
         &self,
         org: &str,
         dataset: Option<&str>,
-        status: Option<TtlStatus>,
+        statuses: Option<&[TtlStatus]>,
         skip: usize,
         limit: usize,
     ) -> (Vec<TtlView>, usize) {
@@ -763,7 +775,8 @@ impl Model {
         let mut o = state.lock();
         self.refresh(&mut o, self.clock.now_us());
         let matching = o.ttls.values().rev().filter(|t| {
-            dataset.is_none_or(|d| &*t.dataset_id == d) && status.is_none_or(|s| t.status == s)
+            dataset.is_none_or(|d| &*t.dataset_id == d)
+                && statuses.is_none_or(|s| s.contains(&t.status))
         });
         let total = matching.clone().count();
         let page = matching
@@ -836,9 +849,23 @@ impl Model {
         let mut o = state.lock();
         let cap = self.config.caps.max_configs_per_org;
         if o.configs.len() >= cap {
-            return Err(Refusal::Cap(format!(
-                "the fake holds at most {cap} export configurations per organization (caps.max_configs_per_org); delete some"
-            )));
+            // Forget the oldest idle configuration (disabled, no destination: it holds no
+            // quota), so long runs that create one per order keep going in bounded memory.
+            let idle = o
+                .configs
+                .values()
+                .find(|c| !c.enabled && c.destinations.is_empty())
+                .map(|c| c.id);
+            match idle {
+                Some(id) => {
+                    o.configs.remove(&id);
+                }
+                None => {
+                    return Err(Refusal::Cap(format!(
+                        "the fake holds at most {cap} export configurations per organization (caps.max_configs_per_org) and none is idle; disable or delete some"
+                    )))
+                }
+            }
         }
         let now = self.clock.now_us();
         let c = ExportConfig {
@@ -862,6 +889,7 @@ impl Model {
     /// Enables a configuration: +1 on `exports_configs` (already enabled: no change).
     pub fn enable_config(&self, org: &str, id: u64) -> Result<ConfigView, Refusal> {
         let state = self.lookup(org).ok_or_else(|| Self::no_config(id))?;
+        // Unknown or already enabled: answered here, without going through admission.
         {
             let o = state.lock();
             match o.configs.get(&id) {
@@ -870,6 +898,8 @@ impl Model {
                 Some(_) => {}
             }
         }
+        // Enabled by a concurrent request since the look above: still the idempotent
+        // no-op, signalled out of the precheck (which can only return a refusal).
         let mut already = None;
         let r = self.consume(
             org,
@@ -939,20 +969,43 @@ impl Model {
         o.configs.get(&id).map(|c| Self::config_view(org, c))
     }
 
-    /// Lists `org`'s configurations in creation order; returns the page and the total.
-    pub fn list_configs(&self, org: &str, skip: usize, limit: usize) -> (Vec<ConfigView>, usize) {
+    /// Lists `org`'s configurations in creation order (newest first with `newest_first`),
+    /// only those whose `enabled` equals `enabled` when given; returns the page and the
+    /// total of matching configurations.
+    pub fn list_configs(
+        &self,
+        org: &str,
+        enabled: Option<bool>,
+        newest_first: bool,
+        skip: usize,
+        limit: usize,
+    ) -> (Vec<ConfigView>, usize) {
         let Some(state) = self.lookup(org) else {
             return (Vec::new(), 0);
         };
         let o = state.lock();
-        let page = o
-            .configs
-            .values()
-            .skip(skip)
-            .take(limit)
-            .map(|c| Self::config_view(org, c))
-            .collect();
-        (page, o.configs.len())
+        let keep = |c: &&ExportConfig| enabled.is_none_or(|e| c.enabled == e);
+        let view = |c: &ExportConfig| Self::config_view(org, c);
+        let total = o.configs.values().filter(keep).count();
+        let page = if newest_first {
+            o.configs
+                .values()
+                .rev()
+                .filter(keep)
+                .skip(skip)
+                .take(limit)
+                .map(view)
+                .collect()
+        } else {
+            o.configs
+                .values()
+                .filter(keep)
+                .skip(skip)
+                .take(limit)
+                .map(view)
+                .collect()
+        };
+        (page, total)
     }
 
     /// Attaches a destination: +1 on the configuration's scoped `exports_destinations`.

@@ -27,11 +27,17 @@ pub struct RunningFake {
     pub url: String,
     /// The bound address.
     pub addr: SocketAddr,
+    fake: Arc<Fake>,
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
 }
 
 impl RunningFake {
+    /// The fake being served (ground truth without HTTP: `running.fake().state(org)`).
+    pub fn fake(&self) -> &Arc<Fake> {
+        &self.fake
+    }
+
     /// Stops accepting, closes open connections and waits for the accept loop to end.
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
@@ -56,10 +62,11 @@ pub async fn serve(fake: Arc<Fake>, listen: SocketAddr) -> std::io::Result<Runni
     let listener = TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = watch::channel(false);
-    let task = tokio::spawn(accept_loop(listener, fake, stopped));
+    let task = tokio::spawn(accept_loop(listener, fake.clone(), stopped));
     Ok(RunningFake {
         url: format!("http://{addr}"),
         addr,
+        fake,
         stop,
         task: Some(task),
     })

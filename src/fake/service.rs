@@ -63,17 +63,18 @@ impl Fake {
         let faults = self.model.faults();
         let mut total = Duration::ZERO;
         match faults.latency {
-            Some(Latency::Fixed(d)) => total += d,
+            Some(Latency::Fixed(d)) => total = total.saturating_add(d),
             Some(Latency::Uniform(lo, hi)) => {
                 let us = rand::rng().random_range(lo.as_micros() as u64..=hi.as_micros() as u64);
-                total += Duration::from_micros(us);
+                total = total.saturating_add(Duration::from_micros(us));
             }
             None => {}
         }
         if let Some((at, len)) = faults.stall {
             let e = self.started.elapsed();
-            if e >= at && e < at + len {
-                total += at + len - e;
+            let end = at.saturating_add(len);
+            if e >= at && e < end {
+                total = total.saturating_add(end - e);
             }
         }
         (!total.is_zero()).then_some(total)
@@ -94,3 +95,9 @@ impl Fake {
         &self.started_at
     }
 }
+
+// Shared as `Arc<Fake>` across tokio tasks and wiremock's server: must stay Send + Sync.
+const _: fn() = || {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Fake>();
+};

@@ -171,3 +171,18 @@ pub struct History {
     /// Every operation.
     pub ops: Vec<OpRecord>,
 }
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    #[test]
+    fn record_footprint_is_known() {
+        // Guards the figure docs/architecture.md states for memory planning.
+        assert!(
+            std::mem::size_of::<OpRecord>() <= 256,
+            "{}",
+            std::mem::size_of::<OpRecord>()
+        );
+    }
+}

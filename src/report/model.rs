@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::check::{RuleVerdict, Verdict};
@@ -14,7 +15,7 @@ use crate::scenario::Implementation;
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// A whole run's report.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Report {
     /// [`SCHEMA_VERSION`].
     pub schema_version: u32,
@@ -44,7 +45,7 @@ pub struct Report {
 }
 
 /// One reading of a quota.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct QuotaPoint {
     /// Seconds since the run started.
     pub t_s: f64,
@@ -55,7 +56,7 @@ pub struct QuotaPoint {
 }
 
 /// Latency of the operations completing in one second of the run.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct TimePoint {
     /// Second since the run started.
     pub t_s: u64,
@@ -70,7 +71,7 @@ pub struct TimePoint {
 }
 
 /// The target as the report names it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct TargetInfo {
     /// Base URL.
     pub url: String,
@@ -91,7 +92,7 @@ pub struct TargetInfo {
 }
 
 /// One threshold's result.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ThresholdResult {
     /// As written.
     pub threshold: String,
@@ -102,7 +103,7 @@ pub struct ThresholdResult {
 }
 
 /// Latency percentiles in µs.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct Percentiles {
     /// Median.
     pub p50: u64,
@@ -119,7 +120,7 @@ pub struct Percentiles {
 }
 
 /// Statistics of one operation label.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct OpStats {
     /// Operations completed.
     pub count: u64,
@@ -138,6 +139,10 @@ pub struct OpStats {
     /// for plots with a 1/(1−p) axis.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub spectrum: Vec<(f64, u64)>,
+    /// The service-time distribution, same steps as `spectrum`, so plots can show
+    /// what coordinated omission hides.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub service_spectrum: Vec<(f64, u64)>,
     /// Latency per second of the run.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub over_time: Vec<TimePoint>,
@@ -196,7 +201,12 @@ pub fn over_time(h: &History, label: &str) -> Vec<TimePoint> {
         .collect()
 }
 
-/// Consumed and limit over time per quota, from every list operation that read one.
+/// Most points kept per quota series: plots stay light whatever the run length.
+pub const MAX_SERIES_POINTS: usize = 2_000;
+
+/// Consumed and limit over time per quota, from every list operation that read one:
+/// the points where a value changed (so resets stay visible), plus the last one,
+/// thinned evenly past [`MAX_SERIES_POINTS`].
 pub fn quota_series(h: &History) -> BTreeMap<String, Vec<QuotaPoint>> {
     let mut out: BTreeMap<String, Vec<QuotaPoint>> = BTreeMap::new();
     for o in &h.ops {
@@ -210,6 +220,23 @@ pub fn quota_series(h: &History) -> BTreeMap<String, Vec<QuotaPoint>> {
     }
     for v in out.values_mut() {
         v.sort_by(|a, b| a.t_s.total_cmp(&b.t_s));
+        let last = v.last().cloned();
+        v.dedup_by(|b, a| a.consumed == b.consumed && a.limit == b.limit);
+        if let Some(l) = last {
+            if v.last() != Some(&l) {
+                v.push(l);
+            }
+        }
+        if v.len() > MAX_SERIES_POINTS {
+            let step = v.len().div_ceil(MAX_SERIES_POINTS);
+            let keep_last = v.last().cloned();
+            *v = v.iter().step_by(step).cloned().collect();
+            if let Some(l) = keep_last {
+                if v.last() != Some(&l) {
+                    v.push(l);
+                }
+            }
+        }
     }
     out
 }
@@ -224,6 +251,7 @@ pub fn op_stats(rec: &Recorder, h: &History, seconds: f64) -> BTreeMap<String, O
             if lat.is_empty() {
                 return None;
             }
+            let service = rec.merged(i, View::Service);
             let counts = rec.counts(i);
             let outcomes = Outcome::ALL
                 .iter()
@@ -239,10 +267,11 @@ pub fn op_stats(rec: &Recorder, h: &History, seconds: f64) -> BTreeMap<String, O
                         0.0
                     },
                     latency_us: percentiles(&lat),
-                    service_time_us: percentiles(&rec.merged(i, View::Service)),
+                    service_time_us: percentiles(&service),
                     outcomes,
                     throughput: rec.throughput(i),
                     spectrum: spectrum(&lat),
+                    service_spectrum: spectrum(&service),
                     over_time: over_time(h, label),
                 },
             ))

@@ -134,9 +134,13 @@ pub struct Workload {
     /// the previous one completes (default 1).
     #[serde(default)]
     pub concurrency: Option<u32>,
-    /// Open model: requests start at this rate whatever the latency (like `200/s`).
+    /// Open model: requests start at this rate whatever the latency (like `200/s`);
+    /// with `stages`, the rate the first stage ramps from (default 0/s).
     #[serde(default)]
     pub rate: Option<Rate>,
+    /// Open model: stages that ramp the arrival rate linearly to each `target`.
+    #[serde(default)]
+    pub stages: Vec<Stage>,
     /// Stop after this long.
     #[serde(default)]
     pub duration: Option<Span>,
@@ -156,4 +160,14 @@ pub struct Workload {
     /// Pause between a virtual user's operations (closed model).
     #[serde(default)]
     pub think_time: Option<Span>,
+}
+
+/// One stage of an open-model ramp.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Stage {
+    /// How long the ramp takes.
+    pub duration: Span,
+    /// The arrival rate reached at its end.
+    pub target: Rate,
 }

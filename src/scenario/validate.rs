@@ -45,10 +45,10 @@ pub(super) fn standalone(l: &Loaded) -> Result<(), Error> {
             }
             continue;
         }
-        if w.duration.is_none() && w.operations.is_none() {
+        if w.duration.is_none() && w.operations.is_none() && w.stages.is_empty() {
             push(l.error_at(
                 &at,
-                "expected `duration` or `operations` (or both), so the phase ends",
+                "expected `duration`, `operations` or `stages`, so the phase ends",
             ));
         }
         if w.concurrency == Some(0) {

@@ -21,6 +21,7 @@ pub struct Target {
     pub profile: CompiledProfile,
     headers: Vec<(HeaderName, HeaderValue)>,
     client: reqwest::Client,
+    static_urls: std::collections::HashMap<String, reqwest::Url>,
 }
 
 /// What came back.
@@ -69,13 +70,26 @@ impl Target {
         }
         let client = reqwest::Client::builder()
             .timeout(timeout)
+            // A quota API's own answer is the evidence: a redirect is reported, not followed.
+            .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .pool_max_idle_per_host(connections.max(1))
             .tcp_nodelay(true)
             .build()
             .map_err(|e| Error::Target(format!("cannot build the HTTP client: {e}")))?;
+        let base = base_url.trim_end_matches('/').to_string();
+        let static_urls = profile
+            .ops
+            .values()
+            .filter(|o| o.path.is_static())
+            .filter_map(|o| {
+                let url = format!("{base}{}", o.path.render(&Vars::default()));
+                reqwest::Url::parse(&url).ok().map(|u| (o.name.clone(), u))
+            })
+            .collect();
         Ok(Target {
-            base_url: base_url.trim_end_matches('/').to_string(),
+            static_urls,
+            base_url: base,
             tenant: tenant.to_string(),
             profile,
             headers: hs,
@@ -84,8 +98,14 @@ impl Target {
     }
 
     fn request(&self, op: &CompiledOp, vars: &Vars, body: &mut Vec<u8>) -> reqwest::RequestBuilder {
-        let url = format!("{}{}", self.base_url, op.path.render(vars));
-        let mut rb = self.client.request(op.method.clone(), url);
+        // Paths without placeholders are parsed once, not per request.
+        let mut rb = match self.static_urls.get(&op.name) {
+            Some(u) => self.client.request(op.method.clone(), u.clone()),
+            None => self.client.request(
+                op.method.clone(),
+                format!("{}{}", self.base_url, op.path.render(vars)),
+            ),
+        };
         for (k, v) in &self.headers {
             rb = rb.header(k, v.clone());
         }

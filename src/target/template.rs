@@ -145,6 +145,11 @@ impl StrTemplate {
         }
     }
 
+    /// Whether the template has no placeholders.
+    pub fn is_static(&self) -> bool {
+        self.0.iter().all(|p| matches!(p, Piece::Lit(_)))
+    }
+
     /// Renders to a new string.
     pub fn render(&self, v: &Vars) -> String {
         let mut s = String::new();

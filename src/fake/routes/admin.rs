@@ -46,9 +46,11 @@ pub fn handle(fake: &Fake, req: &FakeRequest) -> FakeResponse {
                 &json!({ "reset": true, "now": fake.model().clock().now().to_string() }),
             )
         }
-        ("GET", ["orgs", org, "quotas"]) => quotas_view(fake, org),
-        ("PUT", ["orgs", org, "quotas"]) => set_quotas(fake, req, org),
-        ("GET", ["orgs", org, "state"]) => FakeResponse::json(200, &fake.model().state(org)),
+        ("GET", ["orgs", org, "quotas"]) => quotas_view(fake, &percent_decode(org)),
+        ("PUT", ["orgs", org, "quotas"]) => set_quotas(fake, req, &percent_decode(org)),
+        ("GET", ["orgs", org, "state"]) => {
+            FakeResponse::json(200, &fake.model().state(&percent_decode(org)))
+        }
         ("GET", ["faults"]) => {
             let active = &fake.model().faults().specs;
             let all: Vec<Value> = catalogue()
@@ -166,4 +168,42 @@ fn set_quotas(fake: &Fake, req: &FakeRequest, org: &str) -> FakeResponse {
         return super::refusal(fake, S, &fake.model().config().rejection.adobe, &r);
     }
     quotas_view(fake, org)
+}
+
+/// Decodes `%XX` escapes in a path segment (org ids may hold any character; invalid
+/// escapes and invalid UTF-8 are kept as they are rather than refused).
+pub fn percent_decode(segment: &str) -> String {
+    if !segment.contains('%') {
+        return segment.to_string();
+    }
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| segment.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent_decode;
+
+    #[test]
+    fn decodes_escapes_and_keeps_garbage() {
+        assert_eq!(percent_decode("acme%20x%40AdobeOrg"), "acme x@AdobeOrg");
+        assert_eq!(percent_decode("plain"), "plain");
+        assert_eq!(percent_decode("bad%zz%"), "bad%zz%");
+        assert_eq!(percent_decode("%4"), "%4");
+        assert_eq!(percent_decode("%ff"), "%ff");
+    }
 }

@@ -1,6 +1,9 @@
 //! Adobe Data Hygiene routes under `/data/core/hygiene`: quota list, record-delete
 //! work orders, dataset expirations. Errors use Adobe's `error_code` / `message` body.
 
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::{
@@ -10,7 +13,7 @@ use super::{
 use crate::fake::config::CredentialsMode;
 use crate::fake::model::{parse_id, TtlInput, WorkOrderInput};
 use crate::fake::orgs::TtlStatus;
-use crate::fake::quota::{index_of, Api, QuotaDef, DAILY_DELETE, MONTHLY_DELETE, QUOTAS};
+use crate::fake::quota::{index_of, Api, DAILY_DELETE, MONTHLY_DELETE, QUOTAS};
 use crate::fake::service::Fake;
 
 /// Base path of the Adobe routes.
@@ -114,8 +117,19 @@ fn check_org_len(org: String) -> Result<String, FakeResponse> {
     Ok(org)
 }
 
-fn line(q: &QuotaDef, consumed: u64, limit: u64) -> Value {
-    json!({ "name": q.name, "description": q.description, "consumed": consumed, "quota": limit })
+/// One line of `GET /quota` (typed rather than `json!`: this is a hot path).
+#[derive(Serialize)]
+struct Line {
+    name: &'static str,
+    description: &'static str,
+    consumed: u64,
+    quota: u64,
+}
+
+/// The `GET /quota` body.
+#[derive(Serialize)]
+struct Lines {
+    quotas: Vec<Line>,
 }
 
 fn list_quotas(fake: &Fake, req: &FakeRequest, org: &str) -> FakeResponse {
@@ -140,14 +154,19 @@ fn list_quotas(fake: &Fake, req: &FakeRequest, org: &str) -> FakeResponse {
             }
         },
     };
-    let quotas: Vec<Value> = fake
+    let quotas: Vec<Line> = fake
         .model()
         .quota_lines(org, Api::Adobe)
         .into_iter()
         .filter(|l| wanted.is_none_or(|w| w == l.index))
-        .map(|l| line(&QUOTAS[l.index], l.consumed, l.limit))
+        .map(|l| Line {
+            name: QUOTAS[l.index].name,
+            description: QUOTAS[l.index].description,
+            consumed: l.consumed,
+            quota: l.limit,
+        })
         .collect();
-    FakeResponse::json(200, &json!({ "quotas": quotas }))
+    FakeResponse::json(200, &Lines { quotas })
 }
 
 /// Counts identities in whichever forms are present (for `count-invalid`), ignoring
@@ -262,7 +281,67 @@ fn validate_workorder(obj: &Map<String, Value>) -> Result<u64, String> {
     Ok(count)
 }
 
+/// The common, valid work order in the `identities` form, parsed without building a
+/// `serde_json::Value` (the hot path of every consume benchmark). Anything it does not
+/// fully accept goes through the general path, which owns every error message.
+#[derive(Deserialize)]
+struct FastOrder<'a> {
+    #[serde(borrow)]
+    action: Cow<'a, str>,
+    #[serde(borrow, rename = "datasetId")]
+    dataset_id: Cow<'a, str>,
+    #[serde(borrow, rename = "displayName", default)]
+    display_name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    description: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    identities: Vec<FastIdentity<'a>>,
+    #[serde(rename = "namespacesIdentities", default)]
+    namespaces_identities: Option<serde::de::IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+struct FastIdentity<'a> {
+    #[serde(borrow)]
+    namespace: FastNamespace<'a>,
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+}
+
+#[derive(Deserialize)]
+struct FastNamespace<'a> {
+    #[serde(borrow)]
+    code: Cow<'a, str>,
+}
+
+impl FastOrder<'_> {
+    /// Whether the general validation would accept it too (same rules).
+    fn is_valid(&self) -> bool {
+        self.action == "delete_identity"
+            && !self.dataset_id.trim().is_empty()
+            && self.namespaces_identities.is_none()
+            && !self.identities.is_empty()
+            && self.identities.len() as u64 <= MAX_IDENTITIES
+            && self
+                .identities
+                .iter()
+                .all(|i| !i.namespace.code.is_empty() && !i.id.is_empty())
+    }
+}
+
 fn create_workorder(fake: &Fake, req: &FakeRequest, org: &str) -> FakeResponse {
+    let model = fake.model();
+    if let Ok(fast) = serde_json::from_slice::<FastOrder<'_>>(&req.body) {
+        if fast.is_valid() {
+            let input = WorkOrderInput {
+                dataset_id: &fast.dataset_id,
+                display_name: fast.display_name.as_deref().unwrap_or(""),
+                description: fast.description.as_deref().unwrap_or(""),
+                identities: fast.identities.len() as u64,
+            };
+            return workorder_answer(fake, org, model.create_workorder(org, &input));
+        }
+    }
     let value = match json_body(S, req) {
         Ok(v) => v,
         Err(r) => return r,
@@ -270,7 +349,6 @@ fn create_workorder(fake: &Fake, req: &FakeRequest, org: &str) -> FakeResponse {
     let Value::Object(obj) = &value else {
         return error(S, 400, "request body must be a JSON object");
     };
-    let model = fake.model();
     let count = match validate_workorder(obj) {
         Ok(n) => n,
         Err(msg) => {
@@ -285,15 +363,20 @@ fn create_workorder(fake: &Fake, req: &FakeRequest, org: &str) -> FakeResponse {
         description: s("description"),
         identities: count,
     };
-    match model.create_workorder(org, &input) {
-        Ok(w) => {
-            let mut body = serde_json::to_value(&w).unwrap_or(Value::Null);
-            if let Value::Object(m) = &mut body {
-                m.insert("orgId".into(), Value::String(org.to_string()));
-            }
-            FakeResponse::json(201, &body)
+    workorder_answer(fake, org, model.create_workorder(org, &input))
+}
+
+fn workorder_answer(
+    fake: &Fake,
+    org: &str,
+    result: Result<crate::fake::model::WorkOrderView, crate::fake::model::Refusal>,
+) -> FakeResponse {
+    match result {
+        Ok(mut w) => {
+            w.org_id = Some(org.to_string());
+            FakeResponse::json(201, &w)
         }
-        Err(r) => refusal(fake, S, &model.config().rejection.adobe, &r),
+        Err(r) => refusal(fake, S, &fake.model().config().rejection.adobe, &r),
     }
 }
 
@@ -380,24 +463,37 @@ fn list_ttls(fake: &Fake, req: &FakeRequest, org: &str) -> FakeResponse {
         Ok(_) => return error(S, 400, "query parameter `limit` must be between 1 and 100"),
         Err(r) => return r,
     };
-    let status = match req.query_param("status").as_deref() {
+    // A comma-separated list, as in Adobe's API; `executing` is accepted but never
+    // matches (the fake executes an expiration the moment its expiry passes).
+    let statuses: Option<Vec<TtlStatus>> = match req.query_param("status") {
         None => None,
-        Some("pending") => Some(TtlStatus::Pending),
-        Some("completed") => Some(TtlStatus::Completed),
-        Some("cancelled") => Some(TtlStatus::Cancelled),
-        Some(s) => {
-            return error(
-                S,
-                400,
-                &format!("unknown status `{s}`; expected pending, completed or cancelled"),
-            )
+        Some(list) => {
+            let mut out = Vec::new();
+            for s in list.split(',').map(str::trim) {
+                match s {
+                    "pending" => out.push(TtlStatus::Pending),
+                    "completed" => out.push(TtlStatus::Completed),
+                    "cancelled" => out.push(TtlStatus::Cancelled),
+                    "executing" => {}
+                    _ => {
+                        return error(
+                            S,
+                            400,
+                            &format!(
+                                "unknown status `{s}`; expected pending, executing, cancelled or completed"
+                            ),
+                        )
+                    }
+                }
+            }
+            Some(out)
         }
     };
     let dataset = req.query_param("datasetId");
     let (results, total) = fake.model().list_ttls(
         org,
         dataset.as_deref(),
-        status,
+        statuses.as_deref(),
         page.saturating_mul(limit),
         limit,
     );

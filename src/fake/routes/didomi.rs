@@ -16,6 +16,9 @@ use crate::fake::service::Fake;
 const S: Style = Style::Didomi;
 /// Largest `$limit` honoured (larger values are clamped, as Feathers does).
 pub const MAX_PAGE: usize = 100;
+/// Largest `$limit` honoured on the configuration list (the fake's own endpoint: large
+/// enough to count an organization's configurations in one call).
+pub const MAX_CONFIG_PAGE: usize = 1000;
 /// Default `$limit`.
 pub const DEFAULT_PAGE: usize = 10;
 
@@ -61,11 +64,32 @@ pub fn handle(fake: &Fake, req: &FakeRequest) -> FakeResponse {
     match (m, seg.as_slice()) {
         ("GET", ["quotas"]) => list_quotas(fake, req, &org),
         ("GET", ["exports", "configs"]) => {
-            let (skip, limit) = match paging(req) {
+            let (skip, limit) = match paging_up_to(req, MAX_CONFIG_PAGE) {
                 Ok(p) => p,
                 Err(r) => return r,
             };
-            let (data, total) = model.list_configs(&org, skip, limit);
+            // Feathers-style query: a field equality and a sort on creation.
+            let enabled = match req.query_param("enabled").as_deref() {
+                None => None,
+                Some("true") => Some(true),
+                Some("false") => Some(false),
+                Some(v) => {
+                    return error(
+                        S,
+                        400,
+                        &format!("`enabled` must be true or false, found `{v}`"),
+                    )
+                }
+            };
+            let sort = req
+                .query_param("$sort[created_at]")
+                .or_else(|| req.query_param("$sort[id]"));
+            let newest_first = match sort.as_deref() {
+                None | Some("1") => false,
+                Some("-1") => true,
+                Some(v) => return error(S, 400, &format!("`$sort` must be 1 or -1, found `{v}`")),
+            };
+            let (data, total) = model.list_configs(&org, enabled, newest_first, skip, limit);
             FakeResponse::json(
                 200,
                 &json!({ "data": data, "total": total, "limit": limit, "skip": skip }),
@@ -188,8 +212,12 @@ fn organization(
 }
 
 fn paging(req: &FakeRequest) -> Result<(usize, usize), FakeResponse> {
+    paging_up_to(req, MAX_PAGE)
+}
+
+fn paging_up_to(req: &FakeRequest, max: usize) -> Result<(usize, usize), FakeResponse> {
     let skip = query_usize(S, req, "$skip", 0)?;
-    let limit = query_usize(S, req, "$limit", DEFAULT_PAGE)?.min(MAX_PAGE);
+    let limit = query_usize(S, req, "$limit", DEFAULT_PAGE)?.min(max);
     Ok((skip, limit))
 }
 

@@ -1,0 +1,166 @@
+//! junit.xml for CI test-report views: one testsuite "rules", one "thresholds".
+//!
+//! Rules are judged over the whole run, so they are not split per phase. Phase delivery
+//! (asked vs achieved rate) is given as properties of the "thresholds" suite, where
+//! `achieved_rate` thresholds judge it: an exporter reports verdicts, it does not invent them.
+
+use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
+
+use super::Exporter;
+use crate::check::{RuleVerdict, Verdict};
+use crate::error::Error;
+use crate::report::{Report, ThresholdResult};
+
+/// Writes junit.xml.
+pub struct JunitExporter;
+
+fn status(verdict: Verdict, message: &str, body: Option<&str>) -> TestCaseStatus {
+    let mut s = match verdict {
+        Verdict::Pass => return TestCaseStatus::success(),
+        Verdict::Skipped => TestCaseStatus::skipped(),
+        Verdict::Fail => {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            s.set_type("fail");
+            s
+        }
+        // Unknown is neither pass nor fail: an error element keeps it visible in CI views.
+        Verdict::Unknown => {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+            s.set_type("unknown");
+            s
+        }
+    };
+    s.set_message(message);
+    if let Some(b) = body {
+        s.set_description(b);
+    }
+    s
+}
+
+fn rule_case(scenario: &str, r: &RuleVerdict) -> TestCase {
+    let witness = r.witness.as_deref().unwrap_or("no witness recorded");
+    let body = r.reproduce.as_ref().map(|c| format!("reproduce: {c}"));
+    let mut tc = TestCase::new(r.id.as_str(), status(r.verdict, witness, body.as_deref()));
+    tc.set_classname(format!("{scenario}.rules"));
+    tc.add_property(Property::new(
+        "level",
+        format!("{:?}", r.level).to_uppercase(),
+    ));
+    if !r.ops.is_empty() {
+        let ops: Vec<String> = r.ops.iter().map(|o| format!("#{o}")).collect();
+        tc.add_property(Property::new("ops", ops.join(" ")));
+    }
+    tc
+}
+
+fn threshold_case(scenario: &str, t: &ThresholdResult) -> TestCase {
+    let measured = match t.value {
+        Some(v) => format!("measured {v}"),
+        None => "no data for this metric".into(),
+    };
+    let mut tc = TestCase::new(
+        t.threshold.as_str(),
+        status(t.verdict, &format!("{}: {measured}", t.threshold), None),
+    );
+    tc.set_classname(format!("{scenario}.thresholds"));
+    tc
+}
+
+impl Exporter for JunitExporter {
+    fn file_name(&self) -> &'static str {
+        "junit.xml"
+    }
+
+    fn render(&self, r: &Report) -> Result<Vec<u8>, Error> {
+        let mut report = quick_junit::Report::new(format!("quotabench {}", r.scenario));
+        report.set_time(std::time::Duration::from_secs_f64(r.duration_s.max(0.0)));
+
+        let mut rules = TestSuite::new("rules");
+        rules.add_test_cases(r.rules.iter().map(|v| rule_case(&r.scenario, v)));
+        rules.add_property(Property::new("target", r.target.url.as_str()));
+        rules.add_property(Property::new("profile", r.target.profile.as_str()));
+        if let Some(i) = &r.target.implementation {
+            let name = match &i.version {
+                Some(v) => format!("{} {v}", i.name),
+                None => i.name.clone(),
+            };
+            rules.add_property(Property::new("implementation", name));
+        }
+
+        let mut thresholds = TestSuite::new("thresholds");
+        thresholds.add_test_cases(r.thresholds.iter().map(|t| threshold_case(&r.scenario, t)));
+        for p in &r.phases {
+            let achieved = if p.seconds > 0.0 {
+                p.operations as f64 / p.seconds
+            } else {
+                0.0
+            };
+            let asked = p
+                .asked_rate
+                .map_or("closed".into(), |a| format!("{a:.1}/s"));
+            thresholds.add_property(Property::new(
+                format!("phase.{}", p.name),
+                format!(
+                    "asked {asked}, achieved {achieved:.1}/s, late {}, dropped {}",
+                    p.late, p.dropped
+                ),
+            ));
+        }
+
+        report.add_test_suites([rules, thresholds]);
+        report
+            .to_string()
+            .map(String::into_bytes)
+            .map_err(|e| Error::Target(format!("cannot render junit.xml: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::example::example;
+
+    fn xml() -> String {
+        String::from_utf8(JunitExporter.render(&example()).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn one_case_per_rule_and_threshold_with_the_right_element() {
+        let x = xml();
+        let parsed = quick_junit::Report::deserialize_from_str(&x).unwrap();
+        let names: Vec<&str> = parsed.test_suites.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["rules", "thresholds"]);
+        assert_eq!(parsed.test_suites[0].test_cases.len(), 4);
+        assert_eq!(parsed.test_suites[1].test_cases.len(), 2);
+        assert_eq!(parsed.test_suites[0].failures, 1);
+        assert_eq!(parsed.test_suites[0].errors, 1);
+        assert_eq!(parsed.test_suites[1].failures, 1);
+        assert!(x.contains("<skipped message=\"the profile declares no list filter\""));
+        assert!(x.contains("type=\"unknown\""));
+    }
+
+    #[test]
+    fn failure_message_is_the_witness_and_body_the_reproduce_command() {
+        let x = xml();
+        let parsed = quick_junit::Report::deserialize_from_str(&x).unwrap();
+        let case = &parsed.test_suites[0].test_cases[1];
+        match &case.status {
+            TestCaseStatus::NonSuccess {
+                kind: NonSuccessKind::Failure,
+                message,
+                description,
+                ..
+            } => {
+                assert!(message.as_ref().unwrap().as_str().contains("<script>alert"));
+                assert!(description
+                    .as_ref()
+                    .unwrap()
+                    .as_str()
+                    .starts_with("reproduce: curl"));
+            }
+            other => panic!("expected a failure, got {other:?}"),
+        }
+        // Escaped in the bytes, not raw.
+        assert!(!x.contains("<script>"));
+    }
+}

@@ -1,0 +1,73 @@
+//! The JSON Schema of summary.json, generated from the report model so the committed
+//! docs/summary.schema.json cannot drift from what the code writes.
+
+use super::Report;
+
+/// The JSON Schema of summary.json, pretty-printed with a trailing newline.
+pub fn summary_schema() -> String {
+    let schema = schemars::schema_for!(Report);
+    // Serializing a schema built from our own types cannot fail (no non-string keys).
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const COMMITTED: &str = "docs/summary.schema.json";
+
+    /// Regenerate with `QB_BLESS=1 cargo test --lib report::schema`.
+    #[test]
+    fn committed_schema_matches_the_model() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(COMMITTED);
+        let fresh = summary_schema();
+        if std::env::var_os("QB_BLESS").is_some() {
+            std::fs::write(&path, &fresh).unwrap();
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == fresh,
+            "{COMMITTED} is out of date with src/report/model.rs; regenerate it with \
+             `QB_BLESS=1 cargo test --lib report::schema` and review the diff"
+        );
+    }
+
+    #[test]
+    fn schema_requires_the_documented_fields() {
+        let s: serde_json::Value = serde_json::from_str(&summary_schema()).unwrap();
+        let required = |v: &serde_json::Value| -> Vec<String> {
+            v["required"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let top = required(&s);
+        for f in [
+            "schema_version",
+            "scenario",
+            "verdict",
+            "rules",
+            "operations",
+        ] {
+            assert!(top.contains(&f.to_string()), "top-level {f} not required");
+        }
+        let rule = required(&s["$defs"]["RuleVerdict"]);
+        for f in ["id", "level", "verdict", "witness"] {
+            assert!(rule.contains(&f.to_string()), "rules[].{f} not required");
+        }
+        let op = required(&s["$defs"]["OpStats"]);
+        for f in ["count", "per_second", "latency_us", "outcomes"] {
+            assert!(op.contains(&f.to_string()), "operations.*.{f} not required");
+        }
+        let p = required(&s["$defs"]["Percentiles"]);
+        for f in ["p50", "p90", "p99", "p999", "max"] {
+            assert!(p.contains(&f.to_string()), "latency_us.{f} not required");
+        }
+    }
+}
