@@ -6,6 +6,7 @@
 mod mix;
 mod op;
 mod phase;
+mod probe;
 pub mod schedule;
 
 pub use mix::Mix;
@@ -88,6 +89,26 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// The same run seen through another target (other headers or tenant), for probes:
+    /// its requests share the run's metrics, clock and history. Probes run alone, so ids
+    /// continue from the run's counter; hand them back with `seq.fetch_max` when done.
+    pub(crate) fn with_target(&self, target: Arc<Target>) -> Shared {
+        use std::sync::atomic::Ordering::Relaxed;
+        Shared {
+            target,
+            recorder: self.recorder.clone(),
+            start: self.start,
+            seq: AtomicU64::new(self.seq.load(Relaxed)),
+            stop: self.stop.clone(),
+            pools: HashMap::new(),
+            clock_offset: AtomicI64::new(self.clock_offset.load(Relaxed)),
+            run_id: self.run_id.clone(),
+            sink: self.sink.clone(),
+            counters: self.counters.clone(),
+            list_cache: Mutex::new(None),
+        }
+    }
+
     pub fn us(&self, t: Instant) -> u64 {
         t.saturating_duration_since(self.start).as_micros() as u64
     }
@@ -108,6 +129,11 @@ pub async fn run(
         }
     }
     labels.push(SNAPSHOT.into());
+    for kind in s.phases.iter().filter_map(|p| p.probe) {
+        if !labels.iter().any(|l| l == kind.label()) {
+            labels.push(kind.label().into());
+        }
+    }
     // Operations sent on demand (setups, a release's fallback consume) report under
     // their own names; unused labels cost nothing (histograms are allocated lazily).
     for name in target.profile.ops.keys() {
@@ -210,7 +236,10 @@ pub async fn run(
             phase.workload.operations,
             phase.workload.duration.map(|d| d.0),
         );
-        let stats = phase::run(&shared, i as u32, phase, mix, snap.as_deref(), plan.seed).await;
+        let stats = match phase.probe {
+            Some(kind) => probe::run(&shared, plan, i as u32, phase, kind).await,
+            None => phase::run(&shared, i as u32, phase, mix, snap.as_deref(), plan.seed).await,
+        };
         view.finish().await;
         crate::progress::phase_done(&stats);
         phases.push(stats);
