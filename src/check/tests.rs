@@ -249,3 +249,15 @@ fn a_fresh_window_after_a_clock_move_is_judged_from_zero() {
     assert_eq!(v.verdict, Verdict::Fail, "{v:?}");
     assert!(v.witness.unwrap().contains("2026-11-22"));
 }
+
+#[test]
+fn a_should_failure_alone_does_not_gate_the_run() {
+    let mut b = B::new();
+    b.snap(0, 0).order(5, Outcome::Accepted).snap(5, 4);
+    let v = b.judge("listing.values");
+    assert_eq!((v.level, v.verdict), (super::Level::Should, Verdict::Fail));
+    assert_eq!(v.gating(), Verdict::Pass);
+    let mut b = B::new();
+    b.snap(0, 0).order(5, Outcome::Accepted).snap(6, 6);
+    assert_eq!(b.judge("accounting.exact").gating(), Verdict::Fail);
+}
