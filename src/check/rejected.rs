@@ -53,12 +53,13 @@ fn not_counted(
             let Some(rise) = f.rise(g, g + 1, &q.name) else {
                 continue;
             };
-            if let Some(p) = &q.period {
+            // A reset only lowers a counter: a rise beyond what may have been accepted
+            // convicts whatever the windows; an unplaceable window only stops the
+            // interval from counting as held.
+            let same_window = q.period.as_ref().is_none_or(|p| {
                 let w = f.window_at(h, p, a.done);
-                if w.is_none() || w != f.window_at(h, p, b.sent) {
-                    continue;
-                }
-            }
+                w.is_some() && w == f.window_at(h, p, b.sent)
+            });
             let bit = quota_bit(h, &q.name);
             let possible: u64 = kinds()
                 .filter(|(_, d, o)| {
@@ -85,7 +86,9 @@ fn not_counted(
                     ops,
                 );
             }
-            t.held();
+            if same_window {
+                t.held();
+            }
         }
     }
     if seen == 0 {

@@ -22,6 +22,9 @@ pub struct Target {
     headers: Vec<(HeaderName, HeaderValue)>,
     client: reqwest::Client,
     static_urls: std::collections::HashMap<String, reqwest::Url>,
+    /// `http://` targets go through hyper directly (see plain.rs); `None` for https.
+    plain: Option<super::plain::Plain>,
+    static_uris: std::collections::HashMap<String, hyper::http::Uri>,
 }
 
 /// What came back.
@@ -31,8 +34,8 @@ pub struct Answer {
     pub status: u16,
     /// Body.
     pub body: Bytes,
-    /// Response headers (names lower-case).
-    pub headers: Vec<(String, String)>,
+    /// Response headers.
+    pub headers: hyper::http::HeaderMap,
 }
 
 /// Why no answer came back.
@@ -78,7 +81,7 @@ impl Target {
             .build()
             .map_err(|e| Error::Target(format!("cannot build the HTTP client: {e}")))?;
         let base = base_url.trim_end_matches('/').to_string();
-        let static_urls = profile
+        let static_urls: std::collections::HashMap<String, reqwest::Url> = profile
             .ops
             .values()
             .filter(|o| o.path.is_static())
@@ -87,7 +90,18 @@ impl Target {
                 reqwest::Url::parse(&url).ok().map(|u| (o.name.clone(), u))
             })
             .collect();
+        let plain = base
+            .starts_with("http://")
+            .then(|| super::plain::Plain::new(timeout, connections));
+        let static_uris = static_urls
+            .iter()
+            .filter_map(|(k, u): (&String, &reqwest::Url)| {
+                u.as_str().parse().ok().map(|x| (k.clone(), x))
+            })
+            .collect();
         Ok(Target {
+            plain,
+            static_uris,
             static_urls,
             base_url: base,
             tenant: tenant.to_string(),
@@ -128,17 +142,16 @@ impl Target {
         vars: &Vars<'_>,
         body: &mut Vec<u8>,
     ) -> Result<Answer, SendFailure> {
+        if let Some(plain) = &self.plain {
+            return self.send_plain(plain, op, vars, body).await;
+        }
         let resp = match self.request(op, vars, body).send().await {
             Ok(r) => r,
             Err(e) if e.is_connect() => return Err(SendFailure::NotSent(short(&e))),
             Err(e) => return Err(SendFailure::Indeterminate(short(&e))),
         };
         let status = resp.status().as_u16();
-        let headers: Vec<(String, String)> = resp
-            .headers()
-            .iter()
-            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
-            .collect();
+        let headers = resp.headers().clone();
         match resp.bytes().await {
             Ok(body) => Ok(Answer {
                 status,
@@ -152,6 +165,39 @@ impl Target {
                 headers,
             }),
         }
+    }
+
+    async fn send_plain(
+        &self,
+        plain: &super::plain::Plain,
+        op: &CompiledOp,
+        vars: &Vars<'_>,
+        body: &mut Vec<u8>,
+    ) -> Result<Answer, SendFailure> {
+        let uri = match self.static_uris.get(&op.name) {
+            Some(u) => u.clone(),
+            None => {
+                let text = format!("{}{}", self.base_url, op.path.render(vars));
+                text.parse().map_err(|e| {
+                    SendFailure::NotSent(format!("{text:?} is not a valid URL: {e}"))
+                })?
+            }
+        };
+        let mut headers =
+            hyper::http::HeaderMap::with_capacity(self.headers.len() + op.headers.len());
+        for (k, v) in &self.headers {
+            headers.insert(k.clone(), v.clone());
+        }
+        for (k, t) in &op.headers {
+            super::plain::put(&mut headers, k, &t.render(vars));
+        }
+        let payload = if let Some(t) = &op.body {
+            t.render(vars, body);
+            Some(Bytes::copy_from_slice(body))
+        } else {
+            op.raw_body.as_ref().map(|t| Bytes::from(t.render(vars)))
+        };
+        plain.send(op.method.clone(), uri, headers, payload).await
     }
 
     /// A curl command reproducing the request, with secrets masked.
@@ -228,15 +274,9 @@ pub fn extract_id(op: &CompiledOp, answer: &Answer) -> Option<String> {
         };
     }
     let h = src.header.as_deref()?;
-    answer
-        .headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(h))
-        .map(|(_, v)| {
-            v.trim_end_matches('/')
-                .rsplit('/')
-                .next()
-                .unwrap_or(v)
-                .to_string()
-        })
+    let v = answer.headers.get(h)?.to_str().ok()?;
+    v.trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .map(str::to_string)
 }

@@ -4,6 +4,7 @@ pub mod builtin;
 pub mod client;
 pub mod compile;
 pub mod dry_run;
+mod plain;
 pub mod profile;
 mod read;
 pub mod template;
