@@ -34,8 +34,9 @@ fn header() -> Header {
 }
 
 /// A history of about `n` operations whose counters the checker finds consistent.
-pub fn synthetic(n: usize) -> History {
-    const LIMIT: u64 = u64::MAX / 4;
+fn synthetic(n: usize) -> History {
+    // The quota fills about half-way through: the rest of the orders are refused.
+    let limit = 15 * n as u64;
     let mut ops = Vec::with_capacity(n);
     let (mut consumed, mut slots, mut t) = (0u64, 0u64, 1_000u64);
     let mut rng = 0x9E37_79B9_7F4A_7C15u64;
@@ -67,12 +68,12 @@ pub fn synthetic(n: usize) -> History {
         Some(vec![
             Reading {
                 name: "daily".into(),
-                limit: LIMIT,
+                limit,
                 consumed,
             },
             Reading {
                 name: "monthly".into(),
-                limit: LIMIT,
+                limit,
                 consumed,
             },
             Reading {
@@ -100,10 +101,13 @@ pub fn synthetic(n: usize) -> History {
         let o = match r % 100 {
             0..=59 => {
                 let amount = 1 + (r >> 8) % 100;
-                let outcome = match (r >> 20) % 50 {
-                    0 => Outcome::Indeterminate,
-                    1..=5 => Outcome::RejectedQuota,
-                    _ => Outcome::Accepted,
+                let outcome = if consumed + amount > limit {
+                    Outcome::RejectedQuota
+                } else if (r >> 20) % 50 == 0 {
+                    // Unknown to the client; this target did not apply it.
+                    Outcome::Indeterminate
+                } else {
+                    Outcome::Accepted
                 };
                 if outcome == Outcome::Accepted {
                     consumed += amount;
@@ -133,6 +137,14 @@ pub fn synthetic(n: usize) -> History {
     }
 }
 
+/// The process's peak resident memory so far, in MB (`VmHWM`), where /proc exists.
+fn peak_rss_mb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024)
+}
+
 fn sizes() -> Vec<usize> {
     std::env::var("QB_BENCH_SIZES")
         .ok()
@@ -145,8 +157,17 @@ fn bench(c: &mut Criterion) {
     g.sample_size(10);
     for n in sizes() {
         let h = synthetic(n);
+        let built = peak_rss_mb();
+        let t = std::time::Instant::now();
         // A synthetic history the checker rejects would measure the wrong path.
         let verdicts = quotabench::check::judge(&h, &[]);
+        // One-off figures for the scaling table: one judgement's time, and peak memory
+        // with the history alone vs after judging (Linux only).
+        eprintln!(
+            "n={n}: one judgement {:.2}s; peak RSS {built:?} MB with the history, {:?} MB after judging",
+            t.elapsed().as_secs_f64(),
+            peak_rss_mb()
+        );
         assert!(
             verdicts
                 .iter()

@@ -86,8 +86,9 @@ impl Rule for Exact {
                     } else {
                         format!("between {lo:+} and {hi:+}")
                     };
-                    let mut ops = vec![a.id, b.id];
-                    ops.extend(gap.ops.iter().take(6).map(|&i| h.ops[i].id));
+                    // The orders first: the report reproduces the first cited op.
+                    let mut ops: Vec<u64> = gap.ops.iter().take(6).map(|&i| h.ops[i].id).collect();
+                    ops.extend([a.id, b.id]);
                     return Judgement::fail(
                         format!(
                             "{}: consumed went from {} (snapshot #{}) to {} (snapshot #{}), a move of {rise:+}; the {} operations in between account for {expected}",

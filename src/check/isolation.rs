@@ -61,7 +61,7 @@ impl Rule for Tenants {
                 if rb.consumed != ra.consumed {
                     let mut ops = between.clone();
                     ops.truncate(5);
-                    ops.insert(0, b.id);
+                    ops.push(b.id);
                     return Judgement::fail(
                         format!(
                             "{name} of tenant {:?} moved from {} (snapshot #{}) to {} (snapshot #{}) while only tenant {:?} sent orders ({} accepted, e.g. #{})",

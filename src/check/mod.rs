@@ -17,6 +17,9 @@ mod reset;
 pub mod threshold;
 pub mod verdict;
 
+#[cfg(test)]
+mod tests;
+
 pub use facts::Facts;
 pub use verdict::{Level, RuleVerdict, Verdict};
 

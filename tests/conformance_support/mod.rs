@@ -59,15 +59,24 @@ impl Run {
 
 /// Runs `suite` with `seed` and the given faults against the in-process fake.
 pub fn run(suite: &str, seed: u64, faults: &[&str]) -> Run {
+    let args: Vec<&str> = faults.iter().flat_map(|f| ["--fault", f]).collect();
+    run_with(suite, seed, &args, &[])
+}
+
+/// Runs `suite` with `seed`, extra arguments and environment variables.
+pub fn run_with(suite: &str, seed: u64, args: &[&str], env: &[(&str, &str)]) -> Run {
     let out = tempfile::tempdir().unwrap().keep();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_quotabench"));
     cmd.args(["run", suite, "--seed", &seed.to_string(), "--out"])
         .arg(&out)
-        // The suites read their target from QB_TARGET_URL: always the in-process fake here.
+        .args(args)
+        // The suites read their target from QB_TARGET_URL: the in-process fake unless
+        // `--target` says otherwise.
         .env("QB_TARGET_URL", "");
-    for f in faults {
-        cmd.args(["--fault", f]);
+    for (k, v) in env {
+        cmd.env(k, v);
     }
+    let faults = args;
     let o = cmd.output().unwrap();
     let code = o.status.code().unwrap_or(-1);
     let dir = first_dir(&out).unwrap_or_else(|| {
