@@ -227,6 +227,7 @@ pub async fn run_one(
             tenant,
             implementation: s.target.implementation.clone(),
             clock_control,
+            capabilities: Some(target.profile.profile.capabilities.clone()),
         },
         rules,
         thresholds,

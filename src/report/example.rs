@@ -153,6 +153,7 @@ pub fn example() -> Report {
                 version: Some("1.2.3".into()),
             }),
             clock_control: true,
+            capabilities: Some(crate::target::profile::Capabilities::default()),
         },
         rules: vec![
             rule("limits.never-exceeded", Level::Must, Verdict::Pass, None, None),

@@ -89,6 +89,9 @@ pub struct TargetInfo {
     pub implementation: Option<Implementation>,
     /// Whether the clock could be moved.
     pub clock_control: bool,
+    /// What the profile declares the target supports and tolerates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capabilities: Option<crate::target::profile::Capabilities>,
 }
 
 /// One threshold's result.
