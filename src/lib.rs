@@ -6,6 +6,7 @@
 //! a fault switched on, a known-bad implementation the checks must catch.
 
 pub mod check;
+pub mod compare;
 pub mod engine;
 pub mod error;
 pub mod fake;

@@ -56,6 +56,17 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         scenario: Option<PathBuf>,
     },
+    /// Compare two runs: percentiles and throughput side by side with ratios; exit 1
+    /// when B regresses past --max-regression (a CI performance gate).
+    Compare {
+        /// The baseline run folder (or its summary.json).
+        run_a: PathBuf,
+        /// The run to judge against it.
+        run_b: PathBuf,
+        /// Fail when p50/p90/p99 grow, or throughput drops, by more than this (`10%`).
+        #[arg(long, value_name = "PERCENT", value_parser = quotabench::compare::parse_bound)]
+        max_regression: Option<f64>,
+    },
     /// Target profiles.
     #[command(subcommand)]
     Profile(ProfileCommand),
@@ -217,6 +228,15 @@ async fn dispatch(cmd: Command) -> Result<i32, Error> {
                 println!("{n}");
             }
             Ok(exit::PASS)
+        }
+        Command::Compare {
+            run_a,
+            run_b,
+            max_regression,
+        } => {
+            let (table, code) = quotabench::compare::compare(&run_a, &run_b, max_regression)?;
+            print!("{table}");
+            Ok(code)
         }
         Command::Fake(args) => quotabench::fake::cli::run(args).await,
     }

@@ -236,6 +236,11 @@ pub async fn run_one(
         quotas,
     };
     report::write_all(&report, &dir)?;
+    crate::metrics::hlog::write_hlog(
+        &outcome.history,
+        &dir.join("latency.hlog"),
+        outcome.not_kept,
+    )?;
     crate::report::export::markdown::append_step_summary(&report)?;
     if opts.print {
         let text = TerminalExporter.render(&report)?;

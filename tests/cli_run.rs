@@ -65,7 +65,9 @@ fn the_correct_fake_passes_and_the_summary_keeps_its_contract() {
             >= 24
     );
     assert!(consume["per_second"].as_f64().unwrap() > 0.0);
-    assert!(dir.join("history.jsonl").exists());
+    for f in ["history.jsonl", "junit.xml", "report.md", "latency.hlog"] {
+        assert!(dir.join(f).exists(), "{f} missing");
+    }
     assert!(stdout.contains("limit.never-exceeded"), "{stdout}");
     let name = dir.file_name().unwrap().to_string_lossy().into_owned();
     assert!(

@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+pub mod hlog;
+
 use hdrhistogram::Histogram;
 use parking_lot::Mutex;
 

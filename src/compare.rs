@@ -1,0 +1,233 @@
+//! `quotabench compare RUN-A RUN-B`: percentiles and throughput side by side, with the
+//! ratio B/A, and a regression gate for CI.
+
+use std::collections::BTreeSet;
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+use crate::error::{exit, Error};
+use crate::report::{OpStats, Report, SCHEMA_VERSION};
+
+/// Reads a run's summary.json (given the run folder or the file itself).
+pub fn load_summary(p: &Path) -> Result<Report, Error> {
+    let file: PathBuf = if p.is_dir() {
+        p.join("summary.json")
+    } else {
+        p.to_path_buf()
+    };
+    let text = std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
+    let v: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| Error::Usage(format!("{}: not a summary.json: {e}", file.display())))?;
+    match v.get("schema_version").and_then(|x| x.as_u64()) {
+        Some(n) if n == SCHEMA_VERSION as u64 => {}
+        other => {
+            return Err(Error::Usage(format!(
+                "{}: schema_version {} is not supported; expected {SCHEMA_VERSION}",
+                file.display(),
+                other.map_or("missing".into(), |n| n.to_string())
+            )))
+        }
+    }
+    serde_json::from_value(v).map_err(|e| Error::Usage(format!("{}: {e}", file.display())))
+}
+
+/// One figure compared.
+struct Row {
+    what: &'static str,
+    a: f64,
+    b: f64,
+    /// Larger is worse (latency) or better (throughput).
+    larger_is_worse: bool,
+}
+
+fn rows(a: &OpStats, b: &OpStats) -> Vec<Row> {
+    let (la, lb) = (&a.latency_us, &b.latency_us);
+    let lat = |what, x: u64, y: u64| Row {
+        what,
+        a: x as f64,
+        b: y as f64,
+        larger_is_worse: true,
+    };
+    vec![
+        lat("p50", la.p50, lb.p50),
+        lat("p90", la.p90, lb.p90),
+        lat("p99", la.p99, lb.p99),
+        lat("p99.9", la.p999, lb.p999),
+        lat("max", la.max, lb.max),
+        Row {
+            what: "ops/s",
+            a: a.per_second,
+            b: b.per_second,
+            larger_is_worse: false,
+        },
+    ]
+}
+
+/// Whether a row regresses past `bound` (a fraction): p50/p90/p99 up, or throughput
+/// down, by more than the bound. The tail (p99.9, max) is shown but not gated: a single
+/// slow request decides it.
+fn regresses(r: &Row, bound: f64) -> bool {
+    if r.a <= 0.0 {
+        return false;
+    }
+    let ratio = r.b / r.a;
+    match (r.what, r.larger_is_worse) {
+        ("p50" | "p90" | "p99", true) => ratio > 1.0 + bound,
+        (_, false) => ratio < 1.0 - bound,
+        _ => false,
+    }
+}
+
+/// Compares two runs; returns the table and the exit code (1 when B regresses past
+/// `max_regression`, a fraction like 0.10).
+pub fn compare(a: &Path, b: &Path, max_regression: Option<f64>) -> Result<(String, i32), Error> {
+    let (ra, rb) = (load_summary(a)?, load_summary(b)?);
+    let mut s = String::new();
+    let _ = writeln!(s, "A: {} ({}, {})", a.display(), ra.scenario, ra.started_at);
+    let _ = writeln!(s, "B: {} ({}, {})", b.display(), rb.scenario, rb.started_at);
+    let _ = writeln!(
+        s,
+        "\n  {:<20} {:<6} {:>12} {:>12} {:>8}",
+        "operation", "", "A", "B", "B/A"
+    );
+    let ops: BTreeSet<&String> = ra.operations.keys().chain(rb.operations.keys()).collect();
+    let mut regressions = Vec::new();
+    for op in ops {
+        let (Some(oa), Some(ob)) = (ra.operations.get(op), rb.operations.get(op)) else {
+            let _ = writeln!(
+                s,
+                "  {op:<20} only in {}",
+                if ra.operations.contains_key(op) {
+                    "A"
+                } else {
+                    "B"
+                }
+            );
+            continue;
+        };
+        for r in rows(oa, ob) {
+            let unit = |x: f64| {
+                if r.larger_is_worse {
+                    format!("{:.2}ms", x / 1000.0)
+                } else {
+                    format!("{x:.1}")
+                }
+            };
+            let ratio = if r.a > 0.0 {
+                format!("{:.2}x", r.b / r.a)
+            } else {
+                "-".into()
+            };
+            let flag = match max_regression {
+                Some(bound) if regresses(&r, bound) => {
+                    regressions.push(format!(
+                        "{op} {} {} -> {} ({ratio})",
+                        r.what,
+                        unit(r.a),
+                        unit(r.b)
+                    ));
+                    "  REGRESSION"
+                }
+                _ => "",
+            };
+            let _ = writeln!(
+                s,
+                "  {op:<20} {:<6} {:>12} {:>12} {:>8}{flag}",
+                r.what,
+                unit(r.a),
+                unit(r.b),
+                ratio
+            );
+        }
+    }
+    let code = match max_regression {
+        Some(bound) if !regressions.is_empty() => {
+            let _ = writeln!(
+                s,
+                "\nB regresses past {:.0}%: {}",
+                bound * 100.0,
+                regressions.join("; ")
+            );
+            exit::FAIL
+        }
+        Some(bound) => {
+            let _ = writeln!(s, "\nno regression past {:.0}%", bound * 100.0);
+            exit::PASS
+        }
+        None => exit::PASS,
+    };
+    Ok((s, code))
+}
+
+/// Parses `10%` (or `0.1`) into a fraction.
+pub fn parse_bound(text: &str) -> Result<f64, String> {
+    let t = text.trim();
+    let v = match t.strip_suffix('%') {
+        Some(p) => p.trim().parse::<f64>().map(|x| x / 100.0),
+        None => t.parse::<f64>(),
+    };
+    v.ok()
+        .filter(|x| x.is_finite() && *x >= 0.0)
+        .ok_or_else(|| format!("expected a percentage like 10%, found {text:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, p99: u64, rps: f64) -> PathBuf {
+        let mut r = crate::report::example::example();
+        for o in r.operations.values_mut() {
+            o.latency_us.p99 = p99;
+            o.per_second = rps;
+        }
+        let d = dir.join(name);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("summary.json"), serde_json::to_vec(&r).unwrap()).unwrap();
+        d
+    }
+
+    #[test]
+    fn a_p99_regression_past_the_bound_fails_and_within_it_passes() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = write(dir.path(), "a", 10_000, 100.0);
+        let b = write(dir.path(), "b", 12_000, 100.0);
+        let (table, code) = compare(&a, &b, Some(0.10)).unwrap();
+        assert_eq!(code, exit::FAIL, "{table}");
+        assert!(
+            table.contains("REGRESSION") && table.contains("1.20x"),
+            "{table}"
+        );
+        let (_, code) = compare(&a, &b, Some(0.25)).unwrap();
+        assert_eq!(code, exit::PASS);
+        let (_, code) = compare(&a, &b, None).unwrap();
+        assert_eq!(code, exit::PASS, "without a bound it only reports");
+    }
+
+    #[test]
+    fn a_throughput_drop_is_a_regression() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = write(dir.path(), "a", 10_000, 1000.0);
+        let b = write(dir.path(), "b", 10_000, 800.0);
+        assert_eq!(compare(&a, &b, Some(0.10)).unwrap().1, exit::FAIL);
+        assert_eq!(
+            compare(&b, &a, Some(0.10)).unwrap().1,
+            exit::PASS,
+            "faster is no regression"
+        );
+    }
+
+    #[test]
+    fn missing_files_and_other_schema_versions_are_usage_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = write(dir.path(), "a", 1, 1.0);
+        assert!(compare(&a, &dir.path().join("nope"), None).is_err());
+        std::fs::write(dir.path().join("v9.json"), r#"{"schema_version": 9}"#).unwrap();
+        let e = compare(&a, &dir.path().join("v9.json"), None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("schema_version 9 is not supported"), "{e}");
+        assert_eq!(parse_bound("10%").unwrap(), 0.10);
+        assert!(parse_bound("ten").is_err());
+    }
+}
