@@ -1,7 +1,6 @@
 //! Accounting rules: the counters say exactly what was accepted.
 
 use super::facts::{quota_bit, thousands, Facts};
-use super::ledger::Ledger;
 use super::{Judgement, Level, Rule, RuleInfo, Tally};
 use crate::history::{History, Outcome};
 use crate::target::profile::{OpKind, QuotaDecl, QuotaKind};
@@ -143,9 +142,9 @@ impl Rule for SnapshotsConsistent {
             .iter()
             .filter(|q| q.kind != QuotaKind::Scoped)
             .collect();
-        let ledgers: Vec<Ledger> = quotas
+        let ledgers: Vec<_> = quotas
             .iter()
-            .map(|q| Ledger::build(h, f, quota_bit(h, &q.name)))
+            .map(|q| f.ledger(h, quota_bit(h, &q.name)))
             .collect();
         let mut t = Tally::default();
         for o in &h.ops {
