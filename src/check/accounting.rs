@@ -90,13 +90,16 @@ impl Rule for Exact {
                     ops.extend([a.id, b.id]);
                     return Judgement::fail(
                         format!(
-                            "{}: consumed went from {} (snapshot #{}) to {} (snapshot #{}), a move of {rise:+}; the {} operations in between account for {expected}",
+                            "{}: consumed went from {} (snapshot #{}) to {} (snapshot #{}), a move of {rise:+}, while what was sent in between ({}) accounts for {expected}",
                             q.name,
                             thousands(a.get(&q.name).map_or(0, |r| r.consumed)),
                             a.id,
                             thousands(b.get(&q.name).map_or(0, |r| r.consumed)),
                             b.id,
-                            gap.ops.len()
+                            match gap.ops.len() {
+                                1 => "one operation".to_string(),
+                                n => format!("{n} operations"),
+                            }
                         ),
                         ops,
                     );
