@@ -180,7 +180,7 @@ async fn dispatch(cmd: Command) -> Result<i32, Error> {
                     r.witness.as_deref().unwrap_or("")
                 );
             }
-            let v = quotabench::check::Verdict::overall(rules.iter().map(|r| r.verdict));
+            let v = quotabench::check::Verdict::overall(rules.iter().map(|r| r.gating()));
             println!("verdict: {}", v.as_str().to_uppercase());
             Ok(run::code_for(v))
         }

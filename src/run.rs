@@ -205,10 +205,11 @@ pub async fn run_one(
     );
     let quotas = report::quota_series(&outcome.history);
     let thresholds = crate::thresholds::evaluate(&thresholds, &operations, &outcome.phases);
+    // A SHOULD rule's failure is reported but, alone, does not fail the run.
     let verdict = Verdict::overall(
         rules
             .iter()
-            .map(|r| r.verdict)
+            .map(|r| r.gating())
             .chain(thresholds.iter().map(|t| t.verdict)),
     );
     let report = Report {

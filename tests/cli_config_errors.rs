@@ -127,39 +127,31 @@ fn a_workload_that_never_ends_is_rejected() {
         ));
 }
 
+/// Validating `text` fails with exit 2 and a message containing `expected`.
+fn rejected(text: &str, expected: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(&dir, "s.yaml", text);
+    qb().arg("validate")
+        .arg(&p)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(expected));
+}
+
 #[test]
 fn unknown_rule_ids_and_threshold_metrics_are_configuration_errors() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = write(&dir, "rule.yaml", &format!("{GOOD}checks: [limit.nevr]\n"));
-    qb().arg("validate")
-        .arg(&p)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains(
-            "checks[0]: unknown rule id \"limit.nevr\"",
-        ));
-    let p = write(
-        &dir,
-        "th.yaml",
+    rejected(
+        &format!("{GOOD}checks: [limit.nevr]\n"),
+        "checks[0]: unknown rule id \"limit.nevr\"",
+    );
+    rejected(
         &format!("{GOOD}thresholds: [\"p99(consume) < 5ms\"]\n"),
+        "thresholds[0]: no operation \"consume\" runs",
     );
-    qb().arg("validate")
-        .arg(&p)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains(
-            "thresholds[0]: no operation \"consume\" runs",
-        ));
-    let p = write(
-        &dir,
-        "th2.yaml",
+    rejected(
         &format!("{GOOD}thresholds: [\"p42(list) < 5ms\"]\n"),
+        "unknown metric \"p42\"",
     );
-    qb().arg("validate")
-        .arg(&p)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("unknown metric \"p42\""));
 }
 
 #[test]

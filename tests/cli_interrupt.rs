@@ -4,6 +4,8 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+
 const SCENARIO: &str = "name: long-run
 target:
   profile: adobe-hygiene
@@ -64,14 +66,8 @@ fn an_interrupted_run_writes_its_partial_report_and_exits_130() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert_eq!(code, Some(130));
-    let run = std::fs::read_dir(&out)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(run.join("summary.json")).unwrap()).unwrap();
+    let run = common::run_dir(&out);
+    let summary = common::summary(&run);
     assert_eq!(summary["interrupted"], true);
     assert!(
         summary["operations"]["list"]["count"].as_u64().unwrap() > 0,

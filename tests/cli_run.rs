@@ -5,6 +5,9 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use serde_json::Value;
 
+mod common;
+use common::{rule, run_dir, summary};
+
 const SUITE: &str = "scenarios/conformance/adobe-hygiene.yaml";
 
 fn run(out: &Path, extra: &[&str]) -> (i32, Value, PathBuf, String) {
@@ -18,28 +21,13 @@ fn run(out: &Path, extra: &[&str]) -> (i32, Value, PathBuf, String) {
     let o = assert.get_output();
     let code = o.status.code().unwrap_or(-1);
     let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
-    let dir = std::fs::read_dir(out)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.is_dir())
-        .unwrap_or_else(|| {
-            panic!(
-                "no run folder; stderr: {}",
-                String::from_utf8_lossy(&o.stderr)
-            )
-        });
-    let summary: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
-    (code, summary, dir, stdout)
-}
-
-fn rule<'a>(s: &'a Value, id: &str) -> &'a Value {
-    s["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == id)
-        .unwrap_or_else(|| panic!("no rule {id} in {s}"))
+    assert!(
+        o.status.code().is_some(),
+        "stderr: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let dir = run_dir(out);
+    (code, summary(&dir), dir, stdout)
 }
 
 #[test]
@@ -199,14 +187,8 @@ fn a_history_larger_than_its_memory_cap_turns_verdicts_unknown_not_guessed() {
         .code(3)
         .get_output()
         .clone();
-    let dir = std::fs::read_dir(out.path())
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    let s: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    let dir = run_dir(out.path());
+    let s = summary(&dir);
     let r = rule(&s, "limit.never-exceeded");
     assert_eq!(r["verdict"], "unknown", "{r}");
     assert!(r["witness"]

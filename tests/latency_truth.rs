@@ -3,7 +3,8 @@
 //! what a closed-loop tool would have reported instead.
 
 use assert_cmd::Command;
-use serde_json::Value;
+
+mod common;
 
 const SCENARIO: &str = "name: stall-accuracy
 target:
@@ -36,14 +37,8 @@ fn a_two_second_stall_shows_in_latency_percentiles_as_analysis_predicts() {
         .timeout(std::time::Duration::from_secs(60))
         .assert()
         .code(0);
-    let run = std::fs::read_dir(&out)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    let s: Value =
-        serde_json::from_str(&std::fs::read_to_string(run.join("summary.json")).unwrap()).unwrap();
+    let run = common::run_dir(&out);
+    let s = common::summary(&run);
     let list = &s["operations"]["list"];
     let n = list["count"].as_u64().unwrap();
     assert!(

@@ -9,6 +9,8 @@ use serde_json::{json, Value};
 use wiremock::matchers::{method, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
+mod common;
+
 const ALLOWANCE: u64 = 1000;
 const JOBS: u64 = 4;
 
@@ -119,27 +121,13 @@ fn run(url: &str) -> (i32, Value) {
         .timeout(std::time::Duration::from_secs(120))
         .output()
         .unwrap();
-    let dir = std::fs::read_dir(out.path())
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    let s: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    let dir = common::run_dir(out.path());
+    let s = common::summary(&dir);
     (o.status.code().unwrap_or(-1), s)
 }
 
 fn verdict(s: &Value, id: &str) -> String {
-    s["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == id)
-        .unwrap()["verdict"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    common::rule(s, id)["verdict"].as_str().unwrap().to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

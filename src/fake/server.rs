@@ -132,16 +132,7 @@ async fn answer(
         method: parts.method.as_str().to_string(),
         path,
         query: parts.uri.query().map(str::to_string),
-        headers: parts
-            .headers
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect(),
+        headers: super::routes::header_pairs(&parts.headers),
         body,
     };
     let r = fake.handle(&fr);

@@ -21,16 +21,7 @@ impl Respond for FakeResponder {
             method: request.method.as_str().to_string(),
             path: request.url.path().to_string(),
             query: request.url.query().map(str::to_string),
-            headers: request
-                .headers
-                .iter()
-                .map(|(n, v)| {
-                    (
-                        n.as_str().to_string(),
-                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                    )
-                })
-                .collect(),
+            headers: super::routes::header_pairs(&request.headers),
             body: bytes::Bytes::copy_from_slice(&request.body),
         };
         let r = self.0.handle(&req);

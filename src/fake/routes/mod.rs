@@ -14,6 +14,19 @@ use super::config::RejectionStyle;
 use super::model::{QuotaRejection, Refusal};
 use super::service::Fake;
 
+/// Header pairs of a request as the routes read them (names lower-case, values lossy
+/// UTF-8), from whichever transport received it.
+pub fn header_pairs(map: &hyper::http::HeaderMap) -> Vec<(String, String)> {
+    map.iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
 /// A request as the routes see it.
 #[derive(Debug, Clone, Default)]
 pub struct FakeRequest {
