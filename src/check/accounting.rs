@@ -1,7 +1,6 @@
 //! Accounting rules: the counters say exactly what was accepted.
 
 use super::facts::{quota_bit, thousands, Facts};
-use super::ledger::Ledger;
 use super::{Judgement, Level, Rule, RuleInfo, Tally};
 use crate::history::{History, Outcome};
 use crate::target::profile::{OpKind, QuotaDecl, QuotaKind};
@@ -91,13 +90,16 @@ impl Rule for Exact {
                     ops.extend([a.id, b.id]);
                     return Judgement::fail(
                         format!(
-                            "{}: consumed went from {} (snapshot #{}) to {} (snapshot #{}), a move of {rise:+}; the {} operations in between account for {expected}",
+                            "{}: consumed went from {} (snapshot #{}) to {} (snapshot #{}), a move of {rise:+}, while what was sent in between ({}) accounts for {expected}",
                             q.name,
                             thousands(a.get(&q.name).map_or(0, |r| r.consumed)),
                             a.id,
                             thousands(b.get(&q.name).map_or(0, |r| r.consumed)),
                             b.id,
-                            gap.ops.len()
+                            match gap.ops.len() {
+                                1 => "one operation".to_string(),
+                                n => format!("{n} operations"),
+                            }
                         ),
                         ops,
                     );
@@ -143,9 +145,9 @@ impl Rule for SnapshotsConsistent {
             .iter()
             .filter(|q| q.kind != QuotaKind::Scoped)
             .collect();
-        let ledgers: Vec<Ledger> = quotas
+        let ledgers: Vec<_> = quotas
             .iter()
-            .map(|q| Ledger::build(h, f, quota_bit(h, &q.name)))
+            .map(|q| f.ledger(h, quota_bit(h, &q.name)))
             .collect();
         let mut t = Tally::default();
         for o in &h.ops {

@@ -4,6 +4,9 @@
 //! without a string lookup per operation per rule).
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use super::ledger::Ledger;
 
 use crate::history::{History, OpRecord, Outcome, Reading};
 use crate::target::profile::{OpKind, PeriodDecl, QuotaKind};
@@ -78,6 +81,9 @@ pub struct Facts {
     /// Operation indexes by completion (then id): rules that report the first failure
     /// walk this, so a saved history (in arrival order) gives the same witness.
     pub order: Vec<usize>,
+    /// Ledgers built so far, shared by the rules. Keyed by which declarations draw on
+    /// or free a quota: quotas moved by the same operations (daily and monthly) share one.
+    ledgers: Mutex<HashMap<(u64, u64), Arc<Ledger>>>,
 }
 
 /// Whether an operation of this kind can change a counter. Setups create the objects
@@ -155,6 +161,7 @@ impl Facts {
         let mut order: Vec<usize> = (0..h.ops.len()).collect();
         order.sort_unstable_by_key(|&i| (h.ops[i].done_us, h.ops[i].id));
         let mut facts = Facts {
+            ledgers: Mutex::new(HashMap::new()),
             order,
             gaps: vec![Gap::default(); snapshots.len().saturating_sub(1)],
             snapshots,
@@ -209,6 +216,24 @@ impl Facts {
             Some(&d) if d != u16::MAX => Some(self.decls[d as usize]),
             _ => None,
         }
+    }
+
+    /// The ledger of quota bit `bit` (main tenant), built once per set of operations.
+    pub fn ledger(&self, h: &History, bit: u64) -> Arc<Ledger> {
+        let mut key = (0u64, 0u64);
+        for (i, d) in self.decls.iter().enumerate().take(64) {
+            if d.kind == OpKind::Consume && d.touches & bit != 0 {
+                key.0 |= 1 << i;
+            }
+            if d.kind == OpKind::Release && d.frees & bit != 0 {
+                key.1 |= 1 << i;
+            }
+        }
+        let mut cache = self.ledgers.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .entry(key)
+            .or_insert_with(|| Arc::new(Ledger::build(h, self, bit)))
+            .clone()
     }
 
     /// The index of the last snapshot completed at or before `t`.

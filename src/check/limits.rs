@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use super::facts::{cite, kind_of, quota_bit, thousands, window_name, window_start, Facts, Snap};
-use super::ledger::Ledger;
 use super::{Judgement, Level, Rule, RuleInfo, Tally};
 use crate::history::{History, Outcome};
 use crate::target::profile::{OpKind, QuotaKind};
@@ -292,7 +291,6 @@ impl Rule for RejectionJustified {
             .filter(|q| q.kind != QuotaKind::Scoped)
             .map(|q| (q.name.clone(), quota_bit(h, &q.name)))
             .collect();
-        let mut ledgers: BTreeMap<u64, Ledger> = BTreeMap::new();
         let mut t = Tally::default();
         for &i in &f.order {
             let o = &h.ops[i];
@@ -316,9 +314,7 @@ impl Rule for RejectionJustified {
                     judged = false;
                     continue;
                 };
-                let l = ledgers
-                    .entry(*bit)
-                    .or_insert_with(|| Ledger::build(h, f, *bit));
+                let l = f.ledger(h, *bit);
                 let possible = l.possible_sent.between(s.sent, o.done_us);
                 let upper = r.consumed + possible;
                 if upper + o.amount > r.limit {
@@ -373,7 +369,6 @@ impl Rule for RejectionShape {
     }
 
     fn judge(&self, h: &History, f: &Facts) -> Judgement {
-        let mut ledgers: BTreeMap<u64, Ledger> = BTreeMap::new();
         let mut t = Tally::default();
         for &i in &f.order {
             let o = &h.ops[i];
@@ -410,9 +405,7 @@ impl Rule for RejectionShape {
                         continue;
                     }
                 }
-                let l = ledgers
-                    .entry(bit)
-                    .or_insert_with(|| Ledger::build(h, f, bit));
+                let l = f.ledger(h, bit);
                 let lower = (r.consumed + l.accepted_done.after_upto(s.done, o.sent_us))
                     .saturating_sub(l.maybe_released_sent.between(s.sent, o.done_us));
                 if lower + o.amount > r.limit {
