@@ -50,9 +50,9 @@ fn synthetic(n: usize) -> History {
         id,
         phase: 0,
         worker,
-        op: name.to_string(),
-        name: name.to_string(),
-        tenant: "org".to_string(),
+        op: name.into(),
+        name: name.into(),
+        tenant: "org".into(),
         amount,
         intended_us: t,
         sent_us: t,
@@ -90,7 +90,7 @@ fn synthetic(n: usize) -> History {
             // Quiescent: nothing in flight around it.
             t += 1_000;
             let mut s = rec(id, COORDINATOR, "list", 0, t, Outcome::Accepted);
-            s.snapshot = readings(consumed, slots);
+            s.snapshot = readings(consumed, slots).map(Into::into);
             ops.push(s);
             t += 1_000;
             continue;
@@ -125,7 +125,7 @@ fn synthetic(n: usize) -> History {
             }
             _ => {
                 let mut l = rec(id, worker, "list", 0, t, Outcome::Accepted);
-                l.snapshot = readings(consumed, slots);
+                l.snapshot = readings(consumed, slots).map(Into::into);
                 l
             }
         };

@@ -278,7 +278,7 @@ fn run_dir(out: &Path, name: &str, at: jiff::Timestamp) -> Result<PathBuf, Error
 
 fn reproduce(h: &History, target: &Target, id: u64) -> Option<String> {
     let rec: &OpRecord = h.ops.iter().find(|o| o.id == id)?;
-    let op = target.profile.ops.get(&rec.name)?;
+    let op = target.profile.ops.get(rec.name.as_str())?;
     let request_id = format!("repro-{id}");
     let vars = Vars {
         tenant: &rec.tenant,

@@ -113,7 +113,7 @@ impl Facts {
                 if let Some(i) = by_name.get(o.name.as_str()) {
                     return *i;
                 }
-                let i = match h.header.operations.get(&o.name) {
+                let i = match h.header.operations.get(o.name.as_str()) {
                     Some(d) => {
                         let frees = d
                             .releases
@@ -350,14 +350,14 @@ pub fn quota_kind(h: &History, name: &str) -> Option<QuotaKind> {
 
 /// The kind of the operation a record is of, per the header.
 pub fn kind_of(h: &History, op: &OpRecord) -> Option<OpKind> {
-    h.header.operations.get(&op.name).map(|d| d.kind)
+    h.header.operations.get(op.name.as_str()).map(|d| d.kind)
 }
 
 /// Whether `op` is a consume drawing on `quota`.
 pub fn touches(h: &History, op: &OpRecord, quota: &str) -> bool {
     h.header
         .operations
-        .get(&op.name)
+        .get(op.name.as_str())
         .is_some_and(|d| d.kind == OpKind::Consume && d.touches.iter().any(|t| t == quota))
 }
 

@@ -461,8 +461,10 @@ fn scoped(h: &History, quota: &str, limit: u64) -> Result<String, Judgement> {
         .collect();
     let mut events: BTreeMap<&str, Vec<(u64, i64, u64)>> = BTreeMap::new();
     for o in &h.ops {
-        let (Some(d), Some(parent)) = (h.header.operations.get(&o.name), o.parent.as_deref())
-        else {
+        let (Some(d), Some(parent)) = (
+            h.header.operations.get(o.name.as_str()),
+            o.parent.as_deref(),
+        ) else {
             continue;
         };
         if !created.contains(parent) {

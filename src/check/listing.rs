@@ -9,8 +9,8 @@ use crate::history::{History, Outcome};
 use crate::target::profile::{OpKind, QuotaKind};
 
 /// The profile operation the coordinator lists with (the unfiltered list).
-fn default_list(h: &History, f: &Facts) -> Option<String> {
-    f.snapshots.first().map(|s| h.ops[s.index].name.clone())
+fn default_list(h: &History, f: &Facts) -> Option<crate::history::Sym> {
+    f.snapshots.first().map(|s| h.ops[s.index].name)
 }
 
 /// `listing.complete`: every list read answers for every quota the profile declares.

@@ -82,7 +82,7 @@ impl B {
     fn snap_with(&mut self, readings: Vec<Reading>) -> &mut Self {
         let o = self.push("list", 0, Outcome::Accepted);
         o.worker = COORDINATOR;
-        o.snapshot = Some(readings);
+        o.snapshot = Some(readings.into());
         self
     }
     fn clock(&mut self, seconds: u64, outcome: Outcome) -> &mut Self {

@@ -334,9 +334,9 @@ impl Probe<'_> {
             id: seq,
             phase: self.phase,
             worker: COORDINATOR,
-            op: self.label.to_string(),
-            name: op.name.clone(),
-            tenant: sh.target.tenant.clone(),
+            op: self.label.into(),
+            name: op.name.as_str().into(),
+            tenant: sh.target.tenant.as_str().into(),
             amount: seconds,
             intended_us: su,
             sent_us: su,
@@ -346,7 +346,7 @@ impl Probe<'_> {
             object: None,
             parent: None,
             snapshot: None,
-            note: note.map(|n| crate::redact::redact(&n).into_owned()),
+            note: note.map(|n| crate::redact::redact(&n).into_owned().into()),
         });
         outcome
     }

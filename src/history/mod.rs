@@ -2,8 +2,10 @@
 //! that makes a saved history self-contained (the checker needs nothing else).
 
 mod file;
+mod sym;
 
 pub use file::{load, HistoryWriter};
+pub use sym::Sym;
 
 use std::collections::BTreeMap;
 
@@ -131,11 +133,11 @@ pub struct OpRecord {
     /// Which virtual user (`u32::MAX` for the coordinator's snapshots).
     pub worker: u32,
     /// The label it is reported under (the mix key: `consume`, `list`, …).
-    pub op: String,
+    pub op: Sym,
     /// The profile operation name.
-    pub name: String,
+    pub name: Sym,
     /// Tenant.
-    pub tenant: String,
+    pub tenant: Sym,
     /// Units asked for (consume), else 0.
     pub amount: u64,
     /// Intended start, µs since the run started (open model: the schedule).
@@ -151,16 +153,16 @@ pub struct OpRecord {
     pub status: Option<u16>,
     /// Created or released object id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub object: Option<String>,
+    pub object: Option<Box<str>>,
     /// The parent object a scoped consume acted inside (a configuration).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parent: Option<String>,
+    pub parent: Option<Box<str>>,
     /// For list operations: what was read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub snapshot: Option<Vec<Reading>>,
+    pub snapshot: Option<Box<[Reading]>>,
     /// Short detail for errors and unclassified answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
+    pub note: Option<Box<str>>,
 }
 
 /// A whole history: header and records in completion order.

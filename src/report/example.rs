@@ -95,7 +95,7 @@ pub fn example_history() -> History {
             intended + 20,
             intended + 20 + service,
             Outcome::Accepted,
-            Some(snap),
+            Some(snap.into()),
         );
     }
     ops.sort_by_key(|o| o.done_us);
