@@ -139,7 +139,7 @@ impl Facts {
                 index: i,
                 sent: o.sent_us,
                 done: o.done_us,
-                readings: s.iter().map(|r| (r.name.clone(), r.clone())).collect(),
+                readings: s.iter().map(|r| (r.name.to_string(), r.clone())).collect(),
             })
         };
         let mut snapshots = Vec::new();

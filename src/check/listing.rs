@@ -94,7 +94,7 @@ impl Rule for Filter {
             let Some(s) = &o.snapshot else { continue };
             let unknown: Vec<&str> = s
                 .iter()
-                .filter(|r| !h.header.quotas.iter().any(|q| q.name == r.name))
+                .filter(|r| !h.header.quotas.iter().any(|q| r.name == q.name))
                 .map(|r| r.name.as_str())
                 .collect();
             if s.is_empty() || !unknown.is_empty() {

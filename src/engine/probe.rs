@@ -98,7 +98,7 @@ impl Probe<'_> {
             .0;
         tokio::time::sleep(window).await;
         let r = op::snapshot(self.sh, self.phase).await?;
-        Some(r.into_iter().map(|r| (r.name.clone(), r)).collect())
+        Some(r.into_iter().map(|r| (r.name.to_string(), r)).collect())
     }
 
     async fn send(&self, op: &CompiledOp, amount: u64) -> Outcome {

@@ -70,7 +70,7 @@ impl Outcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reading {
     /// Quota name.
-    pub name: String,
+    pub name: Sym,
     /// The limit reported.
     pub limit: u64,
     /// What was consumed (derived from `remaining` when the API reports that).

@@ -214,7 +214,7 @@ pub fn quota_series(h: &History) -> BTreeMap<String, Vec<QuotaPoint>> {
     let mut out: BTreeMap<String, Vec<QuotaPoint>> = BTreeMap::new();
     for o in &h.ops {
         for r in o.snapshot.iter().flatten() {
-            out.entry(r.name.clone()).or_default().push(QuotaPoint {
+            out.entry(r.name.to_string()).or_default().push(QuotaPoint {
                 t_s: o.done_us as f64 / 1e6,
                 consumed: r.consumed,
                 limit: r.limit,

@@ -76,7 +76,7 @@ fn read_items(read: &ListRead, v: &Value, items: &str) -> Result<Vec<Reading>, S
             (None, None) => 0,
         };
         out.push(Reading {
-            name: name.to_string(),
+            name: name.into(),
             limit,
             consumed,
         });
@@ -95,7 +95,7 @@ fn read_limits(v: &Value, limits: &str, quotas: &[String]) -> Result<Vec<Reading
         .map(|(k, x)| {
             x.as_u64()
                 .map(|limit| Reading {
-                    name: k.clone(),
+                    name: k.as_str().into(),
                     limit,
                     consumed: 0,
                 })
