@@ -2,17 +2,21 @@
 //!
 //! Data flows one way: a [`scenario`] is loaded, the [`engine`] drives a [`target`],
 //! every operation lands in the [`history`], the [`check`]er judges it, and the
-//! [`report`] is exported.
+//! [`report`] is exported. The bundled [`fake`] is both the default target and, with
+//! a fault switched on, a known-bad implementation the checks must catch.
 
 pub mod check;
 pub mod compare;
 pub mod engine;
 pub mod error;
+pub mod fake;
+mod fake_target;
 pub mod history;
 pub mod metrics;
 pub mod progress;
 pub mod redact;
 pub mod report;
+pub mod run;
 pub mod scenario;
 pub mod target;
 pub mod thresholds;

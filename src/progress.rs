@@ -1,6 +1,105 @@
-//! Progress output on stderr (stdout carries the summary).
+//! Progress on stderr (stdout carries the summary): a live bar on a terminal, a plain
+//! line every few seconds otherwise (CI logs).
+
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use tokio_util::sync::CancellationToken;
 
 use crate::engine::PhaseStats;
+
+/// How often plain progress lines are printed when stderr is not a terminal.
+pub const PLAIN_EVERY: Duration = Duration::from_secs(5);
+
+/// Counters the workers bump and the progress view reads.
+#[derive(Default)]
+pub struct Counters {
+    /// Operations completed.
+    pub done: AtomicU64,
+    /// Operations that ended in error or indeterminate.
+    pub failed: AtomicU64,
+}
+
+/// A running progress view for one phase; dropped or finished when the phase ends.
+pub struct PhaseProgress {
+    stop: CancellationToken,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl PhaseProgress {
+    /// Starts the view. `total` is the operation budget, `limit` the duration.
+    pub fn start(
+        name: &str,
+        counters: Arc<Counters>,
+        total: Option<u64>,
+        limit: Option<Duration>,
+    ) -> PhaseProgress {
+        let stop = CancellationToken::new();
+        let name = name.to_string();
+        let s2 = stop.clone();
+        let tty = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+        let base_done = counters.done.load(Ordering::Relaxed);
+        let base_failed = counters.failed.load(Ordering::Relaxed);
+        let task = tokio::spawn(async move {
+            let started = Instant::now();
+            let bar = tty.then(|| {
+                let b = ProgressBar::new(total.unwrap_or(0));
+                let style = ProgressStyle::with_template("{prefix:>16} {wide_bar} {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar());
+                b.set_style(style);
+                b.set_prefix(name.clone());
+                b
+            });
+            let tick = if tty {
+                Duration::from_millis(200)
+            } else {
+                PLAIN_EVERY
+            };
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(tick) => {}
+                    _ = s2.cancelled() => break,
+                }
+                let done = counters.done.load(Ordering::Relaxed) - base_done;
+                let failed = counters.failed.load(Ordering::Relaxed) - base_failed;
+                let secs = started.elapsed().as_secs_f64();
+                let left = limit.map(|l| l.as_secs_f64() - secs).filter(|l| *l > 0.0);
+                let msg = format!(
+                    "{done} ops  {:.0}/s  errors {failed}{}",
+                    done as f64 / secs.max(1e-3),
+                    left.map_or(String::new(), |l| format!("  {l:.0}s left"))
+                );
+                match &bar {
+                    Some(b) => {
+                        if total.is_some() {
+                            b.set_position(done);
+                        }
+                        b.set_message(msg);
+                    }
+                    None => eprintln!("phase {name}: {msg}"),
+                }
+            }
+            if let Some(b) = bar {
+                b.finish_and_clear();
+            }
+        });
+        PhaseProgress {
+            stop,
+            task: Some(task),
+        }
+    }
+
+    /// Stops the view and waits for it to clear.
+    pub async fn finish(mut self) {
+        self.stop.cancel();
+        if let Some(t) = self.task.take() {
+            let _ = t.await;
+        }
+    }
+}
 
 /// One line when a phase ends.
 pub fn phase_done(p: &PhaseStats) {

@@ -35,14 +35,18 @@ pub fn from_str<T: DeserializeOwned>(file: &Path, text: &str) -> Result<T, Confi
                 Some(loc) => (Some(loc.line()), Some(loc.column())),
                 None => (None, None),
             };
-            let mut message = strip_location(&inner.to_string());
+            let mut message = strip_path(&strip_location(&inner.to_string()));
             if let Some(field) = unknown_field(&message) {
-                path = join_path(&path, &field);
-                if let Some((l, c)) = locate_key(text, &path) {
-                    line = Some(l);
-                    column = Some(c);
+                // serde_path_to_error usually names the unknown key already.
+                if !path.ends_with(&field) {
+                    path = join_path(&path, &field);
                 }
                 message = message.replacen("unknown field", "unknown field (misspelled?)", 1);
+            }
+            // Point at the field's key, like `x.yaml:12:7: phases[1].workload.rate`.
+            if let Some((l, c)) = locate_key(text, &path) {
+                line = Some(l);
+                column = Some(c);
             }
             if line.is_none() {
                 if let Some((l, c)) = locate(text, &path) {
@@ -62,9 +66,10 @@ pub fn from_str<T: DeserializeOwned>(file: &Path, text: &str) -> Result<T, Confi
 }
 
 /// Builds a [`ConfigError`] for a mistake found after parsing (a semantic check),
-/// locating `path` (e.g. `phases[1].workload.mix`) in `text` when it can.
+/// locating `path` (e.g. `phases[1].workload.mix`) in `text` when it can: at its key
+/// when it has one, else at its value.
 pub fn error_at(file: &Path, text: &str, path: &str, message: impl Into<String>) -> ConfigError {
-    let (line, column) = match locate(text, path) {
+    let (line, column) = match locate_key(text, path).or_else(|| locate(text, path)) {
         Some((l, c)) => (Some(l), Some(c)),
         None => (None, None),
     };
@@ -81,6 +86,21 @@ fn strip_location(msg: &str) -> String {
     match msg.rfind(" at line ") {
         Some(i) => msg[..i].to_string(),
         None => msg.to_string(),
+    }
+}
+
+/// serde_yaml prefixes its own field path (`a.b[0]: msg`); ours is reported apart.
+fn strip_path(msg: &str) -> String {
+    match msg.split_once(": ") {
+        Some((head, rest))
+            if !head.is_empty()
+                && head
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._-[]".contains(c)) =>
+        {
+            rest.to_string()
+        }
+        _ => msg.to_string(),
     }
 }
 
@@ -224,9 +244,10 @@ mod tests {
         let text = "name: x\nphases:\n  - rate: 1\n  - rate: fast\n";
         let err = from_str::<Doc>(Path::new("x.yaml"), text).unwrap_err();
         assert_eq!(err.path, "phases[1].rate");
-        assert_eq!((err.line, err.column), (Some(4), Some(11)));
+        assert_eq!((err.line, err.column), (Some(4), Some(5)));
         assert!(
-            err.to_string().starts_with("x.yaml:4:11: phases[1].rate: "),
+            err.to_string()
+                .starts_with("x.yaml:4:5: phases[1].rate: invalid type"),
             "{err}"
         );
     }

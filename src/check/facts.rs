@@ -1,52 +1,363 @@
-//! Facts derived once from a history and shared by every rule.
+//! Facts derived once from a history and shared by every rule: the quiescent snapshots,
+//! what happened between each pair of them, the clock moves, and per-operation
+//! declarations resolved to small indexes (a 10-million-operation history is judged
+//! without a string lookup per operation per rule).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use super::ledger::Ledger;
 
 use crate::history::{History, OpRecord, Outcome, Reading};
-use crate::target::profile::OpKind;
+use crate::target::profile::{OpKind, PeriodDecl, QuotaKind};
 
 /// The coordinator's worker id: its list operations are quiescent snapshots.
 pub const COORDINATOR: u32 = u32::MAX;
 
+/// Slack, in seconds, around the run's estimate of the target's clock (the bundled fake's
+/// clock starts a moment before the history's `started_at`).
+const CLOCK_SLACK_S: i64 = 5;
+
+/// A quiescent snapshot of the main tenant: taken by the coordinator while nothing else
+/// was in flight.
+#[derive(Debug, Clone)]
+pub struct Snap {
+    /// Its op id.
+    pub id: u64,
+    /// Index into `History::ops`.
+    pub index: usize,
+    /// Send time, µs.
+    pub sent: u64,
+    /// Completion time, µs.
+    pub done: u64,
+    /// Readings by quota name.
+    pub readings: BTreeMap<String, Reading>,
+}
+
+impl Snap {
+    /// The reading of `quota`, if listed.
+    pub fn get(&self, quota: &str) -> Option<&Reading> {
+        self.readings.get(quota)
+    }
+}
+
+/// What happened between two consecutive snapshots.
+#[derive(Debug, Clone, Default)]
+pub struct Gap {
+    /// Effectful operations (indexes into `History::ops`) sent after the first snapshot
+    /// completed and completed before the second was sent.
+    pub ops: Vec<usize>,
+    /// An effectful operation overlapped one of the two snapshots: the gap proves nothing.
+    pub dirty: bool,
+}
+
+/// How one profile operation is declared, with quotas as bit masks.
+#[derive(Debug, Clone, Copy)]
+pub struct Decl {
+    /// Its kind.
+    pub kind: OpKind,
+    /// Quotas a consume draws on (bit i = `header.quotas[i]`).
+    pub touches: u64,
+    /// Quotas a release frees (those of the consume it ends).
+    pub frees: u64,
+}
+
 /// Indexes over a history.
 pub struct Facts {
-    /// Quiescent snapshots (taken when nothing else was in flight), in time order:
-    /// (op id, time µs, readings).
-    pub snapshots: Vec<(u64, u64, BTreeMap<String, Reading>)>,
+    /// Quiescent snapshots of the main tenant, in time order.
+    pub snapshots: Vec<Snap>,
+    /// Coordinator snapshots of another tenant (isolation probe), in time order.
+    pub others: Vec<Snap>,
+    /// `gaps[i]` lies between `snapshots[i]` and `snapshots[i + 1]`.
+    pub gaps: Vec<Gap>,
+    /// Clock moves that may have taken effect (accepted or indeterminate), in time order.
+    pub clock: Vec<usize>,
+    /// Per operation: index into `decls` (`u16::MAX` when the profile does not declare it).
+    pub decl_of: Vec<u16>,
+    /// The declarations met in the history.
+    pub decls: Vec<Decl>,
+    /// The run's wall-clock start, Unix seconds.
+    pub started: i64,
+    /// Operation indexes by completion (then id): rules that report the first failure
+    /// walk this, so a saved history (in arrival order) gives the same witness.
+    pub order: Vec<usize>,
+    /// Ledgers built so far, shared by the rules. Keyed by which declarations draw on
+    /// or free a quota: quotas moved by the same operations (daily and monthly) share one.
+    ledgers: Mutex<HashMap<(u64, u64), Arc<Ledger>>>,
+}
+
+/// Whether an operation of this kind can change a counter. Setups create the objects
+/// consumes act on (an export configuration) and draw on no quota.
+pub fn effectful(kind: OpKind) -> bool {
+    !matches!(kind, OpKind::List | OpKind::Resources | OpKind::Setup)
 }
 
 impl Facts {
-    /// Builds the facts.
+    /// Builds the facts in one pass over the operations (plus sorting the few snapshots).
     pub fn build(h: &History) -> Facts {
-        let mut snapshots: Vec<_> = h
+        let mut decls = Vec::new();
+        let mut by_name: HashMap<&str, u16> = HashMap::new();
+        let qbit = |name: &str| {
+            h.header
+                .quotas
+                .iter()
+                .position(|q| q.name == name)
+                .filter(|i| *i < 64)
+                .map_or(0, |i| 1u64 << i)
+        };
+        let mask = |names: &[String]| names.iter().fold(0u64, |m, n| m | qbit(n));
+        let decl_of: Vec<u16> = h
             .ops
             .iter()
-            .filter(|o| o.worker == COORDINATOR && o.outcome == Outcome::Accepted)
-            .filter_map(|o| {
-                o.snapshot.as_ref().map(|s| {
-                    (
-                        o.id,
-                        o.done_us,
-                        s.iter().map(|r| (r.name.clone(), r.clone())).collect(),
-                    )
-                })
+            .map(|o| {
+                if let Some(i) = by_name.get(o.name.as_str()) {
+                    return *i;
+                }
+                let i = match h.header.operations.get(o.name.as_str()) {
+                    Some(d) => {
+                        let frees = d
+                            .releases
+                            .as_deref()
+                            .and_then(|r| h.header.operations.get(r))
+                            .map_or(0, |c| mask(&c.touches));
+                        decls.push(Decl {
+                            kind: d.kind,
+                            touches: mask(&d.touches),
+                            frees,
+                        });
+                        (decls.len() - 1) as u16
+                    }
+                    None => u16::MAX,
+                };
+                by_name.insert(o.name.as_str(), i);
+                i
             })
             .collect();
-        snapshots.sort_by_key(|s| s.1);
-        Facts { snapshots }
+        let snap_of = |i: usize, o: &OpRecord| {
+            o.snapshot.as_ref().map(|s| Snap {
+                id: o.id,
+                index: i,
+                sent: o.sent_us,
+                done: o.done_us,
+                readings: s.iter().map(|r| (r.name.to_string(), r.clone())).collect(),
+            })
+        };
+        let mut snapshots = Vec::new();
+        let mut others = Vec::new();
+        for (i, o) in h.ops.iter().enumerate() {
+            if o.worker != COORDINATOR || o.outcome != Outcome::Accepted {
+                continue;
+            }
+            if let Some(s) = snap_of(i, o) {
+                if o.tenant == h.header.tenant {
+                    snapshots.push(s);
+                } else {
+                    others.push(s);
+                }
+            }
+        }
+        snapshots.sort_by_key(|s| (s.done, s.id));
+        others.sort_by_key(|s| (s.done, s.id));
+        let mut order: Vec<usize> = (0..h.ops.len()).collect();
+        order.sort_unstable_by_key(|&i| (h.ops[i].done_us, h.ops[i].id));
+        let mut facts = Facts {
+            ledgers: Mutex::new(HashMap::new()),
+            order,
+            gaps: vec![Gap::default(); snapshots.len().saturating_sub(1)],
+            snapshots,
+            others,
+            clock: Vec::new(),
+            decl_of,
+            decls,
+            started: h
+                .header
+                .started_at
+                .parse::<jiff::Timestamp>()
+                .map_or(0, |t| t.as_second()),
+        };
+        for (i, o) in h.ops.iter().enumerate() {
+            let Some(d) = facts.decl(i) else { continue };
+            if !effectful(d.kind) || o.tenant != h.header.tenant {
+                continue;
+            }
+            if d.kind == OpKind::AdvanceClock
+                && matches!(o.outcome, Outcome::Accepted | Outcome::Indeterminate)
+            {
+                facts.clock.push(i);
+            }
+            facts.place(i, o);
+        }
+        facts.clock.sort_by_key(|&i| h.ops[i].done_us);
+        facts
     }
+
+    /// Files an effectful operation into the gap that contains it, or dirties the gaps
+    /// whose snapshots it overlapped.
+    fn place(&mut self, i: usize, o: &OpRecord) {
+        // Snapshots completed before the op was sent.
+        let k = self.snapshots.partition_point(|s| s.done <= o.sent_us);
+        if k == 0 || k >= self.snapshots.len() {
+            return;
+        }
+        if o.done_us <= self.snapshots[k].sent {
+            self.gaps[k - 1].ops.push(i);
+        } else {
+            // It overlapped snapshot k (and maybe later ones): every gap it touched.
+            let end = self.snapshots.partition_point(|s| s.sent < o.done_us);
+            for g in (k - 1)..end.min(self.gaps.len()) {
+                self.gaps[g].dirty = true;
+            }
+        }
+    }
+
+    /// The declaration of operation `i`, if the profile declares it.
+    pub fn decl(&self, i: usize) -> Option<Decl> {
+        match self.decl_of.get(i) {
+            Some(&d) if d != u16::MAX => Some(self.decls[d as usize]),
+            _ => None,
+        }
+    }
+
+    /// The ledger of quota bit `bit` (main tenant), built once per set of operations.
+    pub fn ledger(&self, h: &History, bit: u64) -> Arc<Ledger> {
+        let mut key = (0u64, 0u64);
+        for (i, d) in self.decls.iter().enumerate().take(64) {
+            if d.kind == OpKind::Consume && d.touches & bit != 0 {
+                key.0 |= 1 << i;
+            }
+            if d.kind == OpKind::Release && d.frees & bit != 0 {
+                key.1 |= 1 << i;
+            }
+        }
+        let mut cache = self.ledgers.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .entry(key)
+            .or_insert_with(|| Arc::new(Ledger::build(h, self, bit)))
+            .clone()
+    }
+
+    /// The index of the last snapshot completed at or before `t`.
+    pub fn snap_before(&self, t: u64) -> Option<usize> {
+        self.snapshots
+            .partition_point(|s| s.done <= t)
+            .checked_sub(1)
+    }
+
+    /// Whether a clock move may have taken effect between `t1` and `t2` (µs).
+    pub fn clock_moved(&self, h: &History, t1: u64, t2: u64) -> bool {
+        self.clock.iter().any(|&i| {
+            let o = &h.ops[i];
+            o.done_us > t1 && o.sent_us < t2
+        })
+    }
+
+    /// The target's clock at run offset `t` (µs), as Unix seconds `(earliest, latest)`:
+    /// the wall-clock start plus every clock move completed by then; a target whose clock
+    /// also runs may be up to the elapsed run time later.
+    pub fn target_time(&self, h: &History, t: u64) -> (i64, i64) {
+        let mut moved = 0i64;
+        let mut maybe = 0i64;
+        for &i in &self.clock {
+            let o = &h.ops[i];
+            if o.done_us <= t && o.outcome == Outcome::Accepted {
+                moved += o.amount as i64;
+            } else if o.sent_us < t {
+                maybe += o.amount as i64;
+            }
+        }
+        let base = self.started + moved;
+        (
+            base - CLOCK_SLACK_S,
+            base + maybe + (t / 1_000_000) as i64 + CLOCK_SLACK_S,
+        )
+    }
+
+    /// The period window of `period` the target was in at `t`, when certain.
+    pub fn window_at(&self, h: &History, period: &PeriodDecl, t: u64) -> Option<i64> {
+        let (lo, hi) = self.target_time(h, t);
+        let (a, b) = (window(period, lo)?, window(period, hi)?);
+        (a == b).then_some(a)
+    }
+}
+
+/// The window key of a period at Unix second `s`: days, months or fixed lengths since
+/// the epoch. Rolling windows start at first use, which a history cannot see: `None`.
+pub fn window(period: &PeriodDecl, s: i64) -> Option<i64> {
+    match period {
+        PeriodDecl::Daily => Some(s.div_euclid(86_400)),
+        PeriodDecl::Monthly => {
+            let d = jiff::Timestamp::from_second(s)
+                .ok()?
+                .to_zoned(jiff::tz::TimeZone::UTC)
+                .date();
+            Some(d.year() as i64 * 12 + d.month() as i64 - 1)
+        }
+        PeriodDecl::Fixed(len) => {
+            let len = len.0.as_secs() as i64;
+            (len > 0).then(|| s.div_euclid(len))
+        }
+        PeriodDecl::Rolling(_) => None,
+    }
+}
+
+/// The start of window `key` of `period`, Unix seconds.
+pub fn window_start(period: &PeriodDecl, key: i64) -> Option<i64> {
+    match period {
+        PeriodDecl::Daily => Some(key * 86_400),
+        PeriodDecl::Monthly => {
+            let d = jiff::civil::date(key.div_euclid(12) as i16, (key.rem_euclid(12) + 1) as i8, 1);
+            d.to_zoned(jiff::tz::TimeZone::UTC)
+                .ok()
+                .map(|z| z.timestamp().as_second())
+        }
+        PeriodDecl::Fixed(len) => Some(key * len.0.as_secs() as i64),
+        PeriodDecl::Rolling(_) => None,
+    }
+}
+
+/// A readable window name: `2026-11-21`, `2026-11`, or `window N`.
+pub fn window_name(period: &PeriodDecl, key: i64) -> String {
+    let at = |s: i64| {
+        jiff::Timestamp::from_second(s)
+            .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).date())
+            .ok()
+    };
+    match (period, window_start(period, key).and_then(at)) {
+        (PeriodDecl::Daily, Some(d)) => d.to_string(),
+        (PeriodDecl::Monthly, Some(d)) => format!("{:04}-{:02}", d.year(), d.month()),
+        _ => format!("window {key}"),
+    }
+}
+
+/// The bit of quota `name` in `Decl` masks.
+pub fn quota_bit(h: &History, name: &str) -> u64 {
+    h.header
+        .quotas
+        .iter()
+        .position(|q| q.name == name)
+        .filter(|i| *i < 64)
+        .map_or(0, |i| 1u64 << i)
+}
+
+/// The kind of quota `name`, per the header.
+pub fn quota_kind(h: &History, name: &str) -> Option<QuotaKind> {
+    h.header
+        .quotas
+        .iter()
+        .find(|q| q.name == name)
+        .map(|q| q.kind)
 }
 
 /// The kind of the operation a record is of, per the header.
 pub fn kind_of(h: &History, op: &OpRecord) -> Option<OpKind> {
-    h.header.operations.get(&op.name).map(|d| d.kind)
+    h.header.operations.get(op.name.as_str()).map(|d| d.kind)
 }
 
 /// Whether `op` is a consume drawing on `quota`.
 pub fn touches(h: &History, op: &OpRecord, quota: &str) -> bool {
     h.header
         .operations
-        .get(&op.name)
+        .get(op.name.as_str())
         .is_some_and(|d| d.kind == OpKind::Consume && d.touches.iter().any(|t| t == quota))
 }
 
@@ -55,7 +366,7 @@ pub fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -70,4 +381,19 @@ pub fn cite(ids: &[u64], max: usize) -> String {
         s.push("…".into());
     }
     s.join(", ")
+}
+
+impl Facts {
+    /// The one effectful operation of gap `g`, when it was alone between two snapshots
+    /// (then the counters' move between them is its doing).
+    pub fn alone(&self, g: usize) -> Option<usize> {
+        let gap = self.gaps.get(g)?;
+        (!gap.dirty && gap.ops.len() == 1).then(|| gap.ops[0])
+    }
+
+    /// How `quota` moved from snapshot `a` to snapshot `b`, when both list it.
+    pub fn rise(&self, a: usize, b: usize, quota: &str) -> Option<i64> {
+        let (ra, rb) = (self.snapshots[a].get(quota)?, self.snapshots[b].get(quota)?);
+        Some(rb.consumed as i64 - ra.consumed as i64)
+    }
 }

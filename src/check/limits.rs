@@ -1,13 +1,17 @@
-//! Limit rules: accepted work never exceeds the limit.
+//! Limit rules: accepted work never exceeds the limit; quota rejections are justified
+//! and look as the target declares.
 
-use super::facts::{cite, kind_of, thousands, touches, Facts};
-use super::{Judgement, Level, Rule, RuleInfo};
+use std::collections::BTreeMap;
+
+use super::facts::{cite, kind_of, quota_bit, thousands, window_name, window_start, Facts, Snap};
+use super::{Judgement, Level, Rule, RuleInfo, Tally};
 use crate::history::{History, Outcome};
 use crate::target::profile::{OpKind, QuotaKind};
 
-/// `limit.never-exceeded`: per period window for period quotas, at every instant for
-/// concurrent ones. Only definite evidence proves an over-admission; indeterminate
-/// operations widen the bounds (Jepsen's counter checker).
+/// `limit.never-exceeded`: per period window for period quotas (windows follow the
+/// target's clock, moves included), at every instant for concurrent ones, per parent for
+/// scoped ones. Only definite evidence proves an over-admission; indeterminate
+/// operations only widen the bounds (Jepsen's counter checker).
 pub struct NeverExceeded;
 
 impl Rule for NeverExceeded {
@@ -20,166 +24,489 @@ impl Rule for NeverExceeded {
     }
 
     fn judge(&self, h: &History, facts: &Facts) -> Judgement {
-        let mut checked = Vec::new();
-        let mut unknown = Vec::new();
+        // A list read above the limit is the target confessing an over-admission.
+        for o in facts
+            .order
+            .iter()
+            .map(|&i| &h.ops[i])
+            .filter(|o| o.tenant == h.header.tenant)
+        {
+            let Some(s) = &o.snapshot else { continue };
+            if let Some(r) = s.iter().find(|r| r.consumed > r.limit) {
+                return Judgement::fail(
+                    format!(
+                        "{}: the target itself listed consumed {} > quota {} (list op #{})",
+                        r.name,
+                        thousands(r.consumed),
+                        thousands(r.limit),
+                        o.id
+                    ),
+                    vec![o.id],
+                );
+            }
+        }
+        let mut t = Tally::default();
         for q in &h.header.quotas {
-            let ops: Vec<_> = h.ops.iter().filter(|o| touches(h, o, &q.name)).collect();
-            if ops.is_empty() {
+            let bit = quota_bit(h, &q.name);
+            let any = (0..h.ops.len()).any(|i| {
+                facts
+                    .decl(i)
+                    .is_some_and(|d| d.kind == OpKind::Consume && d.touches & bit != 0)
+            });
+            if !any {
                 continue;
             }
-            let first_send = ops.iter().map(|o| o.sent_us).min().unwrap_or(0);
-            // The baseline: the last quiescent snapshot before the first consume.
-            let Some((snap_id, _, base)) = facts
+            let limit = facts
                 .snapshots
                 .iter()
-                .filter(|s| s.1 <= first_send)
-                .last()
-                .and_then(|s| s.2.get(&q.name).map(|r| (s.0, s.1, r.clone())))
-            else {
-                unknown.push(format!(
-                    "{}: no snapshot before the first order, so no baseline",
-                    q.name
-                ));
+                .rev()
+                .find_map(|s| s.get(&q.name))
+                .map(|r| r.limit);
+            let Some(limit) = limit else {
+                t.undecided(|| format!("{}: never listed, so its limit is unknown", q.name));
                 continue;
             };
-            // A list read above the limit is the target confessing an over-admission.
-            for o in &h.ops {
-                if let Some(r) = o
-                    .snapshot
-                    .as_ref()
-                    .and_then(|s| s.iter().find(|r| r.name == q.name))
-                {
-                    if r.consumed > r.limit {
-                        return Judgement::fail(
-                            format!(
-                                "{}: the target itself listed consumed {} > quota {} (list op #{})",
-                                q.name,
-                                thousands(r.consumed),
-                                thousands(r.limit),
-                                o.id
-                            ),
-                            vec![o.id],
-                        );
-                    }
-                }
+            let r = match q.kind {
+                QuotaKind::Period => period(h, facts, &q.name, bit, q.period.as_ref(), &mut t),
+                QuotaKind::Concurrent => concurrent(h, facts, &q.name, bit, limit, &mut t),
+                QuotaKind::Scoped => scoped(h, &q.name, limit).map(|n| t.held_note(n)),
+            };
+            if let Err(j) = r {
+                return j;
             }
-            let limit = base.limit;
-            match q.kind {
-                QuotaKind::Period => {
-                    if h.ops.iter().any(|o| {
-                        kind_of(h, o) == Some(OpKind::AdvanceClock)
-                            && o.outcome == Outcome::Accepted
-                    }) {
-                        // Windows across clock moves are judged by the reset rules.
-                        unknown.push(format!(
-                            "{}: the clock moved during the run; windows are judged by reset rules",
-                            q.name
-                        ));
+        }
+        t.finish("quotas", "no consume operation was sent")
+    }
+}
+
+/// Period quotas: in each window, the baseline (the first quiescent snapshot in the
+/// window, or 0 for a window that began during the run) plus what was definitely
+/// accepted after it must stay within the limit.
+fn period(
+    h: &History,
+    f: &Facts,
+    name: &str,
+    bit: u64,
+    decl: Option<&crate::target::profile::PeriodDecl>,
+    t: &mut Tally,
+) -> Result<(), Judgement> {
+    let fallback = crate::target::profile::PeriodDecl::Rolling(Default::default());
+    let p = decl.unwrap_or(&fallback);
+    let rolling = crate::check::facts::window(p, 0).is_none();
+    if rolling && !f.clock.is_empty() {
+        t.undecided(|| format!("{name}: a rolling window across clock moves cannot be placed"));
+        return Ok(());
+    }
+    // Window of each accepted consume (rolling, no clock move: one window).
+    let win = |at: u64| {
+        if rolling {
+            Some(0)
+        } else {
+            f.window_at(h, p, at)
+        }
+    };
+    let mut windows: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
+    let mut ambiguous = 0usize;
+    for &i in &f.order {
+        let o = &h.ops[i];
+        let Some(d) = f.decl(i) else { continue };
+        if d.kind != OpKind::Consume || d.touches & bit == 0 || o.outcome != Outcome::Accepted {
+            continue;
+        }
+        if o.tenant != h.header.tenant {
+            continue;
+        }
+        match (win(o.sent_us), win(o.done_us)) {
+            (Some(a), Some(b)) if a == b => windows.entry(a).or_default().push(i),
+            _ => ambiguous += 1,
+        }
+    }
+    if ambiguous > 0 {
+        t.undecided(|| format!("{name}: {ambiguous} accepted orders near a window boundary"));
+    }
+    let run_start = f.target_time(h, 0).1;
+    for (w, ops) in windows {
+        let base: Option<&Snap> = f
+            .snapshots
+            .iter()
+            .find(|s| win(s.sent) == Some(w) && win(s.done) == Some(w) && s.get(name).is_some());
+        let (consumed, from, limit, origin) = match base {
+            Some(s) => {
+                let r = s.get(name).expect("checked above");
+                (r.consumed, s.done, r.limit, format!("snapshot #{}", s.id))
+            }
+            None => {
+                let began_in_run = window_start(p, w).is_some_and(|s| s >= run_start);
+                let limit = f
+                    .snapshots
+                    .iter()
+                    .rev()
+                    .find_map(|s| s.get(name))
+                    .map(|r| r.limit);
+                match (began_in_run, limit) {
+                    (true, Some(l)) => (0, 0, l, "the window began during the run".to_string()),
+                    _ => {
+                        t.undecided(|| format!("{name}: no snapshot in {}", window_name(p, w)));
                         continue;
                     }
-                    let mut accepted: Vec<_> = ops
-                        .iter()
-                        .filter(|o| o.outcome == Outcome::Accepted)
-                        .collect();
-                    accepted.sort_by_key(|o| o.done_us);
-                    let total: u64 = accepted.iter().map(|o| o.amount).sum();
-                    if base.consumed + total > limit {
-                        // Cite the orders past the point where the quota was full.
-                        let mut run = base.consumed;
-                        let over: Vec<u64> = accepted
-                            .iter()
-                            .filter(|o| {
-                                run += o.amount;
-                                run > limit
-                            })
-                            .map(|o| o.id)
-                            .collect();
-                        return Judgement::fail(
-                            format!(
-                                "{} window: baseline {} + {} definitely accepted = {} > quota {} (baseline from snapshot #{snap_id}; orders past the limit: {})",
-                                q.name,
-                                thousands(base.consumed),
-                                thousands(total),
-                                thousands(base.consumed + total),
-                                thousands(limit),
-                                cite(&over, 6)
-                            ),
-                            over,
-                        );
-                    }
-                    checked.push(format!(
-                        "{}: {} + {} ≤ {}",
-                        q.name,
-                        thousands(base.consumed),
-                        thousands(total),
-                        thousands(limit)
-                    ));
-                }
-                QuotaKind::Concurrent | QuotaKind::Scoped => {
-                    // Lower bound of active objects at each instant: consumes certainly done,
-                    // minus every release that may have taken effect.
-                    let consume_names: Vec<&str> = h
-                        .header
-                        .operations
-                        .iter()
-                        .filter(|(_, d)| d.touches.iter().any(|t| t == &q.name))
-                        .map(|(n, _)| n.as_str())
-                        .collect();
-                    let mut events: Vec<(u64, i64, u64)> = Vec::new();
-                    for o in &h.ops {
-                        let Some(d) = h.header.operations.get(&o.name) else {
-                            continue;
-                        };
-                        if d.kind == OpKind::Consume
-                            && consume_names.contains(&o.name.as_str())
-                            && o.outcome == Outcome::Accepted
-                        {
-                            events.push((o.done_us, 1, o.id));
-                        } else if d.kind == OpKind::Release
-                            && d.releases
-                                .as_deref()
-                                .is_some_and(|r| consume_names.contains(&r))
-                            && matches!(o.outcome, Outcome::Accepted | Outcome::Indeterminate)
-                        {
-                            events.push((o.sent_us, -1, o.id));
-                        }
-                    }
-                    // Releases first at equal times: the bound stays a lower bound.
-                    events.sort_by_key(|e| (e.0, e.1));
-                    let mut active = base.consumed as i64;
-                    let mut recent: Vec<u64> = Vec::new();
-                    for (t, d, id) in events {
-                        active += d;
-                        if d > 0 {
-                            recent.push(id);
-                        }
-                        if active > limit as i64 {
-                            let cited: Vec<u64> =
-                                recent.iter().rev().take(6).rev().copied().collect();
-                            return Judgement::fail(
-                                format!(
-                                    "{}: at t={:.3}s at least {} active > quota {} (baseline {} from snapshot #{snap_id}; latest accepted: {})",
-                                    q.name,
-                                    t as f64 / 1e6,
-                                    active,
-                                    limit,
-                                    base.consumed,
-                                    cite(&cited, 6)
-                                ),
-                                cited,
-                            );
-                        }
-                    }
-                    checked.push(format!("{}: active ≤ {}", q.name, limit));
                 }
             }
+        };
+        let after: Vec<usize> = ops
+            .into_iter()
+            .filter(|&i| h.ops[i].sent_us >= from)
+            .collect();
+        let total: u64 = after.iter().map(|&i| h.ops[i].amount).sum();
+        if consumed + total > limit {
+            let mut run = consumed;
+            let mut sorted = after.clone();
+            sorted.sort_by_key(|&i| h.ops[i].done_us);
+            let over: Vec<u64> = sorted
+                .iter()
+                .filter(|&&i| {
+                    run += h.ops[i].amount;
+                    run > limit
+                })
+                .map(|&i| h.ops[i].id)
+                .collect();
+            return Err(Judgement::fail(
+                format!(
+                    "{name} window {}: baseline {} ({origin}) + {} definitely accepted = {} > quota {} (orders past the limit: {})",
+                    window_name(p, w),
+                    thousands(consumed),
+                    thousands(total),
+                    thousands(consumed + total),
+                    thousands(limit),
+                    cite(&over, 6)
+                ),
+                over,
+            ));
         }
-        if !unknown.is_empty() && checked.is_empty() {
-            return Judgement::unknown(unknown.join("; "));
-        }
-        if checked.is_empty() {
-            return Judgement::skipped("no consume operation was sent");
-        }
-        Judgement::pass(Some(checked.join("; ")))
+        t.held_note(format!(
+            "{name} {}: {} + {} ≤ {}",
+            window_name(p, w),
+            thousands(consumed),
+            thousands(total),
+            thousands(limit)
+        ));
     }
+    Ok(())
+}
+
+/// Concurrent quotas: a lower bound of the active objects at every instant (consumes
+/// certainly done, minus every release that may have taken effect) stays within the limit.
+fn concurrent(
+    h: &History,
+    f: &Facts,
+    name: &str,
+    bit: u64,
+    limit: u64,
+    t: &mut Tally,
+) -> Result<(), Judgement> {
+    let Some(first) = h
+        .ops
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| {
+            f.decl(*i)
+                .is_some_and(|d| d.kind == OpKind::Consume && d.touches & bit != 0)
+        })
+        .map(|(_, o)| o.sent_us)
+        .min()
+    else {
+        return Ok(());
+    };
+    let Some(k) = f.snap_before(first) else {
+        t.undecided(|| format!("{name}: no snapshot before the first order, so no baseline"));
+        return Ok(());
+    };
+    let base = &f.snapshots[k];
+    let Some(b) = base.get(name) else {
+        return Ok(());
+    };
+    let mut events: Vec<(u64, i64, u64)> = Vec::new();
+    for &i in &f.order {
+        let o = &h.ops[i];
+        let Some(d) = f.decl(i) else { continue };
+        if o.tenant != h.header.tenant {
+            continue;
+        }
+        if d.kind == OpKind::Consume && d.touches & bit != 0 && o.outcome == Outcome::Accepted {
+            events.push((o.done_us, o.amount as i64, o.id));
+        } else if d.kind == OpKind::Release
+            && d.frees & bit != 0
+            && matches!(o.outcome, Outcome::Accepted | Outcome::Indeterminate)
+        {
+            events.push((o.sent_us, -1, o.id));
+        }
+    }
+    // Releases first at equal times: the bound stays a lower bound.
+    events.sort_by_key(|e| (e.0, e.1));
+    let mut active = b.consumed as i64;
+    let mut recent: Vec<u64> = Vec::new();
+    for (at, d, id) in events {
+        active += d;
+        if d > 0 {
+            recent.push(id);
+        }
+        if active > limit as i64 {
+            let cited: Vec<u64> = recent.iter().rev().take(6).rev().copied().collect();
+            return Err(Judgement::fail(
+                format!(
+                    "{name}: at t={:.3}s at least {active} active > quota {limit} (baseline {} from snapshot #{}; latest accepted: {})",
+                    at as f64 / 1e6,
+                    b.consumed,
+                    base.id,
+                    cite(&cited, 6)
+                ),
+                cited,
+            ));
+        }
+    }
+    t.held_note(format!("{name}: active ≤ {limit}"));
+    Ok(())
+}
+
+/// `limit.rejection-justified`: an order rejected as over quota must have met a quota
+/// that could have been full at some instant of its interval: its baseline plus
+/// everything possibly accepted by the time it completed, plus its own amount, exceeds
+/// the limit. Releases and resets only lower a counter, so ignoring them keeps this an
+/// upper bound.
+pub struct RejectionJustified;
+
+impl Rule for RejectionJustified {
+    fn info(&self) -> RuleInfo {
+        RuleInfo {
+            id: "limit.rejection-justified",
+            level: Level::Must,
+            title: "an order is rejected as over quota only when a quota could have been full",
+        }
+    }
+
+    fn judge(&self, h: &History, f: &Facts) -> Judgement {
+        let quotas: Vec<(String, u64)> = h
+            .header
+            .quotas
+            .iter()
+            .filter(|q| q.kind != QuotaKind::Scoped)
+            .map(|q| (q.name.clone(), quota_bit(h, &q.name)))
+            .collect();
+        let mut t = Tally::default();
+        for &i in &f.order {
+            let o = &h.ops[i];
+            let Some(d) = f.decl(i) else { continue };
+            if d.kind != OpKind::Consume
+                || o.outcome != Outcome::RejectedQuota
+                || o.tenant != h.header.tenant
+            {
+                continue;
+            }
+            let Some(k) = f.snap_before(o.sent_us) else {
+                t.undecided(|| format!("#{}: no snapshot before it", o.id));
+                continue;
+            };
+            let s = &f.snapshots[k];
+            let mut fits = Vec::new();
+            let mut full = false;
+            let mut judged = true;
+            for (name, bit) in quotas.iter().filter(|(_, b)| d.touches & b != 0) {
+                let Some(r) = s.get(name) else {
+                    judged = false;
+                    continue;
+                };
+                let l = f.ledger(h, *bit);
+                let possible = l.possible_sent.between(s.sent, o.done_us);
+                let upper = r.consumed + possible;
+                if upper + o.amount > r.limit {
+                    full = true;
+                    break;
+                }
+                fits.push(format!(
+                    "{name} had at most {} of {} consumed (baseline {} at snapshot #{} + at most {} possibly accepted since)",
+                    thousands(upper),
+                    thousands(r.limit),
+                    thousands(r.consumed),
+                    s.id,
+                    thousands(possible)
+                ));
+            }
+            // A quota the order touches that is scoped or unlisted may have been full.
+            let hidden = d.touches & !quotas.iter().fold(0, |m, (_, b)| m | b) != 0;
+            if full || hidden || !judged {
+                if full {
+                    t.held();
+                } else {
+                    t.undecided(|| format!("#{}: a quota it draws on is not listed", o.id));
+                }
+                continue;
+            }
+            return Judgement::fail(
+                format!(
+                    "order #{} of {} was rejected as over quota, yet {}: it fitted",
+                    o.id,
+                    thousands(o.amount),
+                    fits.join("; ")
+                ),
+                vec![o.id],
+            );
+        }
+        t.finish("quota rejections", "no order was rejected as over quota")
+    }
+}
+
+/// `limit.rejection-shape`: an order that must be over quota (a lower bound of the
+/// counter plus its amount exceeds the limit) is answered with the declared
+/// quota-rejection class, not an error or a validation rejection.
+pub struct RejectionShape;
+
+impl Rule for RejectionShape {
+    fn info(&self) -> RuleInfo {
+        RuleInfo {
+            id: "limit.rejection-shape",
+            level: Level::Must,
+            title: "an order over quota gets the declared quota rejection, not an error",
+        }
+    }
+
+    fn judge(&self, h: &History, f: &Facts) -> Judgement {
+        let mut t = Tally::default();
+        for &i in &f.order {
+            let o = &h.ops[i];
+            let Some(d) = f.decl(i) else { continue };
+            if d.kind != OpKind::Consume
+                || o.op == "probe.credentials"
+                || o.tenant != h.header.tenant
+                || matches!(o.outcome, Outcome::Accepted | Outcome::Indeterminate)
+            {
+                continue;
+            }
+            let Some(k) = f.snap_before(o.sent_us) else {
+                continue;
+            };
+            let s = &f.snapshots[k];
+            if f.clock_moved(h, s.sent, o.done_us) {
+                continue;
+            }
+            let mut must = None;
+            for q in h
+                .header
+                .quotas
+                .iter()
+                .filter(|q| q.kind != QuotaKind::Scoped)
+            {
+                let bit = quota_bit(h, &q.name);
+                let Some(r) = s.get(&q.name).filter(|_| d.touches & bit != 0) else {
+                    continue;
+                };
+                if let Some(p) = &q.period {
+                    if f.window_at(h, p, s.sent).is_none()
+                        || f.window_at(h, p, s.sent) != f.window_at(h, p, o.done_us)
+                    {
+                        continue;
+                    }
+                }
+                let l = f.ledger(h, bit);
+                let lower = (r.consumed + l.accepted_done.after_upto(s.done, o.sent_us))
+                    .saturating_sub(l.maybe_released_sent.between(s.sent, o.done_us));
+                if lower + o.amount > r.limit {
+                    must = Some((q.name.clone(), lower, r.limit));
+                    break;
+                }
+            }
+            let Some((name, lower, limit)) = must else {
+                continue;
+            };
+            if o.outcome == Outcome::RejectedQuota {
+                t.held();
+                continue;
+            }
+            let answer = match o.status {
+                Some(st) => format!("{st} ({})", o.outcome.as_str()),
+                None => o.outcome.as_str().to_string(),
+            };
+            return Judgement::fail(
+                format!(
+                    "order #{} of {} had to be over quota ({name}: at least {} of {} already consumed) but was answered {answer}, not the declared quota rejection",
+                    o.id,
+                    thousands(o.amount),
+                    thousands(lower),
+                    thousands(limit)
+                ),
+                vec![o.id],
+            );
+        }
+        t.finish(
+            "orders that had to be over quota",
+            "no order certainly over quota was sent",
+        )
+    }
+}
+
+/// A scoped quota bounds each parent on its own (destinations per configuration).
+/// Parents created during the run start at 0; others have no known baseline and are
+/// left to the listing rules.
+fn scoped(h: &History, quota: &str, limit: u64) -> Result<String, Judgement> {
+    let created: std::collections::HashSet<&str> = h
+        .ops
+        .iter()
+        .filter(|o| kind_of(h, o) == Some(OpKind::Setup) && o.outcome == Outcome::Accepted)
+        .filter_map(|o| o.object.as_deref())
+        .collect();
+    let consumes: Vec<&str> = h
+        .header
+        .operations
+        .iter()
+        .filter(|(_, d)| d.kind == OpKind::Consume && d.touches.iter().any(|t| t == quota))
+        .map(|(n, _)| n.as_str())
+        .collect();
+    let mut events: BTreeMap<&str, Vec<(u64, i64, u64)>> = BTreeMap::new();
+    for o in &h.ops {
+        let (Some(d), Some(parent)) = (
+            h.header.operations.get(o.name.as_str()),
+            o.parent.as_deref(),
+        ) else {
+            continue;
+        };
+        if !created.contains(parent) {
+            continue;
+        }
+        if d.kind == OpKind::Consume
+            && consumes.contains(&o.name.as_str())
+            && o.outcome == Outcome::Accepted
+        {
+            events.entry(parent).or_default().push((o.done_us, 1, o.id));
+        } else if d.kind == OpKind::Release
+            && d.releases.as_deref().is_some_and(|r| consumes.contains(&r))
+            && matches!(o.outcome, Outcome::Accepted | Outcome::Indeterminate)
+        {
+            events
+                .entry(parent)
+                .or_default()
+                .push((o.sent_us, -1, o.id));
+        }
+    }
+    let parents = events.len();
+    for (parent, mut ev) in events {
+        ev.sort_by_key(|e| (e.0, e.1));
+        let mut active = 0i64;
+        let mut ids = Vec::new();
+        for (t, d, id) in ev {
+            active += d;
+            if d > 0 {
+                ids.push(id);
+            }
+            if active > limit as i64 {
+                let cited: Vec<u64> = ids.iter().rev().take(6).rev().copied().collect();
+                return Err(Judgement::fail(
+                    format!(
+                        "{quota} in {parent}: at t={:.3}s at least {active} active > quota {limit} (accepted: {})",
+                        t as f64 / 1e6,
+                        cite(&cited, 6)
+                    ),
+                    cited,
+                ));
+            }
+        }
+    }
+    Ok(format!("{quota}: ≤ {limit} in each of {parents} parents"))
 }

@@ -2,11 +2,23 @@
 //!
 //! The checker knows nothing of HTTP: it reads a [`History`] and returns verdicts.
 
+mod accounting;
+mod auth;
+mod concurrent;
 pub mod facts;
+mod isolation;
+pub mod ledger;
 mod limits;
+mod listing;
+mod order;
+mod quota;
 mod rejected;
+mod reset;
 pub mod threshold;
 pub mod verdict;
+
+#[cfg(test)]
+mod tests;
 
 pub use facts::Facts;
 pub use verdict::{Level, RuleVerdict, Verdict};
@@ -80,7 +92,70 @@ impl Judgement {
 
 /// Every rule, in catalogue order.
 pub fn catalogue() -> Vec<&'static dyn Rule> {
-    vec![&limits::NeverExceeded, &rejected::InvalidNotCounted]
+    vec![
+        &limits::NeverExceeded,
+        &limits::RejectionJustified,
+        &limits::RejectionShape,
+        &accounting::Exact,
+        &accounting::SnapshotsConsistent,
+        &rejected::InvalidNotCounted,
+        &rejected::QuotaNotCounted,
+        &reset::PeriodBoundary,
+        &reset::MonthlyNotDaily,
+        &concurrent::Cap,
+        &concurrent::ReleaseFrees,
+        &order::AllOrNothing,
+        &quota::ZeroAdmitsNothing,
+        &listing::Complete,
+        &listing::Filter,
+        &listing::Values,
+        &isolation::Tenants,
+        &auth::Required,
+    ]
+}
+
+/// Counts decisive and undecided checks of one rule, and turns them into a judgement:
+/// a pass needs at least one decisive check (indeterminate evidence never proves a pass).
+#[derive(Debug, Default)]
+pub(crate) struct Tally {
+    decisive: usize,
+    undecided: Vec<String>,
+    notes: Vec<String>,
+}
+
+impl Tally {
+    /// One check decided (and held).
+    pub fn held(&mut self) {
+        self.decisive += 1;
+    }
+    /// One check that held, with a note for the report.
+    pub fn held_note(&mut self, note: String) {
+        self.decisive += 1;
+        self.notes.push(note);
+    }
+    /// One check the evidence could not decide, and why (the first few reasons are kept).
+    pub fn undecided(&mut self, why: impl FnOnce() -> String) {
+        if self.undecided.len() < 3 {
+            self.undecided.push(why());
+        }
+    }
+    /// The judgement: pass, unknown, or skipped with `nothing` when nothing was checked.
+    pub fn finish(self, what: &str, nothing: &str) -> Judgement {
+        if self.decisive > 0 {
+            let mut note = format!("{} {what} checked", self.decisive);
+            if !self.notes.is_empty() {
+                note = format!("{note}: {}", self.notes.join("; "));
+            }
+            if !self.undecided.is_empty() {
+                note = format!("{note}; undecided: {}", self.undecided.join("; "));
+            }
+            Judgement::pass(Some(note))
+        } else if !self.undecided.is_empty() {
+            Judgement::unknown(self.undecided.join("; "))
+        } else {
+            Judgement::skipped(nothing)
+        }
+    }
 }
 
 /// Every rule id.

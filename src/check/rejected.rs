@@ -1,13 +1,107 @@
 //! Rejected orders are not counted.
 
-use super::facts::{cite, kind_of, thousands, touches, Facts};
-use super::{Judgement, Level, Rule, RuleInfo};
+use super::facts::{cite, quota_bit, thousands, Facts};
+use super::{Judgement, Level, Rule, RuleInfo, Tally};
 use crate::history::{History, Outcome};
 use crate::target::profile::{OpKind, QuotaKind};
 
-/// `rejected.invalid-not-counted`: between two quiescent snapshots, a counter may rise
-/// by at most what was accepted (plus what may have been); a rise beyond that, in an
-/// interval whose only other traffic was validation-rejected orders, convicts them.
+/// Between two quiescent snapshots a counter may rise by at most what may have been
+/// accepted in between (releases only lower it). A rise beyond that, in an interval whose
+/// other rejected traffic cannot be blamed, convicts the `suspect` rejections.
+fn not_counted(
+    h: &History,
+    f: &Facts,
+    suspect: impl Fn(OpKind, Outcome) -> bool,
+    blurs: impl Fn(OpKind, Outcome) -> bool,
+    what: &str,
+) -> Judgement {
+    let mut t = Tally::default();
+    let mut seen = 0usize;
+    for (g, gap) in f.gaps.iter().enumerate() {
+        let kinds = || {
+            gap.ops
+                .iter()
+                .filter_map(|&i| f.decl(i).map(|d| (i, d, h.ops[i].outcome)))
+        };
+        let here: Vec<u64> = kinds()
+            .filter(|(_, d, o)| suspect(d.kind, *o))
+            .map(|(i, _, _)| h.ops[i].id)
+            .collect();
+        if here.is_empty() {
+            continue;
+        }
+        seen += here.len();
+        let (a, b) = (&f.snapshots[g], &f.snapshots[g + 1]);
+        if gap.dirty
+            || kinds().any(|(_, d, o)| blurs(d.kind, o))
+            || f.clock_moved(h, a.done, b.sent)
+        {
+            t.undecided(|| {
+                format!(
+                    "snapshots #{} and #{}: other traffic blurs the attribution",
+                    a.id, b.id
+                )
+            });
+            continue;
+        }
+        for q in h
+            .header
+            .quotas
+            .iter()
+            .filter(|q| q.kind != QuotaKind::Scoped)
+        {
+            let Some(rise) = f.rise(g, g + 1, &q.name) else {
+                continue;
+            };
+            // A reset only lowers a counter: a rise beyond what may have been accepted
+            // convicts whatever the windows; an unplaceable window only stops the
+            // interval from counting as held.
+            let same_window = q.period.as_ref().is_none_or(|p| {
+                let w = f.window_at(h, p, a.done);
+                w.is_some() && w == f.window_at(h, p, b.sent)
+            });
+            let bit = quota_bit(h, &q.name);
+            let possible: u64 = kinds()
+                .filter(|(_, d, o)| {
+                    d.kind == OpKind::Consume
+                        && d.touches & bit != 0
+                        && matches!(o, Outcome::Accepted | Outcome::Indeterminate)
+                })
+                .map(|(i, _, _)| h.ops[i].amount)
+                .sum();
+            if rise > possible as i64 {
+                let mut ops = here.clone();
+                ops.truncate(6);
+                return Judgement::fail(
+                    format!(
+                        "{}: consumed rose by {} between snapshots #{} and #{} while at most {} were accepted; {} {what} were sent in between ({})",
+                        q.name,
+                        thousands(rise as u64),
+                        a.id,
+                        b.id,
+                        thousands(possible),
+                        here.len(),
+                        cite(&here, 6)
+                    ),
+                    ops,
+                );
+            }
+            if same_window {
+                t.held();
+            }
+        }
+    }
+    if seen == 0 {
+        return Judgement::skipped(format!("no {what} were sent"));
+    }
+    t.finish(
+        "intervals",
+        &format!("no interval could be judged for {what}"),
+    )
+}
+
+/// `rejected.invalid-not-counted`: orders rejected by validation leave the counters
+/// untouched (the Adobe seed says so in as many words).
 pub struct InvalidNotCounted;
 
 impl Rule for InvalidNotCounted {
@@ -19,89 +113,43 @@ impl Rule for InvalidNotCounted {
         }
     }
 
-    fn judge(&self, h: &History, facts: &Facts) -> Judgement {
-        let invalid: Vec<_> = h
-            .ops
-            .iter()
-            .filter(|o| kind_of(h, o) == Some(OpKind::ConsumeInvalid))
-            .collect();
-        if invalid.is_empty() {
+    fn judge(&self, h: &History, f: &Facts) -> Judgement {
+        let invalid = (0..h.ops.len())
+            .filter(|&i| f.decl(i).is_some_and(|d| d.kind == OpKind::ConsumeInvalid))
+            .count();
+        if invalid == 0 {
             return Judgement::skipped("no invalid order was sent");
         }
-        let rejected: Vec<_> = invalid
-            .iter()
-            .filter(|o| o.outcome == Outcome::RejectedInvalid)
-            .collect();
-        if rejected.is_empty() {
-            return Judgement::unknown(format!(
-                "none of the {} invalid orders was classified rejected_invalid",
-                invalid.len()
-            ));
-        }
-        let mut judged = 0;
-        for w in facts.snapshots.windows(2) {
-            let (s1, t1, a) = (&w[0].0, w[0].1, &w[0].2);
-            let (s2, t2, b) = (&w[1].0, w[1].1, &w[1].2);
-            let between = |sent: u64, done: u64| sent >= t1 && done <= t2;
-            let inv_here: Vec<u64> = rejected
-                .iter()
-                .filter(|o| between(o.sent_us, o.done_us))
-                .map(|o| o.id)
-                .collect();
-            if inv_here.is_empty() {
-                continue;
-            }
+        not_counted(
+            h,
+            f,
+            |k, o| k == OpKind::ConsumeInvalid && o == Outcome::RejectedInvalid,
             // Quota-rejected traffic in the same interval would blur the attribution.
-            if h.ops
-                .iter()
-                .any(|o| between(o.sent_us, o.done_us) && o.outcome == Outcome::RejectedQuota)
-            {
-                continue;
-            }
-            for q in h
-                .header
-                .quotas
-                .iter()
-                .filter(|q| q.kind == QuotaKind::Period)
-            {
-                let (Some(ra), Some(rb)) = (a.get(&q.name), b.get(&q.name)) else {
-                    continue;
-                };
-                let ops_here = h
-                    .ops
-                    .iter()
-                    .filter(|o| between(o.sent_us, o.done_us) && touches(h, o, &q.name));
-                let (mut acc, mut maybe) = (0u64, 0u64);
-                for o in ops_here {
-                    match o.outcome {
-                        Outcome::Accepted => acc += o.amount,
-                        Outcome::Indeterminate => maybe += o.amount,
-                        _ => {}
-                    }
-                }
-                judged += 1;
-                if rb.consumed > ra.consumed + acc + maybe {
-                    let rise = rb.consumed - ra.consumed;
-                    return Judgement::fail(
-                        format!(
-                            "{}: consumed rose by {} between snapshots #{s1} and #{s2} while only {} were accepted; {} validation-rejected orders were sent in between ({})",
-                            q.name,
-                            thousands(rise),
-                            thousands(acc + maybe),
-                            inv_here.len(),
-                            cite(&inv_here, 6)
-                        ),
-                        inv_here,
-                    );
-                }
-            }
+            |_, o| o == Outcome::RejectedQuota,
+            "validation-rejected orders",
+        )
+    }
+}
+
+/// `rejected.quota-not-counted`: an order rejected as over quota counts nothing.
+pub struct QuotaNotCounted;
+
+impl Rule for QuotaNotCounted {
+    fn info(&self) -> RuleInfo {
+        RuleInfo {
+            id: "rejected.quota-not-counted",
+            level: Level::Must,
+            title: "orders rejected as over quota leave the counters untouched",
         }
-        if judged == 0 {
-            return Judgement::unknown("no pair of quiescent snapshots brackets the validation-rejected orders without quota rejections".into());
-        }
-        Judgement::pass(Some(format!(
-            "{} validation-rejected orders; counters unchanged by them",
-            rejected.len()
-        )))
+    }
+
+    fn judge(&self, h: &History, f: &Facts) -> Judgement {
+        not_counted(
+            h,
+            f,
+            |k, o| k == OpKind::Consume && o == Outcome::RejectedQuota,
+            |k, o| k == OpKind::ConsumeInvalid || o == Outcome::RejectedAuth,
+            "quota-rejected orders",
+        )
     }
 }

@@ -84,3 +84,14 @@ pub struct RuleVerdict {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reproduce: Option<String>,
 }
+
+impl RuleVerdict {
+    /// What this verdict weighs in the run's overall verdict: a SHOULD rule's failure
+    /// is reported but, alone, does not fail the run.
+    pub fn gating(&self) -> Verdict {
+        match (self.level, self.verdict) {
+            (Level::Should, Verdict::Fail) => Verdict::Pass,
+            (_, v) => v,
+        }
+    }
+}

@@ -6,6 +6,8 @@
 mod mix;
 mod op;
 mod phase;
+mod probe;
+pub mod schedule;
 
 pub use mix::Mix;
 pub use phase::PhaseStats;
@@ -41,7 +43,12 @@ pub struct Plan {
     pub seed: u64,
     /// Whether the target's clock can be moved.
     pub clock_control: bool,
+    /// Most operation records kept in memory for the checker ([`DEFAULT_HISTORY_CAP`]).
+    pub history_cap: usize,
 }
+
+/// Records kept in memory by default: about 2 GB at the measured ~400–800 bytes a record.
+pub const DEFAULT_HISTORY_CAP: usize = 3_000_000;
 
 /// What a run produced.
 pub struct Outcome {
@@ -55,7 +62,12 @@ pub struct Outcome {
     pub interrupted: bool,
     /// Wall time of the whole run.
     pub elapsed: Duration,
+    /// Records written to history.jsonl but not kept in memory (past the cap).
+    pub not_kept: u64,
 }
+
+/// The last list answer read: (operation, body, readings).
+pub(crate) type ListCache = (String, Vec<u8>, Vec<crate::history::Reading>);
 
 /// State shared by the coordinator and every worker of a run.
 pub(crate) struct Shared {
@@ -64,17 +76,39 @@ pub(crate) struct Shared {
     pub start: Instant,
     pub seq: AtomicU64,
     pub stop: CancellationToken,
-    /// Created object ids per consume operation, for releases.
-    pub pools: HashMap<String, Mutex<Vec<String>>>,
+    /// Live objects per operation (setup objects, consumed objects), for later
+    /// consumes and releases.
+    pub pools: HashMap<String, Mutex<Vec<op::Obj>>>,
     /// Seconds the target's clock was moved forward.
     pub clock_offset: AtomicI64,
     pub run_id: String,
     pub sink: tokio::sync::mpsc::UnboundedSender<OpRecord>,
-    pub done: AtomicU64,
-    pub failed: AtomicU64,
+    pub counters: Arc<crate::progress::Counters>,
+    /// The last list answer read.
+    pub list_cache: Mutex<Option<ListCache>>,
 }
 
 impl Shared {
+    /// The same run seen through another target (other headers or tenant), for probes:
+    /// its requests share the run's metrics, clock and history. Probes run alone, so ids
+    /// continue from the run's counter; hand them back with `seq.fetch_max` when done.
+    pub(crate) fn with_target(&self, target: Arc<Target>) -> Shared {
+        use std::sync::atomic::Ordering::Relaxed;
+        Shared {
+            target,
+            recorder: self.recorder.clone(),
+            start: self.start,
+            seq: AtomicU64::new(self.seq.load(Relaxed)),
+            stop: self.stop.clone(),
+            pools: HashMap::new(),
+            clock_offset: AtomicI64::new(self.clock_offset.load(Relaxed)),
+            run_id: self.run_id.clone(),
+            sink: self.sink.clone(),
+            counters: self.counters.clone(),
+            list_cache: Mutex::new(None),
+        }
+    }
+
     pub fn us(&self, t: Instant) -> u64 {
         t.saturating_duration_since(self.start).as_micros() as u64
     }
@@ -95,6 +129,18 @@ pub async fn run(
         }
     }
     labels.push(SNAPSHOT.into());
+    for kind in s.phases.iter().filter_map(|p| p.probe) {
+        if !labels.iter().any(|l| l == kind.label()) {
+            labels.push(kind.label().into());
+        }
+    }
+    // Operations sent on demand (setups, a release's fallback consume) report under
+    // their own names; unused labels cost nothing (histograms are allocated lazily).
+    for name in target.profile.ops.keys() {
+        if !labels.contains(name) {
+            labels.push(name.clone());
+        }
+    }
     let recorder = Arc::new(Recorder::new(labels));
     let wall = jiff::Timestamp::now();
     let header = Header {
@@ -138,19 +184,23 @@ pub async fn run(
             .profile
             .ops
             .values()
-            .filter(|o| o.kind == OpKind::Consume && o.id.is_some())
+            .filter(|o| matches!(o.kind, OpKind::Consume | OpKind::Setup))
             .map(|o| (o.name.clone(), Mutex::new(Vec::new())))
             .collect(),
         clock_offset: AtomicI64::new(0),
         run_id: format!("qb{}", wall.as_millisecond() % 100_000_000),
         sink: tx,
-        done: AtomicU64::new(0),
-        failed: AtomicU64::new(0),
+        counters: Arc::new(crate::progress::Counters::default()),
+        list_cache: Mutex::new(None),
     });
 
     // The writer task keeps the history on disk as it grows: an interrupted run keeps it.
+    // Past `cap` records the file keeps growing but memory does not: the rules then
+    // say the evidence is incomplete instead of the run exhausting the machine.
+    let cap = plan.history_cap;
     let collector = tokio::spawn(async move {
         let mut ops = Vec::new();
+        let mut dropped = 0u64;
         let mut err = None;
         while let Some(rec) = rx.recv().await {
             if err.is_none() {
@@ -158,11 +208,15 @@ pub async fn run(
                     err = Some(e);
                 }
             }
-            ops.push(rec);
+            if ops.len() < cap {
+                ops.push(rec);
+            } else {
+                dropped += 1;
+            }
         }
         match err {
             Some(e) => Err(e),
-            None => writer.finish().map(|_| ops),
+            None => writer.finish().map(|_| (ops, dropped)),
         }
     });
 
@@ -176,7 +230,17 @@ pub async fn run(
         // remaining capacity that `amount: auto` sizes orders from.
         tokio::time::sleep(window).await;
         let snap = op::snapshot(&shared, i as u32).await;
-        let stats = phase::run(&shared, i as u32, phase, mix, snap.as_deref(), plan.seed).await;
+        let view = crate::progress::PhaseProgress::start(
+            &phase.name,
+            shared.counters.clone(),
+            phase.workload.operations,
+            phase.workload.duration.map(|d| d.0),
+        );
+        let stats = match phase.probe {
+            Some(kind) => probe::run(&shared, plan, i as u32, phase, kind).await,
+            None => phase::run(&shared, i as u32, phase, mix, snap.as_deref(), plan.seed).await,
+        };
+        view.finish().await;
         crate::progress::phase_done(&stats);
         phases.push(stats);
     }
@@ -187,7 +251,7 @@ pub async fn run(
     let elapsed = shared.start.elapsed();
     let interrupted = stop.is_cancelled();
     drop(shared);
-    let mut ops = collector
+    let (mut ops, not_kept) = collector
         .await
         .map_err(|e| Error::Target(format!("history writer failed: {e}")))??;
     ops.sort_by_key(|o| (o.done_us, o.id));
@@ -197,17 +261,14 @@ pub async fn run(
         phases,
         interrupted,
         elapsed,
+        not_kept,
     })
 }
 
-pub(crate) fn sleep_or_stop(
-    stop: &CancellationToken,
-    d: Duration,
-) -> impl std::future::Future<Output = bool> + '_ {
-    async move {
-        tokio::select! {
-            _ = tokio::time::sleep(d) => true,
-            _ = stop.cancelled() => false,
-        }
+/// Sleeps for `d`; false when the run was stopped first.
+pub(crate) async fn sleep_or_stop(stop: &CancellationToken, d: Duration) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep(d) => true,
+        _ = stop.cancelled() => false,
     }
 }

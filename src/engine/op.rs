@@ -1,4 +1,4 @@
-//! Executing one operation: render, send, classify, record.
+//! Executing one operation: find the object it acts on, render, send, classify, record.
 
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -8,7 +8,16 @@ use crate::check::facts::COORDINATOR;
 use crate::history::{OpRecord, Outcome, Reading};
 use crate::target::profile::OpKind;
 use crate::target::template::Vars;
-use crate::target::{classify, extract_id, read_list, CompiledOp, SendFailure};
+use crate::target::{classify, count_sources, extract_id, read_list, CompiledOp, SendFailure};
+
+/// A live object: what a later consume or release acts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Obj {
+    /// Its id.
+    pub id: String,
+    /// The parent it lives in, for scoped quotas.
+    pub parent: Option<String>,
+}
 
 /// Who sends, under which label, in which phase.
 pub(crate) struct Slot<'a> {
@@ -18,7 +27,31 @@ pub(crate) struct Slot<'a> {
     pub label_index: usize,
 }
 
-/// Sends `op` and records it. Returns the snapshot read, for list operations.
+/// What one send produced.
+pub(crate) struct Done {
+    /// The outcome class (probes judge by it).
+    #[allow(dead_code)]
+    pub outcome: Outcome,
+    /// For list operations: what was read.
+    pub snapshot: Option<Vec<Reading>>,
+}
+
+fn pop(sh: &Shared, pool: &str) -> Option<Obj> {
+    sh.pools.get(pool).and_then(|p| p.lock().pop())
+}
+
+fn peek(sh: &Shared, pool: &str, turn: u64) -> Option<Obj> {
+    let p = sh.pools.get(pool)?.lock();
+    (!p.is_empty()).then(|| p[(turn as usize) % p.len()].clone())
+}
+
+fn push(sh: &Shared, pool: &str, obj: Obj) {
+    if let Some(p) = sh.pools.get(pool) {
+        p.lock().push(obj);
+    }
+}
+
+/// Sends `op` (after whatever setup it needs) and records it.
 pub(crate) async fn execute(
     sh: &Shared,
     slot: &Slot<'_>,
@@ -26,33 +59,104 @@ pub(crate) async fn execute(
     amount: u64,
     intended: Instant,
     body: &mut Vec<u8>,
-) -> Option<Vec<Reading>> {
-    let seq = sh.seq.fetch_add(1, Ordering::Relaxed);
-    // A release needs an object to end; with none yet, create one instead.
-    let (op, object) = match op.kind {
-        OpKind::Release => {
-            let from = op.releases.as_deref().unwrap_or_default();
-            match sh.pools.get(from).and_then(|p| p.lock().pop()) {
-                Some(id) => (op, Some(id)),
-                None => match sh.target.profile.ops.get(from) {
-                    Some(c) => (c, None),
-                    None => (op, None),
+) -> Done {
+    let profile = &sh.target.profile;
+    // A release needs an object to end; with none yet, consume instead (reported
+    // under the consume's own name).
+    let fallback;
+    let (op, object, slot) = match (op.kind, op.releases.as_deref()) {
+        (OpKind::Release, Some(from)) => match pop(sh, from) {
+            Some(o) => (op, Some(o), slot),
+            None => match profile.ops.get(from) {
+                Some(c) => {
+                    fallback = Slot {
+                        label: &c.name,
+                        label_index: sh.recorder.label_index(&c.name).unwrap_or(slot.label_index),
+                        ..*slot
+                    };
+                    (c, None, &fallback)
+                }
+                None => (op, None, slot),
+            },
+        },
+        _ => (op, None, slot),
+    };
+    // A consume that moves or acts inside a setup object needs one: create it first.
+    let mut object = object;
+    if op.kind == OpKind::Consume {
+        let (from, moves) = match (&op.takes, &op.uses) {
+            (Some(t), _) => (Some(t.as_str()), true),
+            (None, Some(u)) => (Some(u.as_str()), false),
+            _ => (None, false),
+        };
+        if let Some(from) = from {
+            let found = if moves {
+                pop(sh, from)
+            } else {
+                peek(sh, from, sh.seq.load(Ordering::Relaxed))
+            };
+            object = match found {
+                Some(o) => Some(o),
+                None => match profile.ops.get(from) {
+                    Some(setup) => {
+                        let setup_slot = Slot {
+                            label: &setup.name,
+                            label_index: sh
+                                .recorder
+                                .label_index(&setup.name)
+                                .unwrap_or(slot.label_index),
+                            ..*slot
+                        };
+                        send_record(sh, &setup_slot, setup, 0, Instant::now(), None, body).await;
+                        if moves {
+                            pop(sh, from)
+                        } else {
+                            peek(sh, from, 0)
+                        }
+                    }
+                    None => None,
                 },
+            };
+            if object.is_none() {
+                // The setup failed: record the consume as not sent, with the reason.
+                return Done {
+                    outcome: Outcome::Error,
+                    snapshot: None,
+                };
             }
         }
-        _ => (op, None),
-    };
+    }
+    send_record(sh, slot, op, amount, intended, object, body).await
+}
+
+async fn send_record(
+    sh: &Shared,
+    slot: &Slot<'_>,
+    op: &CompiledOp,
+    amount: u64,
+    intended: Instant,
+    object: Option<Obj>,
+    body: &mut Vec<u8>,
+) -> Done {
+    let seq = sh.seq.fetch_add(1, Ordering::Relaxed);
     let request_id = format!("{}-{seq}", sh.run_id);
     let amount = match op.kind {
         OpKind::Consume | OpKind::ConsumeInvalid => op.max_amount.map_or(amount, |m| amount.min(m)),
         _ => 0,
+    };
+    // A scoped consume acts inside its object; a moving consume or a release acts on it.
+    let (id, parent) = match (&object, op.uses.is_some()) {
+        (Some(o), true) => (String::new(), Some(o.id.clone())),
+        (Some(o), false) => (o.id.clone(), o.parent.clone()),
+        (None, _) => (String::new(), None),
     };
     let vars = Vars {
         tenant: &sh.target.tenant,
         amount,
         request_id: &request_id,
         seq,
-        id: object.as_deref().unwrap_or(""),
+        id: &id,
+        parent: parent.as_deref().unwrap_or(""),
         seconds: 0,
         now_unix: jiff::Timestamp::now().as_second() + sh.clock_offset.load(Ordering::Relaxed),
     };
@@ -61,42 +165,29 @@ pub(crate) async fn execute(
         r = sh.target.send(op, &vars, body) => Some(r),
         _ = sh.stop.cancelled() => None,
     };
-    let done = Instant::now();
     let mut note = None;
     let mut status = None;
     let mut snapshot = None;
     let mut created = None;
-    let outcome = match result {
+    let mut outcome = match &result {
         None => {
             note = Some("interrupted while in flight".to_string());
             Outcome::Indeterminate
         }
         Some(Err(SendFailure::NotSent(e))) => {
-            note = Some(e);
+            note = Some(e.clone());
             Outcome::Error
         }
         Some(Err(SendFailure::Indeterminate(e))) => {
-            note = Some(e);
+            note = Some(e.clone());
             Outcome::Indeterminate
         }
         Some(Ok(ans)) => {
             status = Some(ans.status);
             match classify(op, ans.status, &ans.body) {
-                Some(Outcome::Accepted) if op.kind == OpKind::List => {
-                    match read_list(op, &ans.body) {
-                        Ok(r) => {
-                            snapshot = Some(r);
-                            Outcome::Accepted
-                        }
-                        Err(e) => {
-                            note = Some(format!("list answer unreadable: {e}"));
-                            Outcome::Error
-                        }
-                    }
-                }
                 Some(Outcome::Accepted) => {
-                    if op.kind == OpKind::Consume {
-                        created = extract_id(op, &ans);
+                    if matches!(op.kind, OpKind::Consume | OpKind::Setup) {
+                        created = extract_id(op, ans);
                     }
                     Outcome::Accepted
                 }
@@ -117,17 +208,57 @@ pub(crate) async fn execute(
             }
         }
     };
-    if let (Some(id), Some(pool)) = (&created, sh.pools.get(&op.name)) {
-        pool.lock().push(id.clone());
-    }
-    // A release that did not take effect leaves its object releasable.
-    if let (Some(id), OpKind::Release, false) = (&object, op.kind, outcome == Outcome::Accepted) {
-        if outcome != Outcome::Indeterminate {
-            if let Some(pool) = op.releases.as_deref().and_then(|r| sh.pools.get(r)) {
-                pool.lock().push(id.clone());
+    if let (OpKind::List, Outcome::Accepted, Some(Ok(ans))) = (op.kind, outcome, &result) {
+        // APIs that list limits only: count consumption from resource listings.
+        let mut resources = Vec::new();
+        for from in count_sources(op) {
+            let Some(rop) = sh.target.profile.ops.get(&from) else {
+                continue;
+            };
+            match sh.target.send(rop, &vars, body).await {
+                Ok(a) if classify(rop, a.status, &a.body) == Some(Outcome::Accepted) => {
+                    resources.push((from, a.body.to_vec()))
+                }
+                Ok(a) => note = Some(format!("{from} answered {}", a.status)),
+                Err(SendFailure::NotSent(e) | SendFailure::Indeterminate(e)) => {
+                    note = Some(format!("{from}: {e}"))
+                }
+            }
+        }
+        // While nothing changes, a list answers the same bytes: reuse what they said.
+        let cached = if resources.is_empty() {
+            let c = sh.list_cache.lock();
+            c.as_ref()
+                .filter(|(n, b, _)| *n == op.name && b[..] == ans.body[..])
+                .map(|(_, _, r)| r.clone())
+        } else {
+            None
+        };
+        let read = match cached {
+            Some(r) => Ok(r),
+            None => read_list(op, &ans.body, &resources).inspect(|r| {
+                if resources.is_empty() {
+                    *sh.list_cache.lock() = Some((op.name.clone(), ans.body.to_vec(), r.clone()));
+                }
+            }),
+        };
+        match read {
+            Ok(r) => snapshot = Some(r),
+            Err(e) => {
+                note = Some(format!("list answer unreadable: {e}"));
+                outcome = Outcome::Error;
             }
         }
     }
+    let done = Instant::now();
+    settle_objects(
+        sh,
+        op,
+        outcome,
+        object.as_ref(),
+        created.as_deref(),
+        parent.as_deref(),
+    );
     let (iu, su, du) = (sh.us(intended), sh.us(sent), sh.us(done));
     sh.recorder.record(
         slot.label_index,
@@ -136,30 +267,99 @@ pub(crate) async fn execute(
         du.saturating_sub(su),
         (du / 1_000_000) as usize,
     );
-    sh.done.fetch_add(1, Ordering::Relaxed);
+    sh.counters.done.fetch_add(1, Ordering::Relaxed);
     if matches!(outcome, Outcome::Error | Outcome::Indeterminate) {
-        sh.failed.fetch_add(1, Ordering::Relaxed);
+        sh.counters.failed.fetch_add(1, Ordering::Relaxed);
     }
+    let object_id = match (&created, &object, op.uses.is_some()) {
+        (Some(c), _, _) => Some(c.clone()),
+        (None, Some(o), false) => Some(o.id.clone()),
+        _ => None,
+    };
     let rec = OpRecord {
         id: seq,
         phase: slot.phase,
         worker: slot.worker,
-        op: slot.label.to_string(),
-        name: op.name.clone(),
-        tenant: sh.target.tenant.clone(),
+        op: slot.label.into(),
+        name: op.name.as_str().into(),
+        tenant: sh.target.tenant.as_str().into(),
         amount,
         intended_us: iu,
         sent_us: su,
         done_us: du,
         outcome,
         status,
-        object: created.or(object),
-        snapshot: snapshot.clone(),
-        note,
+        object: object_id.map(Into::into),
+        parent: parent.map(Into::into),
+        snapshot: snapshot.clone().map(Into::into),
+        note: note.map(Into::into),
     };
     // The collector outlives every sender; a send error only means shutdown.
     let _ = sh.sink.send(rec);
-    snapshot
+    Done { outcome, snapshot }
+}
+
+/// Moves objects between pools according to what the target answered.
+fn settle_objects(
+    sh: &Shared,
+    op: &CompiledOp,
+    outcome: Outcome,
+    object: Option<&Obj>,
+    created: Option<&str>,
+    parent: Option<&str>,
+) {
+    let accepted = outcome == Outcome::Accepted;
+    match op.kind {
+        OpKind::Setup if accepted => {
+            if let Some(id) = created {
+                push(
+                    sh,
+                    &op.name,
+                    Obj {
+                        id: id.into(),
+                        parent: None,
+                    },
+                );
+            }
+        }
+        OpKind::Consume => {
+            let obj = match (created, object, op.uses.is_some()) {
+                (Some(id), _, _) => Some(Obj {
+                    id: id.into(),
+                    parent: parent.map(str::to_string),
+                }),
+                (None, Some(o), false) => Some(o.clone()),
+                _ => None,
+            };
+            match (accepted, obj) {
+                (true, Some(o)) => push(sh, &op.name, o),
+                // A moved setup object that was not consumed stays available.
+                (false, Some(o)) if op.takes.is_some() && outcome != Outcome::Indeterminate => {
+                    push(sh, op.takes.as_deref().unwrap_or_default(), o)
+                }
+                _ => {}
+            }
+        }
+        OpKind::Release => {
+            let Some(o) = object else { return };
+            let from = op.releases.as_deref().unwrap_or_default();
+            if accepted {
+                // Released objects a consume had moved out of a setup pool go back there.
+                if let Some(setup) = sh
+                    .target
+                    .profile
+                    .ops
+                    .get(from)
+                    .and_then(|c| c.takes.clone())
+                {
+                    push(sh, &setup, o.clone());
+                }
+            } else if outcome != Outcome::Indeterminate {
+                push(sh, from, o.clone());
+            }
+        }
+        _ => {}
+    }
 }
 
 /// A quiescent list by the coordinator.
@@ -172,7 +372,9 @@ pub(crate) async fn snapshot(sh: &Shared, phase: u32) -> Option<Vec<Reading>> {
         label_index: sh.recorder.label_index(SNAPSHOT)?,
     };
     let mut body = Vec::new();
-    execute(sh, &slot, &op, 0, Instant::now(), &mut body).await
+    send_record(sh, &slot, &op, 0, Instant::now(), None, &mut body)
+        .await
+        .snapshot
 }
 
 fn excerpt(body: &[u8]) -> String {

@@ -33,9 +33,14 @@ impl HistoryWriter {
             .map_err(|e| Error::io(&self.path, e))
     }
 
-    /// Appends one record.
+    /// Appends one record. Records hold no secrets (error excerpts are redacted when
+    /// taken), so they are serialized straight into the buffer: this is the hot path.
     pub fn append(&mut self, rec: &OpRecord) -> Result<(), Error> {
-        self.line(rec)
+        serde_json::to_writer(&mut self.out, rec)
+            .map_err(|e| Error::io(&self.path, std::io::Error::other(e)))?;
+        self.out
+            .write_all(b"\n")
+            .map_err(|e| Error::io(&self.path, e))
     }
 
     /// Flushes to disk.

@@ -2,8 +2,10 @@
 //! that makes a saved history self-contained (the checker needs nothing else).
 
 mod file;
+mod sym;
 
 pub use file::{load, HistoryWriter};
+pub use sym::Sym;
 
 use std::collections::BTreeMap;
 
@@ -68,7 +70,7 @@ impl Outcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reading {
     /// Quota name.
-    pub name: String,
+    pub name: Sym,
     /// The limit reported.
     pub limit: u64,
     /// What was consumed (derived from `remaining` when the API reports that).
@@ -131,11 +133,11 @@ pub struct OpRecord {
     /// Which virtual user (`u32::MAX` for the coordinator's snapshots).
     pub worker: u32,
     /// The label it is reported under (the mix key: `consume`, `list`, …).
-    pub op: String,
+    pub op: Sym,
     /// The profile operation name.
-    pub name: String,
+    pub name: Sym,
     /// Tenant.
-    pub tenant: String,
+    pub tenant: Sym,
     /// Units asked for (consume), else 0.
     pub amount: u64,
     /// Intended start, µs since the run started (open model: the schedule).
@@ -151,13 +153,16 @@ pub struct OpRecord {
     pub status: Option<u16>,
     /// Created or released object id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub object: Option<String>,
+    pub object: Option<Box<str>>,
+    /// The parent object a scoped consume acted inside (a configuration).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<Box<str>>,
     /// For list operations: what was read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub snapshot: Option<Vec<Reading>>,
+    pub snapshot: Option<Box<[Reading]>>,
     /// Short detail for errors and unclassified answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
+    pub note: Option<Box<str>>,
 }
 
 /// A whole history: header and records in completion order.
@@ -167,4 +172,19 @@ pub struct History {
     pub header: Header,
     /// Every operation.
     pub ops: Vec<OpRecord>,
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    #[test]
+    fn record_footprint_is_known() {
+        // Guards the figure docs/architecture.md states for memory planning.
+        assert!(
+            std::mem::size_of::<OpRecord>() <= 256,
+            "{}",
+            std::mem::size_of::<OpRecord>()
+        );
+    }
 }

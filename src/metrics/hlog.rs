@@ -1,113 +1,84 @@
-//! latency.hlog: the HdrHistogram interval log (format 1.3, compressed V2 histograms),
-//! one tag per operation label, one interval per second, built from the history.
-//! HdrHistogram's own tools (HistogramLogProcessor, HistogramLogAnalyzer) read it;
-//! values are microseconds, so use `-outputValueUnitRatio 1000` for milliseconds.
+//! latency.hlog: HdrHistogram interval log (format 1.3, compressed V2 histograms), one
+//! interval per second and one tag per operation label, readable by HdrHistogram's own
+//! tools (HistogramLogProcessor, HdrHistogramVisualizer). Values are latencies from the
+//! intended start, in µs (the log's max-value divisor makes its max column read in ms).
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hdrhistogram::serialization::interval_log::{IntervalLogWriterBuilder, Tag};
 use hdrhistogram::serialization::V2DeflateSerializer;
 use hdrhistogram::Histogram;
 
-use super::MAX_US;
 use crate::error::Error;
 use crate::history::History;
 
-/// A tag HdrHistogram accepts: no comma, space or line break.
-pub fn tag_for(label: &str) -> String {
-    label
-        .chars()
-        .map(|c| {
-            if matches!(c, ',' | ' ' | '\r' | '\n') {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect()
+/// Length of one interval.
+pub const INTERVAL: Duration = Duration::from_secs(1);
+
+/// A tag the log format accepts: no spaces or commas.
+fn tag_text(label: &str) -> String {
+    label.replace([' ', ','], "_")
 }
 
-fn new_hist() -> Result<Histogram<u64>, Error> {
-    Histogram::new_with_bounds(1, MAX_US, 3)
-        .map_err(|e| Error::Target(format!("histogram bounds: {e}")))
-}
-
-/// Renders the interval log of a history. Every tag gets an interval for every second
-/// from 0 to the last completion, empty ones included, so per-second plots have no gaps.
-pub fn render_hlog(h: &History) -> Result<Vec<u8>, Error> {
-    // label → second → histogram of latency (done − intended).
-    let mut per: BTreeMap<&str, BTreeMap<u64, Histogram<u64>>> = BTreeMap::new();
-    let mut last_second = 0u64;
+/// Renders the interval log of a history; `not_kept` operations that only reached
+/// history.jsonl (past the memory bound) are named in a comment.
+pub fn render(h: &History, not_kept: u64) -> Result<Vec<u8>, Error> {
+    let fail = |e: String| Error::Target(format!("cannot write latency.hlog: {e}"));
+    let start = h
+        .header
+        .started_at
+        .parse::<jiff::Timestamp>()
+        .map_or(UNIX_EPOCH, SystemTime::from);
+    // (second, label) -> histogram; operations complete out of order only slightly.
+    let mut buckets: BTreeMap<(u64, String), Histogram<u64>> = BTreeMap::new();
     for o in &h.ops {
-        let sec = o.done_us / 1_000_000;
-        last_second = last_second.max(sec);
-        let slot = per.entry(o.op.as_str()).or_default();
-        let hist = match slot.entry(sec) {
-            std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::btree_map::Entry::Vacant(e) => e.insert(new_hist()?),
+        let key = (o.done_us / INTERVAL.as_micros() as u64, tag_text(&o.op));
+        let hist = match buckets.get_mut(&key) {
+            Some(x) => x,
+            None => buckets.entry(key).or_insert(
+                Histogram::new_with_bounds(1, super::MAX_US, 3).map_err(|e| fail(e.to_string()))?,
+            ),
         };
-        hist.saturating_record(o.done_us.saturating_sub(o.intended_us).clamp(1, MAX_US));
+        hist.saturating_record(
+            o.done_us
+                .saturating_sub(o.intended_us)
+                .clamp(1, super::MAX_US),
+        );
     }
-    let start: Option<jiff::Timestamp> = h.header.started_at.parse().ok();
     let mut out = Vec::new();
-    out.extend_from_slice(b"#[Histogram log format version 1.3]\n");
-    let _ = writeln!(
-        out,
-        "#[quotabench {}: latency from the intended start, microseconds, scenario {}]",
-        env!("CARGO_PKG_VERSION"),
-        h.header.scenario.replace('\n', " ")
-    );
-    if let Some(t) = start {
-        let _ = writeln!(
-            out,
-            "#[StartTime: {:.3} (seconds since epoch), {t}]",
-            t.as_millisecond() as f64 / 1000.0
-        );
-        let _ = writeln!(
-            out,
-            "#[BaseTime: {:.3} (seconds since epoch)]",
-            t.as_millisecond() as f64 / 1000.0
-        );
-    }
-    out.extend_from_slice(
-        b"\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\"\n",
-    );
     let mut serializer = V2DeflateSerializer::new();
-    let mut w = IntervalLogWriterBuilder::new()
-        .begin_log_with(&mut out, &mut serializer)
-        .map_err(|e| Error::Target(format!("latency.hlog: {e}")))?;
-    let empty = new_hist()?;
-    let tags: Vec<(String, &BTreeMap<u64, Histogram<u64>>)> =
-        per.iter().map(|(l, m)| (tag_for(l), m)).collect();
-    for sec in 0..=last_second {
-        for (tag, by_sec) in &tags {
-            let hist = by_sec.get(&sec).unwrap_or(&empty);
-            w.write_histogram(
-                hist,
-                Duration::from_secs(sec),
-                Duration::from_secs(1),
-                Tag::new(tag),
-            )
-            .map_err(|e| Error::Target(format!("latency.hlog: {e}")))?;
+    {
+        let mut w = IntervalLogWriterBuilder::new()
+            // HdrHistogram's Java writer opens with this line; its tools read it.
+            .add_comment("[Histogram log format version 1.3]")
+            .add_comment(&format!(
+                "quotabench {} latency from intended start, µs",
+                env!("CARGO_PKG_VERSION")
+            ))
+            .add_comment(&format!("scenario {}", h.header.scenario))
+            .add_comment(&if not_kept > 0 {
+                format!("PARTIAL: {not_kept} operations past the in-memory bound are only in history.jsonl")
+            } else {
+                "every operation of the run".to_string()
+            })
+            .with_start_time(start)
+            .with_base_time(start)
+            .with_max_value_divisor(1000.0)
+            .begin_log_with(&mut out, &mut serializer)
+            .map_err(|e| fail(e.to_string()))?;
+        for ((sec, label), hist) in &buckets {
+            w.write_histogram(hist, INTERVAL * (*sec as u32), INTERVAL, Tag::new(label))
+                .map_err(|e| fail(format!("{e:?}")))?;
         }
     }
     Ok(out)
 }
 
-/// Writes latency.hlog for a history (atomically, like every report file).
-pub fn write_hlog(h: &History, path: &Path) -> Result<(), Error> {
-    crate::report::write_atomic(path, &render_hlog(h)?)
-}
-
-/// The wall-clock start a log declares, for readers that need absolute times.
-pub fn start_time(h: &History) -> Option<SystemTime> {
-    let t: jiff::Timestamp = h.header.started_at.parse().ok()?;
-    SystemTime::UNIX_EPOCH.checked_add(Duration::from_millis(
-        u64::try_from(t.as_millisecond()).ok()?,
-    ))
+/// Writes latency.hlog atomically.
+pub fn write_hlog(h: &History, path: &Path, not_kept: u64) -> Result<(), Error> {
+    crate::report::write_atomic(path, &render(h, not_kept)?)
 }
 
 #[cfg(test)]
@@ -115,61 +86,60 @@ mod tests {
     use super::*;
     use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
     use hdrhistogram::serialization::Deserializer;
+    use std::io::Cursor;
 
     #[test]
-    fn round_trips_counts_and_max_per_tag() {
+    fn round_trips_through_hdrhistograms_own_reader() {
         let h = crate::report::example::example_history();
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("latency.hlog");
-        write_hlog(&h, &path).unwrap();
-        let bytes = std::fs::read(&path).unwrap();
-        assert!(bytes.starts_with(b"#[Histogram log format version 1.3]\n"));
-
-        let mut de = Deserializer::new();
-        let mut count: BTreeMap<String, u64> = BTreeMap::new();
-        let mut max: BTreeMap<String, u64> = BTreeMap::new();
-        let mut intervals = 0;
-        for e in IntervalLogIterator::new(&bytes) {
-            let LogEntry::Interval(i) = e.unwrap() else {
-                continue;
-            };
-            intervals += 1;
-            assert_eq!(i.duration(), Duration::from_secs(1));
-            let tag = i.tag().unwrap().as_str().to_string();
-            let raw = base64::Engine::decode(
-                &base64::engine::general_purpose::STANDARD,
-                i.encoded_histogram(),
-            )
-            .unwrap();
-            let hist: Histogram<u64> = de.deserialize(&mut &raw[..]).unwrap();
-            assert_eq!(i.max(), hist.max() as f64);
-            *count.entry(tag.clone()).or_default() += hist.len();
-            let m = max.entry(tag).or_default();
-            *m = (*m).max(hist.max());
+        let bytes = render(&h, 0).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            text.contains("#[Histogram log format version 1.3]"),
+            "{text}"
+        );
+        // Expected per tag: count and max latency, straight from the history.
+        let mut want: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+        for o in &h.ops {
+            let e = want.entry(tag_text(&o.op)).or_default();
+            e.0 += 1;
+            e.1 = e.1.max(o.done_us - o.intended_us);
         }
-        for label in ["consume", "list"] {
-            let lat: Vec<u64> = h
-                .ops
-                .iter()
-                .filter(|o| o.op == label)
-                .map(|o| o.done_us - o.intended_us)
-                .collect();
-            assert_eq!(count[label], lat.len() as u64, "{label} count");
-            let want = *lat.iter().max().unwrap();
-            let got = max[label];
-            // 3 significant digits: the recorded max is within 0.1 % of the true one.
+        let mut got: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+        let mut de = Deserializer::new();
+        let mut intervals = 0;
+        for entry in IntervalLogIterator::new(&bytes) {
+            if let LogEntry::Interval(ilh) = entry.unwrap() {
+                intervals += 1;
+                assert_eq!(ilh.duration(), INTERVAL);
+                let raw = base64::Engine::decode(
+                    &base64::engine::general_purpose::STANDARD,
+                    ilh.encoded_histogram(),
+                )
+                .unwrap();
+                let hist: Histogram<u64> = de.deserialize(&mut Cursor::new(raw)).unwrap();
+                let e = got
+                    .entry(ilh.tag().unwrap().as_str().to_string())
+                    .or_default();
+                e.0 += hist.len();
+                e.1 = e.1.max(hist.max());
+            }
+        }
+        assert!(
+            intervals > 10,
+            "one interval per second and tag: {intervals}"
+        );
+        assert_eq!(
+            got.keys().collect::<Vec<_>>(),
+            want.keys().collect::<Vec<_>>()
+        );
+        for (tag, (n, max)) in &want {
+            let (gn, gmax) = got[tag];
+            assert_eq!(gn, *n, "{tag} count");
+            // 3 significant digits: the decoded max is within 0.1% of the true one.
             assert!(
-                got.abs_diff(want) * 1000 <= want,
-                "{label} max {got} vs {want}"
+                (gmax as f64 - *max as f64).abs() <= *max as f64 * 0.001 + 1.0,
+                "{tag} max {gmax} vs {max}"
             );
         }
-        let seconds = h.ops.iter().map(|o| o.done_us / 1_000_000).max().unwrap() + 1;
-        assert_eq!(intervals, 2 * seconds, "one interval per second per tag");
-        assert!(start_time(&h).is_some());
-    }
-
-    #[test]
-    fn tags_never_break_the_line_format() {
-        assert_eq!(tag_for("list all,now"), "list_all_now");
     }
 }

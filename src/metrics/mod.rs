@@ -1,9 +1,9 @@
 //! Latency histograms per operation label × outcome, in two views: latency from the
 //! intended start (coordinated-omission corrected) and raw service time.
 
-pub mod hlog;
-
 use std::collections::BTreeMap;
+
+pub mod hlog;
 
 use hdrhistogram::Histogram;
 use parking_lot::Mutex;

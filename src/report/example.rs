@@ -52,6 +52,7 @@ pub fn example_history() -> History {
             outcome,
             status: Some(200),
             object: None,
+            parent: None,
             snapshot,
             note: None,
         });
@@ -94,7 +95,7 @@ pub fn example_history() -> History {
             intended + 20,
             intended + 20 + service,
             Outcome::Accepted,
-            Some(snap),
+            Some(snap.into()),
         );
     }
     ops.sort_by_key(|o| o.done_us);
@@ -152,6 +153,7 @@ pub fn example() -> Report {
                 version: Some("1.2.3".into()),
             }),
             clock_control: true,
+            capabilities: Some(crate::target::profile::Capabilities::default()),
         },
         rules: vec![
             rule("limits.never-exceeded", Level::Must, Verdict::Pass, None, None),
@@ -198,7 +200,7 @@ pub fn example() -> Report {
                 asked_rate: Some(45.0),
                 late: 0,
                 dropped: 0,
-                amount: 1,
+                amounts: [("consume".to_string(), 1)].into_iter().collect(),
             },
             PhaseStats {
                 name: "steady".into(),
@@ -207,7 +209,7 @@ pub fn example() -> Report {
                 asked_rate: Some(45.0),
                 late: 60,
                 dropped: 0,
-                amount: 1,
+                amounts: [("consume".to_string(), 1)].into_iter().collect(),
             },
         ],
         quotas: quota_series(&h),

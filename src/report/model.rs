@@ -89,6 +89,9 @@ pub struct TargetInfo {
     pub implementation: Option<Implementation>,
     /// Whether the clock could be moved.
     pub clock_control: bool,
+    /// What the profile declares the target supports and tolerates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capabilities: Option<crate::target::profile::Capabilities>,
 }
 
 /// One threshold's result.
@@ -201,12 +204,17 @@ pub fn over_time(h: &History, label: &str) -> Vec<TimePoint> {
         .collect()
 }
 
-/// Consumed and limit over time per quota, from every list operation that read one.
+/// Most points kept per quota series: plots stay light whatever the run length.
+pub const MAX_SERIES_POINTS: usize = 2_000;
+
+/// Consumed and limit over time per quota, from every list operation that read one:
+/// the points where a value changed (so resets stay visible), plus the last one,
+/// thinned evenly past [`MAX_SERIES_POINTS`].
 pub fn quota_series(h: &History) -> BTreeMap<String, Vec<QuotaPoint>> {
     let mut out: BTreeMap<String, Vec<QuotaPoint>> = BTreeMap::new();
     for o in &h.ops {
         for r in o.snapshot.iter().flatten() {
-            out.entry(r.name.clone()).or_default().push(QuotaPoint {
+            out.entry(r.name.to_string()).or_default().push(QuotaPoint {
                 t_s: o.done_us as f64 / 1e6,
                 consumed: r.consumed,
                 limit: r.limit,
@@ -215,6 +223,23 @@ pub fn quota_series(h: &History) -> BTreeMap<String, Vec<QuotaPoint>> {
     }
     for v in out.values_mut() {
         v.sort_by(|a, b| a.t_s.total_cmp(&b.t_s));
+        let last = v.last().cloned();
+        v.dedup_by(|b, a| a.consumed == b.consumed && a.limit == b.limit);
+        if let Some(l) = last {
+            if v.last() != Some(&l) {
+                v.push(l);
+            }
+        }
+        if v.len() > MAX_SERIES_POINTS {
+            let step = v.len().div_ceil(MAX_SERIES_POINTS);
+            let keep_last = v.last().cloned();
+            *v = v.iter().step_by(step).cloned().collect();
+            if let Some(l) = keep_last {
+                if v.last() != Some(&l) {
+                    v.push(l);
+                }
+            }
+        }
     }
     out
 }

@@ -13,6 +13,25 @@ pub struct EnvString {
     pub value: String,
     /// Whether any part came from the environment.
     pub from_env: bool,
+    /// Values taken from set variables whose names look secret (TOKEN, KEY, SECRET,
+    /// PASSWORD, AUTH, CREDENTIAL): registered for redaction.
+    pub secrets: Vec<String>,
+}
+
+/// Whether a variable name suggests its value is a secret.
+pub fn secret_name(name: &str) -> bool {
+    let n = name.to_ascii_uppercase();
+    [
+        "TOKEN",
+        "KEY",
+        "SECRET",
+        "PASSWORD",
+        "PASSWD",
+        "AUTH",
+        "CREDENTIAL",
+    ]
+    .iter()
+    .any(|w| n.contains(w))
 }
 
 impl fmt::Debug for EnvString {
@@ -29,6 +48,7 @@ impl EnvString {
             template: s.into(),
             value: s.into(),
             from_env: false,
+            secrets: Vec::new(),
         }
     }
 }
@@ -36,12 +56,20 @@ impl EnvString {
 impl<'de> Deserialize<'de> for EnvString {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let template = String::deserialize(d)?;
-        let (value, from_env) =
-            substitute(&template, |k| std::env::var(k).ok()).map_err(de::Error::custom)?;
+        let secrets = std::cell::RefCell::new(Vec::new());
+        let (value, from_env) = substitute(&template, |k| {
+            let v = std::env::var(k).ok();
+            if let (Some(v), true) = (&v, secret_name(k)) {
+                secrets.borrow_mut().push(v.clone());
+            }
+            v
+        })
+        .map_err(de::Error::custom)?;
         Ok(EnvString {
             template,
             value,
             from_env,
+            secrets: secrets.into_inner(),
         })
     }
 }

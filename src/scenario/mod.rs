@@ -51,9 +51,17 @@ pub fn load_text(path: &Path, text: &str) -> Result<Loaded, Error> {
 }
 
 fn register_secrets(s: &Scenario) {
-    for (k, v) in &s.target.headers {
-        if crate::redact::is_sensitive_header(k) || v.from_env {
+    let all = s
+        .target
+        .headers
+        .iter()
+        .chain(s.target.base_url.iter().map(|u| (&s.name, u)));
+    for (k, v) in all {
+        if crate::redact::is_sensitive_header(k) {
             crate::redact::register(&v.value);
+        }
+        for secret in &v.secrets {
+            crate::redact::register(secret);
         }
     }
     if let Some(u) = &s.target.base_url {

@@ -82,27 +82,65 @@ pub struct FakeSpec {
     pub faults: Vec<String>,
 }
 
-/// One phase of traffic.
+/// One phase: traffic (`workload`) or a sequential probe (`probe`).
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Phase {
     /// Name shown in progress and reports.
     pub name: String,
-    /// The traffic.
+    /// The traffic (absent in a probe phase).
+    #[serde(default)]
     pub workload: Workload,
+    /// A coordinator-run procedure that gathers evidence some rules need, instead of a
+    /// workload (docs/rules.md names which rule needs which probe).
+    #[serde(default)]
+    pub probe: Option<ProbeKind>,
+}
+
+/// The probes the engine can run (src/engine/probe.rs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ProbeKind {
+    /// Fill the tightest quota down to a small remainder R, then send R+1, R and 1.
+    Boundary,
+    /// A consume without credentials, and one with invalid credentials.
+    Credentials,
+    /// The other tenant's counters before and after a consume on the main tenant.
+    Isolation,
+    /// Move the target's clock across a daily and a monthly boundary.
+    Reset,
+    /// Fill a concurrent quota to its cap, release one, create again.
+    Release,
+}
+
+impl ProbeKind {
+    /// The label its operations are recorded under (`probe.boundary`).
+    pub fn label(self) -> &'static str {
+        match self {
+            ProbeKind::Boundary => "probe.boundary",
+            ProbeKind::Credentials => "probe.credentials",
+            ProbeKind::Isolation => "probe.isolation",
+            ProbeKind::Reset => "probe.reset",
+            ProbeKind::Release => "probe.release",
+        }
+    }
 }
 
 /// How much traffic, of which kind.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Workload {
     /// Closed model: this many virtual users, each sending its next request when
     /// the previous one completes (default 1).
     #[serde(default)]
     pub concurrency: Option<u32>,
-    /// Open model: requests start at this rate whatever the latency (like `200/s`).
+    /// Open model: requests start at this rate whatever the latency (like `200/s`);
+    /// with `stages`, the rate the first stage ramps from (default 0/s).
     #[serde(default)]
     pub rate: Option<Rate>,
+    /// Open model: stages that ramp the arrival rate linearly to each `target`.
+    #[serde(default)]
+    pub stages: Vec<Stage>,
     /// Stop after this long.
     #[serde(default)]
     pub duration: Option<Span>,
@@ -111,6 +149,7 @@ pub struct Workload {
     pub operations: Option<u64>,
     /// Weighted mix of operations: `consume`, `consume_invalid`, `release`, `list`, or
     /// an operation name from the target profile.
+    #[serde(default)]
     pub mix: BTreeMap<String, u32>,
     /// Units per consume order (default `auto`).
     #[serde(default)]
@@ -121,4 +160,14 @@ pub struct Workload {
     /// Pause between a virtual user's operations (closed model).
     #[serde(default)]
     pub think_time: Option<Span>,
+}
+
+/// One stage of an open-model ramp.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Stage {
+    /// How long the ramp takes.
+    pub duration: Span,
+    /// The arrival rate reached at its end.
+    pub target: Rate,
 }

@@ -35,10 +35,20 @@ pub(super) fn standalone(l: &Loaded) -> Result<(), Error> {
     for (i, p) in s.phases.iter().enumerate() {
         let w = &p.workload;
         let at = format!("phases[{i}].workload");
-        if w.duration.is_none() && w.operations.is_none() {
+        // A probe phase runs its own fixed procedure: it takes no workload.
+        if p.probe.is_some() {
+            if !w.mix.is_empty() || w.operations.is_some() || w.duration.is_some() {
+                push(l.error_at(
+                    &format!("phases[{i}].probe"),
+                    "a phase has either `probe` or `workload`, not both",
+                ));
+            }
+            continue;
+        }
+        if w.duration.is_none() && w.operations.is_none() && w.stages.is_empty() {
             push(l.error_at(
                 &at,
-                "expected `duration` or `operations` (or both), so the phase ends",
+                "expected `duration`, `operations` or `stages`, so the phase ends",
             ));
         }
         if w.concurrency == Some(0) {

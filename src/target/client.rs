@@ -9,7 +9,7 @@ use super::compile::{CompiledOp, CompiledProfile};
 use super::profile::IdSource;
 use super::template::Vars;
 use crate::error::Error;
-use crate::history::{Outcome, Reading};
+use crate::history::Outcome;
 
 /// A target: where it is, who we are, and how its API is spoken.
 pub struct Target {
@@ -21,6 +21,10 @@ pub struct Target {
     pub profile: CompiledProfile,
     headers: Vec<(HeaderName, HeaderValue)>,
     client: reqwest::Client,
+    static_urls: std::collections::HashMap<String, reqwest::Url>,
+    /// `http://` targets go through hyper directly (see plain.rs); `None` for https.
+    plain: Option<super::plain::Plain>,
+    static_uris: std::collections::HashMap<String, hyper::http::Uri>,
 }
 
 /// What came back.
@@ -30,8 +34,8 @@ pub struct Answer {
     pub status: u16,
     /// Body.
     pub body: Bytes,
-    /// Response headers (names lower-case).
-    pub headers: Vec<(String, String)>,
+    /// Response headers.
+    pub headers: hyper::http::HeaderMap,
 }
 
 /// Why no answer came back.
@@ -69,13 +73,37 @@ impl Target {
         }
         let client = reqwest::Client::builder()
             .timeout(timeout)
+            // A quota API's own answer is the evidence: a redirect is reported, not followed.
+            .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .pool_max_idle_per_host(connections.max(1))
             .tcp_nodelay(true)
             .build()
             .map_err(|e| Error::Target(format!("cannot build the HTTP client: {e}")))?;
+        let base = base_url.trim_end_matches('/').to_string();
+        let static_urls: std::collections::HashMap<String, reqwest::Url> = profile
+            .ops
+            .values()
+            .filter(|o| o.path.is_static())
+            .filter_map(|o| {
+                let url = format!("{base}{}", o.path.render(&Vars::default()));
+                reqwest::Url::parse(&url).ok().map(|u| (o.name.clone(), u))
+            })
+            .collect();
+        let plain = base
+            .starts_with("http://")
+            .then(|| super::plain::Plain::new(timeout, connections));
+        let static_uris = static_urls
+            .iter()
+            .filter_map(|(k, u): (&String, &reqwest::Url)| {
+                u.as_str().parse().ok().map(|x| (k.clone(), x))
+            })
+            .collect();
         Ok(Target {
-            base_url: base_url.trim_end_matches('/').to_string(),
+            plain,
+            static_uris,
+            static_urls,
+            base_url: base,
             tenant: tenant.to_string(),
             profile,
             headers: hs,
@@ -84,8 +112,14 @@ impl Target {
     }
 
     fn request(&self, op: &CompiledOp, vars: &Vars, body: &mut Vec<u8>) -> reqwest::RequestBuilder {
-        let url = format!("{}{}", self.base_url, op.path.render(vars));
-        let mut rb = self.client.request(op.method.clone(), url);
+        // Paths without placeholders are parsed once, not per request.
+        let mut rb = match self.static_urls.get(&op.name) {
+            Some(u) => self.client.request(op.method.clone(), u.clone()),
+            None => self.client.request(
+                op.method.clone(),
+                format!("{}{}", self.base_url, op.path.render(vars)),
+            ),
+        };
         for (k, v) in &self.headers {
             rb = rb.header(k, v.clone());
         }
@@ -108,17 +142,16 @@ impl Target {
         vars: &Vars<'_>,
         body: &mut Vec<u8>,
     ) -> Result<Answer, SendFailure> {
+        if let Some(plain) = &self.plain {
+            return self.send_plain(plain, op, vars, body).await;
+        }
         let resp = match self.request(op, vars, body).send().await {
             Ok(r) => r,
             Err(e) if e.is_connect() => return Err(SendFailure::NotSent(short(&e))),
             Err(e) => return Err(SendFailure::Indeterminate(short(&e))),
         };
         let status = resp.status().as_u16();
-        let headers: Vec<(String, String)> = resp
-            .headers()
-            .iter()
-            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
-            .collect();
+        let headers = resp.headers().clone();
         match resp.bytes().await {
             Ok(body) => Ok(Answer {
                 status,
@@ -132,6 +165,39 @@ impl Target {
                 headers,
             }),
         }
+    }
+
+    async fn send_plain(
+        &self,
+        plain: &super::plain::Plain,
+        op: &CompiledOp,
+        vars: &Vars<'_>,
+        body: &mut Vec<u8>,
+    ) -> Result<Answer, SendFailure> {
+        let uri = match self.static_uris.get(&op.name) {
+            Some(u) => u.clone(),
+            None => {
+                let text = format!("{}{}", self.base_url, op.path.render(vars));
+                text.parse().map_err(|e| {
+                    SendFailure::NotSent(format!("{text:?} is not a valid URL: {e}"))
+                })?
+            }
+        };
+        let mut headers =
+            hyper::http::HeaderMap::with_capacity(self.headers.len() + op.headers.len());
+        for (k, v) in &self.headers {
+            headers.insert(k.clone(), v.clone());
+        }
+        for (k, t) in &op.headers {
+            super::plain::put(&mut headers, k, &t.render(vars));
+        }
+        let payload = if let Some(t) = &op.body {
+            t.render(vars, body);
+            Some(Bytes::copy_from_slice(body))
+        } else {
+            op.raw_body.as_ref().map(|t| Bytes::from(t.render(vars)))
+        };
+        plain.send(op.method.clone(), uri, headers, payload).await
     }
 
     /// A curl command reproducing the request, with secrets masked.
@@ -208,50 +274,9 @@ pub fn extract_id(op: &CompiledOp, answer: &Answer) -> Option<String> {
         };
     }
     let h = src.header.as_deref()?;
-    answer
-        .headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(h))
-        .map(|(_, v)| {
-            v.trim_end_matches('/')
-                .rsplit('/')
-                .next()
-                .unwrap_or(v)
-                .to_string()
-        })
-}
-
-/// Reads the quotas from a list answer.
-pub fn read_list(op: &CompiledOp, body: &[u8]) -> Result<Vec<Reading>, String> {
-    let read = op.read.as_ref().ok_or("no `read` declared")?;
-    let v: serde_json::Value =
-        serde_json::from_slice(body).map_err(|e| format!("list body is not JSON: {e}"))?;
-    let items = v
-        .pointer(&read.items)
-        .and_then(|x| x.as_array())
-        .ok_or_else(|| format!("no array at {}", read.items))?;
-    let mut out = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        let name = item
-            .pointer(&read.name)
-            .and_then(|x| x.as_str())
-            .ok_or_else(|| format!("item {i}: no string at {}", read.name))?;
-        let num = |ptr: &str| -> Result<u64, String> {
-            item.pointer(ptr)
-                .and_then(|x| x.as_u64())
-                .ok_or_else(|| format!("item {i} ({name}): no non-negative integer at {ptr}"))
-        };
-        let limit = num(&read.limit)?;
-        let consumed = match (&read.consumed, &read.remaining) {
-            (Some(c), _) => num(c)?,
-            (None, Some(r)) => limit.saturating_sub(num(r)?),
-            (None, None) => return Err("neither consumed nor remaining declared".into()),
-        };
-        out.push(Reading {
-            name: name.to_string(),
-            limit,
-            consumed,
-        });
-    }
-    Ok(out)
+    let v = answer.headers.get(h)?.to_str().ok()?;
+    v.trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .map(str::to_string)
 }

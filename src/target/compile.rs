@@ -34,12 +34,18 @@ pub struct CompiledOp {
     pub id: Option<IdSource>,
     /// Release: which consume operation's objects.
     pub releases: Option<String>,
+    /// Consume: the setup operation whose object it moves.
+    pub takes: Option<String>,
+    /// Consume: the setup operation whose object it acts inside.
+    pub uses: Option<String>,
     /// consume_invalid: why.
     pub reason: Option<String>,
     /// List: how to read.
     pub read: Option<ListRead>,
     /// Classification, first match wins.
     pub outcomes: Vec<OutcomeRule>,
+    /// The profile's quota names (a list reads only these).
+    pub quotas: Vec<String>,
 }
 
 /// A profile with every operation compiled.
@@ -206,10 +212,11 @@ pub fn compile_text(src: &Path, text: &str) -> Result<CompiledProfile, Error> {
                         .into(),
                 )),
                 Some(r) => match profile.operations.get(r) {
-                    Some(c) if c.kind == OpKind::Consume && c.id.is_some() => {}
+                    Some(c)
+                        if c.kind == OpKind::Consume && (c.id.is_some() || c.takes.is_some()) => {}
                     Some(_) => errors.push(err(
                         format!("{at}.releases"),
-                        format!("{r:?} must be a consume operation with an `id` source"),
+                        format!("{r:?} must be a consume operation with an `id` source or a `takes`"),
                     )),
                     None => errors.push(err(
                         format!("{at}.releases"),
@@ -218,18 +225,49 @@ pub fn compile_text(src: &Path, text: &str) -> Result<CompiledProfile, Error> {
                 },
             },
             OpKind::List => match &decl.read {
-                None => errors.push(err(
-                    format!("{at}.read"),
-                    "a list operation needs `read: {items, name, limit, consumed | remaining}`"
-                        .into(),
-                )),
-                Some(r) if r.consumed.is_some() == r.remaining.is_some() => errors.push(err(
-                    format!("{at}.read"),
-                    "give exactly one of `consumed` or `remaining`".into(),
-                )),
-                Some(_) => {}
+                None => errors.push(err(format!("{at}.read"), "a list operation needs `read: {items, name, limit, consumed | remaining}` or `read: {limits, count}`".into())),
+                Some(r) => {
+                    let item_form = r.items.is_some();
+                    if item_form {
+                        if r.name.is_none() || r.limit.is_none() {
+                            errors.push(err(format!("{at}.read"), "with `items`, give `name` and `limit` pointers too".into()));
+                        }
+                        if r.consumed.is_some() && r.remaining.is_some() {
+                            errors.push(err(format!("{at}.read"), "give `consumed` or `remaining`, not both".into()));
+                        }
+                    }
+                    if item_form == r.limits.is_some() {
+                        errors.push(err(format!("{at}.read"), "give exactly one of `items` (an array of quota objects) or `limits` (an object of limits by quota name)".into()));
+                    }
+                    for (i, c) in r.count.iter().enumerate() {
+                        if !quota_names.contains(&c.quota.as_str()) {
+                            errors.push(err(format!("{at}.read.count[{i}].quota"), format!("unknown quota {:?}; expected one of {}", c.quota, quota_names.join(", "))));
+                        }
+                        match profile.operations.get(&c.from) {
+                            Some(o) if o.kind == OpKind::Resources => {}
+                            _ => errors.push(err(format!("{at}.read.count[{i}].from"), format!("{:?} must name an operation of kind resources", c.from))),
+                        }
+                    }
+                }
             },
             _ => {}
+        }
+        for (field, target) in [("takes", &decl.takes), ("uses", &decl.uses)] {
+            if let Some(t) = target {
+                match profile.operations.get(t) {
+                    Some(o) if o.kind == OpKind::Setup && o.id.is_some() => {}
+                    _ => errors.push(err(
+                        format!("{at}.{field}"),
+                        format!("{t:?} must name a setup operation with an `id` source"),
+                    )),
+                }
+            }
+        }
+        if decl.kind == OpKind::Setup && decl.id.is_none() {
+            errors.push(err(
+                format!("{at}.id"),
+                "a setup operation must say where the created object's id is".into(),
+            ));
         }
         ops.insert(
             name.clone(),
@@ -245,12 +283,15 @@ pub fn compile_text(src: &Path, text: &str) -> Result<CompiledProfile, Error> {
                 max_amount: decl.max_amount,
                 id: decl.id.clone(),
                 releases: decl.releases.clone(),
+                takes: decl.takes.clone(),
+                uses: decl.uses.clone(),
                 reason: decl.reason.clone(),
                 read: decl.read.clone(),
                 outcomes: decl
                     .outcomes
                     .clone()
                     .unwrap_or_else(|| profile.outcomes.clone()),
+                quotas: quota_names.iter().map(|q| q.to_string()).collect(),
             },
         );
     }

@@ -153,6 +153,11 @@ pub enum OpKind {
     List,
     /// Moves the target's clock (a test hook).
     AdvanceClock,
+    /// Creates an object that consumes no quota but that a consume acts on
+    /// (an export configuration that is later enabled).
+    Setup,
+    /// A read-only listing of resources, used to count consumption.
+    Resources,
 }
 
 impl OpKind {
@@ -164,6 +169,8 @@ impl OpKind {
             OpKind::Release => "release",
             OpKind::List => "list",
             OpKind::AdvanceClock => "advance_clock",
+            OpKind::Setup => "setup",
+            OpKind::Resources => "resources",
         }
     }
     /// Parses a kind name.
@@ -174,6 +181,8 @@ impl OpKind {
             "release" => OpKind::Release,
             "list" => OpKind::List,
             "advance_clock" => OpKind::AdvanceClock,
+            "setup" => OpKind::Setup,
+            "resources" => OpKind::Resources,
             _ => return None,
         })
     }
@@ -199,6 +208,14 @@ pub struct OperationDecl {
     /// Release: the consume operation whose objects it ends.
     #[serde(default)]
     pub releases: Option<String>,
+    /// Consume: acts on an object of this setup operation and moves it (enabling a
+    /// configuration); `{{id}}` is that object. A release returns it.
+    #[serde(default)]
+    pub takes: Option<String>,
+    /// Consume: acts inside an object of this setup operation without moving it
+    /// (attaching a destination to a configuration); `{{parent}}` is that object.
+    #[serde(default)]
+    pub uses: Option<String>,
     /// consume_invalid: why the API must reject it (shown in reports).
     #[serde(default)]
     pub reason: Option<String>,
@@ -243,22 +260,62 @@ pub struct IdSource {
     pub header: Option<String>,
 }
 
-/// How to read the list response.
+/// How to read the list response: either an array of quota objects (`items`, `name`,
+/// `limit`, `consumed` | `remaining`), or an object of limits keyed by quota name
+/// (`limits`) with consumption counted from resources (`count`).
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListRead {
     /// JSON pointer to the array of quota objects (`/quotas`).
-    pub items: String,
+    #[serde(default)]
+    pub items: Option<String>,
     /// Pointer, inside an item, to the quota's name.
-    pub name: String,
+    #[serde(default)]
+    pub name: Option<String>,
     /// Pointer, inside an item, to the limit.
-    pub limit: String,
+    #[serde(default)]
+    pub limit: Option<String>,
     /// Pointer, inside an item, to what was consumed.
     #[serde(default)]
     pub consumed: Option<String>,
     /// Pointer, inside an item, to what remains (consumed = limit − remaining).
     #[serde(default)]
     pub remaining: Option<String>,
+    /// Pointer to an object whose keys are quota names and values their limits.
+    #[serde(default)]
+    pub limits: Option<String>,
+    /// Consumption counted from resources, for APIs that list limits only.
+    #[serde(default)]
+    pub count: Vec<CountDecl>,
+}
+
+/// Counts a quota's consumption from a resources listing.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CountDecl {
+    /// The quota counted.
+    pub quota: String,
+    /// A `resources` operation to send.
+    pub from: String,
+    /// Pointer to the array of resources in its answer.
+    pub items: String,
+    /// Count only resources where this pointer equals this value.
+    #[serde(default, rename = "where")]
+    pub filter: Option<FieldEquals>,
+    /// For scoped quotas: count the array at this pointer inside each resource; the
+    /// consumption is the largest such count (the parent closest to its limit).
+    #[serde(default)]
+    pub per_item: Option<String>,
+}
+
+/// `pointer == value`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FieldEquals {
+    /// JSON pointer inside the resource.
+    pub pointer: String,
+    /// The value it must equal.
+    pub equals: serde_json::Value,
 }
 
 /// One classification rule: when the response matches, it is of this class.

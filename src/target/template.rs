@@ -1,7 +1,8 @@
 //! Request templates, compiled once and rendered cheaply per request.
 //!
 //! Placeholders: `{{tenant}}`, `{{amount}}`, `{{request_id}}`, `{{seq}}`, `{{id}}`,
-//! `{{index}}` (inside `$repeat`), `{{seconds}}`, `{{now+25h}}` (RFC 3339, offset optional).
+//! `{{parent}}`, `{{index}}` (inside `$repeat`), `{{seconds}}`, `{{now+25h}}` (RFC 3339,
+//! offset optional).
 //! A JSON string that is exactly one numeric placeholder renders as a number.
 
 use std::fmt::Write as _;
@@ -19,8 +20,10 @@ pub struct Vars<'a> {
     pub request_id: &'a str,
     /// Sequence number of the operation.
     pub seq: u64,
-    /// Object id (release).
+    /// Object id (release, or the object a consume moves).
     pub id: &'a str,
+    /// The parent object a consume acts inside.
+    pub parent: &'a str,
     /// Seconds (advance_clock).
     pub seconds: u64,
     /// The target's notion of now, as Unix seconds (wall clock plus any advance).
@@ -34,6 +37,7 @@ enum Var {
     RequestId,
     Seq,
     Id,
+    Parent,
     Index,
     Seconds,
     Now(i64),
@@ -48,6 +52,7 @@ impl Var {
             "request_id" => Var::RequestId,
             "seq" => Var::Seq,
             "id" => Var::Id,
+            "parent" => Var::Parent,
             "index" => Var::Index,
             "seconds" => Var::Seconds,
             "now" => Var::Now(0),
@@ -59,7 +64,7 @@ impl Var {
                     Var::Now(d.as_secs() as i64)
                 } else {
                     return Err(format!(
-                        "unknown placeholder {{{{{name}}}}}; expected one of tenant, amount, request_id, seq, id, index, seconds, now, now+DURATION"
+                        "unknown placeholder {{{{{name}}}}}; expected one of tenant, amount, request_id, seq, id, parent, index, seconds, now, now+DURATION"
                     ));
                 }
             }
@@ -77,6 +82,7 @@ impl Var {
             Var::RequestId => out.push_str(v.request_id),
             Var::Seq => write!(out, "{}", v.seq).unwrap_or(()),
             Var::Id => out.push_str(v.id),
+            Var::Parent => out.push_str(v.parent),
             Var::Index => write!(out, "{index}").unwrap_or(()),
             Var::Seconds => write!(out, "{}", v.seconds).unwrap_or(()),
             Var::Now(off) => {
@@ -137,6 +143,11 @@ impl StrTemplate {
                 Piece::Var(var) => var.write(v, index, out),
             }
         }
+    }
+
+    /// Whether the template has no placeholders.
+    pub fn is_static(&self) -> bool {
+        self.0.iter().all(|p| matches!(p, Piece::Lit(_)))
     }
 
     /// Renders to a new string.
@@ -304,6 +315,7 @@ mod tests {
             request_id: "r-7",
             seq: 7,
             id: "SD-1",
+            parent: "",
             seconds: 86400,
             now_unix: 0,
         }

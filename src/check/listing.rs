@@ -1,0 +1,208 @@
+//! Listing rules: the list operation is the only window onto the counters, so it must
+//! show every quota, filter correctly, and report stable, coherent values.
+
+use std::collections::BTreeMap;
+
+use super::facts::{quota_bit, Facts};
+use super::{Judgement, Level, Rule, RuleInfo, Tally};
+use crate::history::{History, Outcome};
+use crate::target::profile::{OpKind, QuotaKind};
+
+/// The profile operation the coordinator lists with (the unfiltered list).
+fn default_list(h: &History, f: &Facts) -> Option<crate::history::Sym> {
+    f.snapshots.first().map(|s| h.ops[s.index].name)
+}
+
+/// `listing.complete`: every list read answers for every quota the profile declares.
+pub struct Complete;
+
+impl Rule for Complete {
+    fn info(&self) -> RuleInfo {
+        RuleInfo {
+            id: "listing.complete",
+            level: Level::Must,
+            title: "the list shows every declared quota",
+        }
+    }
+
+    fn judge(&self, h: &History, f: &Facts) -> Judgement {
+        let full = default_list(h, f);
+        let mut t = Tally::default();
+        for &i in &f.order {
+            let o = &h.ops[i];
+            if Some(&o.name) != full.as_ref() {
+                continue;
+            }
+            if o.outcome == Outcome::Error
+                && o.note
+                    .as_deref()
+                    .is_some_and(|n| n.starts_with("list answer unreadable"))
+            {
+                return Judgement::fail(
+                    format!(
+                        "list op #{} answered in a shape the profile cannot read: {}",
+                        o.id,
+                        o.note.as_deref().unwrap_or("")
+                    ),
+                    vec![o.id],
+                );
+            }
+            let Some(s) = &o.snapshot else { continue };
+            let missing: Vec<&str> = h
+                .header
+                .quotas
+                .iter()
+                .filter(|q| !s.iter().any(|r| r.name == q.name))
+                .map(|q| q.name.as_str())
+                .collect();
+            if !missing.is_empty() {
+                return Judgement::fail(
+                    format!("list op #{} does not show {}", o.id, missing.join(", ")),
+                    vec![o.id],
+                );
+            }
+            t.held();
+        }
+        t.finish("list reads", "no list was read")
+    }
+}
+
+/// `listing.filter`: a filtered list (any list operation other than the one snapshots
+/// use) shows only declared quotas, at least one, with the same limits as the full list.
+pub struct Filter;
+
+impl Rule for Filter {
+    fn info(&self) -> RuleInfo {
+        RuleInfo {
+            id: "listing.filter",
+            level: Level::Should,
+            title: "a filtered list shows the asked quotas with the same values",
+        }
+    }
+
+    fn judge(&self, h: &History, f: &Facts) -> Judgement {
+        if !h.header.capabilities.list_filter {
+            return Judgement::skipped("the target declares no list filter (list_filter: false)");
+        }
+        let full = default_list(h, f);
+        let mut t = Tally::default();
+        for &i in &f.order {
+            let o = &h.ops[i];
+            if f.decl(i).map(|d| d.kind) != Some(OpKind::List) || Some(&o.name) == full.as_ref() {
+                continue;
+            }
+            let Some(s) = &o.snapshot else { continue };
+            let unknown: Vec<&str> = s
+                .iter()
+                .filter(|r| !h.header.quotas.iter().any(|q| r.name == q.name))
+                .map(|r| r.name.as_str())
+                .collect();
+            if s.is_empty() || !unknown.is_empty() {
+                return Judgement::fail(
+                    format!(
+                        "filtered list op #{} showed {}",
+                        o.id,
+                        if s.is_empty() {
+                            "nothing".to_string()
+                        } else {
+                            format!("undeclared quotas: {}", unknown.join(", "))
+                        }
+                    ),
+                    vec![o.id],
+                );
+            }
+            if let Some(k) = f.snap_before(o.sent_us) {
+                for r in s {
+                    if let Some(x) = f.snapshots[k].get(&r.name) {
+                        if x.limit != r.limit {
+                            return Judgement::fail(
+                                format!("{}: filtered list op #{} shows limit {}, the full list (snapshot #{}) {}", r.name, o.id, r.limit, f.snapshots[k].id, x.limit),
+                                vec![o.id, f.snapshots[k].id],
+                            );
+                        }
+                    }
+                }
+            }
+            t.held();
+        }
+        t.finish(
+            "filtered list reads",
+            "the profile has no filtered list operation, or none ran",
+        )
+    }
+}
+
+/// `listing.values`: a quota's limit stays the same through the run, and quotas drawn on
+/// by exactly the same operations (Adobe's daily and monthly identity quotas) move
+/// together between snapshots.
+pub struct Values;
+
+impl Rule for Values {
+    fn info(&self) -> RuleInfo {
+        RuleInfo {
+            id: "listing.values",
+            level: Level::Should,
+            title: "listed limits are stable and counters of the same orders move together",
+        }
+    }
+
+    fn judge(&self, h: &History, f: &Facts) -> Judgement {
+        let mut t = Tally::default();
+        let mut first: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+        for s in &f.snapshots {
+            for (name, r) in &s.readings {
+                let (limit, id) = *first.entry(name.as_str()).or_insert((r.limit, s.id));
+                if r.limit != limit {
+                    return Judgement::fail(
+                        format!("{name}: the limit changed from {limit} (snapshot #{id}) to {} (snapshot #{}) during the run", r.limit, s.id),
+                        vec![id, s.id],
+                    );
+                }
+            }
+        }
+        if !first.is_empty() {
+            t.held();
+        }
+        // Quota pairs drawn on by the same set of operations.
+        let users = |bit: u64| -> Vec<&str> {
+            h.header
+                .operations
+                .iter()
+                .filter(|(_, d)| d.touches.iter().any(|q| quota_bit(h, q) & bit != 0))
+                .map(|(n, _)| n.as_str())
+                .collect()
+        };
+        let period: Vec<&str> = h
+            .header
+            .quotas
+            .iter()
+            .filter(|q| q.kind == QuotaKind::Period)
+            .map(|q| q.name.as_str())
+            .collect();
+        for (x, a) in period.iter().enumerate() {
+            for b in &period[x + 1..] {
+                let ua = users(quota_bit(h, a));
+                if ua.is_empty() || ua != users(quota_bit(h, b)) {
+                    continue;
+                }
+                for (g, gap) in f.gaps.iter().enumerate() {
+                    let (s1, s2) = (&f.snapshots[g], &f.snapshots[g + 1]);
+                    if gap.dirty || gap.ops.is_empty() || f.clock_moved(h, s1.done, s2.sent) {
+                        continue;
+                    }
+                    let (Some(da), Some(db)) = (f.rise(g, g + 1, a), f.rise(g, g + 1, b)) else {
+                        continue;
+                    };
+                    if da != db {
+                        return Judgement::fail(
+                            format!("{a} moved by {da:+} but {b} by {db:+} between snapshots #{} and #{}, though the same orders draw on both", s1.id, s2.id),
+                            vec![s1.id, s2.id],
+                        );
+                    }
+                    t.held();
+                }
+            }
+        }
+        t.finish("listed values", "no quota was listed")
+    }
+}

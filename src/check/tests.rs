@@ -1,0 +1,263 @@
+//! Rules judged on small hand-built histories: each rule can fail, and indeterminate
+//! evidence never proves a pass or a fail.
+
+use super::{judge, RuleVerdict, Verdict};
+use crate::check::facts::COORDINATOR;
+use crate::history::{Header, History, OpRecord, Outcome, Reading};
+
+const LIMIT: u64 = 100;
+
+fn header(clock_control: bool) -> Header {
+    serde_json::from_value(serde_json::json!({
+        "type": "header", "history_version": crate::history::HISTORY_VERSION,
+        "scenario": "t", "profile": "p", "target": "http://127.0.0.1:1",
+        "tenant": "org", "started_at": "2026-11-21T05:00:00Z", "phases": ["a"],
+        "quotas": [
+            {"name": "daily", "kind": "period", "period": "daily"},
+            {"name": "monthly", "kind": "period", "period": "monthly"},
+            {"name": "zero", "kind": "period", "period": "monthly"}
+        ],
+        "operations": {
+            "order": {"kind": "consume", "touches": ["daily", "monthly"]},
+            "update": {"kind": "consume", "touches": ["zero"]},
+            "clock": {"kind": "advance_clock"},
+            "list": {"kind": "list"}
+        },
+        "capabilities": {"consistency_window": "0s", "reset_tolerance": "0s"},
+        "clock_control": clock_control
+    }))
+    .unwrap()
+}
+
+/// A history built step by step; every step takes 10 µs, in sequence.
+struct B {
+    ops: Vec<OpRecord>,
+    t: u64,
+    clock_control: bool,
+}
+
+impl B {
+    fn new() -> B {
+        B {
+            ops: Vec::new(),
+            t: 0,
+            clock_control: false,
+        }
+    }
+    fn push(&mut self, name: &str, amount: u64, outcome: Outcome) -> &mut OpRecord {
+        self.t += 10;
+        let id = self.ops.len() as u64 + 1;
+        self.ops.push(OpRecord {
+            id,
+            phase: 0,
+            worker: 0,
+            op: name.into(),
+            name: name.into(),
+            tenant: "org".into(),
+            amount,
+            intended_us: self.t,
+            sent_us: self.t,
+            done_us: self.t + 5,
+            outcome,
+            status: None,
+            object: None,
+            parent: None,
+            snapshot: None,
+            note: None,
+        });
+        self.ops.last_mut().unwrap()
+    }
+    fn order(&mut self, amount: u64, outcome: Outcome) -> &mut Self {
+        self.push("order", amount, outcome);
+        self
+    }
+    /// A quiescent snapshot: daily and monthly at these values, `zero` at limit 0.
+    fn snap(&mut self, daily: u64, monthly: u64) -> &mut Self {
+        self.snap_with(vec![
+            r("daily", LIMIT, daily),
+            r("monthly", 10 * LIMIT, monthly),
+            r("zero", 0, 0),
+        ])
+    }
+    fn snap_with(&mut self, readings: Vec<Reading>) -> &mut Self {
+        let o = self.push("list", 0, Outcome::Accepted);
+        o.worker = COORDINATOR;
+        o.snapshot = Some(readings.into());
+        self
+    }
+    fn clock(&mut self, seconds: u64, outcome: Outcome) -> &mut Self {
+        self.clock_control = true;
+        self.push("clock", seconds, outcome);
+        self
+    }
+    fn judge(&self, id: &str) -> RuleVerdict {
+        let h = History {
+            header: header(self.clock_control),
+            ops: self.ops.clone(),
+        };
+        judge(&h, &[id.to_string()]).remove(0)
+    }
+}
+
+fn r(name: &str, limit: u64, consumed: u64) -> Reading {
+    Reading {
+        name: name.into(),
+        limit,
+        consumed,
+    }
+}
+
+fn verdict(b: &B, id: &str) -> Verdict {
+    b.judge(id).verdict
+}
+
+#[test]
+fn over_admission_fails_and_indeterminate_orders_never_prove_it() {
+    let mut b = B::new();
+    b.snap(90, 90)
+        .order(8, Outcome::Accepted)
+        .order(5, Outcome::Accepted);
+    let v = b.judge("limit.never-exceeded");
+    assert_eq!(v.verdict, Verdict::Fail, "{v:?}");
+    assert!(v.witness.unwrap().contains("103 > quota 100"));
+    assert_eq!(v.ops, vec![3]);
+
+    let mut b = B::new();
+    b.snap(90, 90)
+        .order(8, Outcome::Accepted)
+        .order(5, Outcome::Indeterminate);
+    assert_eq!(verdict(&b, "limit.never-exceeded"), Verdict::Pass);
+}
+
+#[test]
+fn accounting_is_exact_or_undecided_when_indeterminate() {
+    let mut b = B::new();
+    b.snap(0, 0).order(5, Outcome::Accepted).snap(6, 6);
+    assert_eq!(verdict(&b, "accounting.exact"), Verdict::Fail);
+
+    // Only the quotas the orders draw on are listed: nothing else can be decided.
+    let two = |d| vec![r("daily", LIMIT, d), r("monthly", 10 * LIMIT, d)];
+    let mut b = B::new();
+    b.snap_with(two(0))
+        .order(5, Outcome::Accepted)
+        .order(1, Outcome::Indeterminate)
+        .snap_with(two(6));
+    let v = b.judge("accounting.exact");
+    assert_eq!(v.verdict, Verdict::Unknown, "{v:?}");
+    // Outside the range the indeterminate order allows, it is a failure all the same.
+    let mut b = B::new();
+    b.snap_with(two(0))
+        .order(5, Outcome::Accepted)
+        .order(1, Outcome::Indeterminate)
+        .snap_with(two(7));
+    assert_eq!(verdict(&b, "accounting.exact"), Verdict::Fail);
+
+    let mut b = B::new();
+    b.snap(0, 0).order(5, Outcome::Accepted).snap(5, 5);
+    assert_eq!(verdict(&b, "accounting.exact"), Verdict::Pass);
+}
+
+#[test]
+fn a_rejection_with_room_is_unjustified_unless_an_indeterminate_order_may_have_filled_it() {
+    let mut b = B::new();
+    b.snap(50, 50).order(10, Outcome::RejectedQuota);
+    assert_eq!(verdict(&b, "limit.rejection-justified"), Verdict::Fail);
+
+    let mut b = B::new();
+    b.snap(50, 50)
+        .order(45, Outcome::Indeterminate)
+        .order(10, Outcome::RejectedQuota);
+    assert_eq!(verdict(&b, "limit.rejection-justified"), Verdict::Pass);
+}
+
+#[test]
+fn a_quota_of_zero_admits_nothing() {
+    let mut b = B::new();
+    b.snap(0, 0);
+    assert_eq!(verdict(&b, "quota.zero-admits-nothing"), Verdict::Skipped);
+    b.push("update", 1, Outcome::Accepted);
+    let v = b.judge("quota.zero-admits-nothing");
+    assert_eq!(v.verdict, Verdict::Fail, "{v:?}");
+}
+
+#[test]
+fn the_list_must_show_every_quota_with_stable_limits() {
+    let mut b = B::new();
+    b.snap_with(vec![r("daily", LIMIT, 0), r("monthly", 1000, 0)]);
+    let v = b.judge("listing.complete");
+    assert_eq!(v.verdict, Verdict::Fail);
+    assert!(v.witness.unwrap().contains("zero"));
+
+    let mut b = B::new();
+    b.snap(0, 0).snap_with(vec![
+        r("daily", 7, 0),
+        r("monthly", 1000, 0),
+        r("zero", 0, 0),
+    ]);
+    assert_eq!(verdict(&b, "listing.values"), Verdict::Fail);
+
+    // Daily and monthly are drawn on by the same orders: they move together.
+    let mut b = B::new();
+    b.snap(0, 0).order(5, Outcome::Accepted).snap(5, 4);
+    assert_eq!(verdict(&b, "listing.values"), Verdict::Fail);
+}
+
+#[test]
+fn reset_rules_are_skipped_without_clock_control_or_when_the_hook_refuses() {
+    let mut b = B::new();
+    b.snap(0, 0);
+    assert_eq!(verdict(&b, "reset.period-boundary"), Verdict::Skipped);
+    b.clock(3600, Outcome::RejectedInvalid);
+    let v = b.judge("reset.period-boundary");
+    assert_eq!(v.verdict, Verdict::Skipped, "{v:?}");
+    assert_eq!(verdict(&b, "listing.filter"), Verdict::Skipped);
+}
+
+#[test]
+fn a_daily_counter_must_reset_across_midnight_and_a_monthly_one_must_not() {
+    // started_at 05:00 UTC on the 21st: +20h crosses midnight, not a month.
+    let day = 20 * 3600;
+    let mut b = B::new();
+    b.snap(40, 40).clock(day, Outcome::Accepted).snap(0, 40);
+    assert_eq!(verdict(&b, "reset.period-boundary"), Verdict::Pass);
+    assert_eq!(verdict(&b, "reset.monthly-not-daily"), Verdict::Pass);
+
+    let mut b = B::new();
+    b.snap(40, 40).clock(day, Outcome::Accepted).snap(40, 40);
+    assert_eq!(verdict(&b, "reset.period-boundary"), Verdict::Fail);
+
+    let mut b = B::new();
+    b.snap(40, 40).clock(day, Outcome::Accepted).snap(0, 0);
+    assert_eq!(verdict(&b, "reset.monthly-not-daily"), Verdict::Fail);
+    assert_eq!(verdict(&b, "reset.period-boundary"), Verdict::Pass);
+
+    // Within the day (+1h): a reset is early.
+    let mut b = B::new();
+    b.snap(40, 40).clock(3600, Outcome::Accepted).snap(0, 40);
+    assert_eq!(verdict(&b, "reset.period-boundary"), Verdict::Fail);
+}
+
+#[test]
+fn a_fresh_window_after_a_clock_move_is_judged_from_zero() {
+    let day = 20 * 3600;
+    let mut b = B::new();
+    b.snap(100, 100).clock(day, Outcome::Accepted);
+    for _ in 0..3 {
+        b.order(40, Outcome::Accepted);
+    }
+    let v = b.judge("limit.never-exceeded");
+    assert_eq!(v.verdict, Verdict::Fail, "{v:?}");
+    assert!(v.witness.unwrap().contains("2026-11-22"));
+}
+
+#[test]
+fn a_should_failure_alone_does_not_gate_the_run() {
+    let mut b = B::new();
+    b.snap(0, 0).order(5, Outcome::Accepted).snap(5, 4);
+    let v = b.judge("listing.values");
+    assert_eq!((v.level, v.verdict), (super::Level::Should, Verdict::Fail));
+    assert_eq!(v.gating(), Verdict::Pass);
+    let mut b = B::new();
+    b.snap(0, 0).order(5, Outcome::Accepted).snap(6, 6);
+    assert_eq!(b.judge("accounting.exact").gating(), Verdict::Fail);
+}

@@ -1,0 +1,520 @@
+//! Probes: sequential procedures run by the coordinator that produce the evidence some
+//! rules need (an exact fill, a request without credentials, a clock moved across a
+//! boundary…). Every request is recorded in the history like any other operation, under
+//! the probe's label (`probe.boundary`), with a quiescent snapshot between steps, so the
+//! checker judges a probe offline from the history alone.
+//!
+//! A probe never assumes the target's numbers: it reads each quota's limit and
+//! consumption first and sizes its orders from what remains.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::op::{self, execute, Slot};
+use super::{PhaseStats, Plan, Shared};
+use crate::check::facts::COORDINATOR;
+use crate::history::{OpRecord, Outcome, Reading};
+use crate::scenario::{Phase, ProbeKind};
+use crate::target::profile::{OpKind, QuotaKind};
+use crate::target::template::Vars;
+use crate::target::{classify, CompiledOp, Target};
+
+/// The boundary probe leaves at most this much before its exact-fill step, so the
+/// three orders (R+1, R, 1) stay small whatever the limit.
+const LEAVE: u64 = 1000;
+/// The release probe fills a concurrent quota only when this few slots remain.
+const MAX_FILL: u64 = 200;
+/// A bound on fill orders, so a target that never fills cannot hold a probe forever.
+const MAX_STEPS: usize = 64;
+/// The value credential headers are replaced with: no scheme, no plausible token.
+const INVALID_CREDENTIAL: &str = "quotabench-invalid-credential";
+
+type Snap = BTreeMap<String, Reading>;
+
+/// Runs one probe phase to its end.
+pub(crate) async fn run(
+    sh: &Arc<Shared>,
+    plan: &Plan,
+    index: u32,
+    phase: &Phase,
+    kind: ProbeKind,
+) -> PhaseStats {
+    let start = Instant::now();
+    let first = sh.seq.load(Ordering::Relaxed);
+    let p = Probe {
+        sh,
+        plan,
+        phase: index,
+        label: kind.label(),
+        label_index: sh.recorder.label_index(kind.label()).unwrap_or(0),
+    };
+    match kind {
+        ProbeKind::Boundary => p.boundary().await,
+        ProbeKind::Credentials => p.credentials().await,
+        ProbeKind::Isolation => p.isolation().await,
+        ProbeKind::Reset => p.reset().await,
+        ProbeKind::Release => p.release().await,
+    };
+    PhaseStats {
+        name: phase.name.clone(),
+        seconds: start.elapsed().as_secs_f64(),
+        operations: sh.seq.load(Ordering::Relaxed) - first,
+        asked_rate: None,
+        late: 0,
+        dropped: 0,
+        amounts: BTreeMap::new(),
+    }
+}
+
+struct Probe<'a> {
+    sh: &'a Arc<Shared>,
+    plan: &'a Plan,
+    phase: u32,
+    label: &'static str,
+    label_index: usize,
+}
+
+impl Probe<'_> {
+    fn slot(&self) -> Slot<'_> {
+        Slot {
+            phase: self.phase,
+            worker: COORDINATOR,
+            label: self.label,
+            label_index: self.label_index,
+        }
+    }
+
+    /// A quiescent snapshot, after the declared consistency window has passed.
+    async fn snap(&self) -> Option<Snap> {
+        let window = self
+            .sh
+            .target
+            .profile
+            .profile
+            .capabilities
+            .consistency_window
+            .0;
+        tokio::time::sleep(window).await;
+        let r = op::snapshot(self.sh, self.phase).await?;
+        Some(r.into_iter().map(|r| (r.name.to_string(), r)).collect())
+    }
+
+    async fn send(&self, op: &CompiledOp, amount: u64) -> Outcome {
+        self.send_via(self.sh, op, amount).await
+    }
+
+    async fn send_via(&self, sh: &Shared, op: &CompiledOp, amount: u64) -> Outcome {
+        let mut body = Vec::new();
+        execute(sh, &self.slot(), op, amount, Instant::now(), &mut body)
+            .await
+            .outcome
+    }
+
+    fn stopped(&self) -> bool {
+        self.sh.stop.is_cancelled()
+    }
+
+    fn quota_kind(&self, name: &str) -> Option<QuotaKind> {
+        let quotas = &self.sh.target.profile.profile.quotas;
+        quotas.iter().find(|q| q.name == name).map(|q| q.kind)
+    }
+
+    /// The consume the boundary, credentials, isolation and reset probes send: the first
+    /// one drawing on a period quota, else the first consume.
+    fn main_consume(&self) -> Option<CompiledOp> {
+        let ops = &self.sh.target.profile.ops;
+        ops.values()
+            .filter(|o| o.kind == OpKind::Consume)
+            .find(|o| {
+                o.touches
+                    .iter()
+                    .any(|t| self.quota_kind(t) == Some(QuotaKind::Period))
+            })
+            .or_else(|| self.sh.target.profile.first_of(OpKind::Consume))
+            .cloned()
+    }
+
+    /// What remains of the tightest (period or concurrent) quota `op` draws on.
+    fn remaining(&self, snap: &Snap, op: &CompiledOp) -> Option<u64> {
+        op.touches
+            .iter()
+            .filter(|t| self.quota_kind(t) != Some(QuotaKind::Scoped))
+            .filter_map(|t| snap.get(t))
+            .map(|r| r.limit.saturating_sub(r.consumed))
+            .min()
+    }
+
+    /// Fill down to a small remainder R with the largest orders allowed, then R+1 (must
+    /// be rejected whole), R (must be accepted: an exact fill) and 1 (must be rejected).
+    async fn boundary(&self) {
+        let Some(op) = self.main_consume() else {
+            return;
+        };
+        let max = op.max_amount.unwrap_or(u64::MAX).max(1);
+        let Some(mut snap) = self.snap().await else {
+            return;
+        };
+        let Some(mut r) = self.remaining(&snap, &op) else {
+            return;
+        };
+        // R+1 must fit in one order, so R stays below the largest order.
+        let keep = r.min(LEAVE).min(max - 1);
+        for _ in 0..MAX_STEPS {
+            if r <= keep || self.stopped() {
+                break;
+            }
+            if self.send(&op, (r - keep).min(max)).await != Outcome::Accepted {
+                return;
+            }
+            match self.snap().await {
+                Some(s) => snap = s,
+                None => return,
+            }
+            match self.remaining(&snap, &op) {
+                Some(x) => r = x,
+                None => return,
+            }
+        }
+        if r > keep {
+            return;
+        }
+        for amount in [r + 1, r, 1] {
+            if amount == 0 || self.stopped() {
+                continue;
+            }
+            self.send(&op, amount).await;
+            self.snap().await;
+        }
+    }
+
+    /// A target like the main one but with other headers or another tenant. Its requests
+    /// share the run's ids, clock, metrics and history.
+    fn variant(&self, tenant: &str, headers: &[(String, String)]) -> Option<Shared> {
+        let sh = self.sh;
+        let t = &self.plan.loaded.scenario.target;
+        let timeout = t.timeout.map_or(Duration::from_secs(10), |d| d.0);
+        let target = Target::new(
+            &sh.target.base_url,
+            tenant,
+            sh.target.profile.clone(),
+            headers,
+            timeout,
+            1,
+        )
+        .ok()?;
+        Some(sh.with_target(Arc::new(target)))
+    }
+
+    fn done_with(&self, v: Shared) {
+        self.sh
+            .seq
+            .fetch_max(v.seq.load(Ordering::Relaxed), Ordering::Relaxed);
+    }
+
+    fn scenario_headers(&self) -> Vec<(String, String)> {
+        let t = &self.plan.loaded.scenario.target;
+        t.headers
+            .iter()
+            .map(|(k, v)| (k.clone(), v.value.clone()))
+            .collect()
+    }
+
+    /// A consume with the credential headers removed, then one with them replaced by an
+    /// invalid value; a snapshot after each shows whether anything was counted.
+    async fn credentials(&self) {
+        let Some(mut op) = self.main_consume() else {
+            return;
+        };
+        // A consume that needs a setup object would send the setup first, under the
+        // setup's own label: send the setup itself, which needs credentials as much.
+        let setup = op.takes.as_ref().or(op.uses.as_ref());
+        if let Some(s) = setup.and_then(|s| self.sh.target.profile.ops.get(s)) {
+            op = s.clone();
+        }
+        let all = self.scenario_headers();
+        let (creds, others): (Vec<_>, Vec<_>) = all
+            .into_iter()
+            .partition(|(k, _)| crate::redact::is_sensitive_header(k));
+        if creds.is_empty() {
+            return;
+        }
+        let mut invalid = others.clone();
+        invalid.extend(
+            creds
+                .iter()
+                .map(|(k, _)| (k.clone(), INVALID_CREDENTIAL.to_string())),
+        );
+        let tenant = self.sh.target.tenant.clone();
+        for headers in [others, invalid] {
+            let Some(v) = self.variant(&tenant, &headers) else {
+                return;
+            };
+            self.send_via(&v, &op, 1).await;
+            self.done_with(v);
+            self.snap().await;
+        }
+    }
+
+    /// A one-unit order on the other tenant, its counters, a consume on the main tenant,
+    /// its counters again: they must not have moved.
+    async fn isolation(&self) {
+        let other = self.plan.loaded.scenario.target.other_tenant.as_ref();
+        let Some(other) = other.map(|o| o.value.clone()).filter(|o| !o.is_empty()) else {
+            return;
+        };
+        let (Some(op), Some(list)) = (
+            self.main_consume(),
+            self.sh.target.profile.first_of(OpKind::List).cloned(),
+        ) else {
+            return;
+        };
+        let Some(v) = self.variant(&other, &self.scenario_headers()) else {
+            return;
+        };
+        // Some targets hold a tenant's counters only once it has used them: a one-unit
+        // order makes the other tenant's counters live before they are compared.
+        self.send_via(&v, &op, 1).await;
+        self.send_via(&v, &list, 0).await;
+        self.done_with(v);
+        self.send(&op, 1).await;
+        self.snap().await;
+        let Some(v) = self.variant(&other, &self.scenario_headers()) else {
+            return;
+        };
+        self.send_via(&v, &list, 0).await;
+        self.done_with(v);
+    }
+
+    /// Moves the target's clock by `seconds` through the profile's clock hook. Recorded
+    /// with the seconds in `amount`; the run's notion of the target's time follows.
+    async fn advance(&self, op: &CompiledOp, seconds: u64) -> Outcome {
+        let sh = self.sh;
+        let seq = sh.seq.fetch_add(1, Ordering::Relaxed);
+        let request_id = format!("{}-{seq}", sh.run_id);
+        let vars = Vars {
+            tenant: &sh.target.tenant,
+            amount: 0,
+            request_id: &request_id,
+            seq,
+            id: "",
+            parent: "",
+            seconds,
+            now_unix: jiff::Timestamp::now().as_second() + sh.clock_offset.load(Ordering::Relaxed),
+        };
+        let mut body = Vec::new();
+        let sent = Instant::now();
+        let result = sh.target.send(op, &vars, &mut body).await;
+        let done = Instant::now();
+        let (outcome, status, note) = match result {
+            Ok(a) => {
+                let o = classify(op, a.status, &a.body).unwrap_or(Outcome::Error);
+                let note = (o != Outcome::Accepted)
+                    .then(|| String::from_utf8_lossy(&a.body[..a.body.len().min(200)]).into());
+                (o, Some(a.status), note)
+            }
+            Err(crate::target::SendFailure::NotSent(e)) => (Outcome::Error, None, Some(e)),
+            Err(crate::target::SendFailure::Indeterminate(e)) => {
+                (Outcome::Indeterminate, None, Some(e))
+            }
+        };
+        if outcome == Outcome::Accepted {
+            sh.clock_offset.fetch_add(seconds as i64, Ordering::Relaxed);
+        }
+        let (su, du) = (sh.us(sent), sh.us(done));
+        sh.recorder.record(
+            self.label_index,
+            outcome,
+            du.saturating_sub(su),
+            du.saturating_sub(su),
+            (du / 1_000_000) as usize,
+        );
+        let _ = sh.sink.send(OpRecord {
+            id: seq,
+            phase: self.phase,
+            worker: COORDINATOR,
+            op: self.label.into(),
+            name: op.name.as_str().into(),
+            tenant: sh.target.tenant.as_str().into(),
+            amount: seconds,
+            intended_us: su,
+            sent_us: su,
+            done_us: du,
+            outcome,
+            status,
+            object: None,
+            parent: None,
+            snapshot: None,
+            note: note.map(|n| crate::redact::redact(&n).into_owned().into()),
+        });
+        outcome
+    }
+
+    /// The target's time as the run knows it: the wall clock plus every move so far.
+    fn target_now(&self) -> jiff::Timestamp {
+        let s = jiff::Timestamp::now().as_second() + self.sh.clock_offset.load(Ordering::Relaxed);
+        jiff::Timestamp::from_second(s).unwrap_or_else(|_| jiff::Timestamp::now())
+    }
+
+    /// Lands just before `boundary`, consumes one unit, then crosses it; snapshots on
+    /// each side. False when the clock hook refused.
+    async fn cross(&self, clock: &CompiledOp, op: &CompiledOp, boundary: i64, margin: i64) -> bool {
+        let to = boundary - margin - self.target_now().as_second();
+        if to > 0 && self.advance(clock, to as u64).await != Outcome::Accepted {
+            return false;
+        }
+        self.snap().await;
+        self.send(op, 1).await;
+        self.snap().await;
+        if self.advance(clock, 2 * margin as u64).await != Outcome::Accepted {
+            return false;
+        }
+        self.snap().await;
+        // Admission resumes after the reset: a one-unit order.
+        self.send(op, 1).await;
+        self.snap().await;
+        true
+    }
+
+    /// Crosses a daily boundary that does not start a month (monthly counters must
+    /// stay), then a month boundary (they must reset).
+    async fn reset(&self) {
+        let Some(clock) = self
+            .sh
+            .target
+            .profile
+            .first_of(OpKind::AdvanceClock)
+            .cloned()
+        else {
+            return;
+        };
+        let Some(op) = self.main_consume() else {
+            return;
+        };
+        let tolerance = self
+            .sh
+            .target
+            .profile
+            .profile
+            .capabilities
+            .reset_tolerance
+            .0;
+        // Far enough from the boundary that the run's uncertainty about the target's time
+        // (its own duration) cannot put a step on the wrong side.
+        let margin = 600 + tolerance.as_secs() as i64;
+        let day = next_day_not_first(self.target_now(), margin + 60);
+        if !self.cross(&clock, &op, day, margin).await || self.stopped() {
+            return;
+        }
+        let month = next_month(self.target_now(), margin + 60);
+        self.cross(&clock, &op, month, margin).await;
+    }
+
+    /// Fills a concurrent quota to its cap and one past it, releases one object, and
+    /// creates one again; then releases what the run left active.
+    async fn release(&self) {
+        let profile = &self.sh.target.profile;
+        let found = profile
+            .ops
+            .values()
+            .filter(|o| o.kind == OpKind::Release)
+            .find_map(|r| {
+                let c = profile.ops.get(r.releases.as_deref()?)?;
+                let concurrent = c
+                    .touches
+                    .iter()
+                    .any(|t| self.quota_kind(t) == Some(QuotaKind::Concurrent));
+                concurrent.then(|| (r.clone(), c.clone()))
+            });
+        let Some((rel, cons)) = found else { return };
+        let Some(snap) = self.snap().await else {
+            return;
+        };
+        let Some(r) = self.remaining(&snap, &cons) else {
+            return;
+        };
+        let creates = if r <= MAX_FILL { r + 1 } else { 1 };
+        for _ in 0..creates {
+            if self.stopped() {
+                return;
+            }
+            self.send(&cons, 1).await;
+            self.snap().await;
+        }
+        for o in [&rel, &cons] {
+            self.send(o, 1).await;
+            self.snap().await;
+        }
+        let left = |sh: &Shared| sh.pools.get(&cons.name).map_or(0, |p| p.lock().len());
+        let mut n = left(self.sh);
+        while n > 0 && !self.stopped() {
+            self.send(&rel, 1).await;
+            let now = left(self.sh);
+            // A release that did not take effect puts its object back: stop there.
+            if now >= n {
+                break;
+            }
+            n = now;
+        }
+        self.snap().await;
+    }
+}
+
+/// The next 00:00 UTC at least `ahead` seconds after `now` that is not the 1st of a month.
+fn next_day_not_first(now: jiff::Timestamp, ahead: i64) -> i64 {
+    let mut t = now.as_second() + ahead;
+    loop {
+        let b = (t.div_euclid(86_400) + 1) * 86_400;
+        let date = jiff::Timestamp::from_second(b)
+            .map(|ts| ts.to_zoned(jiff::tz::TimeZone::UTC).date())
+            .ok();
+        if date.is_some_and(|d| d.day() != 1) {
+            return b;
+        }
+        t = b;
+    }
+}
+
+/// The next 1st of a month, 00:00 UTC, at least `ahead` seconds after `now`.
+fn next_month(now: jiff::Timestamp, ahead: i64) -> i64 {
+    let t = now.as_second() + ahead;
+    let Ok(ts) = jiff::Timestamp::from_second(t) else {
+        return t;
+    };
+    let d = ts.to_zoned(jiff::tz::TimeZone::UTC).date();
+    let first = d.first_of_month();
+    first
+        .checked_add(jiff::Span::new().months(1))
+        .ok()
+        .and_then(|n| n.to_zoned(jiff::tz::TimeZone::UTC).ok())
+        .map_or(t, |z| z.timestamp().as_second())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ts(s: &str) -> jiff::Timestamp {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_daily_boundary_skips_the_first_of_a_month() {
+        let b = next_day_not_first(ts("2026-11-21T05:00:00Z"), 660);
+        assert_eq!(b, ts("2026-11-22T00:00:00Z").as_second());
+        let b = next_day_not_first(ts("2026-11-30T05:00:00Z"), 660);
+        assert_eq!(b, ts("2026-12-02T00:00:00Z").as_second());
+        // Too close to midnight: the next one.
+        let b = next_day_not_first(ts("2026-11-21T23:55:00Z"), 660);
+        assert_eq!(b, ts("2026-11-23T00:00:00Z").as_second());
+    }
+
+    #[test]
+    fn the_month_boundary_is_the_next_first() {
+        let b = next_month(ts("2026-11-21T05:00:00Z"), 660);
+        assert_eq!(b, ts("2026-12-01T00:00:00Z").as_second());
+        let b = next_month(ts("2026-12-31T23:55:00Z"), 660);
+        assert_eq!(b, ts("2027-02-01T00:00:00Z").as_second());
+    }
+}

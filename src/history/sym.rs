@@ -1,0 +1,146 @@
+//! Interned names: operation labels, operation names and tenants repeat in every record,
+//! so a record holds a 4-byte handle instead of three owned strings (the history of a
+//! 10-million-operation run must fit in memory). Serialized as the plain string, so
+//! history.jsonl is unchanged.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{OnceLock, RwLock};
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A handle to an interned string.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Sym(u32);
+
+#[derive(Default)]
+struct Table {
+    names: Vec<&'static str>,
+    index: HashMap<&'static str, u32>,
+}
+
+fn table() -> &'static RwLock<Table> {
+    static T: OnceLock<RwLock<Table>> = OnceLock::new();
+    T.get_or_init(Default::default)
+}
+
+impl Sym {
+    /// Interns `s`. The set of names is small (labels, operations, tenants), so the
+    /// strings live for the process.
+    pub fn new(s: &str) -> Sym {
+        if let Some(&i) = table()
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .index
+            .get(s)
+        {
+            return Sym(i);
+        }
+        let mut t = table().write().unwrap_or_else(|e| e.into_inner());
+        if let Some(&i) = t.index.get(s) {
+            return Sym(i);
+        }
+        let leaked: &'static str = Box::leak(s.to_string().into_boxed_str());
+        let i = t.names.len() as u32;
+        t.names.push(leaked);
+        t.index.insert(leaked, i);
+        Sym(i)
+    }
+
+    /// The string.
+    pub fn as_str(&self) -> &'static str {
+        table().read().unwrap_or_else(|e| e.into_inner()).names[self.0 as usize]
+    }
+}
+
+impl std::ops::Deref for Sym {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for Sym {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl From<&str> for Sym {
+    fn from(s: &str) -> Sym {
+        Sym::new(s)
+    }
+}
+
+impl From<String> for Sym {
+    fn from(s: String) -> Sym {
+        Sym::new(&s)
+    }
+}
+
+impl From<&String> for Sym {
+    fn from(s: &String) -> Sym {
+        Sym::new(s)
+    }
+}
+
+impl PartialEq<str> for Sym {
+    fn eq(&self, o: &str) -> bool {
+        self.as_str() == o
+    }
+}
+
+impl PartialEq<&str> for Sym {
+    fn eq(&self, o: &&str) -> bool {
+        self.as_str() == *o
+    }
+}
+
+impl PartialEq<String> for Sym {
+    fn eq(&self, o: &String) -> bool {
+        self.as_str() == o
+    }
+}
+
+impl fmt::Display for Sym {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for Sym {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl Serialize for Sym {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Sym {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Sym, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Ok(Sym::new(&s))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_strings_share_one_handle_and_round_trip_as_strings() {
+        let a = Sym::new("delete_identities");
+        let b = Sym::from(String::from("delete_identities"));
+        assert_eq!(a, b);
+        assert_ne!(a, Sym::new("list"));
+        assert!(a == "delete_identities" && a == *"delete_identities");
+        let json = serde_json::to_string(&a).unwrap();
+        assert_eq!(json, "\"delete_identities\"");
+        assert_eq!(serde_json::from_str::<Sym>(&json).unwrap(), a);
+        assert_eq!(std::mem::size_of::<Sym>(), 4);
+    }
+}

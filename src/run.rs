@@ -1,0 +1,344 @@
+//! One run, end to end: scenario → target → engine → checker → report → exit code.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::check::threshold::Threshold;
+use crate::check::{self, Verdict};
+use crate::engine::{self, Plan};
+use crate::error::{exit, Error};
+use crate::history::{History, OpRecord};
+use crate::report::export::{Exporter, TerminalExporter};
+use crate::report::{self, Report, TargetInfo};
+use crate::scenario::{self, Loaded};
+use crate::target::profile::OpKind;
+use crate::target::template::Vars;
+use crate::target::{self, Target};
+
+/// Options of `quotabench run` that apply to every scenario.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Overrides the scenario's base URL.
+    pub target: Option<String>,
+    /// Output folder (default `reports/`).
+    pub out: PathBuf,
+    /// Faults for the in-process fake (added to the scenario's).
+    pub faults: Vec<String>,
+    /// Mix seed (default: from the clock, printed in the report).
+    pub seed: Option<u64>,
+    /// Print the summary on stdout.
+    pub print: bool,
+}
+
+/// What one scenario's run produced.
+pub struct RunResult {
+    /// The report.
+    pub report: Report,
+    /// The run folder.
+    pub dir: PathBuf,
+    /// The exit code it maps to.
+    pub code: i32,
+}
+
+/// The default tenant when the scenario names none.
+pub const DEFAULT_TENANT: &str = "quotabench-org";
+
+/// A scenario with its compiled profile, resolved mixes and parsed thresholds.
+pub type Prepared = (
+    Loaded,
+    target::CompiledProfile,
+    Vec<Vec<scenario::MixEntry>>,
+    Vec<Threshold>,
+);
+
+/// Loads everything a scenario needs and checks it, sending nothing.
+pub fn prepare(path: &Path) -> Result<Prepared, Error> {
+    let loaded = scenario::load(path)?;
+    let s = &loaded.scenario;
+    let scen_dir = path.parent().unwrap_or(Path::new("."));
+    let profile_base = if scen_dir.join(&s.target.profile).exists() {
+        scen_dir
+    } else {
+        Path::new(".")
+    };
+    let profile = target::compile::load(&s.target.profile, profile_base).map_err(|e| match e {
+        Error::Usage(msg) => loaded.error_at("target.profile", msg),
+        other => other,
+    })?;
+    let mixes = scenario::resolve_mix(&loaded, &profile)?;
+    let labels: Vec<&str> = mixes.iter().flatten().map(|m| m.label.as_str()).collect();
+    let mut thresholds = Vec::new();
+    for (i, t) in s.thresholds.iter().enumerate() {
+        let th =
+            Threshold::parse(t).map_err(|e| loaded.error_at(&format!("thresholds[{i}]"), e))?;
+        if let Some(op) = th.op() {
+            if !labels.contains(&op) && op != engine::SNAPSHOT {
+                return Err(loaded.error_at(
+                    &format!("thresholds[{i}]"),
+                    format!(
+                        "no operation {op:?} runs in this scenario; expected one of: {}",
+                        labels.join(", ")
+                    ),
+                ));
+            }
+        }
+        thresholds.push(th);
+    }
+    Ok((loaded, profile, mixes, thresholds))
+}
+
+/// Runs one scenario file.
+pub async fn run_one(
+    path: &Path,
+    opts: &RunOptions,
+    stop: CancellationToken,
+) -> Result<RunResult, Error> {
+    let (loaded, profile, mixes, thresholds) = prepare(path)?;
+    let s = &loaded.scenario;
+    let mut faults = s.fake.faults.clone();
+    faults.extend(opts.faults.iter().cloned());
+    let scenario_url = s
+        .target
+        .base_url
+        .as_ref()
+        .map(|u| u.value.clone())
+        .filter(|u| !u.trim().is_empty());
+    let url = opts.target.clone().or(scenario_url);
+    let (base_url, fake) = match url {
+        Some(u) => {
+            if !faults.is_empty() {
+                return Err(Error::Usage("faults switch on the bundled fake only; drop --fault (or fake.faults) when a target URL is given".into()));
+            }
+            url::Url::parse(&u)
+                .map_err(|e| Error::Usage(format!("target URL {u:?} is not valid: {e}")))?;
+            (u, None)
+        }
+        None => {
+            let config = s.fake.config.as_ref().map(PathBuf::from);
+            let running = crate::fake_target::start(config.as_deref(), &faults).await?;
+            (running.url.clone(), Some(running))
+        }
+    };
+    let tenant = s
+        .target
+        .tenant
+        .as_ref()
+        .map(|t| t.value.clone())
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| DEFAULT_TENANT.into());
+    let headers: Vec<(String, String)> = s
+        .target
+        .headers
+        .iter()
+        .map(|(k, v)| (k.clone(), v.value.clone()))
+        .collect();
+    let timeout = s.target.timeout.map_or(Duration::from_secs(10), |t| t.0);
+    let connections = s
+        .phases
+        .iter()
+        .map(|p| p.workload.concurrency.unwrap_or(1) as usize)
+        .max()
+        .unwrap_or(1);
+    let clock_control = fake.is_some() && profile.first_of(OpKind::AdvanceClock).is_some();
+    let target = Arc::new(Target::new(
+        &base_url,
+        &tenant,
+        profile,
+        &headers,
+        timeout,
+        connections,
+    )?);
+    let seed = opts
+        .seed
+        .unwrap_or_else(|| jiff::Timestamp::now().as_nanosecond() as u64);
+
+    let started = jiff::Timestamp::now();
+    let dir = run_dir(&opts.out, &s.name, started)?;
+    let history_cap = match std::env::var("QB_HISTORY_IN_MEMORY") {
+        Ok(v) => v.parse().map_err(|_| {
+            Error::Usage(format!(
+                "QB_HISTORY_IN_MEMORY={v:?}: expected a number of records"
+            ))
+        })?,
+        Err(_) => engine::DEFAULT_HISTORY_CAP,
+    };
+    let plan = Plan {
+        loaded: loaded.clone(),
+        mixes,
+        target: target.clone(),
+        seed,
+        clock_control,
+        history_cap,
+    };
+    let outcome = engine::run(&plan, &dir.join("history.jsonl"), stop).await?;
+    let bundled_fake = fake.is_some();
+    drop(fake);
+
+    let mut rules = check::judge(&outcome.history, &s.checks);
+    if outcome.not_kept > 0 {
+        // Verdicts over part of the evidence would be guesses: say so instead.
+        let why = format!(
+            "the run outgrew the in-memory history ({} records kept, {} more only on disk); judge it offline with `quotabench check {}/history.jsonl` on a machine with more memory, or raise QB_HISTORY_IN_MEMORY",
+            outcome.history.ops.len(),
+            outcome.not_kept,
+            dir.display()
+        );
+        for r in rules.iter_mut() {
+            r.verdict = Verdict::Unknown;
+            r.witness = Some(why.clone());
+            r.ops.clear();
+        }
+    }
+    for r in rules.iter_mut().filter(|r| r.verdict == Verdict::Fail) {
+        r.reproduce = r
+            .ops
+            .first()
+            .and_then(|id| reproduce(&outcome.history, &target, *id));
+    }
+    let operations = report::op_stats(
+        &outcome.recorder,
+        &outcome.history,
+        outcome.elapsed.as_secs_f64(),
+    );
+    let quotas = report::quota_series(&outcome.history);
+    let thresholds = crate::thresholds::evaluate(&thresholds, &operations, &outcome.phases);
+    // A SHOULD rule's failure is reported but, alone, does not fail the run.
+    let verdict = Verdict::overall(
+        rules
+            .iter()
+            .map(|r| r.gating())
+            .chain(thresholds.iter().map(|t| t.verdict)),
+    );
+    let report = Report {
+        schema_version: report::SCHEMA_VERSION,
+        scenario: s.name.clone(),
+        verdict,
+        interrupted: outcome.interrupted,
+        started_at: started.to_string(),
+        duration_s: (outcome.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
+        target: TargetInfo {
+            url: base_url.clone(),
+            bundled_fake,
+            faults,
+            profile: target.profile.profile.name.clone(),
+            tenant,
+            implementation: s.target.implementation.clone(),
+            clock_control,
+            capabilities: Some(target.profile.profile.capabilities.clone()),
+        },
+        rules,
+        thresholds,
+        operations,
+        phases: outcome.phases,
+        quotas,
+    };
+    report::write_all(&report, &dir)?;
+    crate::metrics::hlog::write_hlog(
+        &outcome.history,
+        &dir.join("latency.hlog"),
+        outcome.not_kept,
+    )?;
+    crate::report::export::markdown::append_step_summary(&report)?;
+    if opts.print {
+        let text = TerminalExporter.render(&report)?;
+        println!("{}", crate::redact::redact(&String::from_utf8_lossy(&text)));
+        println!("report: {}", dir.display());
+    }
+    let code = if outcome.interrupted {
+        exit::INTERRUPTED
+    } else {
+        code_for(verdict)
+    };
+    Ok(RunResult { report, dir, code })
+}
+
+/// The exit code of a verdict.
+pub fn code_for(v: Verdict) -> i32 {
+    match v {
+        Verdict::Fail => exit::FAIL,
+        Verdict::Unknown => exit::UNKNOWN,
+        Verdict::Pass | Verdict::Skipped => exit::PASS,
+    }
+}
+
+fn run_dir(out: &Path, name: &str, at: jiff::Timestamp) -> Result<PathBuf, Error> {
+    let stamp = at.strftime("%Y%m%dT%H%M%SZ").to_string();
+    let mut dir = out.join(format!("{name}-{stamp}"));
+    let mut n = 1;
+    while dir.exists() {
+        n += 1;
+        dir = out.join(format!("{name}-{stamp}-{n}"));
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    Ok(dir)
+}
+
+fn reproduce(h: &History, target: &Target, id: u64) -> Option<String> {
+    let rec: &OpRecord = h.ops.iter().find(|o| o.id == id)?;
+    let op = target.profile.ops.get(rec.name.as_str())?;
+    let request_id = format!("repro-{id}");
+    let vars = Vars {
+        tenant: &rec.tenant,
+        amount: rec.amount,
+        request_id: &request_id,
+        seq: id,
+        id: rec.object.as_deref().unwrap_or(""),
+        parent: rec.parent.as_deref().unwrap_or(""),
+        seconds: 0,
+        now_unix: jiff::Timestamp::now().as_second(),
+    };
+    Some(target.curl(op, &vars))
+}
+
+/// `quotabench profile check`: dry-runs a profile against a target (default: the
+/// bundled fake) and returns the exit code (1 when an answer was not understood).
+pub async fn profile_check(
+    profile: &str,
+    url: Option<&str>,
+    tenant: &str,
+    headers: &[String],
+    with_clock: bool,
+) -> Result<i32, Error> {
+    let compiled = target::compile::load(profile, Path::new("."))?;
+    let mut hs = Vec::new();
+    for h in headers {
+        let (k, v) = h
+            .split_once(':')
+            .ok_or_else(|| Error::Usage(format!("--header {h:?}: expected `NAME: VALUE`")))?;
+        let (v, _) = crate::scenario::env::substitute(v.trim(), |k| std::env::var(k).ok())
+            .map_err(Error::Usage)?;
+        if crate::redact::is_sensitive_header(k) {
+            crate::redact::register(&v);
+        }
+        hs.push((k.trim().to_string(), v));
+    }
+    let fake = match url {
+        Some(_) => None,
+        None => Some(crate::fake_target::start(None, &[]).await?),
+    };
+    let base = url
+        .map(str::to_string)
+        .or_else(|| fake.as_ref().map(|f| f.url.clone()))
+        .unwrap_or_default();
+    if fake.is_some() && hs.is_empty() {
+        // The bundled fake accepts any credentials; give it some so auth is not the story.
+        hs.push(("authorization".into(), "Bearer dry-run".into()));
+        hs.push(("x-api-key".into(), "dry-run".into()));
+    }
+    let t = Target::new(&base, tenant, compiled, &hs, Duration::from_secs(10), 1)?;
+    let probes = target::dry_run::dry_run(&t, with_clock).await;
+    print!("{}", target::dry_run::render(&probes));
+    let bad = probes.iter().filter(|p| !p.ok()).count();
+    if bad > 0 {
+        println!(
+            "{bad} answer(s) not understood: add or fix `outcomes` / `read` / `id` in the profile"
+        );
+        Ok(exit::FAIL)
+    } else {
+        println!("every answer was classified and read");
+        Ok(exit::PASS)
+    }
+}

@@ -1,0 +1,30 @@
+//! Helpers shared by the CLI integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+/// The one run folder a `quotabench run --out OUT` wrote.
+pub fn run_dir(out: &Path) -> PathBuf {
+    std::fs::read_dir(out)
+        .unwrap_or_else(|e| panic!("{}: {e}", out.display()))
+        .map(|e| e.unwrap().path())
+        .find(|p| p.is_dir())
+        .unwrap_or_else(|| panic!("no run folder under {}", out.display()))
+}
+
+/// A run folder's summary.json.
+pub fn summary(dir: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(dir.join("summary.json"))
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    serde_json::from_str(&text).unwrap()
+}
+
+/// A rule's entry in a summary.
+pub fn rule<'a>(s: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    s["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id)
+        .unwrap_or_else(|| panic!("no rule {id} in {s}"))
+}
