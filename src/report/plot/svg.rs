@@ -241,6 +241,19 @@ impl Chart {
                 se.color,
                 escape(&se.name)
             );
+            // A sparse series (a short run: one or two seconds) gets markers, else a
+            // single reading would draw nothing at all.
+            if se.points.len() <= 30 {
+                for &(x, y) in &se.points {
+                    let _ = write!(
+                        s,
+                        "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"2.5\" fill=\"{}\"/>",
+                        f.px(x),
+                        f.py(y),
+                        se.color
+                    );
+                }
+            }
             // Legend on the title line, right-aligned, so it never covers the data.
             // ~7 px per character at 12 px, plus the sample line and a gap.
             let slot = |se: &Series| 42.0 + 7.0 * se.name.chars().count() as f64;
@@ -321,6 +334,12 @@ mod tests {
             ("2.5".into(), "5".into(), "0.3".into())
         );
         assert_ne!(dom_id(&["a b"]), dom_id(&["a/b"]));
+    }
+
+    #[test]
+    fn a_single_reading_is_still_visible() {
+        let svg = chart(vec![(5.0, 50.0)], Style::Line).to_svg();
+        assert_eq!(svg.matches("<circle").count(), 1);
     }
 
     #[test]
