@@ -70,4 +70,23 @@ mod tests {
             assert!(p.contains(&f.to_string()), "latency_us.{f} not required");
         }
     }
+
+    /// Every field the schema names is documented in docs/summary.md.
+    #[test]
+    fn every_field_is_documented() {
+        let doc_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/summary.md");
+        let doc = std::fs::read_to_string(doc_path).unwrap_or_default();
+        let s: serde_json::Value = serde_json::from_str(&summary_schema()).unwrap();
+        let mut objects = vec![&s];
+        objects.extend(s["$defs"].as_object().into_iter().flat_map(|d| d.values()));
+        let mut missing = Vec::new();
+        for o in objects {
+            for name in o["properties"].as_object().into_iter().flat_map(|p| p.keys()) {
+                if !doc.contains(&format!("`{name}`")) {
+                    missing.push(name.clone());
+                }
+            }
+        }
+        assert!(missing.is_empty(), "docs/summary.md does not document {missing:?}");
+    }
 }
