@@ -81,12 +81,19 @@ mod tests {
         objects.extend(s["$defs"].as_object().into_iter().flat_map(|d| d.values()));
         let mut missing = Vec::new();
         for o in objects {
-            for name in o["properties"].as_object().into_iter().flat_map(|p| p.keys()) {
+            for name in o["properties"]
+                .as_object()
+                .into_iter()
+                .flat_map(|p| p.keys())
+            {
                 if !doc.contains(&format!("`{name}`")) {
                     missing.push(name.clone());
                 }
             }
         }
-        assert!(missing.is_empty(), "docs/summary.md does not document {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "docs/summary.md does not document {missing:?}"
+        );
     }
 }
