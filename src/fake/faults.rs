@@ -23,7 +23,7 @@ const CATALOGUE: &[FaultInfo] = &[
     FaultInfo {
         name: "non-atomic",
         rule_id: "limit.never-exceeded",
-        description: "check-then-increment with a race window (~5 ms between check and add): over-admits under concurrency",
+        description: "check-then-increment with a race window (~20 ms between check and add): over-admits under concurrency",
     },
     FaultInfo {
         name: "count-invalid",

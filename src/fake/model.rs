@@ -28,7 +28,7 @@ use super::quota::{
 
 const SHARDS: usize = 16;
 /// The race window of the `non-atomic` fault.
-const RACE_WINDOW: Duration = Duration::from_millis(5);
+const RACE_WINDOW: Duration = Duration::from_millis(20);
 /// A work order reports `received` for this long (fake clock), then `completed`.
 const WORKORDER_PROCESSING_US: i64 = 60_000_000;
 
