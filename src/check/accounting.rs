@@ -1,24 +1,9 @@
 //! Accounting rules: the counters say exactly what was accepted.
 
-use super::facts::{quota_bit, thousands, Facts};
+use super::facts::{comparable, quota_bit, thousands, Facts};
 use super::{Judgement, Level, Rule, RuleInfo, Tally};
 use crate::history::{History, Outcome};
 use crate::target::profile::{OpKind, QuotaDecl, QuotaKind};
-
-/// Whether quota `q` can be compared across the interval `[t1, t2]`: no clock move, and
-/// for a period quota the same window at both ends.
-fn comparable(h: &History, f: &Facts, q: &QuotaDecl, t1: u64, t2: u64) -> bool {
-    if f.clock_moved(h, t1, t2) {
-        return false;
-    }
-    match &q.period {
-        Some(p) if q.kind == QuotaKind::Period => {
-            let a = f.window_at(h, p, t1);
-            a.is_some() && a == f.window_at(h, p, t2)
-        }
-        _ => true,
-    }
-}
 
 /// `accounting.exact`: between two quiescent snapshots, every counter moves by exactly
 /// what was accepted in between (consumes up, releases down); indeterminate operations

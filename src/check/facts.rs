@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use super::ledger::Ledger;
 
 use crate::history::{History, OpRecord, Outcome, Reading};
-use crate::target::profile::{OpKind, PeriodDecl, QuotaKind};
+use crate::target::profile::{OpKind, PeriodDecl, QuotaDecl, QuotaKind};
 
 /// The coordinator's worker id: its list operations are quiescent snapshots.
 pub const COORDINATOR: u32 = u32::MAX;
@@ -395,5 +395,20 @@ impl Facts {
     pub fn rise(&self, a: usize, b: usize, quota: &str) -> Option<i64> {
         let (ra, rb) = (self.snapshots[a].get(quota)?, self.snapshots[b].get(quota)?);
         Some(rb.consumed as i64 - ra.consumed as i64)
+    }
+}
+
+/// Whether quota `q` can be compared across the interval `[t1, t2]`: no clock move, and
+/// for a period quota the same window at both ends.
+pub fn comparable(h: &History, f: &Facts, q: &QuotaDecl, t1: u64, t2: u64) -> bool {
+    if f.clock_moved(h, t1, t2) {
+        return false;
+    }
+    match &q.period {
+        Some(p) if q.kind == QuotaKind::Period => {
+            let a = f.window_at(h, p, t1);
+            a.is_some() && a == f.window_at(h, p, t2)
+        }
+        _ => true,
     }
 }

@@ -1,6 +1,6 @@
 //! Rejected orders are not counted.
 
-use super::facts::{cite, quota_bit, thousands, Facts};
+use super::facts::{cite, comparable, quota_bit, thousands, Facts};
 use super::{Judgement, Level, Rule, RuleInfo, Tally};
 use crate::history::{History, Outcome};
 use crate::target::profile::{OpKind, QuotaKind};
@@ -56,10 +56,7 @@ fn not_counted(
             // A reset only lowers a counter: a rise beyond what may have been accepted
             // convicts whatever the windows; an unplaceable window only stops the
             // interval from counting as held.
-            let same_window = q.period.as_ref().is_none_or(|p| {
-                let w = f.window_at(h, p, a.done);
-                w.is_some() && w == f.window_at(h, p, b.sent)
-            });
+            let same_window = comparable(h, f, q, a.done, b.sent);
             let bit = quota_bit(h, &q.name);
             let possible: u64 = kinds()
                 .filter(|(_, d, o)| {
