@@ -79,7 +79,7 @@ fn the_correct_fake_passes_and_the_summary_keeps_its_contract() {
 #[test]
 fn a_fake_that_counts_rejected_orders_fails_on_that_rule() {
     let out = tempfile::tempdir().unwrap();
-    let (code, s, _, stdout) = run(out.path(), &["--fault", "count-invalid"]);
+    let (code, s, dir, stdout) = run(out.path(), &["--fault", "count-invalid"]);
     assert_eq!(code, 1, "summary: {s:#}");
     assert_eq!(s["verdict"], "fail");
     let r = rule(&s, "rejected.invalid-not-counted");
@@ -87,6 +87,31 @@ fn a_fake_that_counts_rejected_orders_fails_on_that_rule() {
     let w = r["witness"].as_str().unwrap();
     assert!(w.contains("validation-rejected orders were sent"), "{w}");
     assert!(stdout.contains("reproduce: curl"), "{stdout}");
+    // The witness cites the invalid orders the probe phase sent: the verdict names that
+    // phase, and junit.xml files the failing testcase in that phase's suite.
+    assert_eq!(r["phase"], "probe-invalid", "{r}");
+    let xml = std::fs::read_to_string(dir.join("junit.xml")).unwrap();
+    let junit = quick_junit::Report::deserialize_from_str(&xml).unwrap();
+    let suites: Vec<&str> = junit.test_suites.iter().map(|t| t.name.as_str()).collect();
+    let phases: Vec<&str> = s["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(suites[..phases.len()], phases[..], "one suite per phase, in order");
+    assert_eq!(suites.last(), Some(&"run"));
+    let home = junit
+        .test_suites
+        .iter()
+        .find(|t| {
+            t.test_cases
+                .iter()
+                .any(|c| c.name.as_str() == "rejected.invalid-not-counted")
+        })
+        .unwrap();
+    assert_eq!(home.name.as_str(), "probe-invalid");
+    assert!(home.failures >= 1);
 }
 
 #[test]

@@ -166,7 +166,7 @@ pub fn rule_ids() -> Vec<&'static str> {
 /// Judges `h` by the rules in `only` (all rules when empty).
 pub fn judge(h: &History, only: &[String]) -> Vec<RuleVerdict> {
     let facts = Facts::build(h);
-    catalogue()
+    let mut verdicts: Vec<RuleVerdict> = catalogue()
         .into_iter()
         .filter(|r| only.is_empty() || only.iter().any(|id| id == r.info().id))
         .map(|r| {
@@ -178,8 +178,38 @@ pub fn judge(h: &History, only: &[String]) -> Vec<RuleVerdict> {
                 verdict: j.verdict,
                 witness: j.witness,
                 ops: j.ops,
+                phase: None,
                 reproduce: None,
             }
         })
-        .collect()
+        .collect();
+    attribute_phases(h, &mut verdicts);
+    verdicts
+}
+
+/// Names the phase each verdict's evidence lies in: the phase of its first cited
+/// operation. One pass over the history, whatever the number of verdicts.
+fn attribute_phases(h: &History, verdicts: &mut [RuleVerdict]) {
+    let wanted: std::collections::HashMap<u64, usize> = verdicts
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| v.ops.first().map(|&op| (op, i)))
+        .collect();
+    if wanted.is_empty() {
+        return;
+    }
+    let mut found: std::collections::HashMap<u64, u32> = std::collections::HashMap::new();
+    for o in &h.ops {
+        if wanted.contains_key(&o.id) {
+            found.insert(o.id, o.phase);
+        }
+    }
+    for v in verdicts.iter_mut() {
+        v.phase = v
+            .ops
+            .first()
+            .and_then(|op| found.get(op))
+            .and_then(|&p| h.header.phases.get(p as usize))
+            .cloned();
+    }
 }

@@ -80,6 +80,10 @@ pub struct RuleVerdict {
     /// Operation ids the witness cites.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ops: Vec<u64>,
+    /// The phase the witness points at (the phase of its first cited operation); absent
+    /// when the verdict rests on the run as a whole. junit.xml groups testcases by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<String>,
     /// A curl command reproducing a representative request (secrets masked).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reproduce: Option<String>,

@@ -133,6 +133,7 @@ pub fn example() -> Report {
             } else {
                 vec![]
             },
+            phase: (verdict == Verdict::Fail).then(|| "steady".into()),
             reproduce: reproduce.map(String::from),
         };
     Report {

@@ -114,7 +114,12 @@ fn rules(s: &mut String, r: &Report) {
         let mut w = v.witness.as_deref().map(escape).unwrap_or_default();
         if !v.ops.is_empty() {
             let ops: Vec<String> = v.ops.iter().map(|o| format!("#{o}")).collect();
-            let _ = write!(w, "<br><small>operations {}</small>", ops.join(" "));
+            let at = v
+                .phase
+                .as_deref()
+                .map(|p| format!(" in phase {}", escape(p)))
+                .unwrap_or_default();
+            let _ = write!(w, "<br><small>operations {}{at}</small>", ops.join(" "));
         }
         if let Some(c) = &v.reproduce {
             let _ = write!(w, "<pre><code>{}</code></pre>", escape(c));

@@ -1,8 +1,11 @@
-//! junit.xml for CI test-report views: one testsuite "rules", one "thresholds".
+//! junit.xml for CI test-report views: one testsuite per phase, then one for the run.
 //!
-//! Rules are judged over the whole run, so they are not split per phase. Phase delivery
-//! (asked vs achieved rate) is given as properties of the "thresholds" suite, where
-//! `achieved_rate` thresholds judge it: an exporter reports verdicts, it does not invent them.
+//! A rule is judged over the whole history, but its witness cites operations, and those
+//! belong to a phase: a rule's testcase sits in the suite of the phase its evidence points
+//! at, so a CI view shows *where* a rule broke. Verdicts whose evidence spans the run
+//! (every pass, most unknowns) and every threshold (thresholds measure the whole run) sit
+//! in the final `run` suite. Each phase suite carries that phase's delivery (asked vs
+//! achieved rate) as properties: an exporter reports verdicts, it does not invent them.
 
 use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
 
@@ -37,11 +40,14 @@ fn status(verdict: Verdict, message: &str, body: Option<&str>) -> TestCaseStatus
     s
 }
 
-fn rule_case(scenario: &str, r: &RuleVerdict) -> TestCase {
+/// The suite for what rests on the whole run: thresholds and rules without a phase.
+const RUN_SUITE: &str = "run";
+
+fn rule_case(scenario: &str, suite: &str, r: &RuleVerdict) -> TestCase {
     let witness = r.witness.as_deref().unwrap_or("no witness recorded");
     let body = r.reproduce.as_ref().map(|c| format!("reproduce: {c}"));
     let mut tc = TestCase::new(r.id.as_str(), status(r.verdict, witness, body.as_deref()));
-    tc.set_classname(format!("{scenario}.rules"));
+    tc.set_classname(format!("{scenario}.{suite}"));
     tc.add_property(Property::new(
         "level",
         format!("{:?}", r.level).to_uppercase(),
@@ -53,6 +59,14 @@ fn rule_case(scenario: &str, r: &RuleVerdict) -> TestCase {
     tc
 }
 
+/// The phase suite a rule's testcase belongs in; `None` for the run suite (also when a
+/// history re-judged offline names a phase the report does not list).
+fn phase_of<'a>(r: &Report, v: &'a RuleVerdict) -> Option<&'a str> {
+    v.phase
+        .as_deref()
+        .filter(|p| r.phases.iter().any(|ph| ph.name == *p))
+}
+
 fn threshold_case(scenario: &str, t: &ThresholdResult) -> TestCase {
     let measured = match t.value {
         Some(v) => format!("measured {v}"),
@@ -62,7 +76,7 @@ fn threshold_case(scenario: &str, t: &ThresholdResult) -> TestCase {
         t.threshold.as_str(),
         status(t.verdict, &format!("{}: {measured}", t.threshold), None),
     );
-    tc.set_classname(format!("{scenario}.thresholds"));
+    tc.set_classname(format!("{scenario}.{RUN_SUITE}"));
     tc
 }
 
@@ -75,21 +89,15 @@ impl Exporter for JunitExporter {
         let mut report = quick_junit::Report::new(format!("quotabench {}", r.scenario));
         report.set_time(std::time::Duration::from_secs_f64(r.duration_s.max(0.0)));
 
-        let mut rules = TestSuite::new("rules");
-        rules.add_test_cases(r.rules.iter().map(|v| rule_case(&r.scenario, v)));
-        rules.add_property(Property::new("target", r.target.url.as_str()));
-        rules.add_property(Property::new("profile", r.target.profile.as_str()));
-        if let Some(i) = &r.target.implementation {
-            let name = match &i.version {
-                Some(v) => format!("{} {v}", i.name),
-                None => i.name.clone(),
-            };
-            rules.add_property(Property::new("implementation", name));
-        }
-
-        let mut thresholds = TestSuite::new("thresholds");
-        thresholds.add_test_cases(r.thresholds.iter().map(|t| threshold_case(&r.scenario, t)));
+        let mut suites = Vec::with_capacity(r.phases.len() + 1);
         for p in &r.phases {
+            let mut suite = TestSuite::new(p.name.as_str());
+            suite.add_test_cases(
+                r.rules
+                    .iter()
+                    .filter(|v| phase_of(r, v) == Some(p.name.as_str()))
+                    .map(|v| rule_case(&r.scenario, &p.name, v)),
+            );
             let achieved = if p.seconds > 0.0 {
                 p.operations as f64 / p.seconds
             } else {
@@ -98,16 +106,36 @@ impl Exporter for JunitExporter {
             let asked = p
                 .asked_rate
                 .map_or("closed".into(), |a| format!("{a:.1}/s"));
-            thresholds.add_property(Property::new(
-                format!("phase.{}", p.name),
+            suite.add_property(Property::new(
+                "delivery",
                 format!(
                     "asked {asked}, achieved {achieved:.1}/s, late {}, dropped {}",
                     p.late, p.dropped
                 ),
             ));
+            suites.push(suite);
         }
 
-        report.add_test_suites([rules, thresholds]);
+        let mut run = TestSuite::new(RUN_SUITE);
+        run.add_test_cases(
+            r.rules
+                .iter()
+                .filter(|v| phase_of(r, v).is_none())
+                .map(|v| rule_case(&r.scenario, RUN_SUITE, v)),
+        );
+        run.add_test_cases(r.thresholds.iter().map(|t| threshold_case(&r.scenario, t)));
+        run.add_property(Property::new("target", r.target.url.as_str()));
+        run.add_property(Property::new("profile", r.target.profile.as_str()));
+        if let Some(i) = &r.target.implementation {
+            let name = match &i.version {
+                Some(v) => format!("{} {v}", i.name),
+                None => i.name.clone(),
+            };
+            run.add_property(Property::new("implementation", name));
+        }
+        suites.push(run);
+
+        report.add_test_suites(suites);
         report
             .to_string()
             .map(String::into_bytes)
@@ -129,12 +157,31 @@ mod tests {
         let x = xml();
         let parsed = quick_junit::Report::deserialize_from_str(&x).unwrap();
         let names: Vec<&str> = parsed.test_suites.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, ["rules", "thresholds"]);
-        assert_eq!(parsed.test_suites[0].test_cases.len(), 4);
-        assert_eq!(parsed.test_suites[1].test_cases.len(), 2);
-        assert_eq!(parsed.test_suites[0].failures, 1);
-        assert_eq!(parsed.test_suites[0].errors, 1);
+        assert_eq!(names, ["warmup", "steady", "run"]);
+        let cases = |i: usize| -> Vec<&str> {
+            parsed.test_suites[i]
+                .test_cases
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect()
+        };
+        // The failure cites operations of the "steady" phase; the rest rests on the run.
+        assert!(cases(0).is_empty());
+        assert_eq!(cases(1), ["limits.reject-when-full"]);
+        assert_eq!(
+            cases(2),
+            [
+                "limits.never-exceeded",
+                "resets.on-period-boundary",
+                "listing.filter",
+                "p99(list) < 50ms",
+                "p99(consume) < 20ms"
+            ]
+        );
         assert_eq!(parsed.test_suites[1].failures, 1);
+        assert_eq!(parsed.test_suites[2].errors, 1);
+        assert_eq!(parsed.test_suites[2].failures, 1);
+        assert_eq!(parsed.test_suites[1].test_cases[0].classname.as_deref(), Some("example.steady"));
         assert!(x.contains("<skipped message=\"the profile declares no list filter\""));
         assert!(x.contains("type=\"unknown\""));
     }
@@ -143,7 +190,7 @@ mod tests {
     fn failure_message_is_the_witness_and_body_the_reproduce_command() {
         let x = xml();
         let parsed = quick_junit::Report::deserialize_from_str(&x).unwrap();
-        let case = &parsed.test_suites[0].test_cases[1];
+        let case = &parsed.test_suites[1].test_cases[0];
         match &case.status {
             TestCaseStatus::NonSuccess {
                 kind: NonSuccessKind::Failure,

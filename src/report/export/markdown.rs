@@ -97,6 +97,9 @@ impl Exporter for MarkdownExporter {
             let _ = writeln!(s, "|---|---|---|---|");
             for v in &r.rules {
                 let mut witness = escape(v.witness.as_deref().unwrap_or(""));
+                if let Some(p) = &v.phase {
+                    let _ = write!(witness, "<br>in phase {}", escape(p));
+                }
                 if let Some(c) = &v.reproduce {
                     let _ = write!(witness, "<br>reproduce: {}", escape(c));
                 }
