@@ -78,9 +78,19 @@ fn regresses(r: &Row, bound: f64) -> bool {
     }
 }
 
+/// Fewest operations, in each run, for an operation's figures to be gated by default:
+/// a p99 of fewer than 100 samples is its maximum, and one slow request decides it.
+pub const DEFAULT_MIN_COUNT: u64 = 100;
+
 /// Compares two runs; returns the table and the exit code (1 when B regresses past
-/// `max_regression`, a fraction like 0.10).
-pub fn compare(a: &Path, b: &Path, max_regression: Option<f64>) -> Result<(String, i32), Error> {
+/// `max_regression`, a fraction like 0.10). Operations that ran fewer than `min_count`
+/// times in either run are shown but never gated.
+pub fn compare(
+    a: &Path,
+    b: &Path,
+    max_regression: Option<f64>,
+    min_count: u64,
+) -> Result<(String, i32), Error> {
     let (ra, rb) = (load_summary(a)?, load_summary(b)?);
     let mut s = String::new();
     let _ = writeln!(s, "A: {} ({}, {})", a.display(), ra.scenario, ra.started_at);
@@ -105,6 +115,14 @@ pub fn compare(a: &Path, b: &Path, max_regression: Option<f64>) -> Result<(Strin
             );
             continue;
         };
+        let gated = oa.count >= min_count && ob.count >= min_count;
+        if !gated && max_regression.is_some() {
+            let _ = writeln!(
+                s,
+                "  {op:<20} ran {} / {} times (< {min_count}): shown, not gated",
+                oa.count, ob.count
+            );
+        }
         for r in rows(oa, ob) {
             let unit = |x: f64| {
                 if r.larger_is_worse {
@@ -119,7 +137,7 @@ pub fn compare(a: &Path, b: &Path, max_regression: Option<f64>) -> Result<(Strin
                 "-".into()
             };
             let flag = match max_regression {
-                Some(bound) if regresses(&r, bound) => {
+                Some(bound) if gated && regresses(&r, bound) => {
                     regressions.push(format!(
                         "{op} {} {} -> {} ({ratio})",
                         r.what,
@@ -176,10 +194,15 @@ mod tests {
     use super::*;
 
     fn write(dir: &Path, name: &str, p99: u64, rps: f64) -> PathBuf {
+        write_n(dir, name, p99, rps, 1_000)
+    }
+
+    fn write_n(dir: &Path, name: &str, p99: u64, rps: f64, count: u64) -> PathBuf {
         let mut r = crate::report::example::example();
         for o in r.operations.values_mut() {
             o.latency_us.p99 = p99;
             o.per_second = rps;
+            o.count = count;
         }
         let d = dir.join(name);
         std::fs::create_dir_all(&d).unwrap();
@@ -192,15 +215,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let a = write(dir.path(), "a", 10_000, 100.0);
         let b = write(dir.path(), "b", 12_000, 100.0);
-        let (table, code) = compare(&a, &b, Some(0.10)).unwrap();
+        let (table, code) = compare(&a, &b, Some(0.10), DEFAULT_MIN_COUNT).unwrap();
         assert_eq!(code, exit::FAIL, "{table}");
         assert!(
             table.contains("REGRESSION") && table.contains("1.20x"),
             "{table}"
         );
-        let (_, code) = compare(&a, &b, Some(0.25)).unwrap();
+        let (_, code) = compare(&a, &b, Some(0.25), DEFAULT_MIN_COUNT).unwrap();
         assert_eq!(code, exit::PASS);
-        let (_, code) = compare(&a, &b, None).unwrap();
+        let (_, code) = compare(&a, &b, None, DEFAULT_MIN_COUNT).unwrap();
         assert_eq!(code, exit::PASS, "without a bound it only reports");
     }
 
@@ -209,21 +232,33 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let a = write(dir.path(), "a", 10_000, 1000.0);
         let b = write(dir.path(), "b", 10_000, 800.0);
-        assert_eq!(compare(&a, &b, Some(0.10)).unwrap().1, exit::FAIL);
+        assert_eq!(compare(&a, &b, Some(0.10), DEFAULT_MIN_COUNT).unwrap().1, exit::FAIL);
         assert_eq!(
-            compare(&b, &a, Some(0.10)).unwrap().1,
+            compare(&b, &a, Some(0.10), DEFAULT_MIN_COUNT).unwrap().1,
             exit::PASS,
             "faster is no regression"
         );
     }
 
     #[test]
+    fn rare_operations_are_shown_but_not_gated() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = write_n(dir.path(), "a", 10_000, 100.0, 40);
+        let b = write_n(dir.path(), "b", 50_000, 100.0, 40);
+        let (table, code) = compare(&a, &b, Some(0.10), DEFAULT_MIN_COUNT).unwrap();
+        assert_eq!(code, exit::PASS, "{table}");
+        assert!(table.contains("shown, not gated") && table.contains("5.00x"), "{table}");
+        // The same figures over enough operations are a regression.
+        assert_eq!(compare(&a, &b, Some(0.10), 40).unwrap().1, exit::FAIL);
+    }
+
+    #[test]
     fn missing_files_and_other_schema_versions_are_usage_errors() {
         let dir = tempfile::tempdir().unwrap();
         let a = write(dir.path(), "a", 1, 1.0);
-        assert!(compare(&a, &dir.path().join("nope"), None).is_err());
+        assert!(compare(&a, &dir.path().join("nope"), None, 1).is_err());
         std::fs::write(dir.path().join("v9.json"), r#"{"schema_version": 9}"#).unwrap();
-        let e = compare(&a, &dir.path().join("v9.json"), None)
+        let e = compare(&a, &dir.path().join("v9.json"), None, 1)
             .unwrap_err()
             .to_string();
         assert!(e.contains("schema_version 9 is not supported"), "{e}");

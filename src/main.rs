@@ -66,6 +66,10 @@ enum Command {
         /// Fail when p50/p90/p99 grow, or throughput drops, by more than this (`10%`).
         #[arg(long, value_name = "PERCENT", value_parser = quotabench::compare::parse_bound)]
         max_regression: Option<f64>,
+        /// Gate only operations that ran at least this many times in both runs (fewer
+        /// are shown, not gated: their percentiles are a handful of samples).
+        #[arg(long, value_name = "N", default_value_t = quotabench::compare::DEFAULT_MIN_COUNT)]
+        min_count: u64,
     },
     /// Target profiles.
     #[command(subcommand)]
@@ -233,8 +237,10 @@ async fn dispatch(cmd: Command) -> Result<i32, Error> {
             run_a,
             run_b,
             max_regression,
+            min_count,
         } => {
-            let (table, code) = quotabench::compare::compare(&run_a, &run_b, max_regression)?;
+            let (table, code) =
+                quotabench::compare::compare(&run_a, &run_b, max_regression, min_count)?;
             print!("{table}");
             Ok(code)
         }
