@@ -232,7 +232,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let a = write(dir.path(), "a", 10_000, 1000.0);
         let b = write(dir.path(), "b", 10_000, 800.0);
-        assert_eq!(compare(&a, &b, Some(0.10), DEFAULT_MIN_COUNT).unwrap().1, exit::FAIL);
+        assert_eq!(
+            compare(&a, &b, Some(0.10), DEFAULT_MIN_COUNT).unwrap().1,
+            exit::FAIL
+        );
         assert_eq!(
             compare(&b, &a, Some(0.10), DEFAULT_MIN_COUNT).unwrap().1,
             exit::PASS,
@@ -247,7 +250,10 @@ mod tests {
         let b = write_n(dir.path(), "b", 50_000, 100.0, 40);
         let (table, code) = compare(&a, &b, Some(0.10), DEFAULT_MIN_COUNT).unwrap();
         assert_eq!(code, exit::PASS, "{table}");
-        assert!(table.contains("shown, not gated") && table.contains("5.00x"), "{table}");
+        assert!(
+            table.contains("shown, not gated") && table.contains("5.00x"),
+            "{table}"
+        );
         // The same figures over enough operations are a regression.
         assert_eq!(compare(&a, &b, Some(0.10), 40).unwrap().1, exit::FAIL);
     }

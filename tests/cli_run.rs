@@ -58,12 +58,21 @@ fn the_correct_fake_passes_and_the_summary_keeps_its_contract() {
     for k in ["rejected_invalid", "error", "indeterminate"] {
         assert!(outcomes[k].is_u64(), "{k} missing");
     }
+    // The probe phase mixes invalid orders (every variant, cycled) and unknown-filter lists.
     assert!(
         s["operations"]["consume_invalid"]["outcomes"]["rejected_invalid"]
             .as_u64()
             .unwrap()
-            >= 24
+            >= 12
     );
+    assert!(
+        s["operations"]["list_invalid"]["outcomes"]["rejected_invalid"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
+    assert_eq!(rule(&s, "listing.filter")["verdict"], "pass");
+    assert_eq!(rule(&s, "listing.unknown-filter")["verdict"], "pass");
     assert!(consume["per_second"].as_f64().unwrap() > 0.0);
     for f in ["history.jsonl", "junit.xml", "report.md", "latency.hlog"] {
         assert!(dir.join(f).exists(), "{f} missing");
@@ -99,7 +108,11 @@ fn a_fake_that_counts_rejected_orders_fails_on_that_rule() {
         .iter()
         .map(|p| p["name"].as_str().unwrap())
         .collect();
-    assert_eq!(suites[..phases.len()], phases[..], "one suite per phase, in order");
+    assert_eq!(
+        suites[..phases.len()],
+        phases[..],
+        "one suite per phase, in order"
+    );
     assert_eq!(suites.last(), Some(&"run"));
     let home = junit
         .test_suites

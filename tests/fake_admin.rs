@@ -199,6 +199,8 @@ fn catalogue_has_the_agreed_names_and_rule_ids() {
             ("list-lag", "accounting.snapshots-consistent"),
             ("tenant-leak", "isolation.tenants"),
             ("quota-reject-500", "limit.rejection-shape"),
+            ("filter-ignored", "listing.filter"),
+            ("unknown-filter-lists-all", "listing.unknown-filter"),
             ("no-auth", "auth.required"),
             ("latency", "-"),
             ("stall", "-"),

@@ -289,6 +289,46 @@ fn quota_reject_500_breaks_the_rejection_shape() {
     assert_eq!(consumed(&bad, "o", DAILY), 1000);
 }
 
+fn names(r: &FakeResponse) -> Vec<String> {
+    r.json_body()["quotas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn filter_ignored_lists_every_quota() {
+    let (good, bad) = both(&["filter-ignored"]);
+    let q = adobe("GET", &format!("/quota?quotaType={DAILY}"), "o");
+    assert_eq!(names(&good.handle(&q)), [DAILY]);
+    let r = bad.handle(&q);
+    assert_eq!(r.status, 200);
+    assert_eq!(names(&r).len(), 4, "{:?}", names(&r));
+    // An unknown filter is still refused.
+    assert_eq!(
+        bad.handle(&adobe("GET", "/quota?quotaType=nope", "o"))
+            .status,
+        400
+    );
+}
+
+#[test]
+fn unknown_filter_lists_all_answers_an_unknown_quota_type() {
+    let (good, bad) = both(&["unknown-filter-lists-all"]);
+    let q = adobe("GET", "/quota?quotaType=nope", "o");
+    let r = good.handle(&q);
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json_body()["error_code"], "400 BAD REQUEST");
+    let r = bad.handle(&q);
+    assert_eq!(r.status, 200);
+    assert_eq!(names(&r).len(), 4);
+    // A known filter still works.
+    let known = adobe("GET", &format!("/quota?quotaType={DAILY}"), "o");
+    assert_eq!(names(&bad.handle(&known)), [DAILY]);
+}
+
 #[test]
 fn no_auth_accepts_anything() {
     let (good, bad) = both(&["no-auth"]);

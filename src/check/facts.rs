@@ -89,7 +89,10 @@ pub struct Facts {
 /// Whether an operation of this kind can change a counter. Setups create the objects
 /// consumes act on (an export configuration) and draw on no quota.
 pub fn effectful(kind: OpKind) -> bool {
-    !matches!(kind, OpKind::List | OpKind::Resources | OpKind::Setup)
+    !matches!(
+        kind,
+        OpKind::List | OpKind::ListInvalid | OpKind::Resources | OpKind::Setup
+    )
 }
 
 impl Facts {

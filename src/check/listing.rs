@@ -68,15 +68,17 @@ impl Rule for Complete {
 }
 
 /// `listing.filter`: a filtered list (any list operation other than the one snapshots
-/// use) shows only declared quotas, at least one, with the same limits as the full list.
+/// use) shows exactly the quota it asked for (`filter:` in the profile) — or, when the
+/// profile does not say which, at least one and only declared quotas — with the limits
+/// the full list shows. A declared filter the target rejects fails too.
 pub struct Filter;
 
 impl Rule for Filter {
     fn info(&self) -> RuleInfo {
         RuleInfo {
             id: "listing.filter",
-            level: Level::Should,
-            title: "a filtered list shows the asked quotas with the same values",
+            level: Level::Must,
+            title: "a filtered list shows exactly the quota asked for, with the same values",
         }
     }
 
@@ -91,25 +93,77 @@ impl Rule for Filter {
             if f.decl(i).map(|d| d.kind) != Some(OpKind::List) || Some(&o.name) == full.as_ref() {
                 continue;
             }
-            let Some(s) = &o.snapshot else { continue };
-            let unknown: Vec<&str> = s
-                .iter()
-                .filter(|r| !h.header.quotas.iter().any(|q| r.name == q.name))
-                .map(|r| r.name.as_str())
-                .collect();
-            if s.is_empty() || !unknown.is_empty() {
-                return Judgement::fail(
-                    format!(
-                        "filtered list op #{} showed {}",
-                        o.id,
-                        if s.is_empty() {
-                            "nothing".to_string()
-                        } else {
-                            format!("undeclared quotas: {}", unknown.join(", "))
-                        }
-                    ),
-                    vec![o.id],
-                );
+            let asked = h
+                .header
+                .operations
+                .get(o.name.as_str())
+                .and_then(|d| d.filter.as_deref());
+            let Some(s) = &o.snapshot else {
+                match (o.outcome, asked) {
+                    (
+                        Outcome::RejectedInvalid | Outcome::RejectedQuota | Outcome::RejectedAuth,
+                        Some(q),
+                    ) => {
+                        return Judgement::fail(
+                            format!(
+                            "filtered list op #{} asked for {q} and was refused ({}, status {})",
+                            o.id,
+                            o.outcome.as_str(),
+                            status(o.status)
+                        ),
+                            vec![o.id],
+                        )
+                    }
+                    (Outcome::Accepted, _) | (_, None) => {}
+                    _ => t.undecided(|| {
+                        format!(
+                            "filtered list op #{} got no readable answer ({})",
+                            o.id,
+                            o.outcome.as_str()
+                        )
+                    }),
+                }
+                continue;
+            };
+            let names: Vec<&str> = s.iter().map(|r| r.name.as_str()).collect();
+            let shown = || {
+                if names.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    names.join(", ")
+                }
+            };
+            if let Some(q) = asked {
+                if names != [q] {
+                    return Judgement::fail(
+                        format!(
+                            "filtered list op #{} asked for {q} and showed {}",
+                            o.id,
+                            shown()
+                        ),
+                        vec![o.id],
+                    );
+                }
+            } else {
+                let unknown: Vec<&str> = names
+                    .iter()
+                    .copied()
+                    .filter(|n| !h.header.quotas.iter().any(|q| q.name == *n))
+                    .collect();
+                if s.is_empty() || !unknown.is_empty() {
+                    return Judgement::fail(
+                        format!(
+                            "filtered list op #{} showed {}",
+                            o.id,
+                            if s.is_empty() {
+                                "nothing".to_string()
+                            } else {
+                                format!("undeclared quotas: {}", unknown.join(", "))
+                            }
+                        ),
+                        vec![o.id],
+                    );
+                }
             }
             if let Some(k) = f.snap_before(o.sent_us) {
                 for r in s {
@@ -128,6 +182,67 @@ impl Rule for Filter {
         t.finish(
             "filtered list reads",
             "the profile has no filtered list operation, or none ran",
+        )
+    }
+}
+
+fn status(s: Option<u16>) -> String {
+    s.map_or_else(|| "none".into(), |s| s.to_string())
+}
+
+/// `listing.unknown-filter`: a list asking for a quota that does not exist
+/// (a `list_invalid` operation) is rejected by validation, not answered with some list.
+pub struct UnknownFilter;
+
+impl Rule for UnknownFilter {
+    fn info(&self) -> RuleInfo {
+        RuleInfo {
+            id: "listing.unknown-filter",
+            level: Level::Should,
+            title: "a list filtered by an unknown quota is rejected by validation",
+        }
+    }
+
+    fn judge(&self, h: &History, f: &Facts) -> Judgement {
+        if !h.header.capabilities.list_filter {
+            return Judgement::skipped("the target declares no list filter (list_filter: false)");
+        }
+        let mut t = Tally::default();
+        for &i in &f.order {
+            if f.decl(i).map(|d| d.kind) != Some(OpKind::ListInvalid) {
+                continue;
+            }
+            let o = &h.ops[i];
+            let why = h
+                .header
+                .operations
+                .get(o.name.as_str())
+                .and_then(|d| d.reason.as_deref())
+                .unwrap_or("an unknown filter");
+            match (o.outcome, o.status) {
+                (Outcome::RejectedInvalid, _) => t.held(),
+                (Outcome::Indeterminate, _) | (Outcome::Error, None) => t.undecided(|| {
+                    format!("list op #{} ({why}) got no answer ({})", o.id, o.outcome.as_str())
+                }),
+                (outcome, status) => {
+                    return Judgement::fail(
+                        format!(
+                            "list op #{} ({why}) was answered {} (status {}), not rejected by validation",
+                            o.id,
+                            match outcome {
+                                Outcome::Accepted => "as a success",
+                                other => other.as_str(),
+                            },
+                            self::status(status)
+                        ),
+                        vec![o.id],
+                    )
+                }
+            }
+        }
+        t.finish(
+            "lists with an unknown filter",
+            "the profile has no list_invalid operation, or none ran",
         )
     }
 }

@@ -108,6 +108,7 @@ pub fn catalogue() -> Vec<&'static dyn Rule> {
         &quota::ZeroAdmitsNothing,
         &listing::Complete,
         &listing::Filter,
+        &listing::UnknownFilter,
         &listing::Values,
         &isolation::Tenants,
         &auth::Required,

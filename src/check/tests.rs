@@ -21,7 +21,9 @@ fn header(clock_control: bool) -> Header {
             "order": {"kind": "consume", "touches": ["daily", "monthly"]},
             "update": {"kind": "consume", "touches": ["zero"]},
             "clock": {"kind": "advance_clock"},
-            "list": {"kind": "list"}
+            "list": {"kind": "list"},
+            "list_daily": {"kind": "list", "filter": "daily"},
+            "list_nonsense": {"kind": "list_invalid", "reason": "an unknown quota type"}
         },
         "capabilities": {"consistency_window": "0s", "reset_tolerance": "0s"},
         "clock_control": clock_control
@@ -90,9 +92,35 @@ impl B {
         self.push("clock", seconds, outcome);
         self
     }
+    /// A filtered list read by a worker: `list_daily` answered with these readings
+    /// (`None`: not accepted, no readings).
+    fn filtered(&mut self, outcome: Outcome, readings: Option<Vec<Reading>>) -> &mut Self {
+        let o = self.push("list_daily", 0, outcome);
+        o.snapshot = readings.map(Into::into);
+        o.status = Some(if outcome == Outcome::Accepted {
+            200
+        } else {
+            400
+        });
+        self
+    }
+    /// A list with an unknown filter, answered with this status and class.
+    fn unknown_filter(&mut self, outcome: Outcome, status: Option<u16>) -> &mut Self {
+        self.push("list_nonsense", 0, outcome).status = status;
+        self
+    }
     fn judge(&self, id: &str) -> RuleVerdict {
+        self.judge_with(id, false)
+    }
+    /// Judges with the target declaring a list filter (`list_filter: true`).
+    fn judge_filtered(&self, id: &str) -> RuleVerdict {
+        self.judge_with(id, true)
+    }
+    fn judge_with(&self, id: &str, list_filter: bool) -> RuleVerdict {
+        let mut header = header(self.clock_control);
+        header.capabilities.list_filter = list_filter;
         let h = History {
-            header: header(self.clock_control),
+            header,
             ops: self.ops.clone(),
         };
         judge(&h, &[id.to_string()]).remove(0)
@@ -260,4 +288,102 @@ fn a_should_failure_alone_does_not_gate_the_run() {
     let mut b = B::new();
     b.snap(0, 0).order(5, Outcome::Accepted).snap(6, 6);
     assert_eq!(b.judge("accounting.exact").gating(), Verdict::Fail);
+}
+
+#[test]
+fn a_filtered_list_must_show_exactly_the_quota_it_asked_for() {
+    let daily = || Some(vec![r("daily", LIMIT, 3)]);
+    let mut b = B::new();
+    b.snap(3, 3).filtered(Outcome::Accepted, daily());
+    assert_eq!(b.judge_filtered("listing.filter").verdict, Verdict::Pass);
+    // Without the capability the rule is not exercised, never passed.
+    assert_eq!(verdict(&b, "listing.filter"), Verdict::Skipped);
+
+    // The filter ignored: every quota listed.
+    let mut b = B::new();
+    b.snap(3, 3).filtered(
+        Outcome::Accepted,
+        Some(vec![r("daily", LIMIT, 3), r("monthly", 10 * LIMIT, 3)]),
+    );
+    let v = b.judge_filtered("listing.filter");
+    assert_eq!(v.verdict, Verdict::Fail, "{v:?}");
+    let w = v.witness.unwrap();
+    assert!(
+        w.contains("asked for daily and showed daily, monthly"),
+        "{w}"
+    );
+    assert_eq!(v.ops, vec![2]);
+
+    // Another quota, nothing, or another limit than the full list's.
+    for wrong in [
+        vec![r("monthly", 10 * LIMIT, 3)],
+        vec![],
+        vec![r("daily", LIMIT + 1, 3)],
+    ] {
+        let mut b = B::new();
+        b.snap(3, 3)
+            .filtered(Outcome::Accepted, Some(wrong.clone()));
+        assert_eq!(
+            b.judge_filtered("listing.filter").verdict,
+            Verdict::Fail,
+            "{wrong:?}"
+        );
+    }
+
+    // A declared filter refused is a failure; no answer at all decides nothing.
+    let mut b = B::new();
+    b.snap(3, 3).filtered(Outcome::RejectedInvalid, None);
+    assert_eq!(b.judge_filtered("listing.filter").verdict, Verdict::Fail);
+    let mut b = B::new();
+    b.snap(3, 3).filtered(Outcome::Indeterminate, None);
+    assert_eq!(b.judge_filtered("listing.filter").verdict, Verdict::Unknown);
+}
+
+#[test]
+fn a_list_with_an_unknown_filter_must_be_rejected_by_validation() {
+    let mut b = B::new();
+    b.snap(0, 0)
+        .unknown_filter(Outcome::RejectedInvalid, Some(400));
+    assert_eq!(
+        b.judge_filtered("listing.unknown-filter").verdict,
+        Verdict::Pass
+    );
+    assert_eq!(verdict(&b, "listing.unknown-filter"), Verdict::Skipped);
+
+    for (outcome, status, says) in [
+        (Outcome::Accepted, Some(200), "as a success (status 200)"),
+        (Outcome::Error, Some(500), "error (status 500)"),
+        (
+            Outcome::RejectedAuth,
+            Some(403),
+            "rejected_auth (status 403)",
+        ),
+    ] {
+        let mut b = B::new();
+        b.snap(0, 0)
+            .unknown_filter(Outcome::RejectedInvalid, Some(400))
+            .unknown_filter(outcome, status);
+        let v = b.judge_filtered("listing.unknown-filter");
+        assert_eq!(v.verdict, Verdict::Fail, "{v:?}");
+        let w = v.witness.unwrap();
+        assert!(
+            w.contains("(an unknown quota type)") && w.contains(says),
+            "{w}"
+        );
+        assert_eq!(v.ops, vec![3]);
+    }
+
+    // No answer decides nothing; no such operation at all is not exercised.
+    let mut b = B::new();
+    b.snap(0, 0).unknown_filter(Outcome::Indeterminate, None);
+    assert_eq!(
+        b.judge_filtered("listing.unknown-filter").verdict,
+        Verdict::Unknown
+    );
+    let mut b = B::new();
+    b.snap(0, 0);
+    assert_eq!(
+        b.judge_filtered("listing.unknown-filter").verdict,
+        Verdict::Skipped
+    );
 }

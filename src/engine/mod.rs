@@ -165,6 +165,7 @@ pub async fn run(
                         touches: o.touches.clone(),
                         releases: o.releases.clone(),
                         reason: o.reason.clone(),
+                        filter: o.filter.clone(),
                     },
                 )
             })

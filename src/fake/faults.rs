@@ -91,6 +91,16 @@ const CATALOGUE: &[FaultInfo] = &[
         description: "quota rejections answered 500 instead of the declared status",
     },
     FaultInfo {
+        name: "filter-ignored",
+        rule_id: "listing.filter",
+        description: "GET /quota?quotaType=NAME ignores the filter and lists every quota",
+    },
+    FaultInfo {
+        name: "unknown-filter-lists-all",
+        rule_id: "listing.unknown-filter",
+        description: "GET /quota?quotaType=UNKNOWN answers 200 with every quota instead of 400",
+    },
+    FaultInfo {
         name: "no-auth",
         rule_id: "auth.required",
         description: "missing or invalid credentials are accepted",
@@ -158,6 +168,10 @@ pub struct FaultSet {
     pub tenant_leak: Option<Option<String>>,
     /// `quota-reject-500`.
     pub quota_reject_500: bool,
+    /// `filter-ignored`.
+    pub filter_ignored: bool,
+    /// `unknown-filter-lists-all`.
+    pub unknown_filter_lists_all: bool,
     /// `no-auth`.
     pub no_auth: bool,
     /// `latency`.
@@ -230,6 +244,10 @@ impl FaultSet {
                     set.tenant_leak = Some(param.filter(|p| !p.is_empty()).map(str::to_string))
                 }
                 "quota-reject-500" => no_param(param).map(|_| set.quota_reject_500 = true)?,
+                "filter-ignored" => no_param(param).map(|_| set.filter_ignored = true)?,
+                "unknown-filter-lists-all" => {
+                    no_param(param).map(|_| set.unknown_filter_lists_all = true)?
+                }
                 "no-auth" => no_param(param).map(|_| set.no_auth = true)?,
                 "latency" => {
                     set.latency = Some(match param {

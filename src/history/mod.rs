@@ -88,9 +88,12 @@ pub struct OpDecl {
     /// For a release, the consume operation whose objects it ends.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub releases: Option<String>,
-    /// For consume_invalid, why it is invalid.
+    /// For consume_invalid and list_invalid, why it is invalid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// For a filtered list, the one quota it asks for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<String>,
 }
 
 /// The first line of history.jsonl.

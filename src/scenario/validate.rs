@@ -113,7 +113,8 @@ pub struct MixEntry {
     pub label: String,
     /// Weight.
     pub weight: u32,
-    /// The operations it cycles through (a `consume_invalid` key cycles every variant).
+    /// The operations it cycles through (a `consume_invalid` or `list_invalid` key cycles
+    /// every variant).
     pub ops: Vec<CompiledOp>,
 }
 
@@ -129,11 +130,9 @@ pub fn resolve_mix(l: &Loaded, profile: &CompiledProfile) -> Result<Vec<Vec<MixE
             }
             let ops: Vec<CompiledOp> = match (profile.ops.get(key), OpKind::parse(key)) {
                 (Some(op), _) => vec![op.clone()],
-                (None, Some(OpKind::ConsumeInvalid)) => profile
-                    .all_of(OpKind::ConsumeInvalid)
-                    .into_iter()
-                    .cloned()
-                    .collect(),
+                (None, Some(kind @ (OpKind::ConsumeInvalid | OpKind::ListInvalid))) => {
+                    profile.all_of(kind).into_iter().cloned().collect()
+                }
                 (None, Some(kind)) => profile.first_of(kind).cloned().into_iter().collect(),
                 (None, None) => Vec::new(),
             };
@@ -142,7 +141,7 @@ pub fn resolve_mix(l: &Loaded, profile: &CompiledProfile) -> Result<Vec<Vec<MixE
                 if let Error::Config(c) = l.error_at(
                     &format!("phases[{i}].workload.mix.{key}"),
                     format!(
-                        "profile {:?} has no operation {key:?}; expected consume, consume_invalid, release, list, or one of: {}",
+                        "profile {:?} has no operation {key:?}; expected consume, consume_invalid, release, list, list_invalid, or one of: {}",
                         profile.profile.name,
                         names.join(", ")
                     ),

@@ -42,6 +42,8 @@ pub struct CompiledOp {
     pub reason: Option<String>,
     /// List: how to read.
     pub read: Option<ListRead>,
+    /// List: the one quota a filtered list asks for.
+    pub filter: Option<String>,
     /// Classification, first match wins.
     pub outcomes: Vec<OutcomeRule>,
     /// The profile's quota names (a list reads only these).
@@ -200,6 +202,25 @@ pub fn compile_text(src: &Path, text: &str) -> Result<CompiledProfile, Error> {
                 ));
             }
         }
+        if let Some(q) = &decl.filter {
+            if decl.kind != OpKind::List {
+                errors.push(err(
+                    format!("{at}.filter"),
+                    format!(
+                        "only a list operation takes a filter; this one is {}",
+                        decl.kind.as_str()
+                    ),
+                ));
+            } else if !quota_names.contains(&q.as_str()) {
+                errors.push(err(
+                    format!("{at}.filter"),
+                    format!(
+                        "unknown quota {q:?}; expected one of {}",
+                        quota_names.join(", ")
+                    ),
+                ));
+            }
+        }
         match decl.kind {
             OpKind::Consume if decl.touches.is_empty() => errors.push(err(
                 format!("{at}.touches"),
@@ -287,6 +308,7 @@ pub fn compile_text(src: &Path, text: &str) -> Result<CompiledProfile, Error> {
                 uses: decl.uses.clone(),
                 reason: decl.reason.clone(),
                 read: decl.read.clone(),
+                filter: decl.filter.clone(),
                 outcomes: decl
                     .outcomes
                     .clone()
@@ -340,5 +362,32 @@ mod tests {
             e.starts_with("p.yaml:7:15: operations.c.touches[0]: unknown quota \"nope\""),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_filter_must_name_a_declared_quota_and_sit_on_a_list() {
+        let base = "name: t\nquotas:\n  - {name: q, kind: concurrent}\noperations:\n  l:\n    kind: list\n    request: {method: GET, path: /l}\n    read: {items: /q, name: /n, limit: /l, consumed: /c}\n";
+        let unknown = format!("{base}  f:\n    kind: list\n    filter: nope\n    request: {{method: GET, path: /l?t=nope}}\n    read: {{items: /q, name: /n, limit: /l, consumed: /c}}\noutcomes: []\n");
+        let e = compile_text(Path::new("p.yaml"), &unknown)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with(
+                "p.yaml:11:5: operations.f.filter: unknown quota \"nope\"; expected one of q"
+            ),
+            "{e}"
+        );
+        let misplaced = format!("{base}  x:\n    kind: list_invalid\n    filter: q\n    request: {{method: GET, path: /l?t=zz}}\noutcomes: []\n");
+        let e = compile_text(Path::new("p.yaml"), &misplaced)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("operations.x.filter: only a list operation takes a filter; this one is list_invalid"),
+            "{e}"
+        );
+        let good = format!("{base}  f:\n    kind: list\n    filter: q\n    request: {{method: GET, path: /l?t=q}}\n    read: {{items: /q, name: /n, limit: /l, consumed: /c}}\n  x:\n    kind: list_invalid\n    request: {{method: GET, path: /l?t=zz}}\noutcomes: []\n");
+        let p = compile_text(Path::new("p.yaml"), &good).unwrap();
+        assert_eq!(p.ops["f"].filter.as_deref(), Some("q"));
+        assert_eq!(p.all_of(OpKind::ListInvalid).len(), 1);
     }
 }

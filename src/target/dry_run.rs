@@ -40,6 +40,7 @@ pub async fn dry_run(target: &Target, with_clock: bool) -> Vec<Probe> {
         OpKind::Consume,
         OpKind::Release,
         OpKind::ConsumeInvalid,
+        OpKind::ListInvalid,
         OpKind::Resources,
         OpKind::AdvanceClock,
     ];

@@ -151,6 +151,8 @@ pub enum OpKind {
     Release,
     /// Lists quotas.
     List,
+    /// A list the API must reject by validation (an unknown filter).
+    ListInvalid,
     /// Moves the target's clock (a test hook).
     AdvanceClock,
     /// Creates an object that consumes no quota but that a consume acts on
@@ -168,6 +170,7 @@ impl OpKind {
             OpKind::ConsumeInvalid => "consume_invalid",
             OpKind::Release => "release",
             OpKind::List => "list",
+            OpKind::ListInvalid => "list_invalid",
             OpKind::AdvanceClock => "advance_clock",
             OpKind::Setup => "setup",
             OpKind::Resources => "resources",
@@ -180,6 +183,7 @@ impl OpKind {
             "consume_invalid" => OpKind::ConsumeInvalid,
             "release" => OpKind::Release,
             "list" => OpKind::List,
+            "list_invalid" => OpKind::ListInvalid,
             "advance_clock" => OpKind::AdvanceClock,
             "setup" => OpKind::Setup,
             "resources" => OpKind::Resources,
@@ -216,12 +220,16 @@ pub struct OperationDecl {
     /// (attaching a destination to a configuration); `{{parent}}` is that object.
     #[serde(default)]
     pub uses: Option<String>,
-    /// consume_invalid: why the API must reject it (shown in reports).
+    /// consume_invalid, list_invalid: why the API must reject it (shown in reports).
     #[serde(default)]
     pub reason: Option<String>,
     /// List: how to read quotas from the response.
     #[serde(default)]
     pub read: Option<ListRead>,
+    /// List: the one quota this (filtered) list asks for; its answer must show exactly
+    /// that quota, with the values the full list shows.
+    #[serde(default)]
+    pub filter: Option<String>,
     /// Overrides the profile's classification for this operation.
     #[serde(default)]
     pub outcomes: Option<Vec<OutcomeRule>>,

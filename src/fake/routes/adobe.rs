@@ -133,10 +133,13 @@ struct Lines {
 }
 
 fn list_quotas(fake: &Fake, req: &FakeRequest, org: &str) -> FakeResponse {
+    let faults = fake.model().faults();
     let wanted = match req.query_param("quotaType") {
         None => None,
         Some(t) => match index_of(&t).filter(|&i| QUOTAS[i].api == Api::Adobe) {
+            Some(_) if faults.filter_ignored => None,
             Some(i) => Some(i),
+            None if faults.unknown_filter_lists_all => None,
             None => {
                 let known: Vec<_> = QUOTAS
                     .iter()

@@ -181,7 +181,10 @@ mod tests {
         assert_eq!(parsed.test_suites[1].failures, 1);
         assert_eq!(parsed.test_suites[2].errors, 1);
         assert_eq!(parsed.test_suites[2].failures, 1);
-        assert_eq!(parsed.test_suites[1].test_cases[0].classname.as_deref(), Some("example.steady"));
+        assert_eq!(
+            parsed.test_suites[1].test_cases[0].classname.as_deref(),
+            Some("example.steady")
+        );
         assert!(x.contains("<skipped message=\"the profile declares no list filter\""));
         assert!(x.contains("type=\"unknown\""));
     }
