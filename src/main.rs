@@ -106,7 +106,10 @@ enum ProfileCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut builder = tokio::runtime::Builder::new_multi_thread();
-    if std::env::var_os("TOKIO_WORKER_THREADS").is_none() {
+    // `fake` is a server: it keeps every core.
+    if !matches!(cli.command, Command::Fake(_))
+        && std::env::var_os("TOKIO_WORKER_THREADS").is_none()
+    {
         builder.worker_threads(load_threads());
     }
     let rt = match builder.enable_all().build() {
@@ -128,8 +131,8 @@ fn main() -> ExitCode {
     ExitCode::from(code as u8)
 }
 
-/// Worker threads of the runtime: half the cores, at least one (TOKIO_WORKER_THREADS
-/// overrides). The targets a load generator can saturate run on the same machine (the
+/// Worker threads of the runtime for every command but `fake`: half the cores, at least
+/// one (TOKIO_WORKER_THREADS overrides). The targets a load generator can saturate run on the same machine (the
 /// bundled fake, a local server), and every request wakes a task on whichever thread
 /// holds its connection: on 2 cores beside nginx, one thread drove 10% more requests/s
 /// than two, with 15% less CPU per request. A remote target is bound by latency long
