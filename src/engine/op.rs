@@ -1,11 +1,12 @@
 //! Executing one operation: find the object it acts on, render, send, classify, record.
 
+use std::io::Write;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use super::{Shared, SNAPSHOT};
 use crate::check::facts::COORDINATOR;
-use crate::history::{OpRecord, Outcome, Reading};
+use crate::history::{OpRecord, Outcome, Reading, Readings};
 use crate::target::profile::OpKind;
 use crate::target::template::Vars;
 use crate::target::{classify, count_sources, extract_id, read_list, CompiledOp, SendFailure};
@@ -33,7 +34,7 @@ pub(crate) struct Done {
     #[allow(dead_code)]
     pub outcome: Outcome,
     /// For list operations: what was read.
-    pub snapshot: Option<Vec<Reading>>,
+    pub snapshot: Option<Readings>,
 }
 
 fn pop(sh: &Shared, pool: &str) -> Option<Obj> {
@@ -139,7 +140,14 @@ async fn send_record(
     body: &mut Vec<u8>,
 ) -> Done {
     let seq = sh.seq.fetch_add(1, Ordering::Relaxed);
-    let request_id = format!("{}-{seq}", sh.run_id);
+    // Rendered on the stack: most operations never use it, all of them carry it.
+    let mut id_buf = [0u8; 64];
+    let id_len = {
+        let mut w = &mut id_buf[..];
+        let _ = write!(w, "{}-{seq}", sh.run_id);
+        64 - w.len()
+    };
+    let request_id = std::str::from_utf8(&id_buf[..id_len]).unwrap_or_default();
     let amount = match op.kind {
         OpKind::Consume | OpKind::ConsumeInvalid => op.max_amount.map_or(amount, |m| amount.min(m)),
         _ => 0,
@@ -153,7 +161,7 @@ async fn send_record(
     let vars = Vars {
         tenant: &sh.target.tenant,
         amount,
-        request_id: &request_id,
+        request_id,
         seq,
         id: &id,
         parent: parent.as_deref().unwrap_or(""),
@@ -236,11 +244,14 @@ async fn send_record(
         };
         let read = match cached {
             Some(r) => Ok(r),
-            None => read_list(op, &ans.body, &resources).inspect(|r| {
-                if resources.is_empty() {
-                    *sh.list_cache.lock() = Some((op.name.clone(), ans.body.to_vec(), r.clone()));
-                }
-            }),
+            None => read_list(op, &ans.body, &resources)
+                .map(Readings::from)
+                .inspect(|r| {
+                    if resources.is_empty() {
+                        *sh.list_cache.lock() =
+                            Some((op.name.clone(), ans.body.to_vec(), r.clone()));
+                    }
+                }),
         };
         match read {
             Ok(r) => snapshot = Some(r),
@@ -291,7 +302,7 @@ async fn send_record(
         status,
         object: object_id.map(Into::into),
         parent: parent.map(Into::into),
-        snapshot: snapshot.clone().map(Into::into),
+        snapshot: snapshot.clone(),
         note: note.map(Into::into),
     };
     // The collector outlives every sender; a send error only means shutdown.
@@ -375,6 +386,7 @@ pub(crate) async fn snapshot(sh: &Shared, phase: u32) -> Option<Vec<Reading>> {
     send_record(sh, &slot, &op, 0, Instant::now(), None, &mut body)
         .await
         .snapshot
+        .map(|s| s.to_vec())
 }
 
 fn excerpt(body: &[u8]) -> String {

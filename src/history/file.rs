@@ -1,15 +1,19 @@
 //! history.jsonl: one header line, then one line per operation.
 
+use super::{Header, History, OpRecord, Readings, HISTORY_VERSION};
+use crate::error::{ConfigError, Error};
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
-
-use super::{Header, History, OpRecord, HISTORY_VERSION};
-use crate::error::{ConfigError, Error};
 
 /// Streams records to a file as they complete, so an interrupted run keeps them.
 pub struct HistoryWriter {
     out: BufWriter<std::fs::File>,
     path: std::path::PathBuf,
+    /// The line being built (reused: no allocation per record).
+    line: Vec<u8>,
+    /// The last snapshot written and its JSON: list records share their readings while
+    /// the target answers the same, so each distinct snapshot is serialized once.
+    last_snapshot: Option<(Readings, Vec<u8>)>,
 }
 
 impl HistoryWriter {
@@ -19,12 +23,14 @@ impl HistoryWriter {
         let mut w = HistoryWriter {
             out: BufWriter::with_capacity(1 << 16, file),
             path: path.to_path_buf(),
+            line: Vec::with_capacity(512),
+            last_snapshot: None,
         };
-        w.line(header)?;
+        w.header(header)?;
         Ok(w)
     }
 
-    fn line<T: serde::Serialize>(&mut self, v: &T) -> Result<(), Error> {
+    fn header(&mut self, v: &Header) -> Result<(), Error> {
         let text = serde_json::to_string(v).map_err(|e| Error::Target(e.to_string()))?;
         let text = crate::redact::redact(&text);
         self.out
@@ -35,12 +41,82 @@ impl HistoryWriter {
 
     /// Appends one record. Records hold no secrets (error excerpts are redacted when
     /// taken), so they are serialized straight into the buffer: this is the hot path.
+    /// The bytes are exactly what `serde_json` writes for an [`OpRecord`] (a test holds
+    /// them equal), produced without its per-field machinery.
     pub fn append(&mut self, rec: &OpRecord) -> Result<(), Error> {
-        serde_json::to_writer(&mut self.out, rec)
-            .map_err(|e| Error::io(&self.path, std::io::Error::other(e)))?;
-        self.out
-            .write_all(b"\n")
-            .map_err(|e| Error::io(&self.path, e))
+        let mut line = std::mem::take(&mut self.line);
+        line.clear();
+        self.encode(rec, &mut line);
+        line.push(b'\n');
+        let r = self
+            .out
+            .write_all(&line)
+            .map_err(|e| Error::io(&self.path, e));
+        self.line = line;
+        r
+    }
+
+    fn encode(&mut self, rec: &OpRecord, o: &mut Vec<u8>) {
+        let mut n = itoa::Buffer::new();
+        let mut num = |o: &mut Vec<u8>, key: &[u8], v: u64| {
+            o.extend_from_slice(key);
+            o.extend_from_slice(n.format(v).as_bytes());
+        };
+        num(o, b"{\"id\":", rec.id);
+        num(o, b",\"phase\":", rec.phase.into());
+        num(o, b",\"worker\":", rec.worker.into());
+        o.extend_from_slice(b",\"op\":");
+        string(o, &rec.op);
+        o.extend_from_slice(b",\"name\":");
+        string(o, &rec.name);
+        o.extend_from_slice(b",\"tenant\":");
+        string(o, &rec.tenant);
+        num(o, b",\"amount\":", rec.amount);
+        num(o, b",\"intended_us\":", rec.intended_us);
+        num(o, b",\"sent_us\":", rec.sent_us);
+        num(o, b",\"done_us\":", rec.done_us);
+        o.extend_from_slice(b",\"outcome\":\"");
+        o.extend_from_slice(rec.outcome.as_str().as_bytes());
+        o.push(b'"');
+        if let Some(s) = rec.status {
+            num(o, b",\"status\":", s.into());
+        }
+        if let Some(s) = &rec.object {
+            o.extend_from_slice(b",\"object\":");
+            string(o, s);
+        }
+        if let Some(s) = &rec.parent {
+            o.extend_from_slice(b",\"parent\":");
+            string(o, s);
+        }
+        if let Some(s) = &rec.snapshot {
+            o.extend_from_slice(b",\"snapshot\":");
+            match &self.last_snapshot {
+                Some((last, json)) if last.same(s) => o.extend_from_slice(json),
+                _ => {
+                    let mut json = Vec::with_capacity(64 * s.len());
+                    json.push(b'[');
+                    for (i, r) in s.iter().enumerate() {
+                        if i > 0 {
+                            json.push(b',');
+                        }
+                        json.extend_from_slice(b"{\"name\":");
+                        string(&mut json, &r.name);
+                        num(&mut json, b",\"limit\":", r.limit);
+                        num(&mut json, b",\"consumed\":", r.consumed);
+                        json.push(b'}');
+                    }
+                    json.push(b']');
+                    o.extend_from_slice(&json);
+                    self.last_snapshot = Some((s.clone(), json));
+                }
+            }
+        }
+        if let Some(s) = &rec.note {
+            o.extend_from_slice(b",\"note\":");
+            string(o, s);
+        }
+        o.push(b'}');
     }
 
     /// Flushes to disk.
@@ -98,4 +174,94 @@ pub fn load(path: &Path) -> Result<History, Error> {
         }
     }
     Ok(History { header, ops })
+}
+
+/// Writes `s` as a JSON string: verbatim when nothing needs escaping (names, ids),
+/// otherwise through serde_json so escapes match its output exactly.
+fn string(o: &mut Vec<u8>, s: &str) {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        o.push(b'"');
+        o.extend_from_slice(s.as_bytes());
+        o.push(b'"');
+    } else {
+        // Writing a str into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *o, s);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::{Outcome, Reading};
+
+    fn rec(id: u64) -> OpRecord {
+        OpRecord {
+            id,
+            phase: 1,
+            worker: u32::MAX,
+            op: "list".into(),
+            name: "list_quotas".into(),
+            tenant: "org-é".into(),
+            amount: 0,
+            intended_us: 12,
+            sent_us: 13,
+            done_us: u64::MAX,
+            outcome: Outcome::Accepted,
+            status: Some(200),
+            object: None,
+            parent: None,
+            snapshot: None,
+            note: None,
+        }
+    }
+
+    #[test]
+    fn records_are_written_exactly_as_serde_json_writes_them() {
+        let shared: Readings = vec![
+            Reading {
+                name: "daily".into(),
+                limit: 600_000,
+                consumed: 12,
+            },
+            Reading {
+                name: "we\"ird\\q\u{1}".into(),
+                limit: 0,
+                consumed: 0,
+            },
+        ]
+        .into();
+        let mut recs = vec![rec(1), rec(2), rec(3), rec(4), rec(5)];
+        recs[1].snapshot = Some(shared.clone());
+        recs[2].snapshot = Some(shared.clone());
+        recs[3] = OpRecord {
+            outcome: Outcome::RejectedQuota,
+            status: None,
+            object: Some("wo-1/\"x\"".into()),
+            parent: Some("cfg\t7".into()),
+            note: Some("unclassified answer 500: {\"error\":\"boom\"}\n\u{7f}→".into()),
+            amount: 40,
+            ..rec(4)
+        };
+        recs[4].snapshot = Some(Vec::new().into());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("history.jsonl");
+        let header: Header = serde_json::from_value(serde_json::json!({
+            "type": "header", "history_version": HISTORY_VERSION, "scenario": "s",
+            "profile": "p", "target": "http://x", "tenant": "t",
+            "started_at": "2025-01-01T00:00:00Z", "phases": ["a"], "quotas": [],
+            "operations": {}, "capabilities": {}, "clock_control": false
+        }))
+        .unwrap();
+        let mut w = HistoryWriter::create(&path, &header).unwrap();
+        for r in &recs {
+            w.append(r).unwrap();
+        }
+        w.finish().unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().skip(1).collect();
+        for (line, r) in lines.iter().zip(&recs) {
+            assert_eq!(*line, serde_json::to_string(r).unwrap());
+        }
+        assert_eq!(load(&path).unwrap().ops, recs);
+    }
 }

@@ -8,6 +8,7 @@ pub use file::{load, HistoryWriter};
 pub use sym::Sym;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -75,6 +76,40 @@ pub struct Reading {
     pub limit: u64,
     /// What was consumed (derived from `remaining` when the API reports that).
     pub consumed: u64,
+}
+
+/// The readings of one list operation, shared: cloning one is a reference count.
+/// Serialized as the plain array.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Readings(pub Arc<[Reading]>);
+
+impl std::ops::Deref for Readings {
+    type Target = [Reading];
+    fn deref(&self) -> &[Reading] {
+        &self.0
+    }
+}
+
+impl<'a> IntoIterator for &'a Readings {
+    type Item = &'a Reading;
+    type IntoIter = std::slice::Iter<'a, Reading>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl From<Vec<Reading>> for Readings {
+    fn from(v: Vec<Reading>) -> Readings {
+        Readings(v.into())
+    }
+}
+
+impl Readings {
+    /// Whether both are the same allocation (not merely equal readings).
+    pub fn same(&self, other: &Readings) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 /// How an operation is declared in the profile, copied into the history header.
@@ -160,9 +195,10 @@ pub struct OpRecord {
     /// The parent object a scoped consume acted inside (a configuration).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<Box<str>>,
-    /// For list operations: what was read.
+    /// For list operations: what was read. Shared: while a target answers the same
+    /// list, every record holds the same readings (one allocation, serialized once).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub snapshot: Option<Box<[Reading]>>,
+    pub snapshot: Option<Readings>,
     /// Short detail for errors and unclassified answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<Box<str>>,

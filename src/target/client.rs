@@ -24,7 +24,20 @@ pub struct Target {
     static_urls: std::collections::HashMap<String, reqwest::Url>,
     /// `http://` targets go through hyper directly (see plain.rs); `None` for https.
     plain: Option<super::plain::Plain>,
-    static_uris: std::collections::HashMap<String, hyper::http::Uri>,
+    /// Per operation, what `http://` requests share: built once, cloned per request.
+    prepared: std::collections::HashMap<String, Prepared>,
+}
+
+/// The fixed part of an operation's requests.
+struct Prepared {
+    /// The URL, when the path has no placeholders.
+    uri: Option<hyper::http::Uri>,
+    /// The scenario's headers, then the operation's leading headers whose values are
+    /// fixed for the target (literal or `{{tenant}}` only).
+    headers: hyper::http::HeaderMap,
+    /// How many of the operation's headers `headers` already holds; the rest are
+    /// rendered per request, after them, as before.
+    rendered: usize,
 }
 
 /// What came back.
@@ -93,15 +106,37 @@ impl Target {
         let plain = base
             .starts_with("http://")
             .then(|| super::plain::Plain::new(timeout, connections));
-        let static_uris = static_urls
-            .iter()
-            .filter_map(|(k, u): (&String, &reqwest::Url)| {
-                u.as_str().parse().ok().map(|x| (k.clone(), x))
+        let tenant_vars = Vars {
+            tenant,
+            ..Vars::default()
+        };
+        let prepared = profile
+            .ops
+            .values()
+            .map(|o| {
+                let uri = static_urls
+                    .get(&o.name)
+                    .and_then(|u| u.as_str().parse().ok());
+                let mut headers = hyper::http::HeaderMap::with_capacity(hs.len() + o.headers.len());
+                for (k, v) in &hs {
+                    headers.insert(k.clone(), v.clone());
+                }
+                let mut rendered = 0;
+                for (k, t) in o.headers.iter().take_while(|(_, t)| t.tenant_only()) {
+                    super::plain::put(&mut headers, k, &t.render(&tenant_vars));
+                    rendered += 1;
+                }
+                let p = Prepared {
+                    uri,
+                    headers,
+                    rendered,
+                };
+                (o.name.clone(), p)
             })
             .collect();
         Ok(Target {
             plain,
-            static_uris,
+            prepared,
             static_urls,
             base_url: base,
             tenant: tenant.to_string(),
@@ -174,7 +209,11 @@ impl Target {
         vars: &Vars<'_>,
         body: &mut Vec<u8>,
     ) -> Result<Answer, SendFailure> {
-        let uri = match self.static_uris.get(&op.name) {
+        let prepared = self
+            .prepared
+            .get(&op.name)
+            .filter(|_| vars.tenant == self.tenant);
+        let uri = match prepared.and_then(|p| p.uri.as_ref()) {
             Some(u) => u.clone(),
             None => {
                 let text = format!("{}{}", self.base_url, op.path.render(vars));
@@ -183,12 +222,18 @@ impl Target {
                 })?
             }
         };
-        let mut headers =
-            hyper::http::HeaderMap::with_capacity(self.headers.len() + op.headers.len());
-        for (k, v) in &self.headers {
-            headers.insert(k.clone(), v.clone());
-        }
-        for (k, t) in &op.headers {
+        let (mut headers, rendered) = match prepared {
+            Some(p) => (p.headers.clone(), p.rendered),
+            None => {
+                let mut h =
+                    hyper::http::HeaderMap::with_capacity(self.headers.len() + op.headers.len());
+                for (k, v) in &self.headers {
+                    h.insert(k.clone(), v.clone());
+                }
+                (h, 0)
+            }
+        };
+        for (k, t) in &op.headers[rendered..] {
             super::plain::put(&mut headers, k, &t.render(vars));
         }
         let payload = if let Some(t) = &op.body {

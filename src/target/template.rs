@@ -150,6 +150,14 @@ impl StrTemplate {
         self.0.iter().all(|p| matches!(p, Piece::Lit(_)))
     }
 
+    /// Whether the template's only placeholder (if any) is `{{tenant}}`: its value is
+    /// then fixed for a target and can be rendered once.
+    pub fn tenant_only(&self) -> bool {
+        self.0
+            .iter()
+            .all(|p| matches!(p, Piece::Lit(_) | Piece::Var(Var::Tenant)))
+    }
+
     /// Renders to a new string.
     pub fn render(&self, v: &Vars) -> String {
         let mut s = String::new();
