@@ -200,7 +200,7 @@ pub async fn run_one(
     }
     let operations = report::op_stats(
         &outcome.recorder,
-        &outcome.history,
+        &outcome.over_time,
         outcome.elapsed.as_secs_f64(),
     );
     let quotas = report::quota_series(&outcome.history);
@@ -236,11 +236,6 @@ pub async fn run_one(
         quotas,
     };
     report::write_all(&report, &dir)?;
-    crate::metrics::hlog::write_hlog(
-        &outcome.history,
-        &dir.join("latency.hlog"),
-        outcome.not_kept,
-    )?;
     crate::report::export::markdown::append_step_summary(&report)?;
     if opts.print {
         let text = TerminalExporter.render(&report)?;

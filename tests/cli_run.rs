@@ -248,4 +248,17 @@ fn a_history_larger_than_its_memory_cap_turns_verdicts_unknown_not_guessed() {
         .sum();
     assert_eq!(lines, counted + 1, "header + one line per operation");
     assert!(String::from_utf8_lossy(&o.stdout).contains("UNKNOWN"));
+    // Latency over time and latency.hlog are built as records arrive, not from the
+    // bounded memory: they still cover every operation.
+    let per_second: u64 = s["operations"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|o| o["over_time"].as_array().unwrap())
+        .map(|p| p["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(per_second, counted);
+    let hlog = std::fs::read_to_string(dir.join("latency.hlog")).unwrap();
+    assert!(!hlog.contains("PARTIAL"));
+    assert!(!dir.join("latency.hlog.partial").exists());
 }

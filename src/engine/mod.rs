@@ -67,6 +67,8 @@ pub struct Outcome {
     pub elapsed: Duration,
     /// Records written to history.jsonl but not kept in memory (past the cap).
     pub not_kept: u64,
+    /// Latency per second of each operation label, over the whole run.
+    pub over_time: std::collections::BTreeMap<String, Vec<crate::metrics::intervals::TimePoint>>,
 }
 
 /// The last list answer read: (operation, body, readings).
@@ -202,6 +204,14 @@ pub async fn run(
     // Past `cap` records the file keeps growing but memory does not: the rules then
     // say the evidence is incomplete instead of the run exhausting the machine.
     let cap = plan.history_cap;
+    // latency.hlog and the per-second summaries are built here too, from every record:
+    // they cover the whole run even past the in-memory bound.
+    let hlog = crate::metrics::hlog::HlogStream::create(
+        &history_path.with_file_name("latency.hlog"),
+        std::time::SystemTime::from(wall),
+        &s.name,
+    )?;
+    let mut intervals = crate::metrics::intervals::Intervals::new(Some(hlog));
     let collector = tokio::spawn(async move {
         let mut ops = Vec::new();
         let mut dropped = 0u64;
@@ -223,6 +233,11 @@ pub async fn run(
                         err = Some(e);
                     }
                 }
+                intervals.record(
+                    rec.op,
+                    rec.done_us,
+                    rec.done_us.saturating_sub(rec.intended_us),
+                );
                 if ops.len() < cap {
                     ops.push(rec);
                 } else {
@@ -230,9 +245,10 @@ pub async fn run(
                 }
             }
         }
+        let over_time = intervals.finish();
         match err {
             Some(e) => Err(e),
-            None => writer.finish().map(|_| (ops, dropped)),
+            None => writer.finish().and(over_time).map(|t| (ops, dropped, t)),
         }
     });
 
@@ -267,7 +283,7 @@ pub async fn run(
     let elapsed = shared.start.elapsed();
     let interrupted = stop.is_cancelled();
     drop(shared);
-    let (mut ops, not_kept) = collector
+    let (mut ops, not_kept, over_time) = collector
         .await
         .map_err(|e| Error::Target(format!("history writer failed: {e}")))??;
     ops.sort_by_key(|o| (o.done_us, o.id));
@@ -278,6 +294,7 @@ pub async fn run(
         interrupted,
         elapsed,
         not_kept,
+        over_time,
     })
 }
 

@@ -3,16 +3,16 @@
 //! tools (HistogramLogProcessor, HdrHistogramVisualizer). Values are latencies from the
 //! intended start, in µs (the log's max-value divisor makes its max column read in ms).
 
-use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::Path;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::mpsc;
+use std::time::{Duration, SystemTime};
 
 use hdrhistogram::serialization::interval_log::{IntervalLogWriterBuilder, Tag};
 use hdrhistogram::serialization::V2DeflateSerializer;
 use hdrhistogram::Histogram;
 
 use crate::error::Error;
-use crate::history::History;
 
 /// Length of one interval.
 pub const INTERVAL: Duration = Duration::from_secs(1);
@@ -22,32 +22,58 @@ fn tag_text(label: &str) -> String {
     label.replace([' ', ','], "_")
 }
 
-/// Renders the interval log of a history; `not_kept` operations that only reached
-/// history.jsonl (past the memory bound) are named in a comment.
-pub fn render(h: &History, not_kept: u64) -> Result<Vec<u8>, Error> {
-    let fail = |e: String| Error::Target(format!("cannot write latency.hlog: {e}"));
-    let start = h
-        .header
-        .started_at
-        .parse::<jiff::Timestamp>()
-        .map_or(UNIX_EPOCH, SystemTime::from);
-    // (second, label) -> histogram; operations complete out of order only slightly.
-    let mut buckets: BTreeMap<(u64, String), Histogram<u64>> = BTreeMap::new();
-    for o in &h.ops {
-        let key = (o.done_us / INTERVAL.as_micros() as u64, tag_text(&o.op));
-        let hist = match buckets.get_mut(&key) {
-            Some(x) => x,
-            None => buckets.entry(key).or_insert(
-                Histogram::new_with_bounds(1, super::MAX_US, 3).map_err(|e| fail(e.to_string()))?,
-            ),
-        };
-        hist.saturating_record(
-            o.done_us
-                .saturating_sub(o.intended_us)
-                .clamp(1, super::MAX_US),
-        );
+/// One closed interval: (second since start, tag, histogram); `None` ends the log.
+type Closed = Option<(u64, String, Histogram<u64>)>;
+
+/// latency.hlog written as the run goes, on its own thread (the log writer borrows its
+/// output, so one thread owns both). It is written to `latency.hlog.partial` and renamed
+/// when finished: a killed run leaves a file that says it is partial, never one that
+/// looks complete.
+pub struct HlogStream {
+    tx: mpsc::Sender<Closed>,
+    thread: std::thread::JoinHandle<Result<(), Error>>,
+}
+
+impl HlogStream {
+    /// Starts the log at `path`; `start` is the run's wall-clock start.
+    pub fn create(path: &Path, start: SystemTime, scenario: &str) -> Result<HlogStream, Error> {
+        let partial = path.with_extension("hlog.partial");
+        let file = std::fs::File::create(&partial).map_err(|e| Error::io(&partial, e))?;
+        let (tx, rx) = mpsc::channel::<Closed>();
+        let (final_path, scenario) = (path.to_path_buf(), scenario.to_string());
+        let thread = std::thread::Builder::new()
+            .name("qb-hlog".into())
+            .spawn(move || write_log(file, &partial, &final_path, start, &scenario, rx))
+            .map_err(|e| Error::io(path, e))?;
+        Ok(HlogStream { tx, thread })
     }
-    let mut out = Vec::new();
+
+    /// Appends the interval of second `sec` for `label`.
+    pub fn interval(&self, sec: u64, label: &str, h: Histogram<u64>) {
+        // A send fails only when the writer thread stopped on an error it reports at finish.
+        let _ = self.tx.send(Some((sec, tag_text(label), h)));
+    }
+
+    /// Writes what is left, flushes, and gives the file its final name.
+    pub fn finish(self) -> Result<(), Error> {
+        let _ = self.tx.send(None);
+        drop(self.tx);
+        self.thread
+            .join()
+            .map_err(|_| Error::Target("the latency.hlog writer panicked".into()))?
+    }
+}
+
+fn write_log(
+    file: std::fs::File,
+    partial: &Path,
+    path: &Path,
+    start: SystemTime,
+    scenario: &str,
+    rx: mpsc::Receiver<Closed>,
+) -> Result<(), Error> {
+    let fail = |e: String| Error::Target(format!("cannot write latency.hlog: {e}"));
+    let mut out = std::io::BufWriter::new(file);
     let mut serializer = V2DeflateSerializer::new();
     {
         let mut w = IntervalLogWriterBuilder::new()
@@ -57,28 +83,28 @@ pub fn render(h: &History, not_kept: u64) -> Result<Vec<u8>, Error> {
                 "quotabench {} latency from intended start, µs",
                 env!("CARGO_PKG_VERSION")
             ))
-            .add_comment(&format!("scenario {}", h.header.scenario))
-            .add_comment(&if not_kept > 0 {
-                format!("PARTIAL: {not_kept} operations past the in-memory bound are only in history.jsonl")
-            } else {
-                "every operation of the run".to_string()
-            })
+            .add_comment(&format!("scenario {scenario}"))
             .with_start_time(start)
             .with_base_time(start)
             .with_max_value_divisor(1000.0)
             .begin_log_with(&mut out, &mut serializer)
             .map_err(|e| fail(e.to_string()))?;
-        for ((sec, label), hist) in &buckets {
-            w.write_histogram(hist, INTERVAL * (*sec as u32), INTERVAL, Tag::new(label))
-                .map_err(|e| fail(format!("{e:?}")))?;
+        loop {
+            match rx.recv() {
+                Ok(Some((sec, tag, h))) => w
+                    .write_histogram(&h, INTERVAL * (sec as u32), INTERVAL, Tag::new(&tag))
+                    .map_err(|e| fail(format!("{e:?}")))?,
+                Ok(None) => break,
+                // Dropped without `finish` (the run died): the file keeps its .partial name.
+                Err(_) => return Err(fail("the run ended before the log did".into())),
+            }
         }
     }
-    Ok(out)
-}
-
-/// Writes latency.hlog atomically.
-pub fn write_hlog(h: &History, path: &Path, not_kept: u64) -> Result<(), Error> {
-    crate::report::write_atomic(path, &render(h, not_kept)?)
+    out.flush().map_err(|e| Error::io(partial, e))?;
+    out.get_ref()
+        .sync_all()
+        .map_err(|e| Error::io(partial, e))?;
+    std::fs::rename(partial, path).map_err(|e| Error::io(path, e))
 }
 
 #[cfg(test)]
@@ -86,12 +112,26 @@ mod tests {
     use super::*;
     use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
     use hdrhistogram::serialization::Deserializer;
+    use std::collections::BTreeMap;
     use std::io::Cursor;
 
     #[test]
     fn round_trips_through_hdrhistograms_own_reader() {
         let h = crate::report::example::example_history();
-        let bytes = render(&h, 0).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("latency.hlog");
+        let log = HlogStream::create(&path, SystemTime::now(), "example").unwrap();
+        assert!(dir.path().join("latency.hlog.partial").exists());
+        let mut intervals = super::super::intervals::Intervals::new(Some(log));
+        for o in &h.ops {
+            intervals.record(o.op, o.done_us, o.done_us - o.intended_us);
+        }
+        intervals.finish().unwrap();
+        assert!(
+            !dir.path().join("latency.hlog.partial").exists(),
+            "renamed when finished"
+        );
+        let bytes = std::fs::read(&path).unwrap();
         let text = String::from_utf8_lossy(&bytes);
         assert!(
             text.contains("#[Histogram log format version 1.3]"),
@@ -141,5 +181,18 @@ mod tests {
                 "{tag} max {gmax} vs {max}"
             );
         }
+    }
+
+    #[test]
+    fn a_log_dropped_without_finish_keeps_its_partial_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("latency.hlog");
+        let log = HlogStream::create(&path, SystemTime::now(), "x").unwrap();
+        log.interval(0, "list", Histogram::new_with_bounds(1, 1000, 3).unwrap());
+        let HlogStream { tx, thread } = log;
+        drop(tx);
+        assert!(thread.join().unwrap().is_err());
+        assert!(!path.exists(), "a dead run's log must not look complete");
+        assert!(dir.path().join("latency.hlog.partial").exists());
     }
 }

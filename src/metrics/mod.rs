@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 pub mod hlog;
+pub mod intervals;
 
 use hdrhistogram::Histogram;
 use parking_lot::Mutex;

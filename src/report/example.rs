@@ -122,6 +122,13 @@ pub fn example() -> Report {
         );
     }
     let seconds = EXAMPLE_SECONDS as f64;
+    let mut intervals = crate::metrics::intervals::Intervals::new(None);
+    for o in &h.ops {
+        intervals.record(o.op, o.done_us, o.done_us.saturating_sub(o.intended_us));
+    }
+    let over_time = intervals
+        .finish()
+        .expect("no log, so nothing to fail writing");
     let rule =
         |id: &str, level, verdict, witness: Option<&str>, reproduce: Option<&str>| RuleVerdict {
             id: id.into(),
@@ -192,7 +199,7 @@ pub fn example() -> Report {
                 value: Some(1_400_000.0),
             },
         ],
-        operations: op_stats(&rec, &h, seconds),
+        operations: op_stats(&rec, &over_time, seconds),
         phases: vec![
             PhaseStats {
                 name: "warmup".into(),

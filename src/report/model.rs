@@ -55,20 +55,7 @@ pub struct QuotaPoint {
     pub limit: u64,
 }
 
-/// Latency of the operations completing in one second of the run.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
-pub struct TimePoint {
-    /// Second since the run started.
-    pub t_s: u64,
-    /// Operations completed in that second.
-    pub count: u64,
-    /// Median latency (µs).
-    pub p50: u64,
-    /// 99th percentile latency (µs).
-    pub p99: u64,
-    /// Maximum latency (µs).
-    pub max: u64,
-}
+pub use crate::metrics::intervals::TimePoint;
 
 /// The target as the report names it.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -179,31 +166,6 @@ fn spectrum(h: &hdrhistogram::Histogram<u64>) -> Vec<(f64, u64)> {
     out
 }
 
-/// Latency per second, from the history (the recorder keeps no time dimension).
-pub fn over_time(h: &History, label: &str) -> Vec<TimePoint> {
-    let mut by_sec: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
-    for o in h.ops.iter().filter(|o| o.op == label) {
-        by_sec
-            .entry(o.done_us / 1_000_000)
-            .or_default()
-            .push(o.done_us.saturating_sub(o.intended_us));
-    }
-    by_sec
-        .into_iter()
-        .map(|(t, mut v)| {
-            v.sort_unstable();
-            let at = |q: f64| v[((v.len() as f64 * q).ceil() as usize).clamp(1, v.len()) - 1];
-            TimePoint {
-                t_s: t,
-                count: v.len() as u64,
-                p50: at(0.5),
-                p99: at(0.99),
-                max: v[v.len() - 1],
-            }
-        })
-        .collect()
-}
-
 /// Most points kept per quota series: plots stay light whatever the run length.
 pub const MAX_SERIES_POINTS: usize = 2_000;
 
@@ -244,8 +206,12 @@ pub fn quota_series(h: &History) -> BTreeMap<String, Vec<QuotaPoint>> {
     out
 }
 
-/// Builds per-label statistics from the recorder and the history.
-pub fn op_stats(rec: &Recorder, h: &History, seconds: f64) -> BTreeMap<String, OpStats> {
+/// Builds per-label statistics from the recorder and the per-second summaries.
+pub fn op_stats(
+    rec: &Recorder,
+    over_time: &BTreeMap<String, Vec<TimePoint>>,
+    seconds: f64,
+) -> BTreeMap<String, OpStats> {
     rec.labels()
         .iter()
         .enumerate()
@@ -275,7 +241,7 @@ pub fn op_stats(rec: &Recorder, h: &History, seconds: f64) -> BTreeMap<String, O
                     throughput: rec.throughput(i),
                     spectrum: spectrum(&lat),
                     service_spectrum: spectrum(&service),
-                    over_time: over_time(h, label),
+                    over_time: over_time.get(label).cloned().unwrap_or_default(),
                 },
             ))
         })
