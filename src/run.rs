@@ -203,7 +203,6 @@ pub async fn run_one(
         &outcome.over_time,
         outcome.elapsed.as_secs_f64(),
     );
-    let quotas = report::quota_series(&outcome.history);
     let thresholds = crate::thresholds::evaluate(&thresholds, &operations, &outcome.phases);
     // A SHOULD rule's failure is reported but, alone, does not fail the run.
     let verdict = Verdict::overall(
@@ -233,7 +232,7 @@ pub async fn run_one(
         thresholds,
         operations,
         phases: outcome.phases,
-        quotas,
+        quotas: outcome.quotas,
     };
     report::write_all(&report, &dir)?;
     crate::report::export::markdown::append_step_summary(&report)?;

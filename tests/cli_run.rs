@@ -260,5 +260,14 @@ fn a_history_larger_than_its_memory_cap_turns_verdicts_unknown_not_guessed() {
     assert_eq!(per_second, counted);
     let hlog = std::fs::read_to_string(dir.join("latency.hlog")).unwrap();
     assert!(!hlog.contains("PARTIAL"));
+    // So do the quota series: they reach the run's final snapshot.
+    let duration = s["duration_s"].as_f64().unwrap();
+    let last = s["quotas"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter_map(|v| v.as_array().unwrap().last().map(|p| p["t_s"].as_f64().unwrap()))
+        .fold(0.0, f64::max);
+    assert!(last > duration / 2.0, "last reading at {last}s of {duration}s");
     assert!(!dir.join("latency.hlog.partial").exists());
 }

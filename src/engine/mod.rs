@@ -67,6 +67,8 @@ pub struct Outcome {
     pub elapsed: Duration,
     /// Records written to history.jsonl but not kept in memory (past the cap).
     pub not_kept: u64,
+    /// Consumed and limit over time per quota of the run's tenant, over the whole run.
+    pub quotas: std::collections::BTreeMap<String, Vec<crate::metrics::quota_series::QuotaPoint>>,
     /// Latency per second of each operation label, over the whole run.
     pub over_time: std::collections::BTreeMap<String, Vec<crate::metrics::intervals::TimePoint>>,
 }
@@ -212,6 +214,7 @@ pub async fn run(
         &s.name,
     )?;
     let mut intervals = crate::metrics::intervals::Intervals::new(Some(hlog));
+    let mut quota_series = crate::metrics::quota_series::QuotaSeries::new(&target.tenant);
     let collector = tokio::spawn(async move {
         let mut ops = Vec::new();
         let mut dropped = 0u64;
@@ -238,6 +241,7 @@ pub async fn run(
                     rec.done_us,
                     rec.done_us.saturating_sub(rec.intended_us),
                 );
+                quota_series.record(&rec);
                 if ops.len() < cap {
                     ops.push(rec);
                 } else {
@@ -248,7 +252,10 @@ pub async fn run(
         let over_time = intervals.finish();
         match err {
             Some(e) => Err(e),
-            None => writer.finish().and(over_time).map(|t| (ops, dropped, t)),
+            None => writer
+                .finish()
+                .and(over_time)
+                .map(|t| (ops, dropped, t, quota_series.finish())),
         }
     });
 
@@ -283,7 +290,7 @@ pub async fn run(
     let elapsed = shared.start.elapsed();
     let interrupted = stop.is_cancelled();
     drop(shared);
-    let (mut ops, not_kept, over_time) = collector
+    let (mut ops, not_kept, over_time, quotas) = collector
         .await
         .map_err(|e| Error::Target(format!("history writer failed: {e}")))??;
     ops.sort_by_key(|o| (o.done_us, o.id));
@@ -295,6 +302,7 @@ pub async fn run(
         elapsed,
         not_kept,
         over_time,
+        quotas,
     })
 }
 

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 pub mod hlog;
 pub mod intervals;
+pub mod quota_series;
 
 use hdrhistogram::Histogram;
 use parking_lot::Mutex;

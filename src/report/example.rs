@@ -6,7 +6,7 @@ use crate::engine::PhaseStats;
 use crate::history::{Header, History, OpRecord, Outcome, Reading};
 use crate::metrics::Recorder;
 
-use super::{op_stats, quota_series, Report, TargetInfo, ThresholdResult, SCHEMA_VERSION};
+use super::{op_stats, Report, TargetInfo, ThresholdResult, SCHEMA_VERSION};
 
 /// Seconds the example run lasts.
 pub const EXAMPLE_SECONDS: u64 = 20;
@@ -220,6 +220,10 @@ pub fn example() -> Report {
                 amounts: [("consume".to_string(), 1)].into_iter().collect(),
             },
         ],
-        quotas: quota_series(&h),
+        quotas: {
+            let mut q = crate::metrics::quota_series::QuotaSeries::new(&h.header.tenant);
+            h.ops.iter().for_each(|o| q.record(o));
+            q.finish()
+        },
     }
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::check::{RuleVerdict, Verdict};
 use crate::engine::PhaseStats;
-use crate::history::{History, Outcome};
+use crate::history::Outcome;
 use crate::metrics::{Recorder, View};
 use crate::scenario::Implementation;
 
@@ -44,18 +44,8 @@ pub struct Report {
     pub quotas: BTreeMap<String, Vec<QuotaPoint>>,
 }
 
-/// One reading of a quota.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
-pub struct QuotaPoint {
-    /// Seconds since the run started.
-    pub t_s: f64,
-    /// Consumed as listed.
-    pub consumed: u64,
-    /// Limit as listed.
-    pub limit: u64,
-}
-
 pub use crate::metrics::intervals::TimePoint;
+pub use crate::metrics::quota_series::{QuotaPoint, MAX_SERIES_POINTS};
 
 /// The target as the report names it.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -163,46 +153,6 @@ fn spectrum(h: &hdrhistogram::Histogram<u64>) -> Vec<(f64, u64)> {
         })
         .collect();
     out.dedup_by(|a, b| a.0 == b.0);
-    out
-}
-
-/// Most points kept per quota series: plots stay light whatever the run length.
-pub const MAX_SERIES_POINTS: usize = 2_000;
-
-/// Consumed and limit over time per quota, from every list operation that read one:
-/// the points where a value changed (so resets stay visible), plus the last one,
-/// thinned evenly past [`MAX_SERIES_POINTS`].
-pub fn quota_series(h: &History) -> BTreeMap<String, Vec<QuotaPoint>> {
-    let mut out: BTreeMap<String, Vec<QuotaPoint>> = BTreeMap::new();
-    for o in &h.ops {
-        for r in o.snapshot.iter().flatten() {
-            out.entry(r.name.to_string()).or_default().push(QuotaPoint {
-                t_s: o.done_us as f64 / 1e6,
-                consumed: r.consumed,
-                limit: r.limit,
-            });
-        }
-    }
-    for v in out.values_mut() {
-        v.sort_by(|a, b| a.t_s.total_cmp(&b.t_s));
-        let last = v.last().cloned();
-        v.dedup_by(|b, a| a.consumed == b.consumed && a.limit == b.limit);
-        if let Some(l) = last {
-            if v.last() != Some(&l) {
-                v.push(l);
-            }
-        }
-        if v.len() > MAX_SERIES_POINTS {
-            let step = v.len().div_ceil(MAX_SERIES_POINTS);
-            let keep_last = v.last().cloned();
-            *v = v.iter().step_by(step).cloned().collect();
-            if let Some(l) = keep_last {
-                if v.last() != Some(&l) {
-                    v.push(l);
-                }
-            }
-        }
-    }
     out
 }
 
