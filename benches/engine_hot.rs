@@ -9,7 +9,8 @@ use rand::SeedableRng;
 
 use quotabench::engine::schedule::Schedule;
 use quotabench::engine::Mix;
-use quotabench::history::Outcome;
+use quotabench::history::{Header, HistoryWriter, OpRecord, Outcome, Reading};
+use quotabench::metrics::intervals::Intervals;
 use quotabench::metrics::Recorder;
 use quotabench::target::template::Vars;
 use quotabench::target::{classify, compile, read_list};
@@ -60,6 +61,59 @@ fn hot_paths(c: &mut Criterion) {
                 400 + i % 9_000,
                 ((i >> 10) % 600) as usize,
             )
+        })
+    });
+
+    // The collector's share of every operation: its history line, and its second's histogram.
+    let header: Header = serde_json::from_value(serde_json::json!({
+        "type": "header", "history_version": quotabench::history::HISTORY_VERSION,
+        "scenario": "bench", "profile": "adobe-hygiene", "target": "http://127.0.0.1:1",
+        "tenant": "org-1", "started_at": "2026-11-21T00:00:00Z", "phases": ["p"],
+        "quotas": [], "operations": {}, "capabilities": {}, "clock_control": false
+    }))
+    .expect("a valid header");
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let mut writer =
+        HistoryWriter::create(&dir.path().join("history.jsonl"), &header).expect("a file");
+    let snapshot: quotabench::history::Readings = (0..4)
+        .map(|q| Reading {
+            name: format!("quota{q}").into(),
+            limit: 600_000,
+            consumed: 841 * q,
+        })
+        .collect::<Vec<_>>()
+        .into();
+    let mut record = OpRecord {
+        id: 0,
+        phase: 0,
+        worker: 3,
+        op: "list".into(),
+        name: "list_quotas".into(),
+        tenant: "org-1".into(),
+        amount: 0,
+        intended_us: 0,
+        sent_us: 0,
+        done_us: 0,
+        outcome: Outcome::Accepted,
+        status: Some(200),
+        object: None,
+        parent: None,
+        snapshot: Some(snapshot),
+        note: None,
+    };
+    c.bench_function("history: append one list record (shared snapshot)", |b| {
+        b.iter(|| {
+            record.id += 1;
+            record.done_us += 12;
+            writer.append(black_box(&record)).expect("written")
+        })
+    });
+    let mut intervals = Intervals::new(None);
+    let mut t = 0u64;
+    c.bench_function("intervals: record one operation into its second", |b| {
+        b.iter(|| {
+            t += 13;
+            intervals.record(record.op, t, 400 + t % 9_000)
         })
     });
 

@@ -266,8 +266,16 @@ fn a_history_larger_than_its_memory_cap_turns_verdicts_unknown_not_guessed() {
         .as_object()
         .unwrap()
         .values()
-        .filter_map(|v| v.as_array().unwrap().last().map(|p| p["t_s"].as_f64().unwrap()))
+        .filter_map(|v| {
+            v.as_array()
+                .unwrap()
+                .last()
+                .map(|p| p["t_s"].as_f64().unwrap())
+        })
         .fold(0.0, f64::max);
-    assert!(last > duration / 2.0, "last reading at {last}s of {duration}s");
+    assert!(
+        last > duration / 2.0,
+        "last reading at {last}s of {duration}s"
+    );
     assert!(!dir.join("latency.hlog.partial").exists());
 }
