@@ -110,11 +110,8 @@ enum ProfileCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut builder = tokio::runtime::Builder::new_multi_thread();
-    // `fake` is a server: it keeps every core.
-    if !matches!(cli.command, Command::Fake(_))
-        && std::env::var_os("TOKIO_WORKER_THREADS").is_none()
-    {
-        builder.worker_threads(load_threads());
+    if std::env::var_os("TOKIO_WORKER_THREADS").is_none() {
+        builder.worker_threads(worker_threads(&cli.command));
     }
     let rt = match builder.enable_all().build() {
         Ok(rt) => rt,
@@ -135,14 +132,26 @@ fn main() -> ExitCode {
     ExitCode::from(code as u8)
 }
 
-/// Worker threads of the runtime for every command but `fake`: half the cores, at least
-/// one (TOKIO_WORKER_THREADS overrides). The targets a load generator can saturate run on the same machine (the
-/// bundled fake, a local server), and every request wakes a task on whichever thread
-/// holds its connection: on 2 cores beside nginx, one thread drove 10% more requests/s
-/// than two, with 15% less CPU per request. A remote target is bound by latency long
-/// before one thread is.
-fn load_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
+/// Worker threads of the runtime (TOKIO_WORKER_THREADS overrides). `fake` is a server
+/// and `run` against another machine has nothing to share the cores with: every core.
+/// Everything else, and `run` against this machine (the bundled fake, a local server),
+/// takes half the cores, at least one: the target needs the rest, and every request
+/// wakes a task on whichever thread holds its connection — on 2 cores beside nginx, one
+/// thread drove 10% more requests/s than two, with 15% less CPU per request.
+fn worker_threads(cmd: &Command) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let all = match cmd {
+        Command::Fake(_) => true,
+        Command::Run {
+            scenarios, target, ..
+        } => quotabench::run::drives_remote_target(scenarios, target.as_deref()),
+        _ => false,
+    };
+    if all {
+        cores
+    } else {
+        (cores / 2).max(1)
+    }
 }
 
 async fn dispatch(cmd: Command) -> Result<i32, Error> {

@@ -249,6 +249,38 @@ pub async fn run_one(
     Ok(RunResult { report, dir, code })
 }
 
+/// Whether any of these scenarios drives a target on another machine (`--target`, else
+/// each scenario's `base_url`; none means the in-process fake). A scenario that does not
+/// load counts as local here: `run` reports its error itself.
+pub fn drives_remote_target(scenarios: &[PathBuf], target: Option<&str>) -> bool {
+    scenarios.iter().any(|path| {
+        let url = match target {
+            Some(t) => Some(t.to_string()),
+            None => crate::scenario::load(path).ok().and_then(|l| {
+                l.scenario
+                    .target
+                    .base_url
+                    .map(|u| u.value)
+                    .filter(|u| !u.trim().is_empty())
+            }),
+        };
+        url.is_some_and(|u| !is_loopback(&u))
+    })
+}
+
+/// Whether a URL names this machine (an unparsable one is left to `run` to reject).
+pub fn is_loopback(url: &str) -> bool {
+    match url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host().map(|h| h.to_owned()))
+    {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => true,
+    }
+}
+
 /// The exit code of a verdict.
 pub fn code_for(v: Verdict) -> i32 {
     match v {
@@ -334,5 +366,48 @@ pub async fn profile_check(
     } else {
         println!("every answer was classified and read");
         Ok(exit::PASS)
+    }
+}
+
+#[cfg(test)]
+mod thread_choice_tests {
+    use super::*;
+
+    #[test]
+    fn loopback_targets_are_told_from_remote_ones() {
+        for local in [
+            "http://127.0.0.1:8080",
+            "http://127.3.4.5",
+            "http://[::1]:9000/x",
+            "https://LOCALHOST/quota",
+        ] {
+            assert!(is_loopback(local), "{local}");
+        }
+        for remote in [
+            "https://platform.adobe.io",
+            "http://10.0.0.7:8080",
+            "http://[2001:db8::1]/",
+        ] {
+            assert!(!is_loopback(remote), "{remote}");
+        }
+    }
+
+    #[test]
+    fn a_run_is_remote_only_when_its_target_is() {
+        let suite = [PathBuf::from("scenarios/conformance/adobe-hygiene.yaml")];
+        assert!(drives_remote_target(
+            &suite,
+            Some("https://platform.adobe.io")
+        ));
+        assert!(!drives_remote_target(&suite, Some("http://127.0.0.1:1")));
+        // No --target: the suite's base_url is empty unless QB_TARGET_URL says otherwise.
+        if std::env::var_os("QB_TARGET_URL").is_none() {
+            assert!(
+                !drives_remote_target(&suite, None),
+                "the in-process fake is local"
+            );
+        }
+        let missing = [PathBuf::from("no/such/scenario.yaml")];
+        assert!(!drives_remote_target(&missing, None));
     }
 }
