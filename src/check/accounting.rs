@@ -26,15 +26,7 @@ impl Rule for Exact {
                 continue;
             }
             let (a, b) = (&f.snapshots[g], &f.snapshots[g + 1]);
-            for q in h
-                .header
-                .quotas
-                .iter()
-                .filter(|q| q.kind != QuotaKind::Scoped)
-            {
-                let Some(rise) = f.rise(g, g + 1, &q.name) else {
-                    continue;
-                };
+            for (q, rise) in f.rises(h, g) {
                 if !comparable(h, f, q, a.done, b.sent) {
                     continue;
                 }

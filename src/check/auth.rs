@@ -51,8 +51,7 @@ impl Rule for Required {
         if !any {
             return Judgement::skipped("no credentials probe ran (add `probe: credentials`)");
         }
-        for g in 0..f.gaps.len() {
-            let Some(i) = f.alone(g) else { continue };
+        for (g, i) in f.lone() {
             if h.ops[i].op != PROBE {
                 continue;
             }

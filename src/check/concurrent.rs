@@ -35,8 +35,7 @@ impl Rule for Cap {
             return Judgement::skipped("the target declares no concurrent quota");
         }
         let mut t = Tally::default();
-        for g in 0..f.gaps.len() {
-            let Some(i) = f.alone(g) else { continue };
+        for (g, i) in f.lone() {
             let (o, Some(d)) = (&h.ops[i], f.decl(i)) else {
                 continue;
             };
@@ -107,8 +106,7 @@ impl Rule for ReleaseFrees {
             return Judgement::skipped("the target declares no concurrent quota");
         }
         let mut t = Tally::default();
-        for g in 0..f.gaps.len() {
-            let Some(i) = f.alone(g) else { continue };
+        for (g, i) in f.lone() {
             let (o, Some(d)) = (&h.ops[i], f.decl(i)) else {
                 continue;
             };

@@ -100,15 +100,7 @@ impl Facts {
     pub fn build(h: &History) -> Facts {
         let mut decls = Vec::new();
         let mut by_name: HashMap<&str, u16> = HashMap::new();
-        let qbit = |name: &str| {
-            h.header
-                .quotas
-                .iter()
-                .position(|q| q.name == name)
-                .filter(|i| *i < 64)
-                .map_or(0, |i| 1u64 << i)
-        };
-        let mask = |names: &[String]| names.iter().fold(0u64, |m, n| m | qbit(n));
+        let mask = |names: &[String]| names.iter().fold(0u64, |m, n| m | quota_bit(h, n));
         let decl_of: Vec<u16> = h
             .ops
             .iter()
@@ -392,6 +384,25 @@ impl Facts {
     pub fn alone(&self, g: usize) -> Option<usize> {
         let gap = self.gaps.get(g)?;
         (!gap.dirty && gap.ops.len() == 1).then(|| gap.ops[0])
+    }
+
+    /// Gaps holding exactly one operation, and nothing else: (gap, operation index).
+    pub fn lone(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        (0..self.gaps.len()).filter_map(|g| self.alone(g).map(|i| (g, i)))
+    }
+
+    /// Each counted (not scoped) quota that both snapshots around gap `g` list, with how
+    /// it moved across the gap.
+    pub fn rises<'h>(
+        &'h self,
+        h: &'h History,
+        g: usize,
+    ) -> impl Iterator<Item = (&'h QuotaDecl, i64)> + 'h {
+        h.header
+            .quotas
+            .iter()
+            .filter(|q| q.kind != QuotaKind::Scoped)
+            .filter_map(move |q| self.rise(g, g + 1, &q.name).map(|r| (q, r)))
     }
 
     /// How `quota` moved from snapshot `a` to snapshot `b`, when both list it.

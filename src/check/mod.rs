@@ -191,25 +191,24 @@ pub fn judge(h: &History, only: &[String]) -> Vec<RuleVerdict> {
 /// Names the phase each verdict's evidence lies in: the phase of its first cited
 /// operation. One pass over the history, whatever the number of verdicts.
 fn attribute_phases(h: &History, verdicts: &mut [RuleVerdict]) {
-    let wanted: std::collections::HashMap<u64, usize> = verdicts
+    let wanted: std::collections::HashSet<u64> = verdicts
         .iter()
-        .enumerate()
-        .filter_map(|(i, v)| v.ops.first().map(|&op| (op, i)))
+        .filter_map(|v| v.ops.first().copied())
         .collect();
     if wanted.is_empty() {
         return;
     }
-    let mut found: std::collections::HashMap<u64, u32> = std::collections::HashMap::new();
-    for o in &h.ops {
-        if wanted.contains_key(&o.id) {
-            found.insert(o.id, o.phase);
-        }
-    }
+    let phase_of: std::collections::HashMap<u64, u32> = h
+        .ops
+        .iter()
+        .filter(|o| wanted.contains(&o.id))
+        .map(|o| (o.id, o.phase))
+        .collect();
     for v in verdicts.iter_mut() {
         v.phase = v
             .ops
             .first()
-            .and_then(|op| found.get(op))
+            .and_then(|op| phase_of.get(op))
             .and_then(|&p| h.header.phases.get(p as usize))
             .cloned();
     }

@@ -3,7 +3,7 @@
 use super::facts::{quota_bit, thousands, Facts};
 use super::{Judgement, Level, Rule, RuleInfo, Tally};
 use crate::history::{History, Outcome};
-use crate::target::profile::{OpKind, QuotaKind};
+use crate::target::profile::OpKind;
 
 /// `order.all-or-nothing`: an accepted order alone between two snapshots raised every
 /// quota it draws on by its whole amount (a partial admission answered as success
@@ -26,26 +26,17 @@ impl Rule for AllOrNothing {
             );
         }
         let mut t = Tally::default();
-        for g in 0..f.gaps.len() {
-            let Some(i) = f.alone(g) else { continue };
+        for (g, i) in f.lone() {
             let (o, Some(d)) = (&h.ops[i], f.decl(i)) else {
                 continue;
             };
             if d.kind != OpKind::Consume || o.outcome != Outcome::Accepted {
                 continue;
             }
-            for q in h
-                .header
-                .quotas
-                .iter()
-                .filter(|q| q.kind != QuotaKind::Scoped)
-            {
+            for (q, rise) in f.rises(h, g) {
                 if d.touches & quota_bit(h, &q.name) == 0 {
                     continue;
                 }
-                let Some(rise) = f.rise(g, g + 1, &q.name) else {
-                    continue;
-                };
                 if rise < o.amount as i64 {
                     let (a, b) = (&f.snapshots[g], &f.snapshots[g + 1]);
                     return Judgement::fail(

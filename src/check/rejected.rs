@@ -3,7 +3,7 @@
 use super::facts::{cite, comparable, quota_bit, thousands, Facts};
 use super::{Judgement, Level, Rule, RuleInfo, Tally};
 use crate::history::{History, Outcome};
-use crate::target::profile::{OpKind, QuotaKind};
+use crate::target::profile::OpKind;
 
 /// Between two quiescent snapshots a counter may rise by at most what may have been
 /// accepted in between (releases only lower it). A rise beyond that, in an interval whose
@@ -44,15 +44,7 @@ fn not_counted(
             });
             continue;
         }
-        for q in h
-            .header
-            .quotas
-            .iter()
-            .filter(|q| q.kind != QuotaKind::Scoped)
-        {
-            let Some(rise) = f.rise(g, g + 1, &q.name) else {
-                continue;
-            };
+        for (q, rise) in f.rises(h, g) {
             // A reset only lowers a counter: a rise beyond what may have been accepted
             // convicts whatever the windows; an unplaceable window only stops the
             // interval from counting as held.

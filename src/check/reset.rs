@@ -41,8 +41,7 @@ fn judge(h: &History, f: &Facts, which: Which) -> Judgement {
     }
     let tolerance = h.header.capabilities.reset_tolerance.0.as_secs() as i64;
     let mut t = Tally::default();
-    for (g, _) in f.gaps.iter().enumerate() {
-        let Some(i) = f.alone(g) else { continue };
+    for (g, i) in f.lone() {
         let m = &h.ops[i];
         if f.decl(i).map(|d| d.kind) != Some(OpKind::AdvanceClock) || m.outcome != Outcome::Accepted
         {
