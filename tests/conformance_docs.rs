@@ -12,10 +12,7 @@ fn table() -> String {
         let level = rules
             .iter()
             .find(|r| r.info().id == f.rule_id)
-            .map_or("—", |r| match r.info().level {
-                check::Level::Must => "MUST",
-                check::Level::Should => "SHOULD",
-            });
+            .map_or("—", |r| r.info().level.as_str());
         let rule = if f.rule_id == "-" {
             "— (performance)".to_string()
         } else {

@@ -63,6 +63,16 @@ pub enum Level {
     Should,
 }
 
+impl Level {
+    /// `MUST` or `SHOULD`, as reports print it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Must => "MUST",
+            Level::Should => "SHOULD",
+        }
+    }
+}
+
 /// The judgement of one rule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RuleVerdict {

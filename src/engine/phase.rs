@@ -39,6 +39,17 @@ pub struct PhaseStats {
     pub amounts: std::collections::BTreeMap<String, u64>,
 }
 
+impl PhaseStats {
+    /// Operations completed per second of the phase (0 for a phase that took no time).
+    pub fn achieved_per_second(&self) -> f64 {
+        if self.seconds > 0.0 {
+            self.operations as f64 / self.seconds
+        } else {
+            0.0
+        }
+    }
+}
+
 /// Runs one phase to its end (duration, operation count, or stop).
 pub(crate) async fn run(
     sh: &Arc<Shared>,

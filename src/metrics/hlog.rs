@@ -57,7 +57,6 @@ impl HlogStream {
     /// Writes what is left, flushes, and gives the file its final name.
     pub fn finish(self) -> Result<(), Error> {
         let _ = self.tx.send(None);
-        drop(self.tx);
         self.thread
             .join()
             .map_err(|_| Error::Target("the latency.hlog writer panicked".into()))?

@@ -128,7 +128,7 @@ fn rules(s: &mut String, r: &Report) {
             s,
             "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{w}</td></tr>",
             escape(&v.id),
-            format!("{:?}", v.level).to_uppercase(),
+            v.level.as_str(),
             verdict(v.verdict)
         );
     }
@@ -152,11 +152,7 @@ fn thresholds_and_phases(s: &mut String, r: &Report) {
     if !r.phases.is_empty() {
         s.push_str("<h2 id=\"phases\">Phases</h2><table><tr><th>phase</th><th>seconds</th><th>operations</th><th>asked /s</th><th>achieved /s</th><th>late</th><th>dropped</th></tr>");
         for p in &r.phases {
-            let achieved = if p.seconds > 0.0 {
-                p.operations as f64 / p.seconds
-            } else {
-                0.0
-            };
+            let achieved = p.achieved_per_second();
             let _ = write!(
                 s,
                 "<tr><td>{}</td><td class=\"n\">{:.1}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\

@@ -48,10 +48,7 @@ fn rule_case(scenario: &str, suite: &str, r: &RuleVerdict) -> TestCase {
     let body = r.reproduce.as_ref().map(|c| format!("reproduce: {c}"));
     let mut tc = TestCase::new(r.id.as_str(), status(r.verdict, witness, body.as_deref()));
     tc.set_classname(format!("{scenario}.{suite}"));
-    tc.add_property(Property::new(
-        "level",
-        format!("{:?}", r.level).to_uppercase(),
-    ));
+    tc.add_property(Property::new("level", r.level.as_str()));
     if !r.ops.is_empty() {
         let ops: Vec<String> = r.ops.iter().map(|o| format!("#{o}")).collect();
         tc.add_property(Property::new("ops", ops.join(" ")));
@@ -98,11 +95,7 @@ impl Exporter for JunitExporter {
                     .filter(|v| phase_of(r, v) == Some(p.name.as_str()))
                     .map(|v| rule_case(&r.scenario, &p.name, v)),
             );
-            let achieved = if p.seconds > 0.0 {
-                p.operations as f64 / p.seconds
-            } else {
-                0.0
-            };
+            let achieved = p.achieved_per_second();
             let asked = p
                 .asked_rate
                 .map_or("closed".into(), |a| format!("{a:.1}/s"));

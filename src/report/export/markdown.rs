@@ -107,7 +107,7 @@ impl Exporter for MarkdownExporter {
                     s,
                     "| {} | {} | {} | {} |",
                     escape(&v.id),
-                    format!("{:?}", v.level).to_uppercase(),
+                    v.level.as_str(),
                     badge(v.verdict),
                     witness
                 );

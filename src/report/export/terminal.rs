@@ -51,7 +51,7 @@ impl Exporter for TerminalExporter {
                 s,
                 "  {:<8} {:<6} {}",
                 mark(v.verdict),
-                format!("{:?}", v.level).to_uppercase(),
+                v.level.as_str(),
                 v.id
             );
             if v.verdict != Verdict::Pass {

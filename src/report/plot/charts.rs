@@ -77,12 +77,7 @@ pub fn spectrum(op: &str, o: &OpStats) -> Chart {
                 .map(|k| (k as f64, percentile_label(k)))
                 .collect(),
         },
-        y: Axis {
-            label: "latency (ms)".into(),
-            min: 0.0,
-            max: y_max,
-            ticks: nice_ticks(0.0, y_max, 5, ms_label),
-        },
+        y: ms_axis(y_max),
         series: vec![
             Series {
                 name: "latency (corrected)".into(),
@@ -97,6 +92,15 @@ pub fn spectrum(op: &str, o: &OpStats) -> Chart {
                 style: Style::Dashed,
             },
         ],
+    }
+}
+
+fn ms_axis(max: f64) -> Axis {
+    Axis {
+        label: "latency (ms)".into(),
+        min: 0.0,
+        max,
+        ticks: nice_ticks(0.0, max, 5, ms_label),
     }
 }
 
@@ -129,12 +133,7 @@ pub fn latency_over_time(op: &str, o: &OpStats) -> Chart {
         id: dom_id(&["latency-over-time", op]),
         title: format!("{op}: latency over time"),
         x: seconds_axis(end),
-        y: Axis {
-            label: "latency (ms)".into(),
-            min: 0.0,
-            max: y_max,
-            ticks: nice_ticks(0.0, y_max, 5, ms_label),
-        },
+        y: ms_axis(y_max),
         series: vec![
             line("p50", BLUE, |t| t.p50),
             line("p99", ORANGE, |t| t.p99),
