@@ -7,8 +7,9 @@
 //! coordinator snapshot every 10,000 operations.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use quotabench::check::facts::COORDINATOR;
-use quotabench::history::{Header, History, OpRecord, Outcome, Reading};
+use quotabench::history::{Header, History, OpRecord};
+use quotabench::vocab::COORDINATOR;
+use quotabench::vocab::{Outcome, Reading};
 
 fn header() -> Header {
     serde_json::from_value(serde_json::json!({
@@ -171,7 +172,7 @@ fn bench(c: &mut Criterion) {
         assert!(
             verdicts
                 .iter()
-                .all(|v| v.verdict != quotabench::check::Verdict::Fail),
+                .all(|v| v.verdict != quotabench::vocab::Verdict::Fail),
             "{verdicts:#?}"
         );
         g.bench_with_input(BenchmarkId::from_parameter(n), &h, |b, h| {

@@ -7,13 +7,14 @@ use std::path::Path;
 use criterion::{criterion_group, criterion_main, Criterion};
 use rand::SeedableRng;
 
+use quotabench::api::template::Vars;
+use quotabench::api::{classify, compile, read_list};
 use quotabench::engine::schedule::Schedule;
 use quotabench::engine::Mix;
-use quotabench::history::{Header, HistoryWriter, OpRecord, Outcome, Reading};
+use quotabench::history::{Header, HistoryWriter, OpRecord};
 use quotabench::metrics::intervals::Intervals;
 use quotabench::metrics::Recorder;
-use quotabench::target::template::Vars;
-use quotabench::target::{classify, compile, read_list};
+use quotabench::vocab::{Outcome, Reading};
 
 fn hot_paths(c: &mut Criterion) {
     let profile = compile::load("adobe-hygiene", Path::new(".")).expect("built-in profile");
@@ -75,7 +76,7 @@ fn hot_paths(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("a temp dir");
     let mut writer =
         HistoryWriter::create(&dir.path().join("history.jsonl"), &header).expect("a file");
-    let snapshot: quotabench::history::Readings = (0..4)
+    let snapshot: quotabench::vocab::Readings = (0..4)
         .map(|q| Reading {
             name: format!("quota{q}").into(),
             limit: 600_000,

@@ -5,6 +5,7 @@
 //! [`report`] is exported. The bundled [`fake`] is both the default target and, with
 //! a fault switched on, a known-bad implementation the checks must catch.
 
+pub mod api;
 pub mod check;
 pub mod compare;
 pub mod engine;
@@ -18,6 +19,6 @@ pub mod redact;
 pub mod report;
 pub mod run;
 pub mod scenario;
-pub mod target;
 pub mod thresholds;
+pub mod vocab;
 pub mod yaml;

@@ -218,19 +218,19 @@ async fn dispatch(cmd: Command) -> Result<i32, Error> {
                     r.witness.as_deref().unwrap_or("")
                 );
             }
-            let v = quotabench::check::Verdict::overall(rules.iter().map(|r| r.gating()));
+            let v = quotabench::vocab::Verdict::overall(rules.iter().map(|r| r.gating()));
             println!("verdict: {}", v.as_str().to_uppercase());
             Ok(run::code_for(v))
         }
         Command::Profile(ProfileCommand::Show { name }) => {
-            match quotabench::target::builtin::source(&name) {
+            match quotabench::api::builtin::source(&name) {
                 Some(text) => {
                     print!("{text}");
                     Ok(exit::PASS)
                 }
                 None => Err(Error::Usage(format!(
                     "no built-in profile {name:?}; built-in profiles: {}",
-                    quotabench::target::builtin::names().join(", ")
+                    quotabench::api::builtin::names().join(", ")
                 ))),
             }
         }
@@ -251,7 +251,7 @@ async fn dispatch(cmd: Command) -> Result<i32, Error> {
             .await
         }
         Command::Profile(ProfileCommand::List) => {
-            for n in quotabench::target::builtin::names() {
+            for n in quotabench::api::builtin::names() {
                 println!("{n}");
             }
             Ok(exit::PASS)

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio_util::sync::CancellationToken;
 
-use crate::engine::PhaseStats;
+use crate::vocab::PhaseStats;
 
 /// How often plain progress lines are printed when stderr is not a terminal.
 pub const PLAIN_EVERY: Duration = Duration::from_secs(5);

@@ -6,17 +6,18 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::check::threshold::Threshold;
-use crate::check::{self, Verdict};
+use crate::api::template::Vars;
+use crate::api::{self, Target};
+use crate::check;
 use crate::engine::{self, Plan};
 use crate::error::{exit, Error};
 use crate::history::{History, OpRecord};
 use crate::report::export::{Exporter, TerminalExporter};
 use crate::report::{self, Report, TargetInfo};
 use crate::scenario::{self, Loaded};
-use crate::target::profile::OpKind;
-use crate::target::template::Vars;
-use crate::target::{self, Target};
+use crate::thresholds::Threshold;
+use crate::vocab::OpKind;
+use crate::vocab::Verdict;
 
 /// Options of `quotabench run` that apply to every scenario.
 #[derive(Debug, Clone, Default)]
@@ -49,7 +50,7 @@ pub const DEFAULT_TENANT: &str = "quotabench-org";
 /// A scenario with its compiled profile, resolved mixes and parsed thresholds.
 pub type Prepared = (
     Loaded,
-    target::CompiledProfile,
+    api::CompiledProfile,
     Vec<Vec<scenario::MixEntry>>,
     Vec<Threshold>,
 );
@@ -64,7 +65,7 @@ pub fn prepare(path: &Path) -> Result<Prepared, Error> {
     } else {
         Path::new(".")
     };
-    let profile = target::compile::load(&s.target.profile, profile_base).map_err(|e| match e {
+    let profile = api::compile::load(&s.target.profile, profile_base).map_err(|e| match e {
         Error::Usage(msg) => loaded.error_at("target.profile", msg),
         other => other,
     })?;
@@ -328,7 +329,7 @@ pub async fn profile_check(
     headers: &[String],
     with_clock: bool,
 ) -> Result<i32, Error> {
-    let compiled = target::compile::load(profile, Path::new("."))?;
+    let compiled = api::compile::load(profile, Path::new("."))?;
     let mut hs = Vec::new();
     for h in headers {
         let (k, v) = h
@@ -355,8 +356,8 @@ pub async fn profile_check(
         hs.push(("x-api-key".into(), "dry-run".into()));
     }
     let t = Target::new(&base, tenant, compiled, &hs, Duration::from_secs(10), 1)?;
-    let probes = target::dry_run::dry_run(&t, with_clock).await;
-    print!("{}", target::dry_run::render(&probes));
+    let probes = api::dry_run::dry_run(&t, with_clock).await;
+    print!("{}", api::dry_run::render(&probes));
     let bad = probes.iter().filter(|p| !p.ok()).count();
     if bad > 0 {
         println!(

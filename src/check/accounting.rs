@@ -2,8 +2,9 @@
 
 use super::facts::{comparable, quota_bit, thousands, Facts};
 use super::{Judgement, Level, Rule, RuleInfo, Tally};
-use crate::history::{History, Outcome};
-use crate::target::profile::{OpKind, QuotaDecl, QuotaKind};
+use crate::history::History;
+use crate::vocab::Outcome;
+use crate::vocab::{OpKind, QuotaDecl, QuotaKind};
 
 /// `accounting.exact`: between two quiescent snapshots, every counter moves by exactly
 /// what was accepted in between (consumes up, releases down); indeterminate operations

@@ -2,8 +2,9 @@
 
 use super::facts::Facts;
 use super::{Judgement, Level, Rule, RuleInfo, Tally};
-use crate::history::{History, Outcome};
-use crate::target::profile::OpKind;
+use crate::history::History;
+use crate::vocab::OpKind;
+use crate::vocab::Outcome;
 
 /// The label the credentials probe records its requests under.
 pub const PROBE: &str = "probe.credentials";

@@ -3,8 +3,9 @@
 
 use super::facts::{quota_bit, Facts};
 use super::{Judgement, Level, Rule, RuleInfo, Tally};
-use crate::history::{History, Outcome};
-use crate::target::profile::{OpKind, QuotaKind};
+use crate::history::History;
+use crate::vocab::Outcome;
+use crate::vocab::{OpKind, QuotaKind};
 
 fn concurrent_quotas(h: &History) -> Vec<(String, u64)> {
     h.header

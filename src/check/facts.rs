@@ -8,11 +8,9 @@ use std::sync::{Arc, Mutex};
 
 use super::ledger::Ledger;
 
-use crate::history::{History, OpRecord, Outcome, Reading};
-use crate::target::profile::{OpKind, PeriodDecl, QuotaDecl, QuotaKind};
-
-/// The coordinator's worker id: its list operations are quiescent snapshots.
-pub const COORDINATOR: u32 = u32::MAX;
+use crate::history::{History, OpRecord};
+use crate::vocab::{OpKind, PeriodDecl, QuotaDecl, QuotaKind};
+use crate::vocab::{Outcome, Reading};
 
 /// Slack, in seconds, around the run's estimate of the target's clock (the bundled fake's
 /// clock starts a moment before the history's `started_at`).
@@ -140,7 +138,7 @@ impl Facts {
         let mut snapshots = Vec::new();
         let mut others = Vec::new();
         for (i, o) in h.ops.iter().enumerate() {
-            if o.worker != COORDINATOR || o.outcome != Outcome::Accepted {
+            if o.worker != crate::vocab::COORDINATOR || o.outcome != Outcome::Accepted {
                 continue;
             }
             if let Some(s) = snap_of(i, o) {
@@ -227,7 +225,10 @@ impl Facts {
         let mut cache = self.ledgers.lock().unwrap_or_else(|e| e.into_inner());
         cache
             .entry(key)
-            .or_insert_with(|| Arc::new(Ledger::build(h, self, bit)))
+            .or_insert_with(|| {
+                let decl = |i| self.decl(i).map(|d| (d.kind, d.touches, d.frees));
+                Arc::new(Ledger::build(h, decl, bit))
+            })
             .clone()
     }
 

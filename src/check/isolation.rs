@@ -2,8 +2,9 @@
 
 use super::facts::Facts;
 use super::{Judgement, Level, Rule, RuleInfo, Tally};
-use crate::history::{History, Outcome};
-use crate::target::profile::OpKind;
+use crate::history::History;
+use crate::vocab::OpKind;
+use crate::vocab::Outcome;
 
 /// `isolation.tenants`: two snapshots of the other tenant, with orders accepted on the
 /// main tenant in between and nothing sent for the other tenant, read the same counters.

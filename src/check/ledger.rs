@@ -3,9 +3,9 @@
 //! is two binary searches (Jepsen's counter bounds: lower = definitely accepted, upper =
 //! definitely + possibly accepted).
 
-use super::facts::Facts;
-use crate::history::{History, Outcome};
-use crate::target::profile::OpKind;
+use crate::history::History;
+use crate::vocab::OpKind;
+use crate::vocab::Outcome;
 
 /// Times and running totals of one kind of event.
 #[derive(Debug, Default)]
@@ -68,23 +68,31 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    /// Builds the ledger of quota bit `bit` (main tenant only).
-    pub fn build(h: &History, f: &Facts, bit: u64) -> Ledger {
+    /// Builds the ledger of quota bit `bit` (main tenant only). `decl` gives an
+    /// operation's kind and the quota bits it draws on and frees (the facts know them;
+    /// taking them as a function keeps the ledger free of the facts' type).
+    pub fn build(
+        h: &History,
+        decl: impl Fn(usize) -> Option<(OpKind, u64, u64)>,
+        bit: u64,
+    ) -> Ledger {
         let (mut a, mut p, mut r, mut m) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for (i, o) in h.ops.iter().enumerate() {
-            let Some(d) = f.decl(i) else { continue };
+            let Some((kind, touches, frees)) = decl(i) else {
+                continue;
+            };
             if o.tenant != h.header.tenant {
                 continue;
             }
             let possible = matches!(o.outcome, Outcome::Accepted | Outcome::Indeterminate);
-            if d.kind == OpKind::Consume && d.touches & bit != 0 {
+            if kind == OpKind::Consume && touches & bit != 0 {
                 if o.outcome == Outcome::Accepted {
                     a.push((o.done_us, o.amount));
                 }
                 if possible {
                     p.push((o.sent_us, o.amount));
                 }
-            } else if d.kind == OpKind::Release && d.frees & bit != 0 {
+            } else if kind == OpKind::Release && frees & bit != 0 {
                 // A release ends one object: one unit of a concurrent quota.
                 if o.outcome == Outcome::Accepted {
                     r.push((o.done_us, 1));

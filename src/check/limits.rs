@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 
 use super::facts::{cite, kind_of, quota_bit, thousands, window_name, window_start, Facts, Snap};
 use super::{Judgement, Level, Rule, RuleInfo, Tally};
-use crate::history::{History, Outcome};
-use crate::target::profile::{OpKind, QuotaKind};
+use crate::history::History;
+use crate::vocab::Outcome;
+use crate::vocab::{OpKind, QuotaKind};
 
 /// `limit.never-exceeded`: per period window for period quotas (windows follow the
 /// target's clock, moves included), at every instant for concurrent ones, per parent for
@@ -87,10 +88,10 @@ fn period(
     f: &Facts,
     name: &str,
     bit: u64,
-    decl: Option<&crate::target::profile::PeriodDecl>,
+    decl: Option<&crate::vocab::PeriodDecl>,
     t: &mut Tally,
 ) -> Result<(), Judgement> {
-    let fallback = crate::target::profile::PeriodDecl::Rolling(Default::default());
+    let fallback = crate::vocab::PeriodDecl::Rolling(Default::default());
     let p = decl.unwrap_or(&fallback);
     let rolling = crate::check::facts::window(p, 0).is_none();
     if rolling && !f.clock.is_empty() {

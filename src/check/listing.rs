@@ -5,11 +5,12 @@ use std::collections::BTreeMap;
 
 use super::facts::{quota_bit, Facts};
 use super::{Judgement, Level, Rule, RuleInfo, Tally};
-use crate::history::{History, Outcome};
-use crate::target::profile::{OpKind, QuotaKind};
+use crate::history::History;
+use crate::vocab::Outcome;
+use crate::vocab::{OpKind, QuotaKind};
 
 /// The profile operation the coordinator lists with (the unfiltered list).
-fn default_list(h: &History, f: &Facts) -> Option<crate::history::Sym> {
+fn default_list(h: &History, f: &Facts) -> Option<crate::vocab::Sym> {
     f.snapshots.first().map(|s| h.ops[s.index].name)
 }
 

@@ -14,14 +14,15 @@ mod order;
 mod quota;
 mod rejected;
 mod reset;
-pub mod threshold;
+
 pub mod verdict;
 
 #[cfg(test)]
 mod tests;
 
+pub use crate::vocab::Verdict;
 pub use facts::Facts;
-pub use verdict::{Level, RuleVerdict, Verdict};
+pub use verdict::{Level, RuleVerdict};
 
 use crate::history::History;
 

@@ -2,8 +2,9 @@
 
 use super::facts::{quota_bit, thousands, Facts};
 use super::{Judgement, Level, Rule, RuleInfo, Tally};
-use crate::history::{History, Outcome};
-use crate::target::profile::OpKind;
+use crate::history::History;
+use crate::vocab::OpKind;
+use crate::vocab::Outcome;
 
 /// `order.all-or-nothing`: an accepted order alone between two snapshots raised every
 /// quota it draws on by its whole amount (a partial admission answered as success

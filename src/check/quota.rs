@@ -2,8 +2,9 @@
 
 use super::facts::{quota_bit, Facts};
 use super::{Judgement, Level, Rule, RuleInfo, Tally};
-use crate::history::{History, Outcome};
-use crate::target::profile::OpKind;
+use crate::history::History;
+use crate::vocab::OpKind;
+use crate::vocab::Outcome;
 
 /// `quota.zero-admits-nothing`: a quota listed with limit 0 admits no order that draws
 /// on it (the seed's example lists one).

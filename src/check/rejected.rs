@@ -2,8 +2,9 @@
 
 use super::facts::{cite, comparable, quota_bit, thousands, Facts};
 use super::{Judgement, Level, Rule, RuleInfo, Tally};
-use crate::history::{History, Outcome};
-use crate::target::profile::OpKind;
+use crate::history::History;
+use crate::vocab::OpKind;
+use crate::vocab::Outcome;
 
 /// Between two quiescent snapshots a counter may rise by at most what may have been
 /// accepted in between (releases only lower it). A rise beyond that, in an interval whose

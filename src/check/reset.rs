@@ -5,8 +5,9 @@
 
 use super::facts::{thousands, window, window_name, window_start, Facts};
 use super::{Judgement, Level, Rule, RuleInfo, Tally};
-use crate::history::{History, Outcome};
-use crate::target::profile::{OpKind, PeriodDecl, QuotaKind};
+use crate::history::History;
+use crate::vocab::Outcome;
+use crate::vocab::{OpKind, PeriodDecl, QuotaKind};
 
 /// Concurrent work never resets; but a clock moved by a day or more may legitimately end
 /// work that was due (a dataset expiration executing), so only shorter moves judge it.

@@ -2,8 +2,9 @@
 //! evidence never proves a pass or a fail.
 
 use super::{judge, RuleVerdict, Verdict};
-use crate::check::facts::COORDINATOR;
-use crate::history::{Header, History, OpRecord, Outcome, Reading};
+use crate::history::{Header, History, OpRecord};
+use crate::vocab::COORDINATOR;
+use crate::vocab::{Outcome, Reading};
 
 const LIMIT: u64 = 100;
 

@@ -9,8 +9,8 @@ mod phase;
 mod probe;
 pub mod schedule;
 
+pub use crate::vocab::PhaseStats;
 pub use mix::Mix;
-pub use phase::PhaseStats;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -21,15 +21,14 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 use tokio_util::sync::CancellationToken;
 
+use crate::api::Target;
 use crate::error::Error;
 use crate::history::{Header, History, HistoryWriter, OpDecl, OpRecord, HISTORY_VERSION};
 use crate::metrics::Recorder;
 use crate::scenario::{Loaded, MixEntry};
-use crate::target::profile::OpKind;
-use crate::target::Target;
+use crate::vocab::OpKind;
 
-/// The label of the coordinator's quiescent list operations.
-pub const SNAPSHOT: &str = "snapshot";
+pub use crate::vocab::SNAPSHOT;
 
 /// Everything the engine needs for one run.
 pub struct Plan {
@@ -74,7 +73,7 @@ pub struct Outcome {
 }
 
 /// The last list answer read: (operation, body, readings).
-pub(crate) type ListCache = (String, Vec<u8>, crate::history::Readings);
+pub(crate) type ListCache = (String, Vec<u8>, crate::vocab::Readings);
 
 /// State shared by the coordinator and every worker of a run.
 pub(crate) struct Shared {

@@ -5,11 +5,12 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use super::{Shared, SNAPSHOT};
-use crate::check::facts::COORDINATOR;
-use crate::history::{OpRecord, Outcome, Reading, Readings};
-use crate::target::profile::OpKind;
-use crate::target::template::Vars;
-use crate::target::{classify, count_sources, extract_id, read_list, CompiledOp, SendFailure};
+use crate::api::template::Vars;
+use crate::api::{classify, count_sources, extract_id, read_list, CompiledOp, SendFailure};
+use crate::history::OpRecord;
+use crate::vocab::OpKind;
+use crate::vocab::COORDINATOR;
+use crate::vocab::{Outcome, Reading, Readings};
 
 /// A live object: what a later consume or release acts on.
 #[derive(Debug, Clone, PartialEq, Eq)]

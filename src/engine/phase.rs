@@ -5,50 +5,18 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rand::SeedableRng;
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 
 use super::op::{execute, Slot};
 use super::schedule::Schedule;
 use super::{sleep_or_stop, Mix, Shared};
-use crate::history::Reading;
-use crate::scenario::units::Amount;
 use crate::scenario::{MixEntry, Phase};
-use crate::target::profile::OpKind;
+use crate::vocab::units::Amount;
+use crate::vocab::OpKind;
+use crate::vocab::PhaseStats;
+use crate::vocab::Reading;
 
 /// Open-model lag beyond which an arrival counts as late.
 pub const LATE_AFTER: Duration = Duration::from_millis(5);
-
-/// What a phase delivered.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-pub struct PhaseStats {
-    /// Phase name.
-    pub name: String,
-    /// Seconds it ran.
-    pub seconds: f64,
-    /// Operations completed.
-    pub operations: u64,
-    /// Open model: the asked arrival rate per second (averaged over the phase).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub asked_rate: Option<f64>,
-    /// Open model: arrivals sent more than 5 ms after their intended time.
-    pub late: u64,
-    /// Open model: arrivals scheduled within the phase but never sent.
-    pub dropped: u64,
-    /// Units per order this phase used, per consume operation.
-    pub amounts: std::collections::BTreeMap<String, u64>,
-}
-
-impl PhaseStats {
-    /// Operations completed per second of the phase (0 for a phase that took no time).
-    pub fn achieved_per_second(&self) -> f64 {
-        if self.seconds > 0.0 {
-            self.operations as f64 / self.seconds
-        } else {
-            0.0
-        }
-    }
-}
 
 /// Runs one phase to its end (duration, operation count, or stop).
 pub(crate) async fn run(

@@ -14,12 +14,13 @@ use std::time::{Duration, Instant};
 
 use super::op::{self, execute, Slot};
 use super::{PhaseStats, Plan, Shared};
-use crate::check::facts::COORDINATOR;
-use crate::history::{OpRecord, Outcome, Reading};
+use crate::api::template::Vars;
+use crate::api::{classify, CompiledOp, Target};
+use crate::history::OpRecord;
 use crate::scenario::{Phase, ProbeKind};
-use crate::target::profile::{OpKind, QuotaKind};
-use crate::target::template::Vars;
-use crate::target::{classify, CompiledOp, Target};
+use crate::vocab::COORDINATOR;
+use crate::vocab::{OpKind, QuotaKind};
+use crate::vocab::{Outcome, Reading};
 
 /// The boundary probe leaves at most this much before its exact-fill step, so the
 /// three orders (R+1, R, 1) stay small whatever the limit.
@@ -314,8 +315,8 @@ impl Probe<'_> {
                     .then(|| String::from_utf8_lossy(&a.body[..a.body.len().min(200)]).into());
                 (o, Some(a.status), note)
             }
-            Err(crate::target::SendFailure::NotSent(e)) => (Outcome::Error, None, Some(e)),
-            Err(crate::target::SendFailure::Indeterminate(e)) => {
+            Err(crate::api::SendFailure::NotSent(e)) => (Outcome::Error, None, Some(e)),
+            Err(crate::api::SendFailure::Indeterminate(e)) => {
                 (Outcome::Indeterminate, None, Some(e))
             }
         };

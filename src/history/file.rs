@@ -192,7 +192,7 @@ fn string(o: &mut Vec<u8>, s: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::history::{Outcome, Reading};
+    use crate::vocab::{Outcome, Reading};
 
     fn rec(id: u64) -> OpRecord {
         OpRecord {

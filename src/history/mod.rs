@@ -2,115 +2,18 @@
 //! that makes a saved history self-contained (the checker needs nothing else).
 
 mod file;
-mod sym;
 
+pub use crate::vocab::{Outcome, Reading, Readings, Sym};
 pub use file::{load, HistoryWriter};
-pub use sym::Sym;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::target::profile::{Capabilities, OpKind, QuotaDecl};
+use crate::vocab::{Capabilities, OpKind, QuotaDecl};
 
 /// Format version of history.jsonl.
 pub const HISTORY_VERSION: u32 = 1;
-
-/// How an operation ended, as the target answered it.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// The work was accepted.
-    Accepted,
-    /// Rejected because a quota was full.
-    RejectedQuota,
-    /// Rejected by validation.
-    RejectedInvalid,
-    /// Rejected for missing or invalid credentials.
-    RejectedAuth,
-    /// A definite failure that took no effect (a 5xx, an unclassified answer).
-    Error,
-    /// Unknown whether it took effect (timeout, connection lost mid-request).
-    Indeterminate,
-}
-
-impl Outcome {
-    /// All outcomes, in report order.
-    pub const ALL: [Outcome; 6] = [
-        Outcome::Accepted,
-        Outcome::RejectedQuota,
-        Outcome::RejectedInvalid,
-        Outcome::RejectedAuth,
-        Outcome::Error,
-        Outcome::Indeterminate,
-    ];
-
-    /// The snake_case name used in reports.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Accepted => "accepted",
-            Outcome::RejectedQuota => "rejected_quota",
-            Outcome::RejectedInvalid => "rejected_invalid",
-            Outcome::RejectedAuth => "rejected_auth",
-            Outcome::Error => "error",
-            Outcome::Indeterminate => "indeterminate",
-        }
-    }
-
-    /// Index into per-outcome arrays.
-    pub fn index(self) -> usize {
-        self as usize
-    }
-}
-
-/// What one list operation read for one quota.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Reading {
-    /// Quota name.
-    pub name: Sym,
-    /// The limit reported.
-    pub limit: u64,
-    /// What was consumed (derived from `remaining` when the API reports that).
-    pub consumed: u64,
-}
-
-/// The readings of one list operation, shared: cloning one is a reference count.
-/// Serialized as the plain array.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Readings(pub Arc<[Reading]>);
-
-impl std::ops::Deref for Readings {
-    type Target = [Reading];
-    fn deref(&self) -> &[Reading] {
-        &self.0
-    }
-}
-
-impl<'a> IntoIterator for &'a Readings {
-    type Item = &'a Reading;
-    type IntoIter = std::slice::Iter<'a, Reading>;
-    fn into_iter(self) -> Self::IntoIter {
-        self.0.iter()
-    }
-}
-
-impl From<Vec<Reading>> for Readings {
-    fn from(v: Vec<Reading>) -> Readings {
-        Readings(v.into())
-    }
-}
-
-impl Readings {
-    /// Whether both are the same allocation (not merely equal readings).
-    pub fn same(&self, other: &Readings) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
-    }
-}
 
 /// How an operation is declared in the profile, copied into the history header.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::hlog::{HlogStream, INTERVAL};
 use crate::error::Error;
-use crate::history::Sym;
+use crate::vocab::Sym;
 
 /// Latency of the operations completing in one second of the run.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]

@@ -10,7 +10,7 @@ pub mod quota_series;
 use hdrhistogram::Histogram;
 use parking_lot::Mutex;
 
-use crate::history::Outcome;
+use crate::vocab::Outcome;
 
 /// Highest trackable latency: one hour, in µs.
 pub const MAX_US: u64 = 3_600_000_000;

@@ -106,7 +106,7 @@ impl QuotaSeries {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::history::{Outcome, Reading};
+    use crate::vocab::{Outcome, Reading};
 
     fn list(id: u64, done_us: u64, consumed: u64) -> OpRecord {
         OpRecord {

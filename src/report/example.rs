@@ -1,10 +1,12 @@
 //! A small, complete, deterministic run: history, recorder and report built through the
 //! same functions a real run uses. Tests, docs and exporter previews read it.
 
-use crate::check::{Level, RuleVerdict, Verdict};
-use crate::engine::PhaseStats;
-use crate::history::{Header, History, OpRecord, Outcome, Reading};
+use crate::check::{Level, RuleVerdict};
+use crate::history::{Header, History, OpRecord};
 use crate::metrics::Recorder;
+use crate::vocab::PhaseStats;
+use crate::vocab::Verdict;
+use crate::vocab::{Outcome, Reading};
 
 use super::{op_stats, Report, TargetInfo, ThresholdResult, SCHEMA_VERSION};
 
@@ -156,12 +158,12 @@ pub fn example() -> Report {
             faults: vec!["overshoot=2".into()],
             profile: "adobe".into(),
             tenant: "org-1".into(),
-            implementation: Some(crate::scenario::Implementation {
+            implementation: Some(crate::vocab::Implementation {
                 name: "Example Quota Service".into(),
                 version: Some("1.2.3".into()),
             }),
             clock_control: true,
-            capabilities: Some(crate::target::profile::Capabilities::default()),
+            capabilities: Some(crate::vocab::Capabilities::default()),
         },
         rules: vec![
             rule("limits.never-exceeded", Level::Must, Verdict::Pass, None, None),

@@ -1,5 +1,6 @@
 //! The report: one model, many exporters, atomic redacted writes.
 
+pub(crate) mod escape;
 pub mod example;
 pub mod export;
 mod model;

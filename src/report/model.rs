@@ -5,11 +5,12 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::check::{RuleVerdict, Verdict};
-use crate::engine::PhaseStats;
-use crate::history::Outcome;
+use crate::check::RuleVerdict;
 use crate::metrics::{Recorder, View};
-use crate::scenario::Implementation;
+use crate::vocab::Implementation;
+use crate::vocab::Outcome;
+use crate::vocab::PhaseStats;
+use crate::vocab::Verdict;
 
 /// summary.json's format version; bumped only on incompatible changes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -68,7 +69,7 @@ pub struct TargetInfo {
     pub clock_control: bool,
     /// What the profile declares the target supports and tolerates.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub capabilities: Option<crate::target::profile::Capabilities>,
+    pub capabilities: Option<crate::vocab::Capabilities>,
 }
 
 /// One threshold's result.

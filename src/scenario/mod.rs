@@ -2,7 +2,7 @@
 
 pub mod env;
 pub mod model;
-pub mod units;
+pub use crate::vocab::units;
 mod validate;
 
 use std::path::{Path, PathBuf};

@@ -1,5 +1,6 @@
 //! The typed scenario: what a YAML scenario file may contain.
 
+pub use crate::vocab::Implementation;
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
@@ -57,17 +58,6 @@ pub struct TargetSpec {
     /// Who the implementation is, shown in reports.
     #[serde(default)]
     pub implementation: Option<Implementation>,
-}
-
-/// The implementation's identity as the vendor states it.
-#[derive(Debug, Clone, Deserialize, JsonSchema, serde::Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Implementation {
-    /// Product or service name.
-    pub name: String,
-    /// Version string.
-    #[serde(default)]
-    pub version: Option<String>,
 }
 
 /// Bundled-fake options (ignored when a real target is given).

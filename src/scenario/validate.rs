@@ -2,9 +2,9 @@
 //! serve, rule ids that exist. Every error is located in the file.
 
 use super::Loaded;
+use crate::api::{CompiledOp, CompiledProfile};
 use crate::error::{ConfigError, Error};
-use crate::target::profile::OpKind;
-use crate::target::{CompiledOp, CompiledProfile};
+use crate::vocab::OpKind;
 
 /// Checks that need only the scenario itself.
 pub(super) fn standalone(l: &Loaded) -> Result<(), Error> {
@@ -91,7 +91,7 @@ pub(super) fn standalone(l: &Loaded) -> Result<(), Error> {
         }
     }
     for (i, t) in s.thresholds.iter().enumerate() {
-        if let Err(e) = crate::check::threshold::Threshold::parse(t) {
+        if let Err(e) = crate::thresholds::Threshold::parse(t) {
             push(l.error_at(&format!("thresholds[{i}]"), e));
         }
     }

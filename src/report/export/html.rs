@@ -4,29 +4,14 @@
 use std::fmt::Write;
 
 use super::Exporter;
-use crate::check::Verdict;
 use crate::error::Error;
+use crate::report::escape::escape;
 use crate::report::plot::charts;
 use crate::report::{Percentiles, Report};
+use crate::vocab::Verdict;
 
 /// Writes report.html.
 pub struct HtmlExporter;
-
-/// Escapes text for HTML element content and quoted attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 const STYLE: &str = "
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem auto;max-width:1500px;padding:0 1rem;color:#222}

@@ -10,9 +10,10 @@
 use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
 
 use super::Exporter;
-use crate::check::{RuleVerdict, Verdict};
+use crate::check::RuleVerdict;
 use crate::error::Error;
 use crate::report::{Report, ThresholdResult};
+use crate::vocab::Verdict;
 
 /// Writes junit.xml.
 pub struct JunitExporter;

@@ -3,9 +3,9 @@
 use std::fmt::Write;
 
 use super::Exporter;
-use crate::check::Verdict;
 use crate::error::Error;
 use crate::report::{Percentiles, Report};
+use crate::vocab::Verdict;
 
 /// Writes report.md.
 pub struct MarkdownExporter;

@@ -3,9 +3,9 @@
 use std::fmt::Write;
 
 use super::Exporter;
-use crate::check::Verdict;
 use crate::error::Error;
 use crate::report::Report;
+use crate::vocab::Verdict;
 
 /// Renders the human summary printed at the end of a run.
 pub struct TerminalExporter;

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use crate::report::export::html::escape;
+use crate::report::escape::escape;
 
 /// One axis: its label, its range in plot units and its tick marks.
 #[derive(Debug, Clone)]

@@ -58,7 +58,7 @@ impl Var {
             "now" => Var::Now(0),
             _ => {
                 if let Some(off) = name.strip_prefix("now+") {
-                    let d = crate::scenario::units::parse_duration(off).ok_or_else(|| {
+                    let d = crate::vocab::units::parse_duration(off).ok_or_else(|| {
                         format!("expected an offset like now+25h, found {{{{{name}}}}}")
                     })?;
                     Var::Now(d.as_secs() as i64)

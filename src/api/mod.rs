@@ -1,5 +1,6 @@
 //! Targets: the profile format, built-in profiles, templates, and the HTTP client.
 
+mod answer;
 pub mod builtin;
 pub mod client;
 pub mod compile;

@@ -10,8 +10,8 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::history::Outcome;
-use crate::scenario::units::Span;
+use crate::vocab::Outcome;
+pub use crate::vocab::{Capabilities, OpKind, PeriodDecl, QuotaDecl, QuotaKind};
 
 /// A whole target profile.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -34,162 +34,6 @@ pub struct Profile {
     /// What the target declares it supports and tolerates.
     #[serde(default)]
     pub capabilities: Capabilities,
-}
-
-/// One quota as the profile declares it.
-#[derive(Debug, Clone, Deserialize, JsonSchema, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct QuotaDecl {
-    /// The name the list operation reports it under.
-    pub name: String,
-    /// Period, concurrent or scoped.
-    pub kind: QuotaKind,
-    /// For period quotas: when the counter resets.
-    #[serde(default)]
-    pub period: Option<PeriodDecl>,
-}
-
-/// How a quota's usage is bounded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum QuotaKind {
-    /// A counter over a period that resets.
-    Period,
-    /// Work active at once; frees up when work ends; never resets.
-    Concurrent,
-    /// A concurrent limit per parent object.
-    Scoped,
-}
-
-/// When a period quota resets, written `daily`, `monthly`, `fixed 2s` (windows of that
-/// length anchored at the Unix epoch) or `rolling 24h` (a window that starts at first use).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PeriodDecl {
-    /// 00:00 UTC every day.
-    Daily,
-    /// The 1st of the month, 00:00 UTC.
-    Monthly,
-    /// Fixed-length windows anchored at the Unix epoch.
-    Fixed(Span),
-    /// A window of this length that starts at first use.
-    Rolling(Span),
-}
-
-impl std::fmt::Display for PeriodDecl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            PeriodDecl::Daily => f.write_str("daily"),
-            PeriodDecl::Monthly => f.write_str("monthly"),
-            PeriodDecl::Fixed(s) => write!(f, "fixed {s}"),
-            PeriodDecl::Rolling(s) => write!(f, "rolling {s}"),
-        }
-    }
-}
-
-impl std::str::FromStr for PeriodDecl {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let bad =
-            || format!(r#"expected "daily", "monthly", "fixed 2s" or "rolling 24h", found "{s}""#);
-        let mut words = s.split_whitespace();
-        let p = match (words.next(), words.next(), words.next()) {
-            (Some("daily"), None, _) => PeriodDecl::Daily,
-            (Some("monthly"), None, _) => PeriodDecl::Monthly,
-            (Some(kind @ ("fixed" | "rolling")), Some(len), None) => {
-                let d = crate::scenario::units::parse_duration(len)
-                    .filter(|d| !d.is_zero())
-                    .ok_or_else(bad)?;
-                if kind == "fixed" {
-                    PeriodDecl::Fixed(Span(d))
-                } else {
-                    PeriodDecl::Rolling(Span(d))
-                }
-            }
-            _ => return Err(bad()),
-        };
-        Ok(p)
-    }
-}
-
-impl<'de> Deserialize<'de> for PeriodDecl {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
-    }
-}
-
-impl Serialize for PeriodDecl {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl JsonSchema for PeriodDecl {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Period".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({
-            "type": "string",
-            "pattern": r"^(daily|monthly|(fixed|rolling) \d+(\.\d+)?(ms|s|m|h|d))$",
-            "description": "daily, monthly, fixed LENGTH (epoch-anchored) or rolling LENGTH (from first use)"
-        })
-    }
-}
-
-/// What kind of operation a profile entry is.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize, JsonSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum OpKind {
-    /// Consumes quota (a valid work order).
-    Consume,
-    /// An order the API must reject by validation.
-    ConsumeInvalid,
-    /// Ends work and frees a concurrent slot.
-    Release,
-    /// Lists quotas.
-    List,
-    /// A list the API must reject by validation (an unknown filter).
-    ListInvalid,
-    /// Moves the target's clock (a test hook).
-    AdvanceClock,
-    /// Creates an object that consumes no quota but that a consume acts on
-    /// (an export configuration that is later enabled).
-    Setup,
-    /// A read-only listing of resources, used to count consumption.
-    Resources,
-}
-
-impl OpKind {
-    /// The snake_case name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OpKind::Consume => "consume",
-            OpKind::ConsumeInvalid => "consume_invalid",
-            OpKind::Release => "release",
-            OpKind::List => "list",
-            OpKind::ListInvalid => "list_invalid",
-            OpKind::AdvanceClock => "advance_clock",
-            OpKind::Setup => "setup",
-            OpKind::Resources => "resources",
-        }
-    }
-    /// Parses a kind name.
-    pub fn parse(s: &str) -> Option<OpKind> {
-        Some(match s {
-            "consume" => OpKind::Consume,
-            "consume_invalid" => OpKind::ConsumeInvalid,
-            "release" => OpKind::Release,
-            "list" => OpKind::List,
-            "list_invalid" => OpKind::ListInvalid,
-            "advance_clock" => OpKind::AdvanceClock,
-            "setup" => OpKind::Setup,
-            "resources" => OpKind::Resources,
-            _ => return None,
-        })
-    }
 }
 
 /// One operation of the API.
@@ -362,39 +206,6 @@ impl StatusMatch {
                 .strip_suffix("xx")
                 .and_then(|d| d.parse::<u16>().ok())
                 .is_some_and(|d| status / 100 == d),
-        }
-    }
-}
-
-/// Capabilities and tolerances the target declares.
-#[derive(Debug, Clone, Deserialize, JsonSchema, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Capabilities {
-    /// How long after an accepted order `consumed` may still lag.
-    #[serde(default)]
-    pub consistency_window: Span,
-    /// How late after a period boundary a reset may show.
-    #[serde(default)]
-    pub reset_tolerance: Span,
-    /// Whether an over-quota order is rejected whole (true) or may be partially admitted.
-    #[serde(default = "yes")]
-    pub all_or_nothing: bool,
-    /// Whether the list operation supports filtering by quota name.
-    #[serde(default)]
-    pub list_filter: bool,
-}
-
-fn yes() -> bool {
-    true
-}
-
-impl Default for Capabilities {
-    fn default() -> Self {
-        Capabilities {
-            consistency_window: Span::default(),
-            reset_tolerance: Span::default(),
-            all_or_nothing: true,
-            list_filter: false,
         }
     }
 }

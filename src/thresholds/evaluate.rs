@@ -2,10 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::check::threshold::{Metric, Threshold};
-use crate::check::Verdict;
-use crate::engine::PhaseStats;
+use super::{Metric, Threshold};
 use crate::report::{OpStats, ThresholdResult};
+use crate::vocab::PhaseStats;
+use crate::vocab::Verdict;
 
 /// Judges each threshold; a metric with no data is a failure, never a silent pass.
 pub fn evaluate(

@@ -7,7 +7,7 @@ use super::client::{classify, extract_id, SendFailure, Target};
 use super::profile::OpKind;
 use super::read::{count_sources, read_list};
 use super::template::Vars;
-use crate::history::Outcome;
+use crate::vocab::Outcome;
 
 /// One operation's dry-run result.
 #[derive(Debug, Clone)]

@@ -5,11 +5,12 @@ use std::time::Duration;
 use bytes::Bytes;
 use reqwest::header::{HeaderName, HeaderValue};
 
+pub use super::answer::{Answer, SendFailure};
 use super::compile::{CompiledOp, CompiledProfile};
 use super::profile::IdSource;
 use super::template::Vars;
 use crate::error::Error;
-use crate::history::Outcome;
+use crate::vocab::Outcome;
 
 /// A target: where it is, who we are, and how its API is spoken.
 pub struct Target {
@@ -38,26 +39,6 @@ struct Prepared {
     /// How many of the operation's headers `headers` already holds; the rest are
     /// rendered per request, after them, as before.
     rendered: usize,
-}
-
-/// What came back.
-#[derive(Debug, Clone)]
-pub struct Answer {
-    /// HTTP status.
-    pub status: u16,
-    /// Body.
-    pub body: Bytes,
-    /// Response headers.
-    pub headers: hyper::http::HeaderMap,
-}
-
-/// Why no answer came back.
-#[derive(Debug, Clone)]
-pub enum SendFailure {
-    /// The request never left (connection refused): it certainly took no effect.
-    NotSent(String),
-    /// Timed out or broke mid-way: it may or may not have taken effect.
-    Indeterminate(String),
 }
 
 impl Target {

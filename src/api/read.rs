@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::compile::CompiledOp;
 use super::profile::{CountDecl, ListRead};
-use crate::history::Reading;
+use crate::vocab::Reading;
 
 /// The resources operations a list must also send, in order, without repeats.
 pub fn count_sources(op: &CompiledOp) -> Vec<String> {
@@ -138,7 +138,7 @@ fn count(c: &CountDecl, resources: &[(String, Vec<u8>)]) -> Result<u64, String> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::target::compile::compile_text;
+    use crate::api::compile::compile_text;
     use std::path::Path;
 
     const P: &str = r#"

@@ -93,7 +93,7 @@ impl Threshold {
         };
         let bound = match &metric {
             Metric::Percentile { .. } | Metric::Max(_) | Metric::Mean(_) => {
-                crate::scenario::units::parse_duration(rhs)
+                crate::vocab::units::parse_duration(rhs)
                     .map(|d| d.as_secs_f64() * 1e6)
                     .ok_or_else(|| {
                         format!("expected a duration like 50ms after the comparison, found {rhs:?}")

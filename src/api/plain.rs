@@ -11,7 +11,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
-use super::client::{Answer, SendFailure};
+use super::answer::{Answer, SendFailure};
 
 /// A pooled HTTP/1.1 client for `http://` targets.
 pub struct Plain {

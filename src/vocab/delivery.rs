@@ -1,0 +1,36 @@
+//! What a phase delivered: the figures the engine produces and progress, thresholds and
+//! reports read.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// What a phase delivered.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct PhaseStats {
+    /// Phase name.
+    pub name: String,
+    /// Seconds it ran.
+    pub seconds: f64,
+    /// Operations completed.
+    pub operations: u64,
+    /// Open model: the asked arrival rate per second (averaged over the phase).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asked_rate: Option<f64>,
+    /// Open model: arrivals sent more than 5 ms after their intended time.
+    pub late: u64,
+    /// Open model: arrivals scheduled within the phase but never sent.
+    pub dropped: u64,
+    /// Units per order this phase used, per consume operation.
+    pub amounts: std::collections::BTreeMap<String, u64>,
+}
+
+impl PhaseStats {
+    /// Operations completed per second of the phase (0 for a phase that took no time).
+    pub fn achieved_per_second(&self) -> f64 {
+        if self.seconds > 0.0 {
+            self.operations as f64 / self.seconds
+        } else {
+            0.0
+        }
+    }
+}

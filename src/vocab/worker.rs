@@ -1,0 +1,8 @@
+//! Who sent an operation, and the label of the coordinator's own reads.
+
+/// The worker id of the coordinator: phase-opening snapshots and probes are its
+/// operations, never a virtual user's.
+pub const COORDINATOR: u32 = u32::MAX;
+
+/// The label of the coordinator's quiescent list reads (reported apart from user lists).
+pub const SNAPSHOT: &str = "snapshot";
