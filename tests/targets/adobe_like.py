@@ -216,6 +216,11 @@ class AdobeHandler(c.Handler):
         return org
 
     def route(self, method):
+        # Read the body first, whatever the answer: an unread body would be taken for the
+        # next request on this keep-alive connection.
+        raw = self.read_body()
+        if raw is None:
+            return
         path, q = c.query_params(self.path)
         if not path.startswith(BASE + "/"):
             return self.send_json(404, {"error": f"no route {path}"})
@@ -228,9 +233,6 @@ class AdobeHandler(c.Handler):
             return self.err(404, f"no route {path}")
         if method not in allowed.split(", "):
             return self.err(405, f"{method} not allowed", headers=[("Allow", allowed)])
-        raw = self.read_body() if method in ("POST", "PUT") else b""
-        if raw is None:
-            return
         org_name = self.auth()
         if org_name is None:
             return

@@ -115,6 +115,12 @@ class DidomiHandler(c.Handler):
 
     def route(self, method):
         st = self.server.state
+        self.rl_headers = []
+        # Read the body first, whatever the answer: an unread body would be taken for the
+        # next request on this keep-alive connection.
+        raw = self.read_body()
+        if raw is None:
+            return
         path, q = c.query_params(self.path)
         org_name = q.get("organization_id", "")
         # Rate limit first (a gateway concern): a refused request is never looked at.
@@ -123,7 +129,6 @@ class DidomiHandler(c.Handler):
         self.rl_headers = [("RateLimit-Policy", f'"org";q={a.burst};w=1'),
                            ("RateLimit", f'"org";r={left};t={max(1, math.ceil(wait))}')]
         if not allowed:
-            self.read_body()
             return self.ferr(429, "TooManyRequests", "Too many requests",
                              [("Retry-After", str(max(1, math.ceil(wait))))])
         parts = path.strip("/").split("/")
@@ -141,9 +146,6 @@ class DidomiHandler(c.Handler):
             return self.ferr(404, "NotFound", f"Page not found: {path}")
         if method not in allow.split(", "):
             return self.ferr(405, "MethodNotAllowed", f"{method} not allowed", [("Allow", allow)])
-        raw = self.read_body() if method == "POST" else b""
-        if raw is None:
-            return
         h = self.headers.get("Authorization", "")
         scheme, _, token = h.partition(" ")
         if scheme.lower() != "bearer" or not token.strip() or "invalid" in token.lower():

@@ -116,10 +116,14 @@ class WindowHandler(c.Handler):
 
     def route(self, method):
         st = self.server.state
+        # Read the body first, whatever the answer: an unread body would be taken for the
+        # next request on this keep-alive connection.
+        raw = self.read_body()
+        if raw is None:
+            return
         path, q = c.query_params(self.path)
         wait = st.rate_ok()
         if wait:
-            self.read_body()
             secs = max(1, math.ceil(wait))
             return self.fail(429, "RATE_LIMITED", "slow down", [
                 ("Retry-After", str(secs)), ("X-RateLimit-Limit", str(int(st.args.rate))),
@@ -132,7 +136,6 @@ class WindowHandler(c.Handler):
         else:
             return self.fail(404, "NOT_FOUND", f"no route {path}")
         if method != want:
-            self.read_body()
             return self.fail(405, "METHOD_NOT_ALLOWED", f"use {want}", [("Allow", want)])
         ns = parts[2]
         if parts[1] == "limits":
@@ -145,9 +148,6 @@ class WindowHandler(c.Handler):
                 rows = [{"key": k, "remaining": st.remaining(cell), "expires_in_seconds": st.expires_in(cell, t)}
                         for k in st.keys for cell in [st.live(ns, k, t)] if cell]
             return self.send_json(200, {"namespace": ns, "counters": rows})
-        raw = self.read_body()
-        if raw is None:
-            return
         self.hit(st, ns, parts[3], raw, q)
 
     def hit(self, st, ns, key, raw, q):
