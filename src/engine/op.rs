@@ -180,7 +180,7 @@ async fn send_record(
     let mut created = None;
     let mut outcome = match &result {
         None => {
-            note = Some("interrupted while in flight".to_string());
+            note = Some(crate::vocab::INTERRUPTED_NOTE.to_string());
             Outcome::Indeterminate
         }
         Some(Err(SendFailure::NotSent(e))) => {

@@ -24,4 +24,4 @@ pub use quota::{Capabilities, PeriodDecl, QuotaDecl, QuotaKind};
 pub use reading::{Reading, Readings};
 pub use sym::Sym;
 pub use verdict::Verdict;
-pub use worker::{COORDINATOR, SNAPSHOT};
+pub use worker::{COORDINATOR, INTERRUPTED_NOTE, SNAPSHOT};
