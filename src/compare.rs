@@ -8,13 +8,44 @@ use std::path::{Path, PathBuf};
 use crate::error::{exit, Error};
 use crate::report::{OpStats, Report, SCHEMA_VERSION};
 
-/// Reads a run's summary.json (given the run folder or the file itself).
+/// The summary.json a path stands for: the file itself, a run folder's summary, or, for
+/// an `--out` folder holding several run folders, the newest run's (by `started_at`).
+pub fn summary_path(p: &Path) -> Result<PathBuf, Error> {
+    if !p.is_dir() {
+        return Ok(p.to_path_buf());
+    }
+    let own = p.join("summary.json");
+    if own.exists() {
+        return Ok(own);
+    }
+    let mut newest: Option<(String, PathBuf)> = None;
+    let entries = std::fs::read_dir(p).map_err(|e| Error::io(p, e))?;
+    for e in entries.flatten() {
+        let f = e.path().join("summary.json");
+        let Ok(text) = std::fs::read_to_string(&f) else {
+            continue;
+        };
+        let started = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| v.get("started_at")?.as_str().map(str::to_string));
+        if let Some(at) = started {
+            if newest.as_ref().is_none_or(|(n, _)| at > *n) {
+                newest = Some((at, f));
+            }
+        }
+    }
+    newest.map(|(_, f)| f).ok_or_else(|| {
+        Error::Usage(format!(
+            "{}: holds no summary.json, nor run folders that do",
+            p.display()
+        ))
+    })
+}
+
+/// Reads a run's summary.json (given the file, the run folder, or an `--out` folder of
+/// runs: its newest).
 pub fn load_summary(p: &Path) -> Result<Report, Error> {
-    let file: PathBuf = if p.is_dir() {
-        p.join("summary.json")
-    } else {
-        p.to_path_buf()
-    };
+    let file = summary_path(p)?;
     let text = std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
     let v: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| Error::Usage(format!("{}: not a summary.json: {e}", file.display())))?;
@@ -82,16 +113,61 @@ fn regresses(r: &Row, bound: f64) -> bool {
 /// a p99 of fewer than 100 samples is its maximum, and one slow request decides it.
 pub const DEFAULT_MIN_COUNT: u64 = 100;
 
-/// Compares two runs; returns the table and the exit code (1 when B regresses past
-/// `max_regression`, a fraction like 0.10). Operations that ran fewer than `min_count`
-/// times in either run are shown but never gated.
+/// Default bound on B's rise in error rate, in percentage points as a fraction (1 pp).
+pub const DEFAULT_MAX_ERROR_INCREASE: f64 = 0.01;
+
+/// B ran "far fewer" operations than A below this share of A's count: its figures do not
+/// stand for the same work (a run cut short, a dead target), and the comparison fails.
+pub const MIN_COUNT_SHARE: f64 = 0.5;
+
+/// What `compare` gates on besides latency and throughput.
+#[derive(Debug, Clone, Copy)]
+pub struct Gate {
+    /// Bound on B's error rate minus A's (a fraction: 0.01 = 1 percentage point).
+    pub max_error_increase: f64,
+    /// Compare runs of different scenarios anyway.
+    pub allow_different: bool,
+}
+
+impl Default for Gate {
+    fn default() -> Gate {
+        Gate {
+            max_error_increase: DEFAULT_MAX_ERROR_INCREASE,
+            allow_different: false,
+        }
+    }
+}
+
+/// Compares two runs with the default [`Gate`].
 pub fn compare(
     a: &Path,
     b: &Path,
     max_regression: Option<f64>,
     min_count: u64,
 ) -> Result<(String, i32), Error> {
+    compare_with(a, b, max_regression, min_count, Gate::default())
+}
+
+/// Compares two runs; returns the table and the exit code (1 when B regresses past
+/// `max_regression`, a fraction like 0.10, when B's error rate rose by more than
+/// `gate.max_error_increase`, or when B ran fewer than [`MIN_COUNT_SHARE`] of A's
+/// operations). Operations that ran fewer than `min_count` times in either run are shown
+/// but never gated. Runs of different scenarios are refused (a usage error) unless
+/// `gate.allow_different`.
+pub fn compare_with(
+    a: &Path,
+    b: &Path,
+    max_regression: Option<f64>,
+    min_count: u64,
+    gate: Gate,
+) -> Result<(String, i32), Error> {
     let (ra, rb) = (load_summary(a)?, load_summary(b)?);
+    if ra.scenario != rb.scenario && !gate.allow_different {
+        return Err(Error::Usage(format!(
+            "A ran scenario {:?} and B ran {:?}: their figures are not comparable (pass --allow-different to compare them anyway)",
+            ra.scenario, rb.scenario
+        )));
+    }
     let mut s = String::new();
     let _ = writeln!(s, "A: {} ({}, {})", a.display(), ra.scenario, ra.started_at);
     let _ = writeln!(s, "B: {} ({}, {})", b.display(), rb.scenario, rb.started_at);
@@ -158,7 +234,42 @@ pub fn compare(
             );
         }
     }
+    let ((ea, na), (eb, nb)) = (ra.error_counts(), rb.error_counts());
+    let rate = |e: u64, n: u64| if n == 0 { 0.0 } else { e as f64 / n as f64 };
+    let (xa, xb) = (rate(ea, na), rate(eb, nb));
+    let _ = writeln!(
+        s,
+        "\n  {:<27} {:>11.2}% {:>11.2}%   ({ea} of {na} / {eb} of {nb} operations without a definite expected answer)",
+        "error rate",
+        xa * 100.0,
+        xb * 100.0
+    );
+    let mut failures = Vec::new();
+    if xb - xa > gate.max_error_increase + 1e-12 {
+        failures.push(format!(
+            "the error rate rose from {:.2}% to {:.2}% (+{:.2} points > {:.2})",
+            xa * 100.0,
+            xb * 100.0,
+            (xb - xa) * 100.0,
+            gate.max_error_increase * 100.0
+        ));
+    }
+    if (nb as f64) < MIN_COUNT_SHARE * na as f64 {
+        failures.push(format!(
+            "B ran {nb} operations, fewer than {:.0}% of A's {na}: its figures do not stand for the same work",
+            MIN_COUNT_SHARE * 100.0
+        ));
+    }
+    if !failures.is_empty() {
+        let _ = writeln!(s, "\nB fails: {}", failures.join("; "));
+    }
     let code = match max_regression {
+        _ if !failures.is_empty() => {
+            if !regressions.is_empty() {
+                let _ = writeln!(s, "B also regresses: {}", regressions.join("; "));
+            }
+            exit::FAIL
+        }
         Some(bound) if !regressions.is_empty() => {
             let _ = writeln!(
                 s,
@@ -177,16 +288,30 @@ pub fn compare(
     Ok((s, code))
 }
 
-/// Parses `10%` (or `0.1`) into a fraction.
+/// Parses `10%` into a fraction. A bare number is refused: `0.1` and `10` would both be
+/// plausible readings of it.
 pub fn parse_bound(text: &str) -> Result<f64, String> {
     let t = text.trim();
-    let v = match t.strip_suffix('%') {
-        Some(p) => p.trim().parse::<f64>().map(|x| x / 100.0),
-        None => t.parse::<f64>(),
+    let Some(p) = t.strip_suffix('%') else {
+        return Err(format!(
+            "{text:?} needs a unit: write a percentage like 10%"
+        ));
     };
-    v.ok()
+    p.trim()
+        .parse::<f64>()
+        .ok()
+        .map(|x| x / 100.0)
         .filter(|x| x.is_finite() && *x >= 0.0)
         .ok_or_else(|| format!("expected a percentage like 10%, found {text:?}"))
+}
+
+/// Parses a bound in percentage points, `1%` or `1pp`, into a fraction.
+pub fn parse_points(text: &str) -> Result<f64, String> {
+    let t = text.trim();
+    match t.strip_suffix("pp") {
+        Some(p) => parse_bound(&format!("{p}%")),
+        None => parse_bound(t),
+    }
 }
 
 #[cfg(test)]
@@ -270,5 +395,9 @@ mod tests {
         assert!(e.contains("schema_version 9 is not supported"), "{e}");
         assert_eq!(parse_bound("10%").unwrap(), 0.10);
         assert!(parse_bound("ten").is_err());
+        let bare = parse_bound("0.1").unwrap_err();
+        assert!(bare.contains("needs a unit"), "{bare}");
+        assert!(parse_bound("10").is_err());
+        assert_eq!(parse_points("2pp").unwrap(), 0.02);
     }
 }

@@ -70,6 +70,13 @@ enum Command {
         /// are shown, not gated: their percentiles are a handful of samples).
         #[arg(long, value_name = "N", default_value_t = quotabench::compare::DEFAULT_MIN_COUNT)]
         min_count: u64,
+        /// Fail when B's error rate exceeds A's by more than this many percentage points
+        /// (`1%` or `1pp`, the default).
+        #[arg(long, value_name = "POINTS", value_parser = quotabench::compare::parse_points)]
+        max_error_increase: Option<f64>,
+        /// Compare runs of different scenarios (refused otherwise).
+        #[arg(long)]
+        allow_different: bool,
     },
     /// Target profiles.
     #[command(subcommand)]
@@ -261,9 +268,21 @@ async fn dispatch(cmd: Command) -> Result<i32, Error> {
             run_b,
             max_regression,
             min_count,
+            max_error_increase,
+            allow_different,
         } => {
-            let (table, code) =
-                quotabench::compare::compare(&run_a, &run_b, max_regression, min_count)?;
+            let gate = quotabench::compare::Gate {
+                max_error_increase: max_error_increase
+                    .unwrap_or(quotabench::compare::DEFAULT_MAX_ERROR_INCREASE),
+                allow_different,
+            };
+            let (table, code) = quotabench::compare::compare_with(
+                &run_a,
+                &run_b,
+                max_regression,
+                min_count,
+                gate,
+            )?;
             print!("{table}");
             Ok(code)
         }

@@ -178,7 +178,11 @@ pub async fn run_one(
     let bundled_fake = fake.is_some();
     drop(fake);
 
-    let mut rules = check::judge(&outcome.history, &s.checks);
+    let max_indefinite = match &s.max_indefinite {
+        Some(t) => parse_share(t).map_err(|e| Error::Usage(format!("max_indefinite: {e}")))?,
+        None => check::DEFAULT_MAX_INDEFINITE,
+    };
+    let mut rules = check::judge_with(&outcome.history, &s.checks, max_indefinite);
     if outcome.not_kept > 0 {
         // Verdicts over part of the evidence would be guesses: say so instead.
         let why = format!(
@@ -199,19 +203,30 @@ pub async fn run_one(
             .first()
             .and_then(|id| reproduce(&outcome.history, &target, *id));
     }
-    let operations = report::op_stats(
+    let mut operations = report::op_stats(
         &outcome.recorder,
         &outcome.over_time,
         outcome.elapsed.as_secs_f64(),
     );
+    for o in outcome.history.ops.iter().filter(|o| check::interrupted(o)) {
+        if let Some(st) = operations.get_mut(o.op.as_str()) {
+            st.interrupted += 1;
+        }
+    }
+    let (errors, errors_left_off) = report::errors::causes(&outcome.history);
+    let thin = check::too_indefinite(&outcome.history, max_indefinite);
     let thresholds = crate::thresholds::evaluate(&thresholds, &operations, &outcome.phases);
     // A SHOULD rule's failure is reported but, alone, does not fail the run.
-    let verdict = Verdict::overall(
+    let mut verdict = Verdict::overall(
         rules
             .iter()
             .map(|r| r.gating())
             .chain(thresholds.iter().map(|t| t.verdict)),
     );
+    // Too little definite evidence: unknown at best, never a pass on nothing.
+    if thin.is_some() && verdict == Verdict::Pass {
+        verdict = Verdict::Unknown;
+    }
     let report = Report {
         schema_version: report::SCHEMA_VERSION,
         scenario: s.name.clone(),
@@ -234,6 +249,8 @@ pub async fn run_one(
         operations,
         phases: outcome.phases,
         quotas: outcome.quotas,
+        errors,
+        errors_left_off,
     };
     report::write_all(&report, &dir)?;
     crate::report::export::markdown::append_step_summary(&report)?;
@@ -280,6 +297,16 @@ pub fn is_loopback(url: &str) -> bool {
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         None => true,
     }
+}
+
+/// Parses a share like `5%` into a fraction (0–1).
+pub fn parse_share(text: &str) -> Result<f64, String> {
+    let t = text.trim();
+    t.strip_suffix('%')
+        .and_then(|p| p.trim().parse::<f64>().ok())
+        .map(|x| x / 100.0)
+        .filter(|x| (0.0..=1.0).contains(x))
+        .ok_or_else(|| format!("expected a percentage between 0% and 100% like 5%, found {text:?}"))
 }
 
 /// The exit code of a verdict.

@@ -29,10 +29,23 @@ impl Rule for Exact {
             let (a, b) = (&f.snapshots[g], &f.snapshots[g + 1]);
             for (q, rise) in f.rises(h, g) {
                 if !comparable(h, f, q, a.done, b.sent) {
+                    if let Some(id) = f.clock_uncertain(h, b.sent) {
+                        t.undecided(|| {
+                            format!(
+                                "{} between snapshots #{} and #{}: clock move #{id} got no definite answer, so the clock's position is uncertain",
+                                q.name, a.id, b.id
+                            )
+                        });
+                    }
                     continue;
                 }
                 let bit = quota_bit(h, &q.name);
-                let (mut lo, mut hi) = (0i64, 0i64);
+                // Indeterminate operations sent before this gap may take effect in it.
+                let l = f.ledger(h, bit);
+                let (mut lo, mut hi) = (
+                    -(l.indeterminate_released_sent.between(0, a.done) as i64),
+                    l.indeterminate_sent.between(0, a.done) as i64,
+                );
                 let mut accepted = Vec::new();
                 for &i in &gap.ops {
                     let (o, Some(d)) = (&h.ops[i], f.decl(i)) else {
@@ -159,8 +172,12 @@ impl Rule for SnapshotsConsistent {
                 let visible = o.sent_us.saturating_sub(w);
                 let lower = (base.consumed + l.accepted_done.after_upto(s.done, visible))
                     .saturating_sub(l.maybe_released_sent.between(s.sent, o.done_us));
-                let upper = (base.consumed + l.possible_sent.between(s.sent, o.done_us))
-                    .saturating_sub(l.released_done.after_upto(s.done, visible));
+                let upper = (base.consumed
+                    + l.possible_sent.between(s.sent, o.done_us)
+                    + l.indeterminate_sent.between(0, s.sent))
+                .saturating_sub(l.released_done.after_upto(s.done, visible));
+                let lower =
+                    lower.saturating_sub(l.indeterminate_released_sent.between(0, s.sent));
                 if r.consumed < lower || r.consumed > upper {
                     return Judgement::fail(
                         format!(

@@ -34,7 +34,16 @@ impl Rule for Required {
             any = true;
             match o.outcome {
                 Outcome::RejectedAuth => t.held(),
-                Outcome::Indeterminate => t.undecided(|| format!("#{} is indeterminate", o.id)),
+                _ if super::no_answer(o) || o.outcome == Outcome::RejectedRate => {
+                    t.undecided(|| {
+                        format!(
+                            "op #{} got no definite answer ({}: {})",
+                            o.id,
+                            o.outcome.as_str(),
+                            o.note.as_deref().unwrap_or("no answer")
+                        )
+                    })
+                }
                 other => {
                     return Judgement::fail(
                         format!(

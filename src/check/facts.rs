@@ -79,6 +79,11 @@ pub struct Facts {
     /// Operation indexes by completion (then id): rules that report the first failure
     /// walk this, so a saved history (in arrival order) gives the same witness.
     pub order: Vec<usize>,
+    /// Effectful operations of the main tenant that got an indeterminate answer, as
+    /// (send time, id), by send time. Each may take effect at any instant after it was
+    /// sent, even after later snapshots (Jepsen's `:info`), so a counter move after it
+    /// cannot be attributed to one lone operation.
+    pub late: Vec<(u64, u64)>,
     /// Ledgers built so far, shared by the rules. Keyed by which declarations draw on
     /// or free a quota: quotas moved by the same operations (daily and monthly) share one.
     ledgers: Mutex<HashMap<(u64, u64), Arc<Ledger>>>,
@@ -160,6 +165,7 @@ impl Facts {
             snapshots,
             others,
             clock: Vec::new(),
+            late: Vec::new(),
             decl_of,
             decls,
             started: h
@@ -178,9 +184,13 @@ impl Facts {
             {
                 facts.clock.push(i);
             }
+            if o.outcome == Outcome::Indeterminate {
+                facts.late.push((o.sent_us, o.id));
+            }
             facts.place(i, o);
         }
         facts.clock.sort_by_key(|&i| h.ops[i].done_us);
+        facts.late.sort_unstable();
         facts
     }
 
@@ -239,12 +249,47 @@ impl Facts {
             .checked_sub(1)
     }
 
-    /// Whether a clock move may have taken effect between `t1` and `t2` (µs).
+    /// Whether a clock move may have taken effect between `t1` and `t2` (µs). A move that
+    /// got an indeterminate answer may take effect at any instant after it was sent.
     pub fn clock_moved(&self, h: &History, t1: u64, t2: u64) -> bool {
         self.clock.iter().any(|&i| {
             let o = &h.ops[i];
-            o.done_us > t1 && o.sent_us < t2
+            (o.done_us > t1 || o.outcome == Outcome::Indeterminate) && o.sent_us < t2
         })
+    }
+
+    /// The id of a clock move sent before `t2` that got an indeterminate answer: the
+    /// target's clock position after it is uncertain.
+    pub fn clock_uncertain(&self, h: &History, t2: u64) -> Option<u64> {
+        self.clock
+            .iter()
+            .map(|&i| &h.ops[i])
+            .find(|o| o.outcome == Outcome::Indeterminate && o.sent_us < t2)
+            .map(|o| o.id)
+    }
+
+    /// The id of the first effectful operation with an indeterminate answer sent before
+    /// `t`: it may still take effect after `t`.
+    pub fn late_before(&self, t: u64) -> Option<u64> {
+        self.late.first().filter(|(sent, _)| *sent < t).map(|&(_, id)| id)
+    }
+
+    /// Gaps holding one lone operation that cannot be attributed to it because an
+    /// earlier indeterminate operation may have taken effect in the gap: (how many, the
+    /// first such indeterminate operation).
+    pub fn blurred(&self) -> Option<(usize, u64)> {
+        let mut first = None;
+        let n = (0..self.gaps.len())
+            .filter(|&g| {
+                let gap = &self.gaps[g];
+                !gap.dirty && gap.ops.len() == 1
+            })
+            .filter_map(|g| self.late_before(self.snapshots[g].done))
+            .inspect(|id| {
+                first.get_or_insert(*id);
+            })
+            .count();
+        first.map(|id| (n, id))
     }
 
     /// The target's clock at run offset `t` (µs), as Unix seconds `(earliest, latest)`:
@@ -384,6 +429,9 @@ impl Facts {
     /// (then the counters' move between them is its doing).
     pub fn alone(&self, g: usize) -> Option<usize> {
         let gap = self.gaps.get(g)?;
+        if self.late_before(self.snapshots[g].done).is_some() {
+            return None;
+        }
         (!gap.dirty && gap.ops.len() == 1).then(|| gap.ops[0])
     }
 

@@ -65,6 +65,13 @@ pub struct Ledger {
     pub released_done: Series,
     /// Accepted or indeterminate releases, by send time.
     pub maybe_released_sent: Series,
+    /// Indeterminate consumes, by send time: one may take effect at any instant after it
+    /// was sent, even after the client saw it end (a gateway that answered 504 while the
+    /// upstream still works, a stalled request), so it may be missing from any later
+    /// snapshot's baseline.
+    pub indeterminate_sent: Series,
+    /// Indeterminate releases, by send time (may free a slot at any later instant).
+    pub indeterminate_released_sent: Series,
 }
 
 impl Ledger {
@@ -77,6 +84,7 @@ impl Ledger {
         bit: u64,
     ) -> Ledger {
         let (mut a, mut p, mut r, mut m) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut late, mut late_rel) = (Vec::new(), Vec::new());
         for (i, o) in h.ops.iter().enumerate() {
             let Some((kind, touches, frees)) = decl(i) else {
                 continue;
@@ -92,6 +100,9 @@ impl Ledger {
                 if possible {
                     p.push((o.sent_us, o.amount));
                 }
+                if o.outcome == Outcome::Indeterminate {
+                    late.push((o.sent_us, o.amount));
+                }
             } else if kind == OpKind::Release && frees & bit != 0 {
                 // A release ends one object: one unit of a concurrent quota.
                 if o.outcome == Outcome::Accepted {
@@ -100,6 +111,9 @@ impl Ledger {
                 if possible {
                     m.push((o.sent_us, 1));
                 }
+                if o.outcome == Outcome::Indeterminate {
+                    late_rel.push((o.sent_us, 1));
+                }
             }
         }
         Ledger {
@@ -107,6 +121,8 @@ impl Ledger {
             possible_sent: Series::build(p),
             released_done: Series::build(r),
             maybe_released_sent: Series::build(m),
+            indeterminate_sent: Series::build(late),
+            indeterminate_released_sent: Series::build(late_rel),
         }
     }
 }

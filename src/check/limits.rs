@@ -316,7 +316,10 @@ impl Rule for RejectionJustified {
                     continue;
                 };
                 let l = f.ledger(h, *bit);
-                let possible = l.possible_sent.between(s.sent, o.done_us);
+                // Indeterminate orders sent before the snapshot may have taken effect
+                // after it (a gateway answered while the upstream still worked).
+                let possible = l.possible_sent.between(s.sent, o.done_us)
+                    + l.indeterminate_sent.between(0, s.sent);
                 let upper = r.consumed + possible;
                 if upper + o.amount > r.limit {
                     full = true;
@@ -377,7 +380,10 @@ impl Rule for RejectionShape {
             if d.kind != OpKind::Consume
                 || o.op == "probe.credentials"
                 || o.tenant != h.header.tenant
-                || matches!(o.outcome, Outcome::Accepted | Outcome::Indeterminate)
+                // Only a definite refusal has a shape to judge: no answer (indeterminate,
+                // not sent) and a rate limit (not a quota decision) say nothing about it.
+                || matches!(o.outcome, Outcome::Accepted | Outcome::RejectedRate)
+                || super::no_answer(o)
             {
                 continue;
             }

@@ -9,6 +9,12 @@ use crate::history::History;
 use crate::vocab::Outcome;
 use crate::vocab::{OpKind, QuotaKind};
 
+/// How a list record's note starts when values it listed fall outside what the profile
+/// allows (negative, non-integer, `remaining` above the limit). The same words as
+/// `vocab::OUT_OF_RANGE_NOTE` of the request path, which records such answers as
+/// `accepted` with the representable readings and every problem in the note.
+pub const OUT_OF_RANGE_NOTE: &str = "value out of range: ";
+
 /// The profile operation the coordinator lists with (the unfiltered list).
 fn default_list(h: &History, f: &Facts) -> Option<crate::vocab::Sym> {
     f.snapshots.first().map(|s| h.ops[s.index].name)
@@ -44,6 +50,16 @@ impl Rule for Complete {
                         "list op #{} answered in a shape the profile cannot read: {}",
                         o.id,
                         o.note.as_deref().unwrap_or("")
+                    ),
+                    vec![o.id],
+                );
+            }
+            if let Some(n) = o.note.as_deref().filter(|n| n.starts_with(OUT_OF_RANGE_NOTE)) {
+                return Judgement::fail(
+                    format!(
+                        "list op #{} listed values the profile does not allow: {}",
+                        o.id,
+                        &n[OUT_OF_RANGE_NOTE.len()..]
                     ),
                     vec![o.id],
                 );
@@ -222,7 +238,7 @@ impl Rule for UnknownFilter {
                 .unwrap_or("an unknown filter");
             match (o.outcome, o.status) {
                 (Outcome::RejectedInvalid, _) => t.held(),
-                (Outcome::Indeterminate, _) | (Outcome::Error, None) => t.undecided(|| {
+                _ if super::no_answer(o) || o.outcome == Outcome::RejectedRate => t.undecided(|| {
                     format!("list op #{} ({why}) got no answer ({})", o.id, o.outcome.as_str())
                 }),
                 (outcome, status) => {

@@ -22,7 +22,7 @@ mod tests;
 
 pub use crate::vocab::Verdict;
 pub use facts::Facts;
-pub use verdict::{Level, RuleVerdict};
+pub use verdict::{Evidence, Level, RuleVerdict};
 
 use crate::history::History;
 
@@ -54,6 +54,9 @@ pub struct Judgement {
     pub witness: Option<String>,
     /// Operation ids cited.
     pub ops: Vec<u64>,
+    /// The observations counted (filled by [`Tally::finish`]; a failure counts at least
+    /// its witness).
+    pub evidence: Evidence,
 }
 
 impl Judgement {
@@ -63,6 +66,7 @@ impl Judgement {
             verdict: Verdict::Pass,
             witness: note.into(),
             ops: vec![],
+            evidence: Evidence::default(),
         }
     }
     /// A failure with its witness.
@@ -71,6 +75,7 @@ impl Judgement {
             verdict: Verdict::Fail,
             witness: Some(witness),
             ops,
+            evidence: Evidence::default(),
         }
     }
     /// Undecided, and why.
@@ -79,6 +84,7 @@ impl Judgement {
             verdict: Verdict::Unknown,
             witness: Some(why),
             ops: vec![],
+            evidence: Evidence::default(),
         }
     }
     /// Not exercised, and why.
@@ -87,6 +93,7 @@ impl Judgement {
             verdict: Verdict::Skipped,
             witness: Some(why.into()),
             ops: vec![],
+            evidence: Evidence::default(),
         }
     }
 }
@@ -121,6 +128,7 @@ pub fn catalogue() -> Vec<&'static dyn Rule> {
 #[derive(Debug, Default)]
 pub(crate) struct Tally {
     decisive: usize,
+    undecided_n: usize,
     undecided: Vec<String>,
     notes: Vec<String>,
 }
@@ -137,19 +145,34 @@ impl Tally {
     }
     /// One check the evidence could not decide, and why (the first few reasons are kept).
     pub fn undecided(&mut self, why: impl FnOnce() -> String) {
+        self.undecided_n += 1;
         if self.undecided.len() < 3 {
             self.undecided.push(why());
         }
     }
     /// The judgement: pass, unknown, or skipped with `nothing` when nothing was checked.
     pub fn finish(self, what: &str, nothing: &str) -> Judgement {
+        let evidence = Evidence {
+            definite: self.decisive as u64,
+            indeterminate: self.undecided_n as u64,
+        };
+        let mut j = self.judgement(what, nothing);
+        j.evidence = evidence;
+        j
+    }
+
+    fn judgement(self, what: &str, nothing: &str) -> Judgement {
         if self.decisive > 0 {
             let mut note = format!("{} {what} checked", self.decisive);
             if !self.notes.is_empty() {
                 note = format!("{note}: {}", self.notes.join("; "));
             }
             if !self.undecided.is_empty() {
-                note = format!("{note}; undecided: {}", self.undecided.join("; "));
+                note = format!(
+                    "{note}; {} undecided: {}",
+                    self.undecided_n,
+                    self.undecided.join("; ")
+                );
             }
             Judgement::pass(Some(note))
         } else if !self.undecided.is_empty() {
@@ -165,15 +188,73 @@ pub fn rule_ids() -> Vec<&'static str> {
     catalogue().iter().map(|r| r.info().id).collect()
 }
 
-/// Judges `h` by the rules in `only` (all rules when empty).
+/// The share of a phase's operations that may go without a definite answer before the
+/// verdicts resting on it turn unknown (`max_indefinite` in a scenario; 5 %).
+pub const DEFAULT_MAX_INDEFINITE: f64 = 0.05;
+
+/// Rules that attribute a counter move to one lone operation between two snapshots.
+const LONE_RULES: [&str; 6] = [
+    "reset.period-boundary",
+    "reset.monthly-not-daily",
+    "concurrent.cap",
+    "concurrent.release-frees",
+    "order.all-or-nothing",
+    "auth.required",
+];
+
+/// Whether an operation got no answer the target can be held to: indeterminate, never
+/// sent, or an error with no status at all (a transport failure as the client classified
+/// it before the outcome table carried `not_sent`).
+pub fn no_answer(o: &crate::history::OpRecord) -> bool {
+    !o.outcome.definite() || (o.outcome == crate::vocab::Outcome::Error && o.status.is_none())
+}
+
+/// Whether an operation was cut by the run's interrupt: not the target's doing, counted
+/// nowhere (neither evidence nor error).
+pub fn interrupted(o: &crate::history::OpRecord) -> bool {
+    o.note.as_deref() == Some(crate::vocab::INTERRUPTED_NOTE)
+}
+
+/// Judges `h` by the rules in `only` (all rules when empty), with the default
+/// [`DEFAULT_MAX_INDEFINITE`].
 pub fn judge(h: &History, only: &[String]) -> Vec<RuleVerdict> {
+    judge_with(h, only, DEFAULT_MAX_INDEFINITE)
+}
+
+/// Judges `h` by the rules in `only`; a phase where more than `max_indefinite` (a
+/// fraction) of the operations got no definite answer leaves the passes resting on it
+/// unknown.
+pub fn judge_with(h: &History, only: &[String], max_indefinite: f64) -> Vec<RuleVerdict> {
     let facts = Facts::build(h);
+    let blurred = facts.blurred();
     let mut verdicts: Vec<RuleVerdict> = catalogue()
         .into_iter()
         .filter(|r| only.is_empty() || only.iter().any(|id| id == r.info().id))
         .map(|r| {
             let info = r.info();
-            let j = r.judge(h, &facts);
+            let mut j = r.judge(h, &facts);
+            if j.verdict == Verdict::Fail && j.evidence.definite == 0 {
+                j.evidence.definite = 1;
+            }
+            if let (Some((n, id)), true) = (blurred, LONE_RULES.contains(&info.id)) {
+                let why = format!(
+                    "{n} lone step(s) between snapshots came after op #{id}, whose answer was indeterminate and which may have taken effect at any later moment: their counter moves cannot be attributed"
+                );
+                j.evidence.indeterminate += n as u64;
+                match j.verdict {
+                    Verdict::Skipped => {
+                        j.verdict = Verdict::Unknown;
+                        j.witness = Some(why);
+                    }
+                    Verdict::Pass => {
+                        j.witness = Some(match j.witness.take() {
+                            Some(w) => format!("{w}; undecided: {why}"),
+                            None => format!("undecided: {why}"),
+                        })
+                    }
+                    _ => {}
+                }
+            }
             RuleVerdict {
                 id: info.id.to_string(),
                 level: info.level,
@@ -182,11 +263,65 @@ pub fn judge(h: &History, only: &[String]) -> Vec<RuleVerdict> {
                 ops: j.ops,
                 phase: None,
                 reproduce: None,
+                evidence: j.evidence,
             }
         })
         .collect();
     attribute_phases(h, &mut verdicts);
+    if let Some(why) = too_indefinite(h, max_indefinite) {
+        for v in verdicts.iter_mut().filter(|v| v.verdict == Verdict::Pass) {
+            v.verdict = Verdict::Unknown;
+            v.witness = Some(match v.witness.take() {
+                Some(w) => format!("{why} (it would otherwise pass: {w})"),
+                None => why.clone(),
+            });
+        }
+    }
     verdicts
+}
+
+/// Per phase: (operations, operations with no definite answer), interrupted ones left out.
+pub fn phase_answers(h: &History) -> Vec<(u64, u64)> {
+    let mut per = vec![(0u64, 0u64); h.header.phases.len()];
+    for o in h.ops.iter().filter(|o| !interrupted(o)) {
+        if let Some(p) = per.get_mut(o.phase as usize) {
+            p.0 += 1;
+            if no_answer(o) {
+                p.1 += 1;
+            }
+        }
+    }
+    per
+}
+
+/// Why the run's evidence is too thin to pass on: a phase where more than
+/// `max_indefinite` of the operations got no definite answer, or no definite answer at all.
+pub fn too_indefinite(h: &History, max_indefinite: f64) -> Option<String> {
+    let per = phase_answers(h);
+    let total: u64 = per.iter().map(|p| p.0).sum();
+    let none: u64 = per.iter().map(|p| p.1).sum();
+    if total > 0 && none == total {
+        return Some(format!(
+            "no operation of the run got a definite answer ({total} sent or attempted): a run never passes on nothing"
+        ));
+    }
+    let mut bad = Vec::new();
+    for (i, (n, x)) in per.iter().enumerate() {
+        if *n > 0 && (*x as f64) > max_indefinite * (*n as f64) {
+            bad.push(format!(
+                "phase {}: {x} of {n} operations ({:.1}%) got no definite answer",
+                h.header.phases.get(i).map_or("?", |s| s.as_str()),
+                100.0 * *x as f64 / *n as f64
+            ));
+        }
+    }
+    (!bad.is_empty()).then(|| {
+        format!(
+            "{} (more than max_indefinite {}%): the evidence is too thin to pass",
+            bad.join("; "),
+            max_indefinite * 100.0
+        )
+    })
 }
 
 /// Names the phase each verdict's evidence lies in: the phase of its first cited

@@ -58,7 +58,9 @@ fn not_counted(
                         && matches!(o, Outcome::Accepted | Outcome::Indeterminate)
                 })
                 .map(|(i, _, _)| h.ops[i].amount)
-                .sum();
+                .sum::<u64>()
+                // Indeterminate orders sent before this gap may take effect in it.
+                + f.ledger(h, bit).indeterminate_sent.between(0, a.done);
             if rise > possible as i64 {
                 let mut ops = here.clone();
                 ops.truncate(6);

@@ -33,6 +33,14 @@ fn judge(h: &History, f: &Facts, which: Which) -> Judgement {
     }
     if !moves.iter().any(|&i| h.ops[i].outcome == Outcome::Accepted) {
         let o = &h.ops[moves[0]];
+        if super::no_answer(o) || o.outcome == Outcome::RejectedRate {
+            return Judgement::unknown(format!(
+                "the clock hook got no definite answer (op #{}, {}: {}): whether the clock moved is unknown",
+                o.id,
+                o.outcome.as_str(),
+                o.note.as_deref().unwrap_or("no answer")
+            ));
+        }
         return Judgement::skipped(format!(
             "the clock hook answered {} (op #{}): resets are not exercised",
             o.status

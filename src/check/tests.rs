@@ -1,7 +1,7 @@
 //! Rules judged on small hand-built histories: each rule can fail, and indeterminate
 //! evidence never proves a pass or a fail.
 
-use super::{judge, RuleVerdict, Verdict};
+use super::{judge_with, RuleVerdict, Verdict};
 use crate::history::{Header, History, OpRecord};
 use crate::vocab::COORDINATOR;
 use crate::vocab::{Outcome, Reading};
@@ -124,7 +124,17 @@ impl B {
             header,
             ops: self.ops.clone(),
         };
-        judge(&h, &[id.to_string()]).remove(0)
+        // The rules alone: the share of indefinite answers a phase may hold is tested on
+        // its own (`a_phase_thin_on_definite_answers_passes_nothing`).
+        judge_with(&h, &[id.to_string()], 1.0).remove(0)
+    }
+    /// Judged as a run would be, with the default `max_indefinite` of 5 %.
+    fn judge_default(&self, id: &str) -> RuleVerdict {
+        let h = History {
+            header: header(self.clock_control),
+            ops: self.ops.clone(),
+        };
+        super::judge(&h, &[id.to_string()]).remove(0)
     }
 }
 
@@ -387,4 +397,184 @@ fn a_list_with_an_unknown_filter_must_be_rejected_by_validation() {
         b.judge_filtered("listing.unknown-filter").verdict,
         Verdict::Skipped
     );
+}
+
+// ---- Only definite outcomes decide (issue #12) ----
+
+#[test]
+fn rejection_shape_judges_only_definite_refusals() {
+    // 95 consumed of 100: an order of 10 must be over quota.
+    for no_decision in [Outcome::RejectedRate, Outcome::NotSent, Outcome::Indeterminate] {
+        let mut b = B::new();
+        b.snap(95, 95).order(10, no_decision);
+        let v = b.judge("limit.rejection-shape");
+        assert_ne!(v.verdict, Verdict::Fail, "{no_decision:?}: {v:?}");
+    }
+    // An error without any status is no answer either (a transport failure).
+    let mut b = B::new();
+    b.snap(95, 95).order(10, Outcome::Error);
+    assert_ne!(verdict(&b, "limit.rejection-shape"), Verdict::Fail);
+    // A definite 500 to an order certainly over quota is the wrong shape.
+    let mut b = B::new();
+    b.snap(95, 95).order(10, Outcome::Error);
+    b.ops.last_mut().unwrap().status = Some(500);
+    let v = b.judge("limit.rejection-shape");
+    assert_eq!(v.verdict, Verdict::Fail, "{v:?}");
+    assert!(v.witness.unwrap().contains("500"));
+    let mut b = B::new();
+    b.snap(95, 95).order(10, Outcome::RejectedQuota);
+    let v = b.judge("limit.rejection-shape");
+    assert_eq!(v.verdict, Verdict::Pass, "{v:?}");
+    assert_eq!(v.evidence.definite, 1);
+}
+
+#[test]
+fn an_order_indeterminate_before_a_snapshot_may_fill_the_quota_after_it() {
+    // #2 of 45 got a gateway timeout but was applied after the snapshot #3 read 50: the
+    // refusal of 10 is justified (95 + 10 > 100) and must not be condemned.
+    let mut b = B::new();
+    b.snap(50, 50)
+        .order(45, Outcome::Indeterminate)
+        .snap(50, 50)
+        .order(10, Outcome::RejectedQuota);
+    let v = b.judge("limit.rejection-justified");
+    assert_ne!(v.verdict, Verdict::Fail, "{v:?}");
+    // Without the indeterminate order the same refusal is unjustified.
+    let mut b = B::new();
+    b.snap(50, 50)
+        .order(45, Outcome::RejectedInvalid)
+        .snap(50, 50)
+        .order(10, Outcome::RejectedQuota);
+    assert_eq!(verdict(&b, "limit.rejection-justified"), Verdict::Fail);
+}
+
+#[test]
+fn a_late_effect_of_an_indeterminate_order_is_no_accounting_failure() {
+    // #2 timed out; its effect shows only between snapshots #4 and #6.
+    let mut b = B::new();
+    b.snap(0, 0)
+        .order(5, Outcome::Indeterminate)
+        .snap(0, 0)
+        .order(1, Outcome::Accepted)
+        .snap(6, 6);
+    let v = b.judge("accounting.exact");
+    assert_ne!(v.verdict, Verdict::Fail, "{v:?}");
+    assert!(v.evidence.indeterminate > 0, "{v:?}");
+    let v = b.judge("rejected.quota-not-counted");
+    assert_ne!(v.verdict, Verdict::Fail, "{v:?}");
+    // A rise beyond even the late effect still fails.
+    let mut b = B::new();
+    b.snap(0, 0)
+        .order(5, Outcome::Indeterminate)
+        .snap(0, 0)
+        .order(1, Outcome::Accepted)
+        .snap(7, 7);
+    assert_eq!(verdict(&b, "accounting.exact"), Verdict::Fail);
+}
+
+#[test]
+fn rate_limited_and_unsent_orders_count_nowhere() {
+    let mut b = B::new();
+    b.snap(0, 0)
+        .order(5, Outcome::Accepted)
+        .order(7, Outcome::RejectedRate)
+        .order(9, Outcome::NotSent)
+        .snap(5, 5);
+    let v = b.judge("accounting.exact");
+    assert_eq!(v.verdict, Verdict::Pass, "{v:?}");
+    // Counting a rate-limited order is an accounting failure.
+    let mut b = B::new();
+    b.snap(0, 0)
+        .order(5, Outcome::Accepted)
+        .order(7, Outcome::RejectedRate)
+        .snap(12, 12);
+    assert_eq!(verdict(&b, "accounting.exact"), Verdict::Fail);
+    // A rate-limited order is no quota rejection to justify.
+    let mut b = B::new();
+    b.snap(0, 0).order(5, Outcome::RejectedRate);
+    assert_eq!(
+        verdict(&b, "limit.rejection-justified"),
+        Verdict::Skipped,
+        "nothing was rejected as over quota"
+    );
+}
+
+#[test]
+fn auth_without_a_definite_answer_is_unknown_with_the_reason() {
+    let mut b = B::new();
+    b.snap(0, 0);
+    let o = b.push("order", 1, Outcome::NotSent);
+    o.op = super::auth::PROBE.into();
+    o.note = Some("connection refused".into());
+    b.snap(0, 0);
+    let v = b.judge("auth.required");
+    assert_eq!(v.verdict, Verdict::Unknown, "{v:?}");
+    assert!(v.witness.unwrap().contains("connection refused"));
+    // A definite success without credentials fails.
+    let mut b = B::new();
+    b.snap(0, 0);
+    let o = b.push("order", 1, Outcome::Accepted);
+    o.op = super::auth::PROBE.into();
+    o.status = Some(201);
+    b.snap(1, 1);
+    assert_eq!(verdict(&b, "auth.required"), Verdict::Fail);
+}
+
+#[test]
+fn an_indeterminate_clock_move_leaves_resets_unknown_not_failed() {
+    let mut b = B::new();
+    b.snap(40, 40).clock(86_400, Outcome::Indeterminate).snap(40, 40);
+    let v = b.judge("reset.period-boundary");
+    assert_eq!(v.verdict, Verdict::Unknown, "{v:?}");
+    // The counter did not reset: were the move certain, that would fail; uncertain, the
+    // accounting across it is not judged either.
+    let v = b.judge("accounting.exact");
+    assert_ne!(v.verdict, Verdict::Fail, "{v:?}");
+    assert_ne!(v.verdict, Verdict::Pass, "{v:?}");
+    let mut b = B::new();
+    b.snap(40, 40).clock(86_400, Outcome::Accepted).snap(40, 40);
+    assert_eq!(verdict(&b, "reset.period-boundary"), Verdict::Fail);
+}
+
+#[test]
+fn listed_values_out_of_range_fail_listing_with_the_value() {
+    let mut b = B::new();
+    b.snap(0, 0);
+    b.ops.last_mut().unwrap().note = Some(format!(
+        "{}item 1 (daily): remaining 250 at /quota is above the limit 100",
+        super::listing::OUT_OF_RANGE_NOTE
+    ));
+    let v = b.judge("listing.complete");
+    assert_eq!(v.verdict, Verdict::Fail, "{v:?}");
+    assert!(v.witness.unwrap().contains("remaining 250"));
+}
+
+#[test]
+fn a_phase_thin_on_definite_answers_passes_nothing() {
+    // 1 indeterminate of 4 operations (25 % > 5 %): the pass turns unknown, and says why.
+    let mut b = B::new();
+    b.snap(0, 0)
+        .order(5, Outcome::Accepted)
+        .order(1, Outcome::Indeterminate)
+        .snap(5, 5);
+    let v = b.judge_default("limit.never-exceeded");
+    assert_eq!(v.verdict, Verdict::Unknown, "{v:?}");
+    assert!(v.witness.unwrap().contains("no definite answer"));
+    // Interrupted operations are not held against the run.
+    let mut b = B::new();
+    b.snap(0, 0).order(5, Outcome::Accepted).snap(5, 5);
+    b.order(1, Outcome::Indeterminate).ops.last_mut().unwrap().note =
+        Some(crate::vocab::INTERRUPTED_NOTE.into());
+    let v = b.judge_default("limit.never-exceeded");
+    assert_eq!(v.verdict, Verdict::Pass, "{v:?}");
+    // Nothing definite at all: never a pass.
+    let mut b = B::new();
+    b.order(1, Outcome::NotSent).order(1, Outcome::NotSent);
+    let h = History {
+        header: header(false),
+        ops: b.ops.clone(),
+    };
+    assert!(super::too_indefinite(&h, 0.05)
+        .unwrap()
+        .contains("never passes on nothing"));
 }

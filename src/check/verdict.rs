@@ -50,6 +50,19 @@ pub struct RuleVerdict {
     /// A curl command reproducing a representative request (secrets masked).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reproduce: Option<String>,
+    /// How many observations the verdict judged: `definite` checks decided (held, or the
+    /// one that failed), `indeterminate` checks the evidence could not decide.
+    #[serde(default)]
+    pub evidence: Evidence,
+}
+
+/// The evidence a verdict rests on, counted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Evidence {
+    /// Checks decided by definite answers.
+    pub definite: u64,
+    /// Checks left undecided (indeterminate answers, no answer, uncertain clock).
+    pub indeterminate: u64,
 }
 
 impl RuleVerdict {

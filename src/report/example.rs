@@ -144,6 +144,10 @@ pub fn example() -> Report {
             },
             phase: (verdict == Verdict::Fail).then(|| "steady".into()),
             reproduce: reproduce.map(String::from),
+            evidence: crate::check::Evidence {
+                definite: u64::from(verdict != Verdict::Skipped) * 3,
+                indeterminate: u64::from(verdict == Verdict::Unknown),
+            },
         };
     Report {
         schema_version: SCHEMA_VERSION,
@@ -227,5 +231,7 @@ pub fn example() -> Report {
             h.ops.iter().for_each(|o| q.record(o));
             q.finish()
         },
+        errors: crate::report::errors::causes(&h).0,
+        errors_left_off: 0,
     }
 }

@@ -4,6 +4,7 @@ pub(crate) mod escape;
 pub mod example;
 pub mod export;
 mod model;
+pub mod errors;
 pub mod plot;
 mod redacted;
 mod schema;

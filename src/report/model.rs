@@ -43,6 +43,45 @@ pub struct Report {
     /// Consumed and limit over time per quota, from every list the run read.
     #[serde(default)]
     pub quotas: BTreeMap<String, Vec<QuotaPoint>>,
+    /// The causes of every unexpected outcome (error, indeterminate, not_sent,
+    /// rejected_rate), grouped by cause and counted, most frequent first (at most
+    /// [`MAX_ERROR_CAUSES`]; `errors_left_off` counts the causes left off).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ErrorCause>,
+    /// Causes beyond the first [`MAX_ERROR_CAUSES`], left off `errors`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub errors_left_off: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// How many error causes a report lists.
+pub const MAX_ERROR_CAUSES: usize = 20;
+
+/// One cause of unexpected outcomes, counted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ErrorCause {
+    /// What happened, volatile parts (ids, numbers) normalized: `connection refused`,
+    /// `503 Service Unavailable`.
+    pub cause: String,
+    /// How many operations it ended.
+    pub count: u64,
+    /// Their outcome class.
+    pub outcome: Outcome,
+    /// The first operation it ended (id in history.jsonl).
+    pub first_op: u64,
+}
+
+impl Report {
+    /// (operations without a definite expected answer, operations) over the whole run:
+    /// see [`OpStats::errors`].
+    pub fn error_counts(&self) -> (u64, u64) {
+        self.operations.values().fold((0, 0), |(e, n), o| {
+            (e + o.errors(), n + o.count.saturating_sub(o.interrupted))
+        })
+    }
 }
 
 pub use crate::metrics::intervals::TimePoint;
@@ -127,6 +166,36 @@ pub struct OpStats {
     /// Latency per second of the run.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub over_time: Vec<TimePoint>,
+    /// Operations cut by the run's interrupt (counted as `indeterminate` in `outcomes`,
+    /// but neither errors nor evidence).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub interrupted: u64,
+}
+
+impl OpStats {
+    fn outcome(&self, o: Outcome) -> u64 {
+        self.outcomes.get(o.as_str()).copied().unwrap_or(0)
+    }
+
+    /// Operations without a definite expected answer: `error` + `indeterminate` +
+    /// `not_sent`, less those cut by an interrupt. Rate-limited answers (`rejected_rate`)
+    /// are a definite answer and shown apart ([`OpStats::rate_limited`]), not counted.
+    pub fn errors(&self) -> u64 {
+        (self.outcome(Outcome::Error)
+            + self.outcome(Outcome::Indeterminate)
+            + self.outcome(Outcome::NotSent))
+        .saturating_sub(self.interrupted)
+    }
+
+    /// Rate-limited answers.
+    pub fn rate_limited(&self) -> u64 {
+        self.outcome(Outcome::RejectedRate)
+    }
+
+    /// `errors() / (count − interrupted)`.
+    pub fn error_rate(&self) -> f64 {
+        self.errors() as f64 / self.count.saturating_sub(self.interrupted).max(1) as f64
+    }
 }
 
 fn percentiles(h: &hdrhistogram::Histogram<u64>) -> Percentiles {
@@ -193,6 +262,7 @@ pub fn op_stats(
                     spectrum: spectrum(&lat),
                     service_spectrum: spectrum(&service),
                     over_time: over_time.get(label).cloned().unwrap_or_default(),
+                    interrupted: 0,
                 },
             ))
         })

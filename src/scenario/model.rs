@@ -32,6 +32,10 @@ pub struct Scenario {
     /// SLO thresholds like `p99(consume) < 50ms`, judged at the end.
     #[serde(default)]
     pub thresholds: Vec<String>,
+    /// The share of a phase's operations that may go without a definite answer (`5%`,
+    /// the default) before the verdicts resting on that phase turn unknown.
+    #[serde(default)]
+    pub max_indefinite: Option<String>,
 }
 
 /// Where and how to reach the implementation under test.

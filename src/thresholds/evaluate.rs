@@ -29,10 +29,7 @@ pub fn evaluate(
 }
 
 fn measure(t: &Threshold, ops: &BTreeMap<String, OpStats>, phases: &[PhaseStats]) -> Option<f64> {
-    let errors = |o: &OpStats| {
-        o.outcomes.get("error").copied().unwrap_or(0)
-            + o.outcomes.get("indeterminate").copied().unwrap_or(0)
-    };
+    let errors = |o: &OpStats| o.errors();
     Some(match &t.metric {
         Metric::Percentile { p, op } => {
             let l = &ops.get(op)?.latency_us;
@@ -52,12 +49,14 @@ fn measure(t: &Threshold, ops: &BTreeMap<String, OpStats>, phases: &[PhaseStats]
         Metric::Rps(op) => ops.get(op)?.per_second,
         Metric::ErrorRate(Some(op)) => {
             let o = ops.get(op)?;
-            errors(o) as f64 / (o.count.max(1)) as f64
+            o.error_rate()
         }
         Metric::ErrorRate(None) => {
             let (e, n) = ops
                 .values()
-                .fold((0, 0), |(e, n), o| (e + errors(o), n + o.count));
+                .fold((0, 0), |(e, n), o| {
+                    (e + errors(o), n + o.count.saturating_sub(o.interrupted))
+                });
             e as f64 / n.max(1) as f64
         }
         Metric::AchievedRate => {

@@ -3,3 +3,4 @@
 //! Each module is one area; shared helpers live in `support`.
 
 mod layers;
+mod verdicts;

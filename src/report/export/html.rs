@@ -121,6 +121,27 @@ fn rules(s: &mut String, r: &Report) {
 }
 
 fn thresholds_and_phases(s: &mut String, r: &Report) {
+    if !r.errors.is_empty() {
+        let (e, n) = r.error_counts();
+        let _ = write!(
+            s,
+            "<h2 id=\"errors\">Errors</h2><p>{e} of {n} operations got no definite expected answer.</p><table><tr><th>count</th><th>cause</th><th>outcome</th><th>first op</th></tr>"
+        );
+        for c in &r.errors {
+            let _ = write!(
+                s,
+                "<tr><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>#{}</td></tr>",
+                crate::check::facts::thousands(c.count),
+                escape(&c.cause),
+                c.outcome.as_str(),
+                c.first_op
+            );
+        }
+        s.push_str("</table>");
+        if r.errors_left_off > 0 {
+            let _ = write!(s, "<p>and {} more causes</p>", r.errors_left_off);
+        }
+    }
     if !r.thresholds.is_empty() {
         s.push_str("<h2 id=\"thresholds\">Thresholds</h2><table><tr><th>threshold</th><th>verdict</th><th>measured</th></tr>");
         for t in &r.thresholds {

@@ -114,6 +114,29 @@ impl Exporter for MarkdownExporter {
             }
             s.push('\n');
         }
+        if !r.errors.is_empty() {
+            let (e, n) = r.error_counts();
+            let _ = writeln!(
+                s,
+                "### Errors\n\n{e} of {n} operations got no definite expected answer.\n"
+            );
+            let _ = writeln!(s, "| count | cause | outcome | first op |");
+            let _ = writeln!(s, "|---|---|---|---|");
+            for c in &r.errors {
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {} | #{} |",
+                    crate::check::facts::thousands(c.count),
+                    escape(&c.cause),
+                    c.outcome.as_str(),
+                    c.first_op
+                );
+            }
+            if r.errors_left_off > 0 {
+                let _ = writeln!(s, "\nand {} more causes", r.errors_left_off);
+            }
+            s.push('\n');
+        }
         if !r.thresholds.is_empty() {
             let _ = writeln!(s, "### Thresholds\n");
             let _ = writeln!(s, "| threshold | verdict | measured |");

@@ -49,10 +49,12 @@ impl Exporter for TerminalExporter {
         for v in &r.rules {
             let _ = writeln!(
                 s,
-                "  {:<8} {:<6} {}",
+                "  {:<8} {:<6} {}  ({} definite, {} undecided)",
                 mark(v.verdict),
                 v.level.as_str(),
-                v.id
+                v.id,
+                v.evidence.definite,
+                v.evidence.indeterminate
             );
             if v.verdict != Verdict::Pass {
                 if let Some(w) = &v.witness {
@@ -61,6 +63,19 @@ impl Exporter for TerminalExporter {
                 if let Some(c) = &v.reproduce {
                     let _ = writeln!(s, "           reproduce: {c}");
                 }
+            }
+        }
+        if !r.errors.is_empty() {
+            let (e, n) = r.error_counts();
+            let _ = writeln!(
+                s,
+                "\nerrors: {e} of {n} operations got no definite expected answer"
+            );
+            for c in &r.errors {
+                let _ = writeln!(s, "  {}", crate::report::errors::line(c));
+            }
+            if r.errors_left_off > 0 {
+                let _ = writeln!(s, "  and {} more causes", r.errors_left_off);
             }
         }
         if !r.thresholds.is_empty() {
