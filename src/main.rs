@@ -276,13 +276,8 @@ async fn dispatch(cmd: Command) -> Result<i32, Error> {
                     .unwrap_or(quotabench::compare::DEFAULT_MAX_ERROR_INCREASE),
                 allow_different,
             };
-            let (table, code) = quotabench::compare::compare_with(
-                &run_a,
-                &run_b,
-                max_regression,
-                min_count,
-                gate,
-            )?;
+            let (table, code) =
+                quotabench::compare::compare_with(&run_a, &run_b, max_regression, min_count, gate)?;
             print!("{table}");
             Ok(code)
         }

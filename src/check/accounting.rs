@@ -176,8 +176,7 @@ impl Rule for SnapshotsConsistent {
                     + l.possible_sent.between(s.sent, o.done_us)
                     + l.indeterminate_sent.between(0, s.sent))
                 .saturating_sub(l.released_done.after_upto(s.done, visible));
-                let lower =
-                    lower.saturating_sub(l.indeterminate_released_sent.between(0, s.sent));
+                let lower = lower.saturating_sub(l.indeterminate_released_sent.between(0, s.sent));
                 if r.consumed < lower || r.consumed > upper {
                     return Judgement::fail(
                         format!(

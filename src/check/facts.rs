@@ -271,7 +271,10 @@ impl Facts {
     /// The id of the first effectful operation with an indeterminate answer sent before
     /// `t`: it may still take effect after `t`.
     pub fn late_before(&self, t: u64) -> Option<u64> {
-        self.late.first().filter(|(sent, _)| *sent < t).map(|&(_, id)| id)
+        self.late
+            .first()
+            .filter(|(sent, _)| *sent < t)
+            .map(|&(_, id)| id)
     }
 
     /// Gaps holding one lone operation that cannot be attributed to it because an

@@ -54,7 +54,11 @@ impl Rule for Complete {
                     vec![o.id],
                 );
             }
-            if let Some(n) = o.note.as_deref().filter(|n| n.starts_with(OUT_OF_RANGE_NOTE)) {
+            if let Some(n) = o
+                .note
+                .as_deref()
+                .filter(|n| n.starts_with(OUT_OF_RANGE_NOTE))
+            {
                 return Judgement::fail(
                     format!(
                         "list op #{} listed values the profile does not allow: {}",

@@ -404,7 +404,11 @@ fn a_list_with_an_unknown_filter_must_be_rejected_by_validation() {
 #[test]
 fn rejection_shape_judges_only_definite_refusals() {
     // 95 consumed of 100: an order of 10 must be over quota.
-    for no_decision in [Outcome::RejectedRate, Outcome::NotSent, Outcome::Indeterminate] {
+    for no_decision in [
+        Outcome::RejectedRate,
+        Outcome::NotSent,
+        Outcome::Indeterminate,
+    ] {
         let mut b = B::new();
         b.snap(95, 95).order(10, no_decision);
         let v = b.judge("limit.rejection-shape");
@@ -523,7 +527,9 @@ fn auth_without_a_definite_answer_is_unknown_with_the_reason() {
 #[test]
 fn an_indeterminate_clock_move_leaves_resets_unknown_not_failed() {
     let mut b = B::new();
-    b.snap(40, 40).clock(86_400, Outcome::Indeterminate).snap(40, 40);
+    b.snap(40, 40)
+        .clock(86_400, Outcome::Indeterminate)
+        .snap(40, 40);
     let v = b.judge("reset.period-boundary");
     assert_eq!(v.verdict, Verdict::Unknown, "{v:?}");
     // The counter did not reset: were the move certain, that would fail; uncertain, the
@@ -540,10 +546,13 @@ fn an_indeterminate_clock_move_leaves_resets_unknown_not_failed() {
 fn listed_values_out_of_range_fail_listing_with_the_value() {
     let mut b = B::new();
     b.snap(0, 0);
-    b.ops.last_mut().unwrap().note = Some(format!(
-        "{}item 1 (daily): remaining 250 at /quota is above the limit 100",
-        super::listing::OUT_OF_RANGE_NOTE
-    ));
+    b.ops.last_mut().unwrap().note = Some(
+        format!(
+            "{}item 1 (daily): remaining 250 at /quota is above the limit 100",
+            super::listing::OUT_OF_RANGE_NOTE
+        )
+        .into(),
+    );
     let v = b.judge("listing.complete");
     assert_eq!(v.verdict, Verdict::Fail, "{v:?}");
     assert!(v.witness.unwrap().contains("remaining 250"));
@@ -563,8 +572,11 @@ fn a_phase_thin_on_definite_answers_passes_nothing() {
     // Interrupted operations are not held against the run.
     let mut b = B::new();
     b.snap(0, 0).order(5, Outcome::Accepted).snap(5, 5);
-    b.order(1, Outcome::Indeterminate).ops.last_mut().unwrap().note =
-        Some(crate::vocab::INTERRUPTED_NOTE.into());
+    b.order(1, Outcome::Indeterminate)
+        .ops
+        .last_mut()
+        .unwrap()
+        .note = Some(crate::vocab::INTERRUPTED_NOTE.into());
     let v = b.judge_default("limit.never-exceeded");
     assert_eq!(v.verdict, Verdict::Pass, "{v:?}");
     // Nothing definite at all: never a pass.

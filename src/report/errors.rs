@@ -68,7 +68,8 @@ pub fn cause_of(o: &OpRecord) -> String {
 }
 
 /// Replaces the volatile parts of a note so equal causes group: runs of 3 or more digits
-/// (ids, ports, sizes) become `N`, hex-like or uuid-like words become `<id>`.
+/// (ids, ports, sizes; not the parts of a dotted address) become `N`, hex-like or
+/// uuid-like words become `<id>`.
 pub fn normalize(note: &str) -> String {
     let mut out = String::with_capacity(note.len());
     for (i, word) in note.split(' ').enumerate() {
@@ -83,24 +84,26 @@ pub fn normalize(note: &str) -> String {
             out.push_str(&word.replace(core, "<id>"));
             continue;
         }
-        let mut digits = String::new();
-        let flush = |digits: &mut String, out: &mut String| {
-            if digits.len() >= 3 {
+        // A run of digits next to a dot (an address, a decimal) is kept.
+        let chars: Vec<char> = word.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            if !chars[i].is_ascii_digit() {
+                out.push(chars[i]);
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < chars.len() && chars[i].is_ascii_digit() {
+                i += 1;
+            }
+            let dotted = (start > 0 && chars[start - 1] == '.') || chars.get(i) == Some(&'.');
+            if i - start >= 3 && !dotted {
                 out.push('N');
             } else {
-                out.push_str(digits);
-            }
-            digits.clear();
-        };
-        for c in word.chars() {
-            if c.is_ascii_digit() {
-                digits.push(c);
-            } else {
-                flush(&mut digits, &mut out);
-                out.push(c);
+                out.extend(&chars[start..i]);
             }
         }
-        flush(&mut digits, &mut out);
     }
     out
 }
@@ -130,6 +133,9 @@ mod tests {
             normalize("object 3f2a9c1e-77aa-4b1c-9d2e-0a1b2c3d4e5f gone"),
             "object <id> gone"
         );
-        assert_eq!(normalize("os error 61: connection refused"), "os error 61: connection refused");
+        assert_eq!(
+            normalize("os error 61: connection refused"),
+            "os error 61: connection refused"
+        );
     }
 }

@@ -1,10 +1,10 @@
 //! The report: one model, many exporters, atomic redacted writes.
 
+pub mod errors;
 pub(crate) mod escape;
 pub mod example;
 pub mod export;
 mod model;
-pub mod errors;
 pub mod plot;
 mod redacted;
 mod schema;

@@ -52,11 +52,9 @@ fn measure(t: &Threshold, ops: &BTreeMap<String, OpStats>, phases: &[PhaseStats]
             o.error_rate()
         }
         Metric::ErrorRate(None) => {
-            let (e, n) = ops
-                .values()
-                .fold((0, 0), |(e, n), o| {
-                    (e + errors(o), n + o.count.saturating_sub(o.interrupted))
-                });
+            let (e, n) = ops.values().fold((0, 0), |(e, n), o| {
+                (e + errors(o), n + o.count.saturating_sub(o.interrupted))
+            });
             e as f64 / n.max(1) as f64
         }
         Metric::AchievedRate => {

@@ -122,8 +122,8 @@ fn run(seed: u64, args: &[&str]) -> Run {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .find(|p| p.is_dir())
         .unwrap_or_else(|| panic!("no run folder: {}", String::from_utf8_lossy(&o.stderr)));
-    let summary = serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap())
-        .unwrap();
+    let summary =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
     Run {
         code: o.status.code().unwrap_or(-1),
         summary,
@@ -160,7 +160,9 @@ async fn the_correct_fake_never_fails_behind_a_hostile_proxy() {
         }
         assert_ne!(r.code, 1, "{fault}: {}", r.explain());
         assert!(
-            r.summary["errors"].as_array().is_some_and(|e| !e.is_empty()),
+            r.summary["errors"]
+                .as_array()
+                .is_some_and(|e| !e.is_empty()),
             "{fault}: the injected faults are listed as errors: {}",
             r.explain()
         );
@@ -172,7 +174,12 @@ async fn the_correct_fake_never_fails_behind_a_hostile_proxy() {
 async fn seeded_faults_are_still_caught_through_a_passthrough_proxy() {
     let clean = fake(&[]).await;
     let r = run_through(&clean.url, "passthrough", "1", 1).await;
-    assert_eq!(r.code, 0, "the correct fake passes through it: {}", r.explain());
+    assert_eq!(
+        r.code,
+        0,
+        "the correct fake passes through it: {}",
+        r.explain()
+    );
     for (fault, rule) in [
         ("admit-over-limit", "limit.never-exceeded"),
         ("reject-before-limit", "limit.rejection-justified"),
@@ -203,7 +210,9 @@ fn error_rate_never_produces_a_false_failure() {
             failures.push(format!("seed {seed}: {}", r.explain()));
         }
         assert!(
-            r.summary["errors"].as_array().is_some_and(|e| !e.is_empty()),
+            r.summary["errors"]
+                .as_array()
+                .is_some_and(|e| !e.is_empty()),
             "seed {seed}: the 503s are listed: {}",
             r.explain()
         );
