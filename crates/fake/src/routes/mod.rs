@@ -1,7 +1,7 @@
 //! Transport-agnostic routing: a [`FakeRequest`] in, a [`FakeResponse`] out.
 //!
 //! Both transports (the hyper server and the wiremock adapter) convert to and from
-//! these two types and call [`crate::fake::Fake::handle`]; the routes never see HTTP
+//! these two types and call [`crate::Fake::handle`]; the routes never see HTTP
 //! types, so every path can be tested by calling `handle` directly.
 
 pub mod admin;

@@ -8,10 +8,10 @@ use super::{
     bearer, error, json_body, method_not_allowed, opt_str, query_usize, refusal, segments,
     FakeRequest, FakeResponse, Style,
 };
-use crate::fake::config::CredentialsMode;
-use crate::fake::model::parse_id;
-use crate::fake::quota::{EXPORTS_CONFIGS, EXPORTS_DESTINATIONS};
-use crate::fake::service::Fake;
+use crate::config::CredentialsMode;
+use crate::model::parse_id;
+use crate::quota::{EXPORTS_CONFIGS, EXPORTS_DESTINATIONS};
+use crate::service::Fake;
 
 const S: Style = Style::Didomi;
 /// Largest `$limit` honoured (larger values are clamped, as Feathers does).

@@ -10,11 +10,11 @@ use super::{
     bearer, error, json_body, method_not_allowed, opt_str, query_usize, refusal, segments,
     FakeRequest, FakeResponse, Style,
 };
-use crate::fake::config::CredentialsMode;
-use crate::fake::model::{parse_id, TtlInput, WorkOrderInput};
-use crate::fake::orgs::TtlStatus;
-use crate::fake::quota::{index_of, Api, DAILY_DELETE, MONTHLY_DELETE, QUOTAS};
-use crate::fake::service::Fake;
+use crate::config::CredentialsMode;
+use crate::model::{parse_id, TtlInput, WorkOrderInput};
+use crate::orgs::TtlStatus;
+use crate::quota::{index_of, Api, DAILY_DELETE, MONTHLY_DELETE, QUOTAS};
+use crate::service::Fake;
 
 /// Base path of the Adobe routes.
 pub const BASE: &str = "/data/core/hygiene";
@@ -372,7 +372,7 @@ fn create_workorder(fake: &Fake, req: &FakeRequest, org: &str) -> FakeResponse {
 fn workorder_answer(
     fake: &Fake,
     org: &str,
-    result: Result<crate::fake::model::WorkOrderView, crate::fake::model::Refusal>,
+    result: Result<crate::model::WorkOrderView, crate::model::Refusal>,
 ) -> FakeResponse {
     match result {
         Ok(mut w) => {
@@ -417,7 +417,7 @@ fn create_ttl(fake: &Fake, req: &FakeRequest, org: &str) -> FakeResponse {
     };
     let model = fake.model();
     let invalid = |msg: &str| {
-        model.count_invalid(org, &[crate::fake::quota::DATASET_EXPIRATION], 1);
+        model.count_invalid(org, &[crate::quota::DATASET_EXPIRATION], 1);
         error(S, 400, msg)
     };
     let dataset = match opt_str(S, obj, "datasetId") {

@@ -1,7 +1,7 @@
 //! The wiremock transport: mounts the same routes on a `wiremock::MockServer` through a
 //! `Respond` adapter. For short tests only: wiremock 0.6 keeps a clone of every matched
 //! request in each mounted mock (even with recording disabled) and serves behind one
-//! write lock, so long or fast runs belong on [`super::serve`] (docs/fake.md).
+//! write lock, so long or fast runs belong on [`crate::serve`] (docs/fake.md).
 
 use std::sync::Arc;
 
