@@ -24,6 +24,8 @@ impl Respond for FakeResponder {
             headers: super::routes::header_pairs(&request.headers),
             body: bytes::Bytes::copy_from_slice(&request.body),
         };
+        // Synchronous (wiremock's `Respond` is): no `non-atomic` race window here. It
+        // could not race anyway: wiremock serves on one current-thread runtime.
         let r = self.0.handle(&req);
         let mime = r
             .headers

@@ -1,6 +1,5 @@
 //! The fake's admin API: clock, reset, limits, ground truth, faults.
 
-
 use crate::support::*;
 use quotabench_fake::{catalogue, FakeRequest};
 use serde_json::json;

@@ -1,6 +1,5 @@
 //! The Adobe Data Hygiene routes of the fake, driven through `Fake::handle`.
 
-
 use crate::support::*;
 use quotabench_fake::FakeRequest;
 use serde_json::{json, Value};

@@ -1,6 +1,5 @@
 //! The Didomi routes of the fake (quota list and the fake's export endpoints).
 
-
 use crate::support::*;
 use quotabench_fake::{Fake, FakeRequest, FakeResponse};
 use serde_json::json;

@@ -2,7 +2,6 @@
 //! docs/faults.md, while the same scenario on the correct fake does not.
 //! (`non-atomic` needs concurrency: see fake_http.rs.)
 
-
 use std::time::Duration;
 
 use crate::support::*;

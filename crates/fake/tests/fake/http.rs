@@ -2,7 +2,6 @@
 //! adapter, plus 64 concurrent clients proving the counters match the accepted orders
 //! exactly on the correct fake and over-admit under `non-atomic`.
 
-
 use std::sync::Arc;
 
 use crate::support::*;

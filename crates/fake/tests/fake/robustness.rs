@@ -1,7 +1,6 @@
 //! Malformed input of every kind never panics, always gets a 4xx in the API's style,
 //! and never changes state.
 
-
 use crate::support::*;
 use quotabench_fake::FakeRequest;
 use rand::rngs::SmallRng;
