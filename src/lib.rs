@@ -10,7 +10,7 @@ pub mod check;
 pub mod compare;
 pub mod engine;
 pub mod error;
-pub mod fake;
+pub use quotabench_fake as fake;
 mod fake_target;
 pub mod history;
 pub mod metrics;

@@ -18,7 +18,7 @@ fn list_faults_prints_name_tab_rule_for_every_fault() {
                 .unwrap_or_else(|| panic!("no tab in {l:?}"))
         })
         .collect();
-    assert_eq!(rows.len(), quotabench::fake::catalogue().len());
+    assert_eq!(rows.len(), quotabench_fake::catalogue().len());
     for (name, rule) in rows {
         assert!(!name.is_empty());
         assert!(rule == "-" || rule.contains('.'), "{name}: {rule}");

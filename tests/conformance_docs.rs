@@ -2,7 +2,7 @@
 //! cannot drift from the code. On mismatch the expected table is printed: paste it in.
 
 use quotabench::check;
-use quotabench::fake::catalogue;
+use quotabench_fake::catalogue;
 
 fn table() -> String {
     let rules = check::catalogue();

@@ -7,13 +7,13 @@ mod conformance_support;
 
 use std::sync::Arc;
 
-use quotabench::fake::{serve, Fake, FakeConfig, FaultSet};
+use quotabench_fake::{serve, Fake, FakeConfig, FaultSet};
 use serde_json::{json, Value};
 
 const CONFIG: &str = "clock:\n  mode: virtual\ndefaults:\n  dailyConsumerDeleteIdentitiesQuota: 250000\n  monthlyConsumerDeleteIdentitiesQuota: 900000\n  datasetExpirationQuota: 7\ncredentials:\n  mode: fixed\n  bearer_tokens: [live-token]\n  api_keys: [live-key]\n";
 const IN_USE: u64 = 12_345;
 
-async fn live(faults: &[&str]) -> quotabench::fake::RunningFake {
+async fn live(faults: &[&str]) -> quotabench_fake::RunningFake {
     let config = FakeConfig::from_text(std::path::Path::new("live.yaml"), CONFIG).unwrap();
     let faults =
         FaultSet::parse(&faults.iter().map(|f| f.to_string()).collect::<Vec<_>>()).unwrap();

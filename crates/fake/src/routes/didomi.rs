@@ -2,16 +2,19 @@
 //! own export-configuration endpoints that consume and release the two quotas.
 //! Errors use Feathers' `code` / `name` / `message` / `errors` body.
 
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::{
     bearer, error, json_body, method_not_allowed, opt_str, query_usize, refusal, segments,
     FakeRequest, FakeResponse, Style,
 };
-use crate::fake::config::CredentialsMode;
-use crate::fake::model::parse_id;
-use crate::fake::quota::{EXPORTS_CONFIGS, EXPORTS_DESTINATIONS};
-use crate::fake::service::Fake;
+use crate::clock::rfc3339_us;
+use crate::config::CredentialsMode;
+use crate::model::{parse_id, Window};
+use crate::orgs::{Destination, ExportConfig};
+use crate::quota::{EXPORTS_CONFIGS, EXPORTS_DESTINATIONS};
+use crate::service::Fake;
 
 const S: Style = Style::Didomi;
 /// Largest `$limit` honoured (larger values are clamped, as Feathers does).
@@ -23,7 +26,7 @@ pub const MAX_CONFIG_PAGE: usize = 1000;
 pub const DEFAULT_PAGE: usize = 10;
 
 /// Handles a request under `/v1`.
-pub fn handle(fake: &Fake, req: &FakeRequest) -> FakeResponse {
+pub async fn handle(fake: &Fake, req: &FakeRequest, window: Window) -> FakeResponse {
     let Some(seg) = segments(&req.path, "/v1") else {
         return error(S, 404, &format!("Page not found: {}", req.path));
     };
@@ -90,6 +93,7 @@ pub fn handle(fake: &Fake, req: &FakeRequest) -> FakeResponse {
                 Some(v) => return error(S, 400, &format!("`$sort` must be 1 or -1, found `{v}`")),
             };
             let (data, total) = model.list_configs(&org, enabled, newest_first, skip, limit);
+            let data: Vec<ConfigView> = data.iter().map(|c| ConfigView::new(&org, c)).collect();
             FakeResponse::json(
                 200,
                 &json!({ "data": data, "total": total, "limit": limit, "skip": skip }),
@@ -102,20 +106,20 @@ pub fn handle(fake: &Fake, req: &FakeRequest) -> FakeResponse {
                 Some(Err(r)) => return r,
             };
             match model.create_config(&org, name) {
-                Ok(c) => FakeResponse::json(201, &c),
+                Ok(c) => FakeResponse::json(201, &ConfigView::new(&org, &c)),
                 Err(r) => refusal(fake, S, shape, &r),
             }
         }
         ("GET", ["exports", "configs", id]) => {
             match id_of(id).and_then(|n| model.get_config(&org, n)) {
-                Some(c) => FakeResponse::json(200, &c),
+                Some(c) => FakeResponse::json(200, &ConfigView::new(&org, &c)),
                 None => not_found(id),
             }
         }
         ("DELETE", ["exports", "configs", id]) => match id_of(id) {
             None => not_found(id),
             Some(n) => match model.delete_config(&org, n) {
-                Ok(c) => FakeResponse::json(200, &c),
+                Ok(c) => FakeResponse::json(200, &ConfigView::new(&org, &c)),
                 Err(r) => refusal(fake, S, shape, &r),
             },
         },
@@ -126,12 +130,12 @@ pub fn handle(fake: &Fake, req: &FakeRequest) -> FakeResponse {
                 return not_found(id);
             };
             let r = if *action == "enable" {
-                model.enable_config(&org, n)
+                model.enable_config(&org, n, window).await
             } else {
                 model.disable_config(&org, n)
             };
             match r {
-                Ok(c) => FakeResponse::json(200, &c),
+                Ok(c) => FakeResponse::json(200, &ConfigView::new(&org, &c)),
                 Err(r) => refusal(fake, S, shape, &r),
             }
         }
@@ -147,8 +151,8 @@ pub fn handle(fake: &Fake, req: &FakeRequest) -> FakeResponse {
                 Some((Ok(n), Ok(t))) => n.or(t).unwrap_or(""),
                 Some((Err(r), _)) | Some((_, Err(r))) => return r,
             };
-            match model.attach_destination(&org, n, name) {
-                Ok(d) => FakeResponse::json(201, &d),
+            match model.attach_destination(&org, n, name, window).await {
+                Ok(d) => FakeResponse::json(201, &DestinationView::new(&d)),
                 Err(r) => refusal(fake, S, shape, &r),
             }
         }
@@ -242,4 +246,60 @@ fn list_quotas(fake: &Fake, req: &FakeRequest, org: &str) -> FakeResponse {
         200,
         &json!({ "data": data, "total": 1, "limit": limit, "skip": skip }),
     )
+}
+
+/// An export configuration as the fake's Didomi endpoints show it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ConfigView {
+    /// `cfg-<n>`.
+    pub id: String,
+    /// The organization.
+    pub organization_id: String,
+    /// Name.
+    pub name: String,
+    /// Whether enabled.
+    pub enabled: bool,
+    /// Attached destinations.
+    pub destinations: Vec<DestinationView>,
+    /// RFC 3339 creation time.
+    pub created_at: String,
+    /// RFC 3339 last update.
+    pub updated_at: String,
+}
+
+impl ConfigView {
+    /// The view of `c`, a configuration of `org`.
+    pub fn new(org: &str, c: &ExportConfig) -> ConfigView {
+        ConfigView {
+            id: format!("cfg-{}", c.id),
+            organization_id: org.to_string(),
+            name: c.name.to_string(),
+            enabled: c.enabled,
+            destinations: c.destinations.iter().map(DestinationView::new).collect(),
+            created_at: rfc3339_us(c.created_us),
+            updated_at: rfc3339_us(c.updated_us),
+        }
+    }
+}
+
+/// A destination as the API shows it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct DestinationView {
+    /// `dst-<n>`.
+    pub id: String,
+    /// Name or type.
+    pub name: String,
+    /// RFC 3339 creation time.
+    pub created_at: String,
+}
+
+impl DestinationView {
+    /// The view of `d`.
+    pub fn new(d: &Destination) -> DestinationView {
+        DestinationView {
+            id: format!("dst-{}", d.id),
+            name: d.name.to_string(),
+            created_at: rfc3339_us(d.created_us),
+        }
+    }
 }

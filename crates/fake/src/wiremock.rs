@@ -1,7 +1,7 @@
 //! The wiremock transport: mounts the same routes on a `wiremock::MockServer` through a
 //! `Respond` adapter. For short tests only: wiremock 0.6 keeps a clone of every matched
 //! request in each mounted mock (even with recording disabled) and serves behind one
-//! write lock, so long or fast runs belong on [`super::serve`] (docs/fake.md).
+//! write lock, so long or fast runs belong on [`crate::serve`] (docs/fake.md).
 
 use std::sync::Arc;
 
@@ -24,6 +24,8 @@ impl Respond for FakeResponder {
             headers: super::routes::header_pairs(&request.headers),
             body: bytes::Bytes::copy_from_slice(&request.body),
         };
+        // Synchronous (wiremock's `Respond` is): no `non-atomic` race window here. It
+        // could not race anyway: wiremock serves on one current-thread runtime.
         let r = self.0.handle(&req);
         let mime = r
             .headers

@@ -135,7 +135,7 @@ async fn answer(
         headers: super::routes::header_pairs(&parts.headers),
         body,
     };
-    let r = fake.handle(&fr);
+    let r = fake.respond(&fr).await;
     if let Some(d) = r.delay {
         tokio::time::sleep(d).await;
     }

@@ -1,10 +1,8 @@
 //! Malformed input of every kind never panics, always gets a 4xx in the API's style,
 //! and never changes state.
 
-mod fake_support;
-
-use fake_support::*;
-use quotabench::fake::FakeRequest;
+use crate::support::*;
+use quotabench_fake::FakeRequest;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};

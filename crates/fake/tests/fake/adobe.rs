@@ -1,16 +1,14 @@
 //! The Adobe Data Hygiene routes of the fake, driven through `Fake::handle`.
 
-mod fake_support;
-
-use fake_support::*;
-use quotabench::fake::FakeRequest;
+use crate::support::*;
+use quotabench_fake::FakeRequest;
 use serde_json::{json, Value};
 
 const DAILY: &str = "dailyConsumerDeleteIdentitiesQuota";
 const MONTHLY: &str = "monthlyConsumerDeleteIdentitiesQuota";
 const EXPIRATIONS: &str = "datasetExpirationQuota";
 
-fn err_code(r: &quotabench::fake::FakeResponse) -> String {
+fn err_code(r: &quotabench_fake::FakeResponse) -> String {
     r.json_body()["error_code"]
         .as_str()
         .unwrap_or("")
@@ -321,11 +319,11 @@ fn rejection_status_and_body_are_configurable() {
 }
 
 fn ttl(
-    f: &quotabench::fake::Fake,
+    f: &quotabench_fake::Fake,
     org: &str,
     dataset: &str,
     expiry: &str,
-) -> quotabench::fake::FakeResponse {
+) -> quotabench_fake::FakeResponse {
     f.handle(
         &adobe("POST", "/ttl", org).body(
             json!({"datasetId": dataset, "expiry": expiry, "displayName": "n", "description": "d"})

@@ -2,12 +2,10 @@
 //! docs/faults.md, while the same scenario on the correct fake does not.
 //! (`non-atomic` needs concurrency: see fake_http.rs.)
 
-mod fake_support;
-
 use std::time::Duration;
 
-use fake_support::*;
-use quotabench::fake::{Fake, FakeRequest, FakeResponse};
+use crate::support::*;
+use quotabench_fake::{Fake, FakeRequest, FakeResponse};
 use serde_json::json;
 
 const DAILY: &str = "dailyConsumerDeleteIdentitiesQuota";

@@ -2,13 +2,11 @@
 //! adapter, plus 64 concurrent clients proving the counters match the accepted orders
 //! exactly on the correct fake and over-admit under `non-atomic`.
 
-mod fake_support;
-
 use std::sync::Arc;
 
-use fake_support::*;
-use quotabench::fake::cli::{run, FakeArgs};
-use quotabench::fake::{mount_on_wiremock, serve, Fake};
+use crate::support::*;
+use quotabench_fake::cli::{run, FakeArgs};
+use quotabench_fake::{mount_on_wiremock, serve, Fake};
 use serde_json::{json, Value};
 
 const DAILY: &str = "dailyConsumerDeleteIdentitiesQuota";

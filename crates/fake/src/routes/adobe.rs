@@ -10,11 +10,13 @@ use super::{
     bearer, error, json_body, method_not_allowed, opt_str, query_usize, refusal, segments,
     FakeRequest, FakeResponse, Style,
 };
-use crate::fake::config::CredentialsMode;
-use crate::fake::model::{parse_id, TtlInput, WorkOrderInput};
-use crate::fake::orgs::TtlStatus;
-use crate::fake::quota::{index_of, Api, DAILY_DELETE, MONTHLY_DELETE, QUOTAS};
-use crate::fake::service::Fake;
+use crate::clock::rfc3339_us;
+use crate::config::CredentialsMode;
+use crate::model::adobe::workorder_status;
+use crate::model::{parse_id, Refusal, TtlInput, Window, WorkOrderInput};
+use crate::orgs::{Ttl, TtlStatus, WorkOrder};
+use crate::quota::{index_of, Api, DAILY_DELETE, MONTHLY_DELETE, QUOTAS};
+use crate::service::Fake;
 
 /// Base path of the Adobe routes.
 pub const BASE: &str = "/data/core/hygiene";
@@ -26,7 +28,7 @@ pub const MAX_ORG_LEN: usize = 256;
 const S: Style = Style::Adobe;
 
 /// Handles a request under [`BASE`].
-pub fn handle(fake: &Fake, req: &FakeRequest) -> FakeResponse {
+pub async fn handle(fake: &Fake, req: &FakeRequest, window: Window) -> FakeResponse {
     let Some(seg) = segments(&req.path, BASE) else {
         return error(S, 404, &format!("no route for {}", req.path));
     };
@@ -48,10 +50,10 @@ pub fn handle(fake: &Fake, req: &FakeRequest) -> FakeResponse {
     };
     match (m, seg.as_slice()) {
         ("GET", ["quota"]) => list_quotas(fake, req, &org),
-        ("POST", ["workorder"]) => create_workorder(fake, req, &org),
+        ("POST", ["workorder"]) => create_workorder(fake, req, &org, window).await,
         ("GET", ["workorder", id]) => get_workorder(fake, &org, id),
         ("GET", ["ttl"]) => list_ttls(fake, req, &org),
-        ("POST", ["ttl"]) => create_ttl(fake, req, &org),
+        ("POST", ["ttl"]) => create_ttl(fake, req, &org, window).await,
         ("GET", ["ttl", id]) => get_ttl(fake, &org, id),
         ("DELETE", ["ttl", id]) => cancel_ttl(fake, &org, id),
         _ => error(S, 404, &format!("no route for {}", req.path)),
@@ -332,7 +334,12 @@ impl FastOrder<'_> {
     }
 }
 
-fn create_workorder(fake: &Fake, req: &FakeRequest, org: &str) -> FakeResponse {
+async fn create_workorder(
+    fake: &Fake,
+    req: &FakeRequest,
+    org: &str,
+    window: Window,
+) -> FakeResponse {
     let model = fake.model();
     if let Ok(fast) = serde_json::from_slice::<FastOrder<'_>>(&req.body) {
         if fast.is_valid() {
@@ -342,7 +349,7 @@ fn create_workorder(fake: &Fake, req: &FakeRequest, org: &str) -> FakeResponse {
                 description: fast.description.as_deref().unwrap_or(""),
                 identities: fast.identities.len() as u64,
             };
-            return workorder_answer(fake, org, model.create_workorder(org, &input));
+            return workorder_answer(fake, org, model.create_workorder(org, &input, window).await);
         }
     }
     let value = match json_body(S, req) {
@@ -366,26 +373,19 @@ fn create_workorder(fake: &Fake, req: &FakeRequest, org: &str) -> FakeResponse {
         description: s("description"),
         identities: count,
     };
-    workorder_answer(fake, org, model.create_workorder(org, &input))
+    workorder_answer(fake, org, model.create_workorder(org, &input, window).await)
 }
 
-fn workorder_answer(
-    fake: &Fake,
-    org: &str,
-    result: Result<crate::fake::model::WorkOrderView, crate::fake::model::Refusal>,
-) -> FakeResponse {
+fn workorder_answer(fake: &Fake, org: &str, result: Result<WorkOrder, Refusal>) -> FakeResponse {
     match result {
-        Ok(mut w) => {
-            w.org_id = Some(org.to_string());
-            FakeResponse::json(201, &w)
-        }
+        Ok(w) => FakeResponse::json(201, &WorkOrderView::new(fake, &w, Some(org))),
         Err(r) => refusal(fake, S, &fake.model().config().rejection.adobe, &r),
     }
 }
 
 fn get_workorder(fake: &Fake, org: &str, id: &str) -> FakeResponse {
     match parse_id("DI-", id).and_then(|n| fake.model().get_workorder(org, n)) {
-        Some(w) => FakeResponse::json(200, &w),
+        Some(w) => FakeResponse::json(200, &WorkOrderView::new(fake, &w, None)),
         None => error(S, 404, &format!("work order {id} not found")),
     }
 }
@@ -407,7 +407,7 @@ fn parse_expiry(text: &str) -> Option<jiff::Timestamp> {
         .map(|z| z.timestamp())
 }
 
-fn create_ttl(fake: &Fake, req: &FakeRequest, org: &str) -> FakeResponse {
+async fn create_ttl(fake: &Fake, req: &FakeRequest, org: &str, window: Window) -> FakeResponse {
     let value = match json_body(S, req) {
         Ok(v) => v,
         Err(r) => return r,
@@ -417,7 +417,7 @@ fn create_ttl(fake: &Fake, req: &FakeRequest, org: &str) -> FakeResponse {
     };
     let model = fake.model();
     let invalid = |msg: &str| {
-        model.count_invalid(org, &[crate::fake::quota::DATASET_EXPIRATION], 1);
+        model.count_invalid(org, &[crate::quota::DATASET_EXPIRATION], 1);
         error(S, 400, msg)
     };
     let dataset = match opt_str(S, obj, "datasetId") {
@@ -450,8 +450,8 @@ fn create_ttl(fake: &Fake, req: &FakeRequest, org: &str) -> FakeResponse {
         display_name,
         description,
     };
-    match model.create_ttl(org, &input) {
-        Ok(t) => FakeResponse::json(201, &t),
+    match model.create_ttl(org, &input, window).await {
+        Ok(t) => FakeResponse::json(201, &TtlView::new(org, &t)),
         Err(r) => refusal(fake, S, &model.config().rejection.adobe, &r),
     }
 }
@@ -500,6 +500,7 @@ fn list_ttls(fake: &Fake, req: &FakeRequest, org: &str) -> FakeResponse {
         page.saturating_mul(limit),
         limit,
     );
+    let results: Vec<TtlView> = results.iter().map(|t| TtlView::new(org, t)).collect();
     FakeResponse::json(
         200,
         &json!({
@@ -513,7 +514,7 @@ fn list_ttls(fake: &Fake, req: &FakeRequest, org: &str) -> FakeResponse {
 
 fn get_ttl(fake: &Fake, org: &str, id: &str) -> FakeResponse {
     match parse_id("SD-", id).and_then(|n| fake.model().get_ttl(org, n)) {
-        Some(t) => FakeResponse::json(200, &t),
+        Some(t) => FakeResponse::json(200, &TtlView::new(org, &t)),
         None => error(S, 404, &format!("dataset expiration {id} not found")),
     }
 }
@@ -525,8 +526,99 @@ fn cancel_ttl(fake: &Fake, org: &str, id: &str) -> FakeResponse {
     match fake.model().cancel_ttl(org, n) {
         Ok(t) => FakeResponse::json(
             200,
-            &json!({ "message": format!("dataset expiration {id} cancelled"), "ttl": t }),
+            &json!({
+                "message": format!("dataset expiration {id} cancelled"),
+                "ttl": TtlView::new(org, &t),
+            }),
         ),
         Err(r) => refusal(fake, S, &fake.model().config().rejection.adobe, &r),
+    }
+}
+
+/// A work order as the API shows it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkOrderView {
+    /// `DI-<n>`.
+    pub workorder_id: String,
+    /// Always `delete_identity`.
+    pub action: &'static str,
+    /// `received`, then `completed` a minute (fake clock) later.
+    pub status: &'static str,
+    /// Identities in the order.
+    pub operation_count: u64,
+    /// Target dataset.
+    pub dataset_id: String,
+    /// Display name.
+    pub display_name: String,
+    /// Description.
+    pub description: String,
+    /// RFC 3339 creation time.
+    pub created_at: String,
+    /// RFC 3339 last update.
+    pub updated_at: String,
+    /// The organization (set by the creating route, absent on reads).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<String>,
+}
+
+impl WorkOrderView {
+    /// The view of `w` now (its status moves with the fake clock); `org_id` is set by
+    /// the creating route only.
+    pub fn new(fake: &Fake, w: &WorkOrder, org_id: Option<&str>) -> WorkOrderView {
+        let (status, updated_us) = workorder_status(w, fake.model().clock().now_us());
+        WorkOrderView {
+            workorder_id: format!("DI-{}", w.id),
+            action: "delete_identity",
+            status,
+            operation_count: w.identities,
+            dataset_id: w.dataset_id.to_string(),
+            display_name: w.display_name.to_string(),
+            description: w.description.to_string(),
+            created_at: rfc3339_us(w.created_us),
+            updated_at: rfc3339_us(updated_us),
+            org_id: org_id.map(str::to_string),
+        }
+    }
+}
+
+/// A dataset expiration as the API shows it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct TtlView {
+    /// `SD-<n>`.
+    pub ttl_id: String,
+    /// Dataset id.
+    pub dataset_id: String,
+    /// The organization.
+    pub ims_org: String,
+    /// Status.
+    pub status: TtlStatus,
+    /// RFC 3339 expiry.
+    pub expiry: String,
+    /// RFC 3339 creation time.
+    pub created_at: String,
+    /// RFC 3339 last update.
+    pub updated_at: String,
+    /// Display name.
+    pub display_name: String,
+    /// Description.
+    pub description: String,
+}
+
+impl TtlView {
+    /// The view of `t`, an expiration of `org`.
+    pub fn new(org: &str, t: &Ttl) -> TtlView {
+        TtlView {
+            ttl_id: format!("SD-{}", t.id),
+            dataset_id: t.dataset_id.to_string(),
+            ims_org: org.to_string(),
+            status: t.status,
+            expiry: rfc3339_us(t.expiry_us),
+            created_at: rfc3339_us(t.created_us),
+            updated_at: rfc3339_us(t.updated_us),
+            display_name: t.display_name.to_string(),
+            description: t.description.to_string(),
+        }
     }
 }

@@ -4,9 +4,9 @@
 use serde_json::{json, Value};
 
 use super::{error, json_body, method_not_allowed, segments, FakeRequest, FakeResponse, Style};
-use crate::fake::faults::catalogue;
-use crate::fake::quota::index_of;
-use crate::fake::service::Fake;
+use crate::faults::catalogue;
+use crate::quota::index_of;
+use crate::service::Fake;
 
 const S: Style = Style::Admin;
 
@@ -76,8 +76,8 @@ fn clock_view(fake: &Fake) -> FakeResponse {
             "now": clock.now().to_string(),
             "virtual": clock.is_virtual(),
             "periods": match fake.model().periods() {
-                crate::fake::clock::Periods::Calendar => json!({ "kind": "calendar" }),
-                crate::fake::clock::Periods::Scaled { day_us, days_per_month } =>
+                crate::clock::Periods::Calendar => json!({ "kind": "calendar" }),
+                crate::clock::Periods::Scaled { day_us, days_per_month } =>
                     json!({ "kind": "scaled", "day_ms": day_us / 1000, "days_per_month": days_per_month }),
             },
         }),
@@ -136,7 +136,7 @@ fn set_clock(fake: &Fake, req: &FakeRequest) -> FakeResponse {
 
 fn quotas_view(fake: &Fake, org: &str) -> FakeResponse {
     let limits = fake.model().limits(org);
-    let map: serde_json::Map<String, Value> = crate::fake::quota::QUOTAS
+    let map: serde_json::Map<String, Value> = crate::quota::QUOTAS
         .iter()
         .zip(limits)
         .map(|(q, l)| (q.name.to_string(), json!(l)))

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use quotabench::fake::{Fake, FakeConfig, FakeRequest, FakeResponse, FaultSet};
+use quotabench_fake::{Fake, FakeConfig, FakeRequest, FakeResponse, FaultSet};
 use serde_json::{json, Value};
 
 /// A fake from inline mocks YAML and fault specs.
@@ -106,4 +106,10 @@ pub fn listed(f: &Fake, org: &str) -> Vec<(String, u64, u64)> {
             )
         })
         .collect()
+}
+
+/// The repository root: the mocks files (`mocks/*.yaml`) are shared with the harness
+/// and live there, two levels above this crate.
+pub fn repo_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }

@@ -1,9 +1,7 @@
 //! The fake's admin API: clock, reset, limits, ground truth, faults.
 
-mod fake_support;
-
-use fake_support::*;
-use quotabench::fake::{catalogue, FakeRequest};
+use crate::support::*;
+use quotabench_fake::{catalogue, FakeRequest};
 use serde_json::json;
 
 fn admin(method: &str, path: &str, body: serde_json::Value) -> FakeRequest {
@@ -211,18 +209,18 @@ fn catalogue_has_the_agreed_names_and_rule_ids() {
 
 #[test]
 fn every_mocks_file_loads() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("mocks");
+    let dir = repo_root().join("mocks");
     let mut n = 0;
     for e in std::fs::read_dir(dir).unwrap() {
         let p = e.unwrap().path();
         if p.extension().is_some_and(|x| x == "yaml") {
-            quotabench::fake::FakeConfig::load(&p).unwrap_or_else(|e| panic!("{e}"));
+            quotabench_fake::FakeConfig::load(&p).unwrap_or_else(|e| panic!("{e}"));
             n += 1;
         }
     }
     assert!(n >= 2);
     let err =
-        quotabench::fake::FakeConfig::load(std::path::Path::new("mocks/missing.yaml")).unwrap_err();
+        quotabench_fake::FakeConfig::load(std::path::Path::new("mocks/missing.yaml")).unwrap_err();
     assert!(err.message.contains("cannot read"));
 }
 
@@ -240,11 +238,11 @@ fn admin_paths_percent_decode_org_ids() {
 
 #[test]
 fn reject_400_mocks_shape_rejections_as_declared() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("mocks/reject-400.yaml");
-    let config = quotabench::fake::FakeConfig::load(&path).unwrap();
-    let f = std::sync::Arc::new(quotabench::fake::Fake::new(
+    let path = repo_root().join("mocks/reject-400.yaml");
+    let config = quotabench_fake::FakeConfig::load(&path).unwrap();
+    let f = std::sync::Arc::new(quotabench_fake::Fake::new(
         config,
-        quotabench::fake::FaultSet::none(),
+        quotabench_fake::FaultSet::none(),
     ));
     assert_eq!(order(&f, "o", 1000).status, 201);
     let r = order(&f, "o", 1);

@@ -1,5 +1,6 @@
 //! [`Fake`]: the model plus the request-level faults (latency, stall, error rate),
-//! shared by both transports as `Arc<Fake>`.
+//! shared by both transports as `Arc<Fake>`. Answering requests (`Fake::respond`,
+//! `Fake::handle`) lives with the routes, which depend on this module.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -7,10 +8,9 @@ use std::time::{Duration, Instant};
 
 use rand::Rng;
 
-use super::config::FakeConfig;
-use super::faults::{FaultSet, Latency};
-use super::model::{Model, OrgStateView};
-use super::routes::{self, error, style_of, FakeRequest, FakeResponse, Style};
+use crate::config::FakeConfig;
+use crate::faults::{FaultSet, Latency};
+use crate::model::{Model, OrgStateView};
 
 /// The bundled fake: a stateful implementation of the Adobe and Didomi quota APIs.
 #[derive(Debug)]
@@ -35,31 +35,19 @@ impl Fake {
         }
     }
 
-    /// Answers one request. Never panics on input; admin requests bypass every fault.
-    pub fn handle(&self, req: &FakeRequest) -> FakeResponse {
-        let style = match style_of(&req.path) {
-            Some(Style::Admin) | None => return routes::route(self, req),
-            Some(s) => s,
+    /// Under `error-rate`: whether this API request is one of the seeded failures.
+    /// Deterministic share: request n fails when floor((n+1)·rate) > floor(n·rate), so
+    /// exactly `rate` of the requests fail, evenly spread.
+    pub(crate) fn error_rate_hit(&self) -> bool {
+        let Some(rate) = self.model.faults().error_rate else {
+            return false;
         };
-        let faults = self.model.faults();
-        let delay = self.perf_delay();
-        if let Some(rate) = faults.error_rate {
-            // Deterministic share: request n fails when floor((n+1)·rate) > floor(n·rate),
-            // so exactly `rate` of the requests fail, evenly spread.
-            let n = self.requests.fetch_add(1, Ordering::Relaxed) as f64;
-            if ((n + 1.0) * rate).floor() > (n * rate).floor() {
-                let mut r = error(style, 503, "service unavailable (seeded error-rate fault)");
-                r.delay = delay;
-                return r;
-            }
-        }
-        let mut r = routes::route(self, req);
-        r.delay = delay;
-        r
+        let n = self.requests.fetch_add(1, Ordering::Relaxed) as f64;
+        ((n + 1.0) * rate).floor() > (n * rate).floor()
     }
 
     /// The delay the `latency` and `stall` faults ask for, measured now.
-    fn perf_delay(&self) -> Option<Duration> {
+    pub(crate) fn perf_delay(&self) -> Option<Duration> {
         let faults = self.model.faults();
         let mut total = Duration::ZERO;
         match faults.latency {

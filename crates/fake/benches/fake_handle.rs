@@ -4,7 +4,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use quotabench::fake::{Fake, FakeConfig, FakeRequest, FaultSet};
+use quotabench_fake::{Fake, FakeConfig, FakeRequest, FaultSet};
 
 fn fake() -> Fake {
     // Limits high enough that every order in the bench is admitted.

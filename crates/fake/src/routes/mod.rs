@@ -1,7 +1,7 @@
 //! Transport-agnostic routing: a [`FakeRequest`] in, a [`FakeResponse`] out.
 //!
 //! Both transports (the hyper server and the wiremock adapter) convert to and from
-//! these two types and call [`crate::fake::Fake::handle`]; the routes never see HTTP
+//! these two types and call [`crate::Fake::handle`]; the routes never see HTTP
 //! types, so every path can be tested by calling `handle` directly.
 
 pub mod admin;
@@ -10,9 +10,54 @@ pub mod didomi;
 
 use serde::Serialize;
 
-use super::config::RejectionStyle;
-use super::model::{QuotaRejection, Refusal};
-use super::service::Fake;
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use crate::config::RejectionStyle;
+use crate::model::{QuotaRejection, Refusal, Window};
+use crate::service::Fake;
+
+impl Fake {
+    /// Answers one request, waiting out the `non-atomic` race window asynchronously:
+    /// what the transports serving concurrent clients call. Never panics on input;
+    /// admin requests bypass every fault.
+    pub async fn respond(&self, req: &FakeRequest) -> FakeResponse {
+        dispatch(self, req, Window::Await).await
+    }
+
+    /// Answers one request synchronously (tests, benches, the wiremock adapter). The
+    /// same as [`Fake::respond`] except that under `non-atomic` the lock is still
+    /// released between check and apply but nothing is waited between them.
+    pub fn handle(&self, req: &FakeRequest) -> FakeResponse {
+        let mut answer = pin!(dispatch(self, req, Window::Skip));
+        match answer
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+        {
+            Poll::Ready(r) => r,
+            // The race window is the only await point, and `Skip` never enters it.
+            Poll::Pending => unreachable!("a request without the race window awaited"),
+        }
+    }
+}
+
+/// The request-level faults (error rate, latency, stall) around [`route`].
+async fn dispatch(fake: &Fake, req: &FakeRequest, window: Window) -> FakeResponse {
+    let style = match style_of(&req.path) {
+        Some(Style::Admin) | None => return route(fake, req, window).await,
+        Some(s) => s,
+    };
+    let delay = fake.perf_delay();
+    if fake.error_rate_hit() {
+        let mut r = error(style, 503, "service unavailable (seeded error-rate fault)");
+        r.delay = delay;
+        return r;
+    }
+    let mut r = route(fake, req, window).await;
+    r.delay = delay;
+    r
+}
 
 /// Header pairs of a request as the routes read them (names lower-case, values lossy
 /// UTF-8), from whichever transport received it.
@@ -257,8 +302,8 @@ pub fn style_of(path: &str) -> Option<Style> {
     }
 }
 
-/// Routes one request (performance faults are applied by the caller, [`Fake::handle`]).
-pub fn route(fake: &Fake, req: &FakeRequest) -> FakeResponse {
+/// Routes one request (performance faults are applied by the caller, [`Fake::respond`]).
+pub async fn route(fake: &Fake, req: &FakeRequest, window: Window) -> FakeResponse {
     let style = style_of(&req.path);
     if req.body.len() > fake.model().config().caps.max_body_bytes {
         return error(
@@ -273,8 +318,8 @@ pub fn route(fake: &Fake, req: &FakeRequest) -> FakeResponse {
     }
     match style {
         Some(Style::Admin) => admin::handle(fake, req),
-        Some(Style::Adobe) => adobe::handle(fake, req),
-        Some(Style::Didomi) => didomi::handle(fake, req),
+        Some(Style::Adobe) => adobe::handle(fake, req, window).await,
+        Some(Style::Didomi) => didomi::handle(fake, req, window).await,
         None => error(
             Style::Admin,
             404,

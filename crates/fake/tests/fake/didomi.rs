@@ -1,9 +1,7 @@
 //! The Didomi routes of the fake (quota list and the fake's export endpoints).
 
-mod fake_support;
-
-use fake_support::*;
-use quotabench::fake::{Fake, FakeRequest, FakeResponse};
+use crate::support::*;
+use quotabench_fake::{Fake, FakeRequest, FakeResponse};
 use serde_json::json;
 
 fn feathers(r: &FakeResponse) -> (u64, String) {
