@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use wiremock::matchers::{method, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-mod common;
+use crate::common;
 
 const ALLOWANCE: u64 = 1000;
 const JOBS: u64 = 4;

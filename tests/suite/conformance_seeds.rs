@@ -1,7 +1,7 @@
 //! No false failures: both suites pass against the correct fake under 20 seeds (the
 //! seed drives the operation mix, so interleavings differ from run to run).
 
-mod conformance_support;
+use crate::conformance_support;
 
 use conformance_support::{parallel, run, ADOBE, DIDOMI};
 

@@ -2,7 +2,7 @@
 //! rule the fault catalogue names (other rules may fail too), and exits 1 when that rule
 //! is a MUST (a SHOULD failure alone is reported but does not fail the run).
 
-mod conformance_support;
+use crate::conformance_support;
 
 use conformance_support::{faults, parallel, run, ADOBE, DIDOMI};
 

@@ -4,7 +4,7 @@
 
 use assert_cmd::Command;
 
-mod common;
+use crate::common;
 
 const SCENARIO: &str = "name: stall-accuracy
 target:

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use serde_json::Value;
 
-mod common;
+use crate::common;
 use common::{rule, run_dir, summary};
 
 const SUITE: &str = "scenarios/conformance/adobe-hygiene.yaml";

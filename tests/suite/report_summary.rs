@@ -2,7 +2,7 @@
 //! (docs/summary.md) lists as required, with the documented types, and every exporter's
 //! file is there and validates.
 
-mod common;
+use crate::common;
 
 use assert_cmd::Command;
 use serde_json::Value;

@@ -3,7 +3,7 @@
 //! already in use, fixed credentials from `${VAR}`s and other tenants) it reads each
 //! quota first, sizes its traffic from what remains, and judges correctly.
 
-mod conformance_support;
+use crate::conformance_support;
 
 use std::sync::Arc;
 

@@ -1,7 +1,7 @@
 //! A saved history is self-contained: judging history.jsonl offline gives the verdicts,
 //! witnesses and cited operations the run reported.
 
-mod conformance_support;
+use crate::conformance_support;
 
 use conformance_support::{run, ADOBE};
 
