@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! quotabench: a load-testing and conformance harness for quota APIs.
 //!
 //! Data flows one way: a [`scenario`] is loaded, the [`engine`] drives a [`target`],
