@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Loopback load test of the standalone fake (hyper server, release build):
+# Loopback load test of the standalone fake (hyper server, peak profile build):
 # POST /workorder (consume) and GET /quota (list), 32 connections each, with wrk.
 # Prints requests/s and latency percentiles, and the fake's RSS before and after.
 #
@@ -11,14 +11,14 @@ DURATION=${DURATION:-20s}
 CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-1}   # one wrk thread: on 2 cores a second one mostly steals from the fake
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BIN=${QUOTABENCH:-$ROOT/target/release/quotabench}
+BIN=${QUOTABENCH:-$ROOT/target/peak/quotabench}
 
 if ! command -v wrk >/dev/null 2>&1; then
   echo "wrk not found; installing it (apt-get install -y wrk)" >&2
   if [ "$(id -u)" = 0 ]; then apt-get install -y wrk >/dev/null; else sudo apt-get install -y wrk >/dev/null; fi
 fi
 if [ -z "${QUOTABENCH:-}" ]; then
-  (cd "$ROOT" && cargo build --release --quiet)
+  (cd "$ROOT" && cargo build --profile peak --quiet)
 fi
 
 WORK=$(mktemp -d)

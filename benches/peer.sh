@@ -14,13 +14,13 @@ DURATION=${DURATION:-10}
 TARGET=${TARGET:-nginx}
 PORT=${PORT:-18080}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BIN=$ROOT/target/release/quotabench
+BIN=$ROOT/target/peak/quotabench
 URL_PATH=/data/core/hygiene/quota
 
 need() { command -v "$1" >/dev/null 2>&1; }
 need wrk || apt-get install -y wrk >/dev/null
 need oha || cargo install oha --locked >/dev/null
-(cd "$ROOT" && cargo build --release --quiet)
+(cd "$ROOT" && cargo build --profile peak --quiet)
 
 WORK=$(mktemp -d)
 PID=

@@ -11,7 +11,36 @@ use std::thread::JoinHandle;
 use tokio::sync::oneshot;
 
 use crate::error::Error;
-use crate::fake::{serve, Fake, FakeConfig, FaultSet};
+use quotabench_fake::{serve, Fake, FakeConfig, FaultSet};
+
+// The fake crate has errors of the same shape as the harness's (it depends on nothing
+// of the harness): they convert field for field, so messages read the same.
+impl From<quotabench_fake::ConfigError> for crate::error::ConfigError {
+    fn from(e: quotabench_fake::ConfigError) -> Self {
+        crate::error::ConfigError {
+            file: e.file,
+            line: e.line,
+            column: e.column,
+            path: e.path,
+            message: e.message,
+        }
+    }
+}
+
+impl From<quotabench_fake::ConfigError> for Error {
+    fn from(e: quotabench_fake::ConfigError) -> Self {
+        Error::Config(e.into())
+    }
+}
+
+impl From<quotabench_fake::Error> for Error {
+    fn from(e: quotabench_fake::Error) -> Self {
+        match e {
+            quotabench_fake::Error::Config(c) => Error::Config(c.into()),
+            quotabench_fake::Error::Usage(m) => Error::Usage(m),
+        }
+    }
+}
 
 /// Worker threads of the in-process fake's runtime.
 pub const FAKE_THREADS: usize = 2;
@@ -43,7 +72,7 @@ pub async fn start(config: Option<&Path>, faults: &[String]) -> Result<InProcess
             // A virtual clock that moves only when a scenario moves it: a run that
             // happens to cross 00:00 UTC sees no reset it did not ask for.
             let mut c = FakeConfig::default();
-            c.clock.mode = crate::fake::config::ClockMode::Virtual;
+            c.clock.mode = quotabench_fake::config::ClockMode::Virtual;
             c
         }
     };

@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! quotabench: a load-testing and conformance harness for quota APIs.
 //!
 //! Data flows one way: a [`scenario`] is loaded, the [`engine`] drives a [`target`],
@@ -10,7 +11,7 @@ pub mod check;
 pub mod compare;
 pub mod engine;
 pub mod error;
-pub mod fake;
+pub use quotabench_fake as fake;
 mod fake_target;
 pub mod history;
 pub mod metrics;

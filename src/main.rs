@@ -82,7 +82,7 @@ enum Command {
     #[command(subcommand)]
     Profile(ProfileCommand),
     /// Serve the bundled fake on loopback until stopped.
-    Fake(quotabench::fake::cli::FakeArgs),
+    Fake(quotabench_fake::cli::FakeArgs),
 }
 
 #[derive(Subcommand)]
@@ -281,7 +281,7 @@ async fn dispatch(cmd: Command) -> Result<i32, Error> {
             print!("{table}");
             Ok(code)
         }
-        Command::Fake(args) => quotabench::fake::cli::run(args).await,
+        Command::Fake(args) => Ok(quotabench_fake::cli::run(args).await?),
     }
 }
 

@@ -4,7 +4,12 @@
 #[derive(Debug, Clone, PartialEq)]
 pub enum Metric {
     /// A latency percentile of an operation label (µs).
-    Percentile { p: f64, op: String },
+    Percentile {
+        /// The percentile, 0–100 (`99` for p99).
+        p: f64,
+        /// The operation label.
+        op: String,
+    },
     /// Maximum latency (µs).
     Max(String),
     /// Mean latency (µs).

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
-use quotabench::fake::{serve, Fake, FakeConfig, FaultSet, RunningFake};
+use quotabench_fake::{serve, Fake, FakeConfig, FaultSet, RunningFake};
 use serde_json::Value;
 
 const ADOBE: &str = "scenarios/conformance/adobe-hygiene.yaml";

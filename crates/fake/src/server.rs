@@ -1,0 +1,158 @@
+//! The standalone transport: a hyper 1 server (HTTP/1.1 and h2c via hyper-util's auto
+//! builder) on tokio. This is what serves long runs and `quotabench fake`: it keeps
+//! nothing per request, unlike wiremock (see docs/fake.md).
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto::Builder;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::routes::{error, style_of, FakeRequest, FakeResponse, Style};
+use super::service::Fake;
+
+/// A fake being served; stops when dropped or on [`RunningFake::shutdown`].
+#[derive(Debug)]
+pub struct RunningFake {
+    /// Base URL, `http://127.0.0.1:PORT` (no trailing slash).
+    pub url: String,
+    /// The bound address.
+    pub addr: SocketAddr,
+    fake: Arc<Fake>,
+    stop: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl RunningFake {
+    /// The fake being served (ground truth without HTTP: `running.fake().state(org)`).
+    pub fn fake(&self) -> &Arc<Fake> {
+        &self.fake
+    }
+
+    /// Stops accepting, closes open connections and waits for the accept loop to end.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(t) = self.task.take() {
+            let _ = t.await;
+        }
+    }
+}
+
+impl Drop for RunningFake {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        if let Some(t) = self.task.take() {
+            t.abort();
+        }
+    }
+}
+
+/// Serves `fake` on `listen` (port 0 picks a free port) until the returned handle is
+/// dropped or shut down.
+pub async fn serve(fake: Arc<Fake>, listen: SocketAddr) -> std::io::Result<RunningFake> {
+    let listener = TcpListener::bind(listen).await?;
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = watch::channel(false);
+    let task = tokio::spawn(accept_loop(listener, fake.clone(), stopped));
+    Ok(RunningFake {
+        url: format!("http://{addr}"),
+        addr,
+        fake,
+        stop,
+        task: Some(task),
+    })
+}
+
+async fn accept_loop(listener: TcpListener, fake: Arc<Fake>, mut stopped: watch::Receiver<bool>) {
+    let builder = Builder::new(TokioExecutor::new());
+    loop {
+        let stream = tokio::select! {
+            _ = stopped.changed() => break,
+            r = listener.accept() => match r {
+                Ok((s, _)) => s,
+                // Out of file descriptors and the like: back off instead of spinning.
+                Err(_) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let fake = fake.clone();
+        let svc = service_fn(move |req| answer(fake.clone(), req));
+        let conn = builder
+            .serve_connection(TokioIo::new(stream), svc)
+            .into_owned();
+        let mut stop = stopped.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = conn => {}
+                _ = stop.changed() => {}
+            }
+        });
+    }
+}
+
+async fn answer(
+    fake: Arc<Fake>,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path().to_string();
+    let max = fake.model().config().caps.max_body_bytes;
+    let body = match Limited::new(body, max).collect().await {
+        Ok(c) => c.to_bytes(),
+        Err(e) => {
+            let style = style_of(&path).unwrap_or(Style::Admin);
+            let r = if e
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                error(
+                    style,
+                    413,
+                    &format!("request body is over the limit of {max} bytes"),
+                )
+            } else {
+                error(style, 400, "could not read the request body")
+            };
+            return Ok(to_hyper(r));
+        }
+    };
+    let fr = FakeRequest {
+        method: parts.method.as_str().to_string(),
+        path,
+        query: parts.uri.query().map(str::to_string),
+        headers: super::routes::header_pairs(&parts.headers),
+        body,
+    };
+    let r = fake.respond(&fr).await;
+    if let Some(d) = r.delay {
+        tokio::time::sleep(d).await;
+    }
+    Ok(to_hyper(r))
+}
+
+fn to_hyper(r: FakeResponse) -> Response<Full<Bytes>> {
+    let mut resp = Response::new(Full::new(Bytes::from(r.body)));
+    *resp.status_mut() =
+        hyper::StatusCode::from_u16(r.status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    for (n, v) in r.headers {
+        if let (Ok(n), Ok(v)) = (
+            hyper::header::HeaderName::from_bytes(n.as_bytes()),
+            hyper::header::HeaderValue::from_str(&v),
+        ) {
+            resp.headers_mut().append(n, v);
+        }
+    }
+    resp
+}

@@ -1,0 +1,278 @@
+//! The one place the fake parses YAML: a copy of the harness's `src/yaml.rs`, so this
+//! crate depends on nothing of the harness (keep the two in step).
+//!
+//! serde_yaml is deprecated upstream; every mocks file is read through [`from_str`] so
+//! the parser can be swapped here and nowhere else. Errors come back as
+//! [`ConfigError`]s naming file, line, column and field path.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde::de::DeserializeOwned;
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::Marker;
+
+use crate::error::ConfigError;
+
+/// Parses `text` (the contents of `file`) into `T`, rejecting unknown fields where `T`
+/// says so, and reports the first mistake with its position and field path.
+pub fn from_str<T: DeserializeOwned>(file: &Path, text: &str) -> Result<T, ConfigError> {
+    if text.trim().is_empty() {
+        return Err(ConfigError {
+            file: file.to_path_buf(),
+            line: Some(1),
+            column: Some(1),
+            path: String::new(),
+            message: "the file is empty; expected a YAML mapping".into(),
+        });
+    }
+    let de = serde_yaml::Deserializer::from_str(text);
+    match serde_path_to_error::deserialize::<_, T>(de) {
+        Ok(v) => Ok(v),
+        Err(err) => {
+            let mut path = err.path().to_string();
+            let inner = err.into_inner();
+            let (mut line, mut column) = match inner.location() {
+                Some(loc) => (Some(loc.line()), Some(loc.column())),
+                None => (None, None),
+            };
+            let mut message = strip_path(&strip_location(&inner.to_string()));
+            if let Some(field) = unknown_field(&message) {
+                // serde_path_to_error usually names the unknown key already.
+                if !path.ends_with(&field) {
+                    path = join_path(&path, &field);
+                }
+                message = message.replacen("unknown field", "unknown field (misspelled?)", 1);
+            }
+            // Point at the field's key, like `x.yaml:12:7: phases[1].workload.rate`.
+            if let Some((l, c)) = locate_key(text, &path) {
+                line = Some(l);
+                column = Some(c);
+            }
+            if line.is_none() {
+                if let Some((l, c)) = locate(text, &path) {
+                    line = Some(l);
+                    column = Some(c);
+                }
+            }
+            Err(ConfigError {
+                file: file.to_path_buf(),
+                line,
+                column,
+                path: if path == "." { String::new() } else { path },
+                message,
+            })
+        }
+    }
+}
+
+/// Builds a [`ConfigError`] for a mistake found after parsing (a semantic check),
+/// locating `path` (e.g. `phases[1].workload.mix`) in `text` when it can: at its key
+/// when it has one, else at its value.
+pub fn error_at(file: &Path, text: &str, path: &str, message: impl Into<String>) -> ConfigError {
+    let (line, column) = match locate_key(text, path).or_else(|| locate(text, path)) {
+        Some((l, c)) => (Some(l), Some(c)),
+        None => (None, None),
+    };
+    ConfigError {
+        file: file.to_path_buf(),
+        line,
+        column,
+        path: path.to_string(),
+        message: message.into(),
+    }
+}
+
+fn strip_location(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+/// serde_yaml prefixes its own field path (`a.b[0]: msg`); ours is reported apart.
+fn strip_path(msg: &str) -> String {
+    match msg.split_once(": ") {
+        Some((head, rest))
+            if !head.is_empty()
+                && head
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._-[]".contains(c)) =>
+        {
+            rest.to_string()
+        }
+        _ => msg.to_string(),
+    }
+}
+
+fn unknown_field(msg: &str) -> Option<String> {
+    let rest = msg.strip_prefix("unknown field `")?;
+    Some(rest[..rest.find('`')?].to_string())
+}
+
+fn join_path(parent: &str, field: &str) -> String {
+    if parent.is_empty() || parent == "." {
+        field.to_string()
+    } else {
+        format!("{parent}.{field}")
+    }
+}
+
+/// Position (1-based line, column) of the *value* at `path`.
+pub fn locate(text: &str, path: &str) -> Option<(usize, usize)> {
+    let index = index(text)?;
+    index.values.get(path).copied()
+}
+
+/// Position of the *key* at `path` (for unknown-field errors).
+fn locate_key(text: &str, path: &str) -> Option<(usize, usize)> {
+    let index = index(text)?;
+    index.keys.get(path).copied()
+}
+
+#[derive(Default)]
+struct Index {
+    values: HashMap<String, (usize, usize)>,
+    keys: HashMap<String, (usize, usize)>,
+}
+
+enum Frame {
+    Map { path: String, key: Option<String> },
+    Seq { path: String, next: usize },
+}
+
+struct Indexer {
+    index: Index,
+    stack: Vec<Frame>,
+    root_seen: bool,
+}
+
+impl Indexer {
+    /// Where the next node goes; `None` when the node is a mapping key.
+    fn next_path(&mut self, key_text: Option<&str>, mark: Marker) -> Option<String> {
+        match self.stack.last_mut() {
+            None => {
+                if self.root_seen {
+                    return None;
+                }
+                self.root_seen = true;
+                Some(String::new())
+            }
+            Some(Frame::Seq { path, next }) => {
+                let p = format!("{path}[{next}]");
+                *next += 1;
+                Some(p)
+            }
+            Some(Frame::Map { path, key }) => match key.take() {
+                Some(k) => Some(join_path(path, &k)),
+                None => {
+                    let k = key_text.unwrap_or("?").to_string();
+                    let full = join_path(path, &k);
+                    self.index.keys.insert(full, (mark.line(), mark.col() + 1));
+                    *key = Some(k);
+                    None
+                }
+            },
+        }
+    }
+}
+
+impl MarkedEventReceiver for Indexer {
+    fn on_event(&mut self, ev: Event, mark: Marker) {
+        let pos = (mark.line(), mark.col() + 1);
+        match ev {
+            Event::Scalar(ref s, ..) => {
+                if let Some(p) = self.next_path(Some(s), mark) {
+                    self.index.values.entry(p).or_insert(pos);
+                }
+            }
+            Event::Alias(_) => {
+                if let Some(p) = self.next_path(None, mark) {
+                    self.index.values.entry(p).or_insert(pos);
+                }
+            }
+            Event::MappingStart(..) => {
+                let p = self.next_path(None, mark).unwrap_or_default();
+                self.index.values.entry(p.clone()).or_insert(pos);
+                self.stack.push(Frame::Map { path: p, key: None });
+            }
+            Event::SequenceStart(..) => {
+                let p = self.next_path(None, mark).unwrap_or_default();
+                self.index.values.entry(p.clone()).or_insert(pos);
+                self.stack.push(Frame::Seq { path: p, next: 0 });
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                self.stack.pop();
+            }
+            _ => {}
+        }
+    }
+}
+
+fn index(text: &str) -> Option<Index> {
+    let mut ix = Indexer {
+        index: Index::default(),
+        stack: Vec::new(),
+        root_seen: false,
+    };
+    let mut parser = Parser::new_from_str(text);
+    parser.load(&mut ix, false).ok()?;
+    Some(ix.index)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Inner {
+        #[allow(dead_code)]
+        rate: u32,
+    }
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Doc {
+        #[allow(dead_code)]
+        name: String,
+        #[allow(dead_code)]
+        phases: Vec<Inner>,
+    }
+
+    #[test]
+    fn type_error_names_line_column_and_path() {
+        let text = "name: x\nphases:\n  - rate: 1\n  - rate: fast\n";
+        let err = from_str::<Doc>(Path::new("x.yaml"), text).unwrap_err();
+        assert_eq!(err.path, "phases[1].rate");
+        assert_eq!((err.line, err.column), (Some(4), Some(5)));
+        assert!(
+            err.to_string()
+                .starts_with("x.yaml:4:5: phases[1].rate: invalid type"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unknown_field_points_at_the_misspelled_key() {
+        let text = "name: x\nphases:\n  - rate: 1\n    rtae: 2\n";
+        let err = from_str::<Doc>(Path::new("x.yaml"), text).unwrap_err();
+        assert_eq!(err.path, "phases[0].rtae");
+        assert_eq!((err.line, err.column), (Some(4), Some(5)));
+        assert!(err.message.contains("expected `rate`"), "{}", err.message);
+    }
+
+    #[test]
+    fn locate_finds_nested_values() {
+        let text = "a:\n  b:\n    - 1\n    - c: 2\n";
+        assert_eq!(locate(text, "a.b[1].c"), Some((4, 10)));
+        assert_eq!(locate(text, "a.b[0]"), Some((3, 7)));
+        assert_eq!(locate(text, "a.zz"), None);
+    }
+
+    #[test]
+    fn empty_file_is_an_error_not_a_default() {
+        let err = from_str::<Doc>(Path::new("e.yaml"), "  \n").unwrap_err();
+        assert!(err.message.contains("empty"));
+    }
+}
