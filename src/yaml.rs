@@ -216,9 +216,18 @@ pub fn from_str<T: DeserializeOwned>(file: &Path, text: &str) -> Result<T, Confi
 /// locating `path` (e.g. `phases[1].workload.mix`) in `text` when it can: at its key
 /// when it has one, else at its value.
 pub fn error_at(file: &Path, text: &str, path: &str, message: impl Into<String>) -> ConfigError {
-    let (line, column) = match locate_key(text, path).or_else(|| locate(text, path)) {
-        Some((l, c)) => (Some(l), Some(c)),
-        None => (None, None),
+    // A field left out (a defaulted `workload`) has no position: point at the nearest
+    // enclosing one that does, else the top of the file.
+    let mut at = path;
+    let (line, column) = loop {
+        if let Some((l, c)) = locate_key(text, at).or_else(|| locate(text, at)) {
+            break (Some(l), Some(c));
+        }
+        match at.rfind(['.', '[']) {
+            Some(i) => at = &at[..i],
+            None if !at.is_empty() => at = "",
+            None => break (Some(1), Some(1)),
+        }
     };
     ConfigError {
         file: file.to_path_buf(),

@@ -2,4 +2,8 @@
 //!
 //! Each module is one area; shared helpers live in `support`.
 
+mod history_cuts;
+mod hostile_input;
 mod layers;
+mod mutation;
+mod signals;
