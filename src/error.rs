@@ -153,6 +153,9 @@ impl Error {
     }
 }
 
+/// Result alias used across the library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,6 +176,3 @@ mod tests {
         assert_eq!(codes, [0, 3, 1, 2, 129, 130, 143]);
     }
 }
-
-/// Result alias used across the library.
-pub type Result<T, E = Error> = std::result::Result<T, E>;
