@@ -2,6 +2,7 @@
 //!
 //! Each module is one area; shared helpers live in `support`.
 
+mod disk;
 mod history_cuts;
 mod hostile_input;
 mod layers;
