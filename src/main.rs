@@ -1,18 +1,21 @@
 //! The quotabench command line: parse arguments, call the library, map to exit codes.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicI32, Ordering};
 
 use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 
-use quotabench::error::{exit, Error};
+use quotabench::error::{exit, Error, ExitStatus};
 use quotabench::run::{self, RunOptions};
 
 /// Load-testing and conformance harness for quota APIs.
 ///
 /// Exit codes: 0 every check passed; 1 a rule or threshold failed; 2 usage or
-/// configuration error; 3 nothing failed but some verdict is unknown; 130 interrupted.
+/// configuration error; 3 nothing failed but some verdict is unknown; 130 interrupted
+/// (SIGINT), 143 terminated (SIGTERM), 129 hung up (SIGHUP).
 #[derive(Parser)]
 #[command(name = "quotabench", version, about, long_about)]
 struct Cli {
@@ -115,6 +118,7 @@ enum ProfileCommand {
 }
 
 fn main() -> ExitCode {
+    quiet_broken_pipe();
     let cli = Cli::parse();
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     if std::env::var_os("TOKIO_WORKER_THREADS").is_none() {
@@ -127,16 +131,49 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::USAGE as u8);
         }
     };
-    let code = rt.block_on(async {
+    let status = rt.block_on(async {
         match dispatch(cli.command).await {
-            Ok(code) => code,
+            Ok(status) => status,
             Err(e) => {
                 eprintln!("{}", quotabench::redact::redact(&format!("error: {e}")));
-                e.exit_code()
+                ExitStatus::from_code(e.exit_code())
             }
         }
     });
-    ExitCode::from(code as u8)
+    ExitCode::from(status.code() as u8)
+}
+
+/// Writes command output to stdout. A closed pipe (`quotabench schema | head -1`) is
+/// not an error: the reader has all it wants, so the command ends quietly with exit 0,
+/// as ripgrep does. Any other failed write is reported (exit 2).
+fn emit(text: &str) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(exit::PASS);
+        }
+        eprintln!("error: cannot write to stdout: {e}");
+        std::process::exit(exit::USAGE);
+    }
+}
+
+/// `println!` in the library (a run's terminal summary) panics on a closed stdout;
+/// that panic is a closed pipe, not a bug: end quietly with exit 0 like [`emit`]. Every
+/// other panic keeps the default report.
+fn quiet_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if msg.starts_with("failed printing to stdout") && msg.contains("Broken pipe") {
+            std::process::exit(exit::PASS);
+        }
+        default(info);
+    }));
 }
 
 /// Worker threads of the runtime (TOKIO_WORKER_THREADS overrides). `fake` is a server
@@ -161,7 +198,7 @@ fn worker_threads(cmd: &Command) -> usize {
     }
 }
 
-async fn dispatch(cmd: Command) -> Result<i32, Error> {
+async fn dispatch(cmd: Command) -> Result<ExitStatus, Error> {
     match cmd {
         Command::Run {
             scenarios,
@@ -171,7 +208,10 @@ async fn dispatch(cmd: Command) -> Result<i32, Error> {
             seed,
         } => {
             let stop = CancellationToken::new();
-            watch_interrupt(stop.clone());
+            watch_signals(stop.clone());
+            if let Some(t) = &target {
+                quotabench::redact::register_url(t, &[]);
+            }
             let opts = RunOptions {
                 target,
                 out,
@@ -179,61 +219,86 @@ async fn dispatch(cmd: Command) -> Result<i32, Error> {
                 seed,
                 print: true,
             };
-            let mut worst = exit::PASS;
+            let mut worst = ExitStatus::Pass;
             for s in &scenarios {
                 let r = run::run_one(s, &opts, stop.clone()).await?;
-                worst = worse(worst, r.code);
-                if r.code == exit::INTERRUPTED {
+                let mut status = ExitStatus::from_code(r.code);
+                if status.is_signal() {
+                    status = stopped_by();
+                }
+                worst = worst.max(status);
+                if status.is_signal() {
                     break;
                 }
             }
             Ok(worst)
         }
         Command::Validate { files } => {
-            let mut code = exit::PASS;
+            let mut status = ExitStatus::Pass;
             for f in &files {
                 match run::prepare(f) {
-                    Ok(_) => println!("ok {}", f.display()),
+                    Ok(_) => emit(&format!("ok {}\n", f.display())),
                     Err(e) => {
-                        eprintln!("{e}");
-                        code = exit::USAGE;
+                        eprintln!("{}", quotabench::redact::redact(&e.to_string()));
+                        status = ExitStatus::Usage;
                     }
                 }
             }
-            Ok(code)
+            Ok(status)
         }
         Command::Schema => {
             let schema = quotabench::scenario::schema();
-            println!(
-                "{}",
+            emit(&format!(
+                "{}\n",
                 serde_json::to_string_pretty(&schema).unwrap_or_default()
-            );
-            Ok(exit::PASS)
+            ));
+            Ok(ExitStatus::Pass)
         }
         Command::Check { history, scenario } => {
             let checks = match scenario {
                 Some(p) => quotabench::scenario::load(&p)?.scenario.checks,
                 None => Vec::new(),
             };
-            let h = quotabench::history::load(&history)?;
-            let rules = quotabench::check::judge(&h, &checks);
+            let (h, warnings) = quotabench::history::load_checked(&history)?;
+            for w in &warnings {
+                eprintln!("warning: {w}");
+            }
+            let mut rules = quotabench::check::judge(&h, &checks);
+            if !warnings.is_empty() {
+                // A torn history lost the records written after the cut, and records
+                // are written in arrival order, not completion order: a write that
+                // finished before a kept read may be among the lost. A failure may
+                // come from that gap, so it is not a verdict.
+                for r in rules
+                    .iter_mut()
+                    .filter(|r| r.verdict == quotabench::vocab::Verdict::Fail)
+                {
+                    r.verdict = quotabench::vocab::Verdict::Unknown;
+                    r.witness = Some(format!(
+                        "torn history: records lost in the cut may explain this: {}",
+                        r.witness.as_deref().unwrap_or("")
+                    ));
+                }
+            }
+            let mut text = String::new();
             for r in &rules {
-                println!(
-                    "{:<8} {:<34} {}",
+                text.push_str(&format!(
+                    "{:<8} {:<34} {}\n",
                     r.verdict.as_str().to_uppercase(),
                     r.id,
                     r.witness.as_deref().unwrap_or("")
-                );
+                ));
             }
             let v = quotabench::vocab::Verdict::overall(rules.iter().map(|r| r.gating()));
-            println!("verdict: {}", v.as_str().to_uppercase());
-            Ok(run::code_for(v))
+            text.push_str(&format!("verdict: {}\n", v.as_str().to_uppercase()));
+            emit(&quotabench::redact::redact(&text));
+            Ok(ExitStatus::from_code(run::code_for(v)))
         }
         Command::Profile(ProfileCommand::Show { name }) => {
             match quotabench::api::builtin::source(&name) {
                 Some(text) => {
-                    print!("{text}");
-                    Ok(exit::PASS)
+                    emit(text);
+                    Ok(ExitStatus::Pass)
                 }
                 None => Err(Error::Usage(format!(
                     "no built-in profile {name:?}; built-in profiles: {}",
@@ -248,6 +313,9 @@ async fn dispatch(cmd: Command) -> Result<i32, Error> {
             headers,
             with_clock,
         }) => {
+            if let Some(t) = &target {
+                quotabench::redact::register_url(t, &[]);
+            }
             quotabench::run::profile_check(
                 &profile,
                 target.as_deref(),
@@ -256,12 +324,16 @@ async fn dispatch(cmd: Command) -> Result<i32, Error> {
                 with_clock,
             )
             .await
+            .map(ExitStatus::from_code)
         }
         Command::Profile(ProfileCommand::List) => {
+            let mut text = String::new();
             for n in quotabench::api::builtin::names() {
-                println!("{n}");
+                text.push_str(n);
+                text.push('\n');
             }
-            Ok(exit::PASS)
+            emit(&text);
+            Ok(ExitStatus::Pass)
         }
         Command::Compare {
             run_a,
@@ -278,38 +350,64 @@ async fn dispatch(cmd: Command) -> Result<i32, Error> {
             };
             let (table, code) =
                 quotabench::compare::compare_with(&run_a, &run_b, max_regression, min_count, gate)?;
-            print!("{table}");
-            Ok(code)
+            emit(&table);
+            Ok(ExitStatus::from_code(code))
         }
-        Command::Fake(args) => Ok(quotabench_fake::cli::run(args).await?),
+        Command::Fake(args) => quotabench_fake::cli::run(args)
+            .await
+            .map(ExitStatus::from_code)
+            .map_err(Into::into),
     }
 }
 
-/// Interrupted beats failed beats unknown beats pass.
-fn worse(a: i32, b: i32) -> i32 {
-    let rank = |c: i32| match c {
-        exit::INTERRUPTED => 5,
-        exit::USAGE => 4,
-        exit::FAIL => 3,
-        exit::UNKNOWN => 2,
-        _ => 1,
-    };
-    if rank(b) > rank(a) {
-        b
-    } else {
-        a
-    }
+/// The signal that stopped the run (0 until one arrives).
+static STOPPED_BY: AtomicI32 = AtomicI32::new(0);
+
+/// The exit status of the signal that stopped the run (SIGINT when none was recorded).
+fn stopped_by() -> ExitStatus {
+    ExitStatus::from_code(match STOPPED_BY.load(Ordering::SeqCst) {
+        0 => exit::INTERRUPTED,
+        code => code,
+    })
 }
 
-/// First Ctrl-C: stop gracefully and write the partial report. Second: leave now.
-fn watch_interrupt(stop: CancellationToken) {
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("interrupted: finishing in-flight requests and writing the partial report (Ctrl-C again to quit now)");
-            stop.cancel();
-            if tokio::signal::ctrl_c().await.is_ok() {
-                std::process::exit(exit::INTERRUPTED);
+/// First SIGINT, SIGTERM or SIGHUP: stop sending, finish in-flight requests and write
+/// the partial report; the run then exits 130, 143 or 129 (128 + the signal's number).
+/// A second signal of any of the three: leave now, with the first one's code.
+fn watch_signals(stop: CancellationToken) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let kinds = [
+        (
+            SignalKind::interrupt(),
+            exit::INTERRUPTED,
+            "interrupted (SIGINT)",
+        ),
+        (
+            SignalKind::terminate(),
+            exit::TERMINATED,
+            "terminated (SIGTERM)",
+        ),
+        (SignalKind::hangup(), exit::HANGUP, "hung up (SIGHUP)"),
+    ];
+    for (kind, code, what) in kinds {
+        let mut sig = match signal(kind) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("warning: cannot watch for {what}: {e}");
+                continue;
             }
-        }
-    });
+        };
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            while sig.recv().await.is_some() {
+                match STOPPED_BY.compare_exchange(0, code, Ordering::SeqCst, Ordering::SeqCst) {
+                    Ok(_) => {
+                        eprintln!("{what}: finishing in-flight requests and writing the partial report (signal again to quit now)");
+                        stop.cancel();
+                    }
+                    Err(first) => std::process::exit(first),
+                }
+            }
+        });
+    }
 }

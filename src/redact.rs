@@ -48,6 +48,70 @@ pub fn register(secret: &str) {
     }
 }
 
+/// Query parameters whose values are always secrets (matched without regard to case);
+/// a scenario adds its own with `target.secret_params`.
+pub const SECRET_PARAMS: &[&str] = &[
+    "api_key",
+    "apikey",
+    "key",
+    "token",
+    "access_token",
+    "signature",
+    "sig",
+    "password",
+    "secret",
+    "client_secret",
+];
+
+/// Registers the secrets a URL carries: its userinfo (`http://user:SECRET@host`) and
+/// the values of sensitive query parameters ([`SECRET_PARAMS`] and `extra`), both as
+/// decoded and as written, so every writer masks them wherever the URL is shown.
+/// Text that is not a URL registers nothing.
+pub fn register_url(text: &str, extra: &[String]) {
+    let Ok(url) = url::Url::parse(text.trim()) else {
+        return;
+    };
+    if let Some(p) = url.password() {
+        register(p);
+        register(&decode(p));
+    }
+    if !url.username().is_empty() {
+        register(url.username());
+        register(&decode(url.username()));
+    }
+    let secret = |k: &str| {
+        SECRET_PARAMS.iter().any(|p| p.eq_ignore_ascii_case(k))
+            || extra.iter().any(|p| p.eq_ignore_ascii_case(k))
+    };
+    if let Some(q) = url.query() {
+        for pair in q.split('&') {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            if secret(&decode(k)) && !v.is_empty() {
+                register(v);
+                register(&decode(v));
+            }
+        }
+    }
+}
+
+fn decode(s: &str) -> String {
+    url::form_urlencoded::parse(format!("x={s}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+/// Whether `value` is a registered secret (a tenant from a secret-named variable).
+pub fn is_secret(value: &str) -> bool {
+    let v = value.trim();
+    !v.is_empty()
+        && SECRETS
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .any(|s| s == v)
+}
+
 /// Masks every registered secret in `text`.
 pub fn redact(text: &str) -> Cow<'_, str> {
     let all = SECRETS.read().unwrap_or_else(|e| e.into_inner());
@@ -87,6 +151,21 @@ mod tests {
         let out = redact("curl -H 'Authorization: Bearer tok-SECRET-123' x; tok-SECRET-123");
         assert!(!out.contains("tok-SECRET-123"), "{out}");
         assert!(out.contains(MASK));
+    }
+
+    #[test]
+    fn url_userinfo_and_secret_query_parameters_are_registered() {
+        register_url(
+            "http://user-u1:pa%40ss-SECRET-1@example.test/v1?api_key=k-SECRET-2&page=2&Sig=s-SECRET-3&mine=m-SECRET-4",
+            &["mine".to_string()],
+        );
+        let out = redact("GET http://user-u1:pa%40ss-SECRET-1@example.test/v1?api_key=k-SECRET-2&page=2&Sig=s-SECRET-3&mine=m-SECRET-4 pa@ss-SECRET-1");
+        for s in ["SECRET-1", "SECRET-2", "SECRET-3", "SECRET-4", "user-u1"] {
+            assert!(!out.contains(s), "{s} in {out}");
+        }
+        assert!(out.contains("page=2"), "{out}");
+        assert!(is_secret("k-SECRET-2"));
+        assert!(!is_secret("page"));
     }
 
     #[test]

@@ -13,6 +13,152 @@ use yaml_rust2::scanner::Marker;
 
 use crate::error::ConfigError;
 
+/// The largest configuration file read (scenario, profile, mock table).
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The deepest nesting of mappings and sequences a configuration file may have.
+pub const MAX_DEPTH: usize = 64;
+
+fn whole_file_error(file: &Path, message: String) -> ConfigError {
+    ConfigError {
+        file: file.to_path_buf(),
+        line: None,
+        column: None,
+        path: String::new(),
+        message,
+    }
+}
+
+/// Refuses, by its name and before opening it, what is not a regular file: a FIFO
+/// would block the read, `/dev/zero` never ends, a directory cannot be parsed. Also
+/// refuses files past [`MAX_FILE_BYTES`].
+pub fn refuse_special(file: &Path) -> Result<(), ConfigError> {
+    let meta = std::fs::metadata(file)
+        .map_err(|e| whole_file_error(file, format!("cannot read it: {e}")))?;
+    let ft = meta.file_type();
+    let kind = {
+        use std::os::unix::fs::FileTypeExt;
+        if ft.is_dir() {
+            Some("a directory")
+        } else if ft.is_fifo() {
+            Some("a FIFO (named pipe)")
+        } else if ft.is_char_device() {
+            Some("a character device")
+        } else if ft.is_block_device() {
+            Some("a block device")
+        } else if ft.is_socket() {
+            Some("a socket")
+        } else if !ft.is_file() {
+            Some("not a regular file")
+        } else {
+            None
+        }
+    };
+    if let Some(kind) = kind {
+        return Err(whole_file_error(
+            file,
+            format!("expected a regular file, found {kind}; give the path of a YAML file"),
+        ));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(whole_file_error(
+            file,
+            format!(
+                "expected a file of at most 16 MiB, found {} bytes; is this the right file?",
+                meta.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Reads a configuration file: a regular file of at most [`MAX_FILE_BYTES`], in UTF-8.
+/// Errors name the file and never print its content.
+pub fn read_file(file: &Path) -> Result<String, ConfigError> {
+    refuse_special(file)?;
+    let bytes =
+        std::fs::read(file).map_err(|e| whole_file_error(file, format!("cannot read it: {e}")))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(whole_file_error(
+            file,
+            "expected a file of at most 16 MiB; it grew while being read".into(),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+        ConfigError {
+            file: file.to_path_buf(),
+            line: Some(line),
+            column: None,
+            path: String::new(),
+            message: "expected UTF-8 text, found bytes that are not; is this a YAML file?".into(),
+        }
+    })
+}
+
+/// Refuses YAML nested deeper than [`MAX_DEPTH`] (before serde recurses into it).
+fn check_depth(file: &Path, text: &str) -> Result<(), ConfigError> {
+    struct Depth {
+        now: usize,
+        at: Option<(usize, usize)>,
+    }
+    impl MarkedEventReceiver for Depth {
+        fn on_event(&mut self, ev: Event, mark: Marker) {
+            match ev {
+                Event::MappingStart(..) | Event::SequenceStart(..) => {
+                    self.now += 1;
+                    if self.now > MAX_DEPTH && self.at.is_none() {
+                        self.at = Some((mark.line(), mark.col() + 1));
+                    }
+                }
+                Event::MappingEnd | Event::SequenceEnd => self.now = self.now.saturating_sub(1),
+                _ => {}
+            }
+        }
+    }
+    let mut d = Depth { now: 0, at: None };
+    let mut parser = Parser::new_from_str(text);
+    // A syntax error is reported by the parse that follows, with its position.
+    let _ = parser.load(&mut d, false);
+    match d.at {
+        Some((line, col)) => Err(ConfigError {
+            file: file.to_path_buf(),
+            line: Some(line),
+            column: Some(col),
+            path: String::new(),
+            message: format!(
+                "expected mappings and lists nested at most {MAX_DEPTH} deep, found deeper"
+            ),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// A found value quoted in a serde message is shortened: an error never prints a
+/// file's content (`profile: /etc/passwd` parses as one long string).
+fn shorten_found(msg: &str) -> String {
+    let Some(start) = msg.find("string \"") else {
+        return msg.to_string();
+    };
+    let open = start + "string \"".len();
+    let rest = &msg[open..];
+    let Some(end) = rest.find("\", expected").or_else(|| rest.rfind('"')) else {
+        return msg.to_string();
+    };
+    let quoted = &rest[..end];
+    if quoted.chars().count() <= 40 && !quoted.contains('\\') {
+        return msg.to_string();
+    }
+    let short: String = quoted.chars().take(24).collect();
+    format!(
+        "{}string \"{short}…\" ({} characters){}",
+        &msg[..start],
+        quoted.chars().count(),
+        &rest[end + 1..]
+    )
+}
+
 /// Parses `text` (the contents of `file`) into `T`, rejecting unknown fields where `T`
 /// says so, and reports the first mistake with its position and field path.
 pub fn from_str<T: DeserializeOwned>(file: &Path, text: &str) -> Result<T, ConfigError> {
@@ -25,6 +171,7 @@ pub fn from_str<T: DeserializeOwned>(file: &Path, text: &str) -> Result<T, Confi
             message: "the file is empty; expected a YAML mapping".into(),
         });
     }
+    check_depth(file, text)?;
     let de = serde_yaml::Deserializer::from_str(text);
     match serde_path_to_error::deserialize::<_, T>(de) {
         Ok(v) => Ok(v),
@@ -35,7 +182,7 @@ pub fn from_str<T: DeserializeOwned>(file: &Path, text: &str) -> Result<T, Confi
                 Some(loc) => (Some(loc.line()), Some(loc.column())),
                 None => (None, None),
             };
-            let mut message = strip_path(&strip_location(&inner.to_string()));
+            let mut message = shorten_found(&strip_path(&strip_location(&inner.to_string())));
             if let Some(field) = unknown_field(&message) {
                 // serde_path_to_error usually names the unknown key already.
                 if !path.ends_with(&field) {
@@ -69,9 +216,18 @@ pub fn from_str<T: DeserializeOwned>(file: &Path, text: &str) -> Result<T, Confi
 /// locating `path` (e.g. `phases[1].workload.mix`) in `text` when it can: at its key
 /// when it has one, else at its value.
 pub fn error_at(file: &Path, text: &str, path: &str, message: impl Into<String>) -> ConfigError {
-    let (line, column) = match locate_key(text, path).or_else(|| locate(text, path)) {
-        Some((l, c)) => (Some(l), Some(c)),
-        None => (None, None),
+    // A field left out (a defaulted `workload`) has no position: point at the nearest
+    // enclosing one that does, else the top of the file.
+    let mut at = path;
+    let (line, column) = loop {
+        if let Some((l, c)) = locate_key(text, at).or_else(|| locate(text, at)) {
+            break (Some(l), Some(c));
+        }
+        match at.rfind(['.', '[']) {
+            Some(i) => at = &at[..i],
+            None if !at.is_empty() => at = "",
+            None => break (Some(1), Some(1)),
+        }
     };
     ConfigError {
         file: file.to_path_buf(),

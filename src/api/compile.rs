@@ -87,7 +87,7 @@ pub fn load(name_or_path: &str, base_dir: &Path) -> Result<CompiledProfile, Erro
             path.display()
         )));
     }
-    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    let text = crate::yaml::read_file(&path)?;
     compile_text(&path, &text)
 }
 

@@ -214,6 +214,9 @@ pub async fn run(
     )?;
     let mut intervals = crate::metrics::intervals::Intervals::new(Some(hlog));
     let mut quota_series = crate::metrics::quota_series::QuotaSeries::new(&target.tenant);
+    // A failed history write (a full disk) stops the run at once: going on would send
+    // requests whose evidence is lost.
+    let stop_on_write_error = stop.clone();
     let collector = tokio::spawn(async move {
         let mut ops = Vec::new();
         let mut dropped = 0u64;
@@ -232,6 +235,8 @@ pub async fn run(
                 };
                 if err.is_none() {
                     if let Err(e) = writer.append(&rec) {
+                        eprintln!("error: {e}; stopping the run (the history cannot grow)");
+                        stop_on_write_error.cancel();
                         err = Some(e);
                     }
                 }

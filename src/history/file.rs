@@ -14,6 +14,9 @@ pub struct HistoryWriter {
     /// The last snapshot written and its JSON: list records share their readings while
     /// the target answers the same, so each distinct snapshot is serialized once.
     last_snapshot: Option<(Readings, Vec<u8>)>,
+    /// The last tenant written and whether it is a registered secret (a tenant from a
+    /// secret-named variable is masked like the header's).
+    last_tenant: Option<(super::Sym, bool)>,
 }
 
 impl HistoryWriter {
@@ -25,6 +28,7 @@ impl HistoryWriter {
             path: path.to_path_buf(),
             line: Vec::with_capacity(512),
             last_snapshot: None,
+            last_tenant: None,
         };
         w.header(header)?;
         Ok(w)
@@ -70,7 +74,19 @@ impl HistoryWriter {
         o.extend_from_slice(b",\"name\":");
         string(o, &rec.name);
         o.extend_from_slice(b",\"tenant\":");
-        string(o, &rec.tenant);
+        let secret = match self.last_tenant {
+            Some((t, secret)) if t == rec.tenant => secret,
+            _ => {
+                let secret = crate::redact::is_secret(&rec.tenant);
+                self.last_tenant = Some((rec.tenant, secret));
+                secret
+            }
+        };
+        if secret {
+            string(o, crate::redact::MASK);
+        } else {
+            string(o, &rec.tenant);
+        }
         num(o, b",\"amount\":", rec.amount);
         num(o, b",\"intended_us\":", rec.intended_us);
         num(o, b",\"sent_us\":", rec.sent_us);
@@ -129,10 +145,23 @@ impl HistoryWriter {
     }
 }
 
-/// Loads a saved history; a torn last line (an interrupted write) is ignored.
+/// Loads a saved history; a torn last line (an interrupted write) is left out. Use
+/// [`load_checked`] to hear about it.
 pub fn load(path: &Path) -> Result<History, Error> {
+    load_checked(path).map(|(h, _)| h)
+}
+
+/// Loads a saved history and says what it left out.
+///
+/// A run writes whole lines, so a crash leaves at most one torn line, the last. That
+/// line is left out with a warning naming it (`file:line`), and the whole lines before
+/// it are judged: a verdict never rests on a torn record. Anything else is an error
+/// naming its line: a first line that is not the header, a corrupt line before the
+/// last, a record id seen twice.
+pub fn load_checked(path: &Path) -> Result<(History, Vec<String>), Error> {
+    refuse_special(path)?;
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut lines = BufReader::new(file).lines();
+    let mut reader = BufReader::new(file);
     let bad = |line: usize, msg: String| {
         Error::Config(ConfigError {
             file: path.to_path_buf(),
@@ -142,11 +171,45 @@ pub fn load(path: &Path) -> Result<History, Error> {
             message: msg,
         })
     };
-    let first = match lines.next() {
-        Some(l) => l.map_err(|e| Error::io(path, e))?,
-        None => return Err(bad(1, "empty history; expected a header line".into())),
+    let mut warnings = Vec::new();
+    let mut buf = Vec::new();
+    // Reads one line; `Some((text, whole))`, whole when it ended in a newline.
+    let mut next = |buf: &mut Vec<u8>| -> Result<Option<bool>, Error> {
+        buf.clear();
+        let n = reader
+            .read_until(b'\n', buf)
+            .map_err(|e| Error::io(path, e))?;
+        if n == 0 {
+            return Ok(None);
+        }
+        let whole = buf.last() == Some(&b'\n');
+        if whole {
+            buf.pop();
+            if buf.last() == Some(&b'\r') {
+                buf.pop();
+            }
+        }
+        Ok(Some(whole))
     };
-    let header: Header = serde_json::from_str(&first)
+    if next(&mut buf)?.is_none() {
+        return Err(bad(1, "empty history; expected a header line".into()));
+    }
+    let first: serde_json::Value = serde_json::from_slice(&buf).map_err(|e| {
+        bad(
+            1,
+            format!("expected a history header (the first line of a run's history.jsonl), found a line that is not JSON: {e}"),
+        )
+    })?;
+    if first.get("type").and_then(|t| t.as_str()) != Some("header") {
+        return Err(bad(
+            1,
+            format!(
+                "expected the first line to have \"type\": \"header\", found {}; is this a run's history.jsonl?",
+                first.get("type").map_or("no type".to_string(), |t| t.to_string())
+            ),
+        ));
+    }
+    let header: Header = serde_json::from_value(first)
         .map_err(|e| bad(1, format!("expected a history header: {e}")))?;
     if header.history_version != HISTORY_VERSION {
         return Err(bad(
@@ -157,23 +220,55 @@ pub fn load(path: &Path) -> Result<History, Error> {
             ),
         ));
     }
-    let mut ops = Vec::new();
+    let mut ops: Vec<OpRecord> = Vec::new();
+    let mut seen = std::collections::HashMap::new();
     let mut pending: Option<(usize, String)> = None;
-    for (i, l) in lines.enumerate() {
-        let l = l.map_err(|e| Error::io(path, e))?;
-        if let Some((n, e)) = pending.take() {
-            return Err(bad(n, e));
+    let mut n = 1;
+    while let Some(whole) = next(&mut buf)? {
+        n += 1;
+        if let Some((at, e)) = pending.take() {
+            return Err(bad(
+                at,
+                format!("{e}; only the last line of a history can be torn (an interrupted write), this one is corrupt"),
+            ));
         }
-        if l.trim().is_empty() {
+        if buf.iter().all(|b| b.is_ascii_whitespace()) {
             continue;
         }
-        match serde_json::from_str::<OpRecord>(&l) {
-            Ok(r) => ops.push(r),
-            // Only the very last line may be torn; anything earlier is corruption.
-            Err(e) => pending = Some((i + 2, format!("expected an operation record: {e}"))),
+        match serde_json::from_slice::<OpRecord>(&buf) {
+            Ok(r) => {
+                if let Some(first) = seen.insert(r.id, n) {
+                    return Err(bad(
+                        n,
+                        format!("record id {} already used on line {first}; a run numbers its records once each", r.id),
+                    ));
+                }
+                ops.push(r);
+            }
+            Err(e) => {
+                let what = if whole {
+                    "expected an operation record"
+                } else {
+                    "torn record (no newline at its end)"
+                };
+                pending = Some((n, format!("{what}: {e}")));
+            }
         }
     }
-    Ok(History { header, ops })
+    if let Some((at, e)) = pending {
+        warnings.push(format!(
+            "{}:{at}: {e}; left out, the {} whole records before it are judged",
+            path.display(),
+            ops.len()
+        ));
+    }
+    Ok((History { header, ops }, warnings))
+}
+
+/// Refuses what is not a regular file (a FIFO would block, `/dev/zero` never ends, a
+/// directory cannot be read) by its name, before opening it.
+pub fn refuse_special(path: &Path) -> Result<(), Error> {
+    crate::yaml::refuse_special(path).map_err(Error::Config)
 }
 
 /// Writes `s` as a JSON string: verbatim when nothing needs escaping (names, ids),

@@ -4,7 +4,7 @@
 mod file;
 
 pub use crate::vocab::{Outcome, Reading, Readings, Sym};
-pub use file::{load, HistoryWriter};
+pub use file::{load, load_checked, HistoryWriter};
 
 use std::collections::BTreeMap;
 

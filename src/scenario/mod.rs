@@ -33,7 +33,7 @@ impl Loaded {
 
 /// Reads, parses and checks a scenario file (everything that does not need the profile).
 pub fn load(path: &Path) -> Result<Loaded, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let text = yaml::read_file(path)?;
     load_text(path, &text)
 }
 
@@ -45,31 +45,36 @@ pub fn load_text(path: &Path, text: &str) -> Result<Loaded, Error> {
         path: path.to_path_buf(),
         text: text.to_string(),
     };
-    validate::standalone(&loaded)?;
+    // Registered first: a validation error may quote a URL.
     register_secrets(&loaded.scenario);
+    validate::standalone(&loaded)?;
     Ok(loaded)
 }
 
+/// Registers every secret the scenario holds, before anything is printed or written:
+/// sensitive header values, values of secret-named variables wherever they are used
+/// (headers, base_url, tenants), and the URL's userinfo and secret query parameters.
 fn register_secrets(s: &Scenario) {
-    let all = s
-        .target
-        .headers
-        .iter()
-        .chain(s.target.base_url.iter().map(|u| (&s.name, u)));
-    for (k, v) in all {
+    let t = &s.target;
+    for (k, v) in &t.headers {
         if crate::redact::is_sensitive_header(k) {
             crate::redact::register(&v.value);
         }
+    }
+    let all = t
+        .headers
+        .values()
+        .chain(t.base_url.iter())
+        .chain(t.tenant.iter())
+        .chain(t.other_tenant.iter());
+    for v in all {
         for secret in &v.secrets {
             crate::redact::register(secret);
         }
     }
-    if let Some(u) = &s.target.base_url {
-        if let Ok(url) = url::Url::parse(&u.value) {
-            if let Some(p) = url.password() {
-                crate::redact::register(p);
-            }
-        }
+    if let Some(u) = &t.base_url {
+        crate::redact::register_url(&u.value, &t.secret_params);
+        crate::redact::register_url(&u.template, &t.secret_params);
     }
 }
 

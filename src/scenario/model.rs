@@ -62,6 +62,11 @@ pub struct TargetSpec {
     /// Who the implementation is, shown in reports.
     #[serde(default)]
     pub implementation: Option<Implementation>,
+    /// More query parameters whose values are secrets, beside `api_key`, `key`,
+    /// `token`, `access_token`, `signature`, `sig`, `password`, `secret` and
+    /// `client_secret`: masked in every output wherever a URL shows them.
+    #[serde(default)]
+    pub secret_params: Vec<String>,
 }
 
 /// Bundled-fake options (ignored when a real target is given).

@@ -4,7 +4,9 @@
 use super::Loaded;
 use crate::api::{CompiledOp, CompiledProfile};
 use crate::error::{ConfigError, Error};
+use crate::vocab::units::Span;
 use crate::vocab::OpKind;
+use std::time::Duration;
 
 /// Checks that need only the scenario itself.
 pub(super) fn standalone(l: &Loaded) -> Result<(), Error> {
@@ -29,6 +31,17 @@ pub(super) fn standalone(l: &Loaded) -> Result<(), Error> {
             ),
         ));
     }
+    if s.name.len() > MAX_NAME {
+        push(l.error_at(
+            "name",
+            format!(
+                "expected a name of at most {MAX_NAME} characters (it names the run's folder), found {}",
+                s.name.len()
+            ),
+        ));
+    }
+    target(l, &mut push);
+    fake(l, &mut push);
     if s.phases.is_empty() {
         push(l.error_at("phases", "expected at least one phase"));
     }
@@ -49,6 +62,63 @@ pub(super) fn standalone(l: &Loaded) -> Result<(), Error> {
             push(l.error_at(
                 &at,
                 "expected `duration`, `operations` or `stages`, so the phase ends",
+            ));
+        }
+        let long = |d: Option<Span>, max: Duration| d.is_some_and(|d| d.0 > max);
+        if long(w.duration, MAX_PHASE) {
+            push(l.error_at(
+                &format!("{at}.duration"),
+                format!(
+                    "expected a phase of at most 30d, found {}",
+                    w.duration.unwrap_or_default()
+                ),
+            ));
+        }
+        for (j, st) in w.stages.iter().enumerate() {
+            if st.duration.0 > MAX_PHASE {
+                push(l.error_at(
+                    &format!("{at}.stages[{j}].duration"),
+                    format!("expected a stage of at most 30d, found {}", st.duration),
+                ));
+            }
+        }
+        if w.stages.iter().map(|st| st.duration.0).sum::<Duration>() > MAX_PHASE {
+            push(l.error_at(
+                &format!("{at}.stages"),
+                "expected stages lasting at most 30d in all",
+            ));
+        }
+        if long(w.think_time, MAX_THINK) {
+            push(l.error_at(
+                &format!("{at}.think_time"),
+                format!(
+                    "expected a think time of at most 1h, found {}",
+                    w.think_time.unwrap_or_default()
+                ),
+            ));
+        }
+        if w.concurrency.is_some_and(|c| c > MAX_CONCURRENCY) {
+            push(l.error_at(
+                &format!("{at}.concurrency"),
+                format!(
+                    "expected at most {MAX_CONCURRENCY} virtual users, found {}",
+                    w.concurrency.unwrap_or_default()
+                ),
+            ));
+        }
+        if w.operations.is_some_and(|n| n > MAX_OPERATIONS) {
+            push(l.error_at(
+                &format!("{at}.operations"),
+                format!(
+                    "expected at most {MAX_OPERATIONS} operations in a phase, found {}",
+                    w.operations.unwrap_or_default()
+                ),
+            ));
+        }
+        if w.fill_orders.is_some_and(|n| n > MAX_OPERATIONS) {
+            push(l.error_at(
+                &format!("{at}.fill_orders"),
+                format!("expected at most {MAX_OPERATIONS}"),
             ));
         }
         if w.concurrency == Some(0) {
@@ -96,6 +166,110 @@ pub(super) fn standalone(l: &Loaded) -> Result<(), Error> {
         }
     }
     finish(errs)
+}
+
+/// Limits every scenario keeps (docs/scenarios.md): far past any real run, close
+/// enough that no arithmetic on them overflows.
+const MAX_NAME: usize = 100;
+const MAX_PHASE: Duration = Duration::from_secs(30 * 86_400);
+const MAX_THINK: Duration = Duration::from_secs(3600);
+const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
+const MAX_CONCURRENCY: u32 = 100_000;
+const MAX_OPERATIONS: u64 = 1_000_000_000_000;
+
+/// An HTTP header name is a token (RFC 9110 §5.1).
+fn header_name_ok(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+fn target(l: &Loaded, push: &mut impl FnMut(Error)) {
+    let t = &l.scenario.target;
+    for (name, v) in &t.headers {
+        let at = format!("target.headers.{name}");
+        if !header_name_ok(name) {
+            push(l.error_at(
+                &at,
+                format!(
+                    "expected a header name of letters, digits and !#$%&'*+-.^_`|~, found {name:?}"
+                ),
+            ));
+        }
+        // The value may be a credential: say what is wrong, never print it.
+        if let Some(c) = v.value.chars().find(|c| matches!(c, '\r' | '\n' | '\0')) {
+            push(l.error_at(
+                &at,
+                format!(
+                    "expected a header value on one line, found {} in it{}",
+                    match c {
+                        '\r' => "a carriage return (CR)",
+                        '\n' => "a line feed (LF)",
+                        _ => "a NUL byte",
+                    },
+                    if v.from_env {
+                        " (from the environment)"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+        }
+    }
+    if let Some(u) = t.base_url.as_ref().filter(|u| !u.value.trim().is_empty()) {
+        match url::Url::parse(u.value.trim()) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") => {
+                if url.host_str().is_none_or(str::is_empty) {
+                    push(l.error_at("target.base_url", "expected a URL with a host, like https://api.example.com"));
+                }
+            }
+            Ok(url) => push(l.error_at(
+                "target.base_url",
+                format!(
+                    "expected an http:// or https:// URL, found scheme {:?}",
+                    url.scheme()
+                ),
+            )),
+            Err(e) => push(l.error_at(
+                "target.base_url",
+                format!("expected a URL like https://api.example.com, found one that does not parse ({e})"),
+            )),
+        }
+    }
+    if let Some(d) = t.timeout {
+        if d.0.is_zero() || d.0 > MAX_TIMEOUT {
+            push(l.error_at(
+                "target.timeout",
+                format!("expected a timeout above 0 and at most 1h, found {d}"),
+            ));
+        }
+    }
+}
+
+fn fake(l: &Loaded, push: &mut impl FnMut(Error)) {
+    let f = &l.scenario.fake;
+    for (i, spec) in f.faults.iter().enumerate() {
+        if let Err(e) = quotabench_fake::FaultSet::parse(std::slice::from_ref(spec)) {
+            let msg = e.to_string();
+            let msg = msg
+                .strip_prefix(&format!("--fault {spec}: "))
+                .unwrap_or(&msg);
+            push(l.error_at(&format!("fake.faults[{i}]"), msg.to_string()));
+        }
+    }
+    if let Some(c) = &f.config {
+        let p = std::path::Path::new(c);
+        match quotabench_fake::FakeConfig::load(p) {
+            Ok(_) => {}
+            // Located in the mocks file itself: that error says where.
+            Err(e) if e.line.is_some() => push(Error::Config(e.into())),
+            Err(e) => push(l.error_at(
+                "fake.config",
+                format!("{} (the path is relative to the working directory)", e),
+            )),
+        }
+    }
 }
 
 fn finish(mut errs: Vec<ConfigError>) -> Result<(), Error> {

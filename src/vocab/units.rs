@@ -13,14 +13,28 @@ use serde::{Deserialize, Serialize, Serializer};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct Span(pub Duration);
 
-/// Parses `10s`-style durations.
+/// The longest duration any field accepts (a rolling year, with a leap day). Fields
+/// bound themselves tighter where it matters (a phase runs at most 30 days); this bound
+/// keeps every conversion to `Duration` and `Instant` arithmetic far from overflow.
+pub const MAX_DURATION: Duration = Duration::from_secs(366 * 86_400);
+
+/// Parses `10s`-style durations; `None` for anything else, including durations past
+/// [`MAX_DURATION`] (use [`check_duration`] for the reason).
 pub fn parse_duration(s: &str) -> Option<Duration> {
-    let s = s.trim();
-    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
-    let (num, unit) = s.split_at(split);
-    let n: f64 = num.parse().ok()?;
+    check_duration(s).ok()
+}
+
+/// Parses `10s`-style durations, saying what is wrong when it cannot.
+pub fn check_duration(s: &str) -> Result<Duration, String> {
+    let bad = || format!(r#"expected a duration like "10s", "500ms" or "2m", found "{s}""#);
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .ok_or_else(bad)?;
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num.parse().map_err(|_| bad())?;
     if !n.is_finite() || n < 0.0 {
-        return None;
+        return Err(bad());
     }
     let secs = match unit.trim() {
         "us" | "µs" => n / 1e6,
@@ -29,9 +43,14 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
         "m" | "min" => n * 60.0,
         "h" => n * 3600.0,
         "d" => n * 86400.0,
-        _ => return None,
+        _ => return Err(bad()),
     };
-    Some(Duration::from_secs_f64(secs))
+    match Duration::try_from_secs_f64(secs) {
+        Ok(d) if d <= MAX_DURATION => Ok(d),
+        _ => Err(format!(
+            r#"expected a duration of at most 366d, found "{s}""#
+        )),
+    }
 }
 
 impl fmt::Display for Span {
@@ -56,11 +75,7 @@ impl<'de> Deserialize<'de> for Span {
                 f.write_str(r#"a duration like "10s", "500ms" or "2m""#)
             }
             fn visit_str<E: de::Error>(self, s: &str) -> Result<Span, E> {
-                parse_duration(s).map(Span).ok_or_else(|| {
-                    E::custom(format!(
-                        r#"expected a duration like "10s", "500ms" or "2m", found "{s}""#
-                    ))
-                })
+                check_duration(s).map(Span).map_err(E::custom)
             }
             fn visit_u64<E: de::Error>(self, n: u64) -> Result<Span, E> {
                 Err(E::custom(format!(
@@ -105,6 +120,9 @@ impl Rate {
     }
 }
 
+/// The highest rate any field accepts, per second.
+pub const MAX_RATE_PER_SECOND: f64 = 10_000_000.0;
+
 fn parse_rate(s: &str) -> Option<f64> {
     let (n, unit) = s.trim().split_once('/')?;
     let n: f64 = n.trim().parse().ok()?;
@@ -129,9 +147,15 @@ impl<'de> Deserialize<'de> for Rate {
                 f.write_str(r#"a rate like "200/s""#)
             }
             fn visit_str<E: de::Error>(self, s: &str) -> Result<Rate, E> {
-                parse_rate(s).map(Rate).ok_or_else(|| {
-                    E::custom(format!(r#"expected a rate like "200/s", found "{s}""#))
-                })
+                match parse_rate(s) {
+                    Some(r) if r <= MAX_RATE_PER_SECOND => Ok(Rate(r)),
+                    Some(_) => Err(E::custom(format!(
+                        r#"expected a rate of at most 10000000/s, found "{s}""#
+                    ))),
+                    None => Err(E::custom(format!(
+                        r#"expected a rate like "200/s", found "{s}""#
+                    ))),
+                }
             }
             fn visit_u64<E: de::Error>(self, n: u64) -> Result<Rate, E> {
                 Err(E::custom(format!(
@@ -240,6 +264,22 @@ mod tests {
         assert_eq!(parse_duration("10"), None);
         assert_eq!(parse_duration("fast"), None);
         assert_eq!(parse_duration("5 parsecs"), None);
+    }
+
+    #[test]
+    fn huge_durations_are_refused_not_a_panic() {
+        for s in [
+            "100000000000000000000s",
+            "10000000000000000000s",
+            "1e30h",
+            "367d",
+        ] {
+            assert_eq!(parse_duration(s), None, "{s}");
+        }
+        assert!(check_duration("100000000000000000000s")
+            .unwrap_err()
+            .contains("at most 366d"));
+        assert_eq!(parse_duration("366d"), Some(MAX_DURATION));
     }
 
     #[test]

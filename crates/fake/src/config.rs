@@ -199,13 +199,7 @@ fn default_cap() -> usize {
 impl FakeConfig {
     /// Reads and validates a mocks file.
     pub fn load(path: &Path) -> Result<FakeConfig, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-            file: path.to_path_buf(),
-            line: None,
-            column: None,
-            path: String::new(),
-            message: format!("cannot read the mocks file: {e}"),
-        })?;
+        let text = yaml::read_file(path)?;
         FakeConfig::from_text(path, &text)
     }
 

@@ -14,6 +14,93 @@ use yaml_rust2::scanner::Marker;
 
 use crate::error::ConfigError;
 
+// The same guard as the harness's `yaml::read_file` (this crate depends on nothing of
+// the harness): a mocks file is read only when it is a regular, bounded, UTF-8 file.
+
+/// The largest configuration file read (scenario, profile, mock table).
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The deepest nesting of mappings and sequences a configuration file may have.
+pub const MAX_DEPTH: usize = 64;
+
+fn whole_file_error(file: &Path, message: String) -> ConfigError {
+    ConfigError {
+        file: file.to_path_buf(),
+        line: None,
+        column: None,
+        path: String::new(),
+        message,
+    }
+}
+
+/// Refuses, by its name and before opening it, what is not a regular file: a FIFO
+/// would block the read, `/dev/zero` never ends, a directory cannot be parsed. Also
+/// refuses files past [`MAX_FILE_BYTES`].
+pub fn refuse_special(file: &Path) -> Result<(), ConfigError> {
+    let meta = std::fs::metadata(file)
+        .map_err(|e| whole_file_error(file, format!("cannot read it: {e}")))?;
+    let ft = meta.file_type();
+    let kind = {
+        use std::os::unix::fs::FileTypeExt;
+        if ft.is_dir() {
+            Some("a directory")
+        } else if ft.is_fifo() {
+            Some("a FIFO (named pipe)")
+        } else if ft.is_char_device() {
+            Some("a character device")
+        } else if ft.is_block_device() {
+            Some("a block device")
+        } else if ft.is_socket() {
+            Some("a socket")
+        } else if !ft.is_file() {
+            Some("not a regular file")
+        } else {
+            None
+        }
+    };
+    if let Some(kind) = kind {
+        return Err(whole_file_error(
+            file,
+            format!("expected a regular file, found {kind}; give the path of a YAML file"),
+        ));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(whole_file_error(
+            file,
+            format!(
+                "expected a file of at most 16 MiB, found {} bytes; is this the right file?",
+                meta.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Reads a configuration file: a regular file of at most [`MAX_FILE_BYTES`], in UTF-8.
+/// Errors name the file and never print its content.
+pub fn read_file(file: &Path) -> Result<String, ConfigError> {
+    refuse_special(file)?;
+    let bytes =
+        std::fs::read(file).map_err(|e| whole_file_error(file, format!("cannot read it: {e}")))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(whole_file_error(
+            file,
+            "expected a file of at most 16 MiB; it grew while being read".into(),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+        ConfigError {
+            file: file.to_path_buf(),
+            line: Some(line),
+            column: None,
+            path: String::new(),
+            message: "expected UTF-8 text, found bytes that are not; is this a YAML file?".into(),
+        }
+    })
+}
+
 /// Parses `text` (the contents of `file`) into `T`, rejecting unknown fields where `T`
 /// says so, and reports the first mistake with its position and field path.
 pub fn from_str<T: DeserializeOwned>(file: &Path, text: &str) -> Result<T, ConfigError> {
