@@ -2,4 +2,8 @@
 //!
 //! Each module is one area; shared helpers live in `support`.
 
+mod echo;
 mod layers;
+mod outcomes;
+mod preflight;
+mod transport;
