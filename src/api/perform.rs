@@ -107,37 +107,35 @@ impl Target {
         vars: &Vars<'_>,
         scratch: &mut Vec<u8>,
     ) -> Performed {
-        match self.exchange(op, vars, scratch).await {
-            Ok((mut p, body)) => {
-                if op.kind == OpKind::List && p.outcome == Outcome::Accepted {
-                    self.finish_list(op, vars, scratch, &mut p, body).await;
-                }
-                p
-            }
-            Err(p) => p,
+        let (mut p, body) = self.exchange(op, vars, scratch).await;
+        if op.kind == OpKind::List && p.outcome == Outcome::Accepted {
+            self.finish_list(op, vars, scratch, &mut p, body).await;
         }
+        p
     }
 
-    /// One exchange, classified, with the answer's body.
+    /// One exchange, classified, with the answer's body (empty when none came whole).
     async fn exchange(
         &self,
         op: &CompiledOp,
         vars: &Vars<'_>,
         scratch: &mut Vec<u8>,
-    ) -> Result<(Performed, bytes::Bytes), Performed> {
-        let req = self
-            .render_into(op, vars, scratch)
-            .map_err(|e| Performed::failed(Outcome::NotSent, e))?;
+    ) -> (Performed, bytes::Bytes) {
+        let none = bytes::Bytes::new();
+        let req = match self.render_into(op, vars, scratch) {
+            Ok(r) => r,
+            Err(e) => return (Performed::failed(Outcome::NotSent, e), none),
+        };
         let ans = match self.send(req, op.max_body).await {
             Ok(a) => a,
-            Err(SendFailure::NotSent(e)) => return Err(Performed::failed(Outcome::NotSent, e)),
+            Err(SendFailure::NotSent(e)) => return (Performed::failed(Outcome::NotSent, e), none),
             Err(SendFailure::Indeterminate(e)) => {
-                return Err(Performed::failed(Outcome::Indeterminate, e))
+                return (Performed::failed(Outcome::Indeterminate, e), none)
             }
             Err(SendFailure::Cut { status, why }) => {
                 let mut p = Performed::failed(Outcome::Indeterminate, why);
                 p.status = Some(status);
-                return Err(p);
+                return (p, none);
             }
         };
         let c = classify(op, ans.status, &ans.headers, &ans.body);
@@ -164,7 +162,7 @@ impl Target {
             follow_ups: Vec::new(),
             by_rule: c.by_rule,
         };
-        Ok((p, ans.body))
+        (p, ans.body)
     }
 
     /// Follows the counting lists, then reads the list (or reuses the last reading
@@ -183,20 +181,13 @@ impl Target {
                 continue;
             };
             let mut attempts = 0;
-            let last = loop {
+            let (f, fbody) = loop {
                 attempts += 1;
-                let r = self.exchange(rop, vars, scratch).await;
-                let limited = matches!(&r, Ok((f, _)) if f.outcome == Outcome::RejectedRate);
-                if !limited || attempts >= RATE_RETRIES {
-                    break r;
+                let (f, b) = self.exchange(rop, vars, scratch).await;
+                if f.outcome != Outcome::RejectedRate || attempts >= RATE_RETRIES {
+                    break (f, b);
                 }
-                if let Ok((f, _)) = &r {
-                    tokio::time::sleep(f.retry_wait()).await;
-                }
-            };
-            let (f, fbody) = match last {
-                Ok((f, b)) => (f, Some(b)),
-                Err(f) => (f, None),
+                tokio::time::sleep(f.retry_wait()).await;
             };
             p.follow_ups.push(FollowUp {
                 op: from.clone(),
@@ -204,9 +195,9 @@ impl Target {
                 outcome: f.outcome,
                 attempts,
             });
-            match (f.outcome, fbody) {
-                (Outcome::Accepted, Some(b)) => resources.push((from, b.to_vec())),
-                (o, _) => {
+            match f.outcome {
+                Outcome::Accepted => resources.push((from, fbody.to_vec())),
+                o => {
                     // Without every count the list says nothing reliable: a refusal
                     // leaves it an error, anything that may change (rate limited,
                     // lost, cut) leaves it indeterminate; never a wrong count.
