@@ -4,7 +4,9 @@
 //!
 //! The header rule, for every transport: the scenario's headers, then the operation's
 //! (the profile's `headers` and the operation's own, already merged when compiled); an
-//! operation header replaces a scenario header of the same name, never duplicates it.
+//! operation header replaces a scenario header of the same name, never duplicates it;
+//! then `accept: */*` when neither set `accept` (reqwest always adds it and cannot be
+//! told not to, and curl sends it too: every transport sends the same lines).
 
 use std::collections::HashMap;
 
@@ -134,10 +136,7 @@ impl Target {
                     .is_static()
                     .then(|| format!("{base}{}", op.path.render(&Vars::default())))
                     .and_then(|u| u.parse().ok());
-                let mut headers = HeaderMap::with_capacity(hs.len() + op.headers.len());
-                for (k, v) in &hs {
-                    headers.insert(k.clone(), v.clone());
-                }
+                let mut headers = base_headers(&hs, op);
                 let mut rendered = 0;
                 for (k, t) in &op.headers {
                     let Some(v) = t
@@ -197,13 +196,7 @@ impl Target {
         };
         let (mut headers, rendered) = match prepared {
             Some(p) => (p.headers.clone(), p.rendered),
-            None => {
-                let mut h = HeaderMap::with_capacity(self.headers.len() + op.headers.len());
-                for (k, v) in &self.headers {
-                    h.insert(k.clone(), v.clone());
-                }
-                (h, 0)
-            }
+            None => (base_headers(&self.headers, op), 0),
         };
         for (k, t) in &op.headers[rendered..] {
             let v = t.render(vars);
@@ -263,6 +256,20 @@ impl Target {
         }
         crate::redact::redact(&s).into_owned()
     }
+}
+
+/// The scenario's headers and the default `accept`, before the operation's headers.
+/// An operation header named `accept` replaces the default when rendered.
+fn base_headers(scenario: &[(HeaderName, HeaderValue)], op: &CompiledOp) -> HeaderMap {
+    let mut h = HeaderMap::with_capacity(scenario.len() + op.headers.len() + 1);
+    h.insert(
+        hyper::http::header::ACCEPT,
+        HeaderValue::from_static("*/*"),
+    );
+    for (k, v) in scenario {
+        h.insert(k.clone(), v.clone());
+    }
+    h
 }
 
 /// Reads the id of a created object from an answer.
