@@ -109,8 +109,14 @@ mod tests {
         let o = op("  - {status: [200, 201], class: accepted}\n  - {status: 429, header: retry-after, class: rejected_rate}\n  - {status: 429, body_contains_ci: QUOTA, class: rejected_quota}\n  - {status: 400, class: rejected_invalid}\n  - {status: 401, class: rejected_auth}\n  - {status: 5xx, class: error}\n  - {status: 503, body_contains: maintenance, class: error}\n");
         let none = HeaderMap::new();
         let c = |s: u16, h: &HeaderMap, b: &str| classify(&o, s, h, b.as_bytes());
-        let rule = |outcome| Classified { outcome, by_rule: true };
-        let default = |outcome| Classified { outcome, by_rule: false };
+        let rule = |outcome| Classified {
+            outcome,
+            by_rule: true,
+        };
+        let default = |outcome| Classified {
+            outcome,
+            by_rule: false,
+        };
         assert_eq!(c(201, &none, ""), rule(Outcome::Accepted));
         assert_eq!(c(400, &none, ""), rule(Outcome::RejectedInvalid));
         assert_eq!(c(401, &none, ""), rule(Outcome::RejectedAuth));
@@ -118,7 +124,10 @@ mod tests {
         let ra = with(&[("Retry-After", "2")]);
         assert_eq!(c(429, &ra, "quota"), rule(Outcome::RejectedRate));
         // Without it, the body decides, ignoring case.
-        assert_eq!(c(429, &none, "Quota exceeded"), rule(Outcome::RejectedQuota));
+        assert_eq!(
+            c(429, &none, "Quota exceeded"),
+            rule(Outcome::RejectedQuota)
+        );
         // 429 matching nothing: a definite refusal, nothing applied.
         assert_eq!(c(429, &none, "slow down"), default(Outcome::Error));
         // Unclassified 4xx: error; unclassified 2xx: may have applied.
@@ -131,7 +140,10 @@ mod tests {
         assert_eq!(c(504, &none, ""), default(Outcome::Indeterminate));
         // ...which only a rule naming its code classifies (the `5xx` rule comes first
         // and is passed over; the gateway answer stays indeterminate).
-        assert_eq!(c(503, &none, "maintenance"), default(Outcome::Indeterminate));
+        assert_eq!(
+            c(503, &none, "maintenance"),
+            default(Outcome::Indeterminate)
+        );
         let explicit = op("  - {status: 503, body_contains: maintenance, class: error}\n");
         assert_eq!(
             classify(&explicit, 503, &none, b"maintenance"),
@@ -139,7 +151,10 @@ mod tests {
         );
         // With no rule at all, every 5xx is indeterminate.
         let bare = op("  - {status: 200, class: accepted}\n");
-        assert_eq!(classify(&bare, 500, &none, b""), default(Outcome::Indeterminate));
+        assert_eq!(
+            classify(&bare, 500, &none, b""),
+            default(Outcome::Indeterminate)
+        );
     }
 
     #[test]

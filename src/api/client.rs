@@ -262,10 +262,7 @@ impl Target {
 /// An operation header named `accept` replaces the default when rendered.
 fn base_headers(scenario: &[(HeaderName, HeaderValue)], op: &CompiledOp) -> HeaderMap {
     let mut h = HeaderMap::with_capacity(scenario.len() + op.headers.len() + 1);
-    h.insert(
-        hyper::http::header::ACCEPT,
-        HeaderValue::from_static("*/*"),
-    );
+    h.insert(hyper::http::header::ACCEPT, HeaderValue::from_static("*/*"));
     for (k, v) in scenario {
         h.insert(k.clone(), v.clone());
     }

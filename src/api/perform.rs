@@ -78,7 +78,11 @@ impl Performed {
 
 /// `Retry-After` as a wait: delay-seconds or an HTTP date, capped at [`RETRY_AFTER_CAP`].
 pub fn retry_after(headers: &HeaderMap, now: jiff::Timestamp) -> Option<Duration> {
-    let v = headers.get(hyper::http::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    let v = headers
+        .get(hyper::http::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
     let wait = match v.parse::<u64>() {
         Ok(s) => Duration::from_secs(s),
         Err(_) => {
@@ -210,9 +214,7 @@ impl Target {
                         Outcome::RejectedRate => {
                             format!("still rate limited after {attempts} attempts")
                         }
-                        _ => f
-                            .note
-                            .unwrap_or_else(|| format!("answered {}", o.as_str())),
+                        _ => f.note.unwrap_or_else(|| format!("answered {}", o.as_str())),
                     };
                     let status = f.status.map_or(String::new(), |s| format!(" ({s})"));
                     p.note = Some(format!("counting list {from}{status}: {why}"));

@@ -25,7 +25,9 @@ pub async fn preflight(target: &Target) -> Result<(), String> {
         Ok(r) => format!("{} {}", r.method(), r.uri()),
         Err(_) => format!("{} {}{}", op.method, target.base_url, op.path.render(&vars)),
     };
-    let fail = |why: String| Err(crate::redact::redact(&format!("cannot start: {what}: {why}")).into_owned());
+    let fail = |why: String| {
+        Err(crate::redact::redact(&format!("cannot start: {what}: {why}")).into_owned())
+    };
     if let Some(why) = unsupported(&target.base_url) {
         return fail(why);
     }

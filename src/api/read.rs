@@ -84,7 +84,8 @@ fn read_items(read: &ListRead, v: &Value, items: &str, out: &mut Listed) -> Resu
     out.readings.reserve(arr.len());
     for (i, item) in arr.iter().enumerate() {
         let Some(name) = item.pointer(name_p).and_then(Value::as_str) else {
-            out.problems.push(format!("item {i}: no string at {name_p}"));
+            out.problems
+                .push(format!("item {i}: no string at {name_p}"));
             continue;
         };
         let bad = |ptr: &str, e: String| format!("item {i} ({name}): {e} at {ptr}");
@@ -107,12 +108,15 @@ fn read_items(read: &ListRead, v: &Value, items: &str, out: &mut Listed) -> Resu
                 Some(left) if left >= 0 && left as u64 <= limit => limit - left as u64,
                 // A negative remaining is an over-counted quota: keep it, above the limit.
                 Some(left) if left < 0 => {
-                    out.problems.push(bad(r, format!("remaining {left} is negative")));
+                    out.problems
+                        .push(bad(r, format!("remaining {left} is negative")));
                     limit.saturating_add(left.unsigned_abs())
                 }
                 Some(left) => {
-                    out.problems
-                        .push(bad(r, format!("remaining {left} is above the limit {limit}")));
+                    out.problems.push(bad(
+                        r,
+                        format!("remaining {left} is above the limit {limit}"),
+                    ));
                     continue;
                 }
                 None => {
@@ -254,9 +258,16 @@ outcomes: []
         assert_eq!((r.readings[0].limit, r.readings[0].consumed), (10, 12));
         assert_eq!(r.readings[1].consumed, 6);
         assert_eq!(r.problems.len(), 4, "{:?}", r.problems);
-        for (q, what) in [("a", "-1"), ("b", "-2"), ("c", "above the limit"), ("d", "\"10\"")] {
+        for (q, what) in [
+            ("a", "-1"),
+            ("b", "-2"),
+            ("c", "above the limit"),
+            ("d", "\"10\""),
+        ] {
             assert!(
-                r.problems.iter().any(|p| p.contains(&format!("({q})")) && p.contains(what)),
+                r.problems
+                    .iter()
+                    .any(|p| p.contains(&format!("({q})")) && p.contains(what)),
                 "{q}: {:?}",
                 r.problems
             );

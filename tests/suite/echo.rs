@@ -46,13 +46,14 @@ pub fn self_signed() -> (Vec<u8>, Arc<tokio_rustls::rustls::ServerConfig>) {
     let ck = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()])
         .expect("a certificate");
     let key = rustls::pki_types::PrivateKeyDer::Pkcs8(ck.key_pair.serialize_der().into());
-    let mut cfg =
-        rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .expect("protocol versions")
-            .with_no_client_auth()
-            .with_single_cert(vec![ck.cert.der().clone()], key)
-            .expect("a server config");
+    let mut cfg = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("protocol versions")
+    .with_no_client_auth()
+    .with_single_cert(vec![ck.cert.der().clone()], key)
+    .expect("a server config");
     // HTTP/1.1 only, as on the plain side: the requests are compared line for line.
     cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
     (ck.cert.pem().into_bytes(), Arc::new(cfg))
@@ -76,8 +77,16 @@ pub async fn start(reply: Reply, tls: Option<Arc<tokio_rustls::rustls::ServerCon
                     let (log, reply) = (log.clone(), reply.clone());
                     async move {
                         let (parts, body) = req.into_parts();
-                        let path = parts.uri.path_and_query().map(|p| p.to_string()).unwrap_or_default();
-                        let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                        let path = parts
+                            .uri
+                            .path_and_query()
+                            .map(|p| p.to_string())
+                            .unwrap_or_default();
+                        let body = body
+                            .collect()
+                            .await
+                            .map(|b| b.to_bytes())
+                            .unwrap_or_default();
                         log.lock().unwrap().push(Seen {
                             method: parts.method.to_string(),
                             path_and_query: parts
@@ -127,7 +136,8 @@ fn answer(reply: &Reply, path: &str) -> Response<Body> {
             let mut r = Response::new(Full::new(body.clone()).boxed());
             *r.status_mut() = hyper::StatusCode::from_u16(*status).expect("a status");
             for (k, v) in headers {
-                r.headers_mut().append(*k, v.parse().expect("a header value"));
+                r.headers_mut()
+                    .append(*k, v.parse().expect("a header value"));
             }
             r
         }

@@ -76,12 +76,23 @@ async fn every_builtin_operation_is_the_same_request_on_both_transports() {
             for t in [&plain, &tls] {
                 let req = t.render(op, &vars).expect("renders");
                 let a = t.send(req, 1 << 16).await;
-                let a = a.unwrap_or_else(|e| panic!("{name}.{} via {}: {e:?}", op.name, t.base_url));
+                let a =
+                    a.unwrap_or_else(|e| panic!("{name}.{} via {}: {e:?}", op.name, t.base_url));
                 assert_eq!(a.status, 200);
             }
             let (p, s): (Seen, Seen) = (
-                plain_srv.seen.lock().unwrap().pop().expect("the plain request arrived"),
-                tls_srv.seen.lock().unwrap().pop().expect("the TLS request arrived"),
+                plain_srv
+                    .seen
+                    .lock()
+                    .unwrap()
+                    .pop()
+                    .expect("the plain request arrived"),
+                tls_srv
+                    .seen
+                    .lock()
+                    .unwrap()
+                    .pop()
+                    .expect("the TLS request arrived"),
             );
             let at = format!("{name}.{}", op.name);
             assert_eq!(p.method, s.method, "{at}");
@@ -98,7 +109,11 @@ async fn every_builtin_operation_is_the_same_request_on_both_transports() {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
                 .collect();
-            assert_eq!(lines(&p.headers), lines(&rendered), "{at}: what render made");
+            assert_eq!(
+                lines(&p.headers),
+                lines(&rendered),
+                "{at}: what render made"
+            );
             // One header rule: the operation's value replaces the scenario's, once.
             for h in ["content-type", "x-gw-ims-org-id"] {
                 let n = p.headers.iter().filter(|(k, _)| k == h).count();
@@ -106,10 +121,19 @@ async fn every_builtin_operation_is_the_same_request_on_both_transports() {
                 assert!(n <= 1 && n == m, "{at}: {h} sent {n} / {m} times");
             }
             if name == "adobe-hygiene" {
-                let org: Vec<_> = p.headers.iter().filter(|(k, _)| k == "x-gw-ims-org-id").collect();
+                let org: Vec<_> = p
+                    .headers
+                    .iter()
+                    .filter(|(k, _)| k == "x-gw-ims-org-id")
+                    .collect();
                 assert_eq!(org[0].1, b"org-1", "{at}: the profile's header wins");
             }
-            assert!(p.headers.iter().any(|(k, v)| k == "x-extra" && v == b"kept"), "{at}");
+            assert!(
+                p.headers
+                    .iter()
+                    .any(|(k, v)| k == "x-extra" && v == b"kept"),
+                "{at}"
+            );
             assert_eq!(p.body, s.body, "{at}");
             assert_eq!(p.body, want.body().to_vec(), "{at}");
             compared += 1;
@@ -141,7 +165,10 @@ async fn the_curl_reproduction_is_the_rendered_request() {
     assert!(curl.contains("x-gw-ims-org-id: org-1"), "{curl}");
     assert!(!curl.contains("from-the-scenario"), "{curl}");
     assert!(!curl.contains("t0ken"), "credentials are masked: {curl}");
-    assert!(curl.starts_with("curl -X POST 'http://127.0.0.1:1/data/core/hygiene/ttl'"), "{curl}");
+    assert!(
+        curl.starts_with("curl -X POST 'http://127.0.0.1:1/data/core/hygiene/ttl'"),
+        "{curl}"
+    );
 }
 
 #[tokio::test]
@@ -161,6 +188,14 @@ async fn a_tls_target_with_an_untrusted_certificate_is_not_sent() {
     .expect("a target");
     let op = &profile.ops["list_quotas"];
     let p = t.perform(op, &Vars::default(), &mut Vec::new()).await;
-    assert_eq!(p.outcome, quotabench::vocab::Outcome::NotSent, "{:?}", p.note);
-    assert!(srv.seen.lock().unwrap().is_empty(), "nothing reached the server");
+    assert_eq!(
+        p.outcome,
+        quotabench::vocab::Outcome::NotSent,
+        "{:?}",
+        p.note
+    );
+    assert!(
+        srv.seen.lock().unwrap().is_empty(),
+        "nothing reached the server"
+    );
 }
