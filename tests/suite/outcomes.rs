@@ -71,7 +71,9 @@ async fn no_answer_is_not_sent_and_a_gateway_answer_is_indeterminate() {
     for (status, want) in [
         (502, Outcome::Indeterminate),
         (503, Outcome::Indeterminate),
-        (500, Outcome::Indeterminate),
+        // The built-in profiles declare `5xx: error`: a 500 is a definite refusal there,
+        // but the class rule does not reach the gateway codes above.
+        (500, Outcome::Error),
         (418, Outcome::Error),
         (400, Outcome::RejectedInvalid),
         (429, Outcome::RejectedQuota),
