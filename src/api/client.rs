@@ -41,6 +41,9 @@ pub struct Target {
 /// (operation, body, readings, note) of the last list answer read.
 pub(crate) type ListCache = (String, Bytes, Readings, Option<String>);
 
+// One per target, so its size does not matter; boxing would only add an indirection
+// to every request on the hot path.
+#[allow(clippy::large_enum_variant)]
 enum Link {
     Plain(Plain),
     Tls(Tls),
