@@ -152,6 +152,13 @@ pub async fn run_one(
         timeout,
         connections,
     )?);
+    if fake.is_none() {
+        // Read the target once before any load: a dead port, a bad scheme, TLS or
+        // credentials stop the run here with the cause (exit 2), sending nothing more.
+        api::preflight::preflight(&target)
+            .await
+            .map_err(Error::Target)?;
+    }
     let seed = opts
         .seed
         .unwrap_or_else(|| jiff::Timestamp::now().as_nanosecond() as u64);

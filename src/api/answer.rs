@@ -2,22 +2,32 @@
 
 use bytes::Bytes;
 
-/// What came back.
+/// What came back, read whole.
 #[derive(Debug, Clone)]
 pub struct Answer {
     /// HTTP status.
     pub status: u16,
-    /// Body.
+    /// Body (at most the operation's cap).
     pub body: Bytes,
     /// Response headers.
     pub headers: hyper::http::HeaderMap,
 }
 
-/// Why no answer came back.
+/// Why no whole answer came back. Each variant says whether the request may have been
+/// applied, which is all the checker needs to know (docs/rules.md, "Outcomes").
 #[derive(Debug, Clone)]
 pub enum SendFailure {
-    /// The request never left (connection refused): it certainly took no effect.
+    /// The request never left (connection refused, DNS, TLS handshake, a bad URL, an
+    /// unsupported scheme): it certainly took no effect.
     NotSent(String),
-    /// Timed out or broke mid-way: it may or may not have taken effect.
+    /// Timed out or broke after it was written: it may or may not have taken effect.
     Indeterminate(String),
+    /// The status line came but the body did not, whole (lost mid-transfer, or over the
+    /// operation's cap): the server decided something, but what it said is unknown.
+    Cut {
+        /// The status that arrived.
+        status: u16,
+        /// Why the body is missing.
+        why: String,
+    },
 }

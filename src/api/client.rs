@@ -1,16 +1,26 @@
-//! The HTTP side of a target: send a compiled operation, classify the answer.
+//! A target and its one request path: `render` turns a compiled operation and its
+//! variables into one `http::Request<Bytes>`; a [`Transport`] sends it; `perform`
+//! (perform.rs) classifies what came back. `curl` prints the same rendered request.
+//!
+//! The header rule, for every transport: the scenario's headers, then the operation's
+//! (the profile's `headers` and the operation's own, already merged when compiled); an
+//! operation header replaces a scenario header of the same name, never duplicates it;
+//! then `accept: */*` when neither set `accept` (reqwest always adds it and cannot be
+//! told not to, and curl sends it too: every transport sends the same lines).
 
-use std::time::Duration;
+use std::collections::HashMap;
 
 use bytes::Bytes;
-use reqwest::header::{HeaderName, HeaderValue};
+use hyper::http::{HeaderMap, HeaderName, HeaderValue, Request, Uri};
+use parking_lot::Mutex;
 
 pub use super::answer::{Answer, SendFailure};
 use super::compile::{CompiledOp, CompiledProfile};
 use super::profile::IdSource;
 use super::template::Vars;
+use super::transport::{Plain, Tls, Transport, TransportOptions};
 use crate::error::Error;
-use crate::vocab::Outcome;
+use crate::vocab::Readings;
 
 /// A target: where it is, who we are, and how its API is spoken.
 pub struct Target {
@@ -21,24 +31,53 @@ pub struct Target {
     /// The compiled profile.
     pub profile: CompiledProfile,
     headers: Vec<(HeaderName, HeaderValue)>,
-    client: reqwest::Client,
-    static_urls: std::collections::HashMap<String, reqwest::Url>,
-    /// `http://` targets go through hyper directly (see plain.rs); `None` for https.
-    plain: Option<super::plain::Plain>,
-    /// Per operation, what `http://` requests share: built once, cloned per request.
-    prepared: std::collections::HashMap<String, Prepared>,
+    link: Link,
+    /// Per operation, what its requests share: built once, cloned per request.
+    prepared: HashMap<String, Prepared>,
+    /// The last list answer read, so identical answers share one readings allocation.
+    pub(crate) list_cache: Mutex<Option<ListCache>>,
+}
+
+/// (operation, body, readings, note) of the last list answer read.
+pub(crate) type ListCache = (String, Bytes, Readings, Option<String>);
+
+// One per target, so its size does not matter; boxing would only add an indirection
+// to every request on the hot path.
+#[allow(clippy::large_enum_variant)]
+enum Link {
+    Plain(Plain),
+    Tls(Tls),
+    /// The base URL cannot be sent to: every request is not sent, with this reason.
+    Unsupported(String),
 }
 
 /// The fixed part of an operation's requests.
 struct Prepared {
     /// The URL, when the path has no placeholders.
-    uri: Option<hyper::http::Uri>,
+    uri: Option<Uri>,
     /// The scenario's headers, then the operation's leading headers whose values are
     /// fixed for the target (literal or `{{tenant}}` only).
-    headers: hyper::http::HeaderMap,
+    headers: HeaderMap,
     /// How many of the operation's headers `headers` already holds; the rest are
-    /// rendered per request, after them, as before.
+    /// rendered per request.
     rendered: usize,
+}
+
+/// Why a base URL cannot be used, if it cannot: only `http://` and `https://` are sent.
+pub fn unsupported(base_url: &str) -> Option<String> {
+    match url::Url::parse(base_url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => None,
+        Ok(u) if matches!(u.scheme(), "http" | "https") => {
+            Some(format!("{base_url:?} names no host"))
+        }
+        Ok(u) => Some(format!(
+            "unsupported scheme {}:// (expected http:// or https://)",
+            u.scheme()
+        )),
+        Err(e) => Some(format!(
+            "{base_url:?} is not a URL with a scheme (expected http://HOST or https://HOST): {e}"
+        )),
+    }
 }
 
 impl Target {
@@ -48,8 +87,24 @@ impl Target {
         tenant: &str,
         profile: CompiledProfile,
         headers: &[(String, String)],
-        timeout: Duration,
+        timeout: std::time::Duration,
         connections: usize,
+    ) -> Result<Target, Error> {
+        let o = TransportOptions {
+            timeout,
+            connections,
+            ..TransportOptions::default()
+        };
+        Target::with_options(base_url, tenant, profile, headers, &o)
+    }
+
+    /// Builds a target with full transport options (extra root certificates).
+    pub fn with_options(
+        base_url: &str,
+        tenant: &str,
+        profile: CompiledProfile,
+        headers: &[(String, String)],
+        o: &TransportOptions,
     ) -> Result<Target, Error> {
         let mut hs = Vec::new();
         for (k, v) in headers {
@@ -65,28 +120,12 @@ impl Target {
             }
             hs.push((name, value));
         }
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            // A quota API's own answer is the evidence: a redirect is reported, not followed.
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(timeout.min(Duration::from_secs(5)))
-            .pool_max_idle_per_host(connections.max(1))
-            .tcp_nodelay(true)
-            .build()
-            .map_err(|e| Error::Target(format!("cannot build the HTTP client: {e}")))?;
         let base = base_url.trim_end_matches('/').to_string();
-        let static_urls: std::collections::HashMap<String, reqwest::Url> = profile
-            .ops
-            .values()
-            .filter(|o| o.path.is_static())
-            .filter_map(|o| {
-                let url = format!("{base}{}", o.path.render(&Vars::default()));
-                reqwest::Url::parse(&url).ok().map(|u| (o.name.clone(), u))
-            })
-            .collect();
-        let plain = base
-            .starts_with("http://")
-            .then(|| super::plain::Plain::new(timeout, connections));
+        let link = match unsupported(&base) {
+            Some(why) => Link::Unsupported(why),
+            None if base.starts_with("https://") => Link::Tls(Tls::new(o).map_err(Error::Usage)?),
+            None => Link::Plain(Plain::new(o)),
+        };
         let tenant_vars = Vars {
             tenant,
             ..Vars::default()
@@ -94,17 +133,23 @@ impl Target {
         let prepared = profile
             .ops
             .values()
-            .map(|o| {
-                let uri = static_urls
-                    .get(&o.name)
-                    .and_then(|u| u.as_str().parse().ok());
-                let mut headers = hyper::http::HeaderMap::with_capacity(hs.len() + o.headers.len());
-                for (k, v) in &hs {
-                    headers.insert(k.clone(), v.clone());
-                }
+            .map(|op| {
+                let uri = op
+                    .path
+                    .is_static()
+                    .then(|| format!("{base}{}", op.path.render(&Vars::default())))
+                    .and_then(|u| u.parse().ok());
+                let mut headers = base_headers(&hs, op);
                 let mut rendered = 0;
-                for (k, t) in o.headers.iter().take_while(|(_, t)| t.tenant_only()) {
-                    super::plain::put(&mut headers, k, &t.render(&tenant_vars));
+                for (k, t) in &op.headers {
+                    let Some(v) = t
+                        .tenant_only()
+                        .then(|| HeaderValue::from_str(&t.render(&tenant_vars)).ok())
+                        .flatten()
+                    else {
+                        break;
+                    };
+                    headers.insert(k.clone(), v);
                     rendered += 1;
                 }
                 let p = Prepared {
@@ -112,84 +157,34 @@ impl Target {
                     headers,
                     rendered,
                 };
-                (o.name.clone(), p)
+                (op.name.clone(), p)
             })
             .collect();
         Ok(Target {
-            plain,
+            link,
             prepared,
-            static_urls,
             base_url: base,
             tenant: tenant.to_string(),
             profile,
             headers: hs,
-            client,
+            list_cache: Mutex::new(None),
         })
     }
 
-    fn request(&self, op: &CompiledOp, vars: &Vars, body: &mut Vec<u8>) -> reqwest::RequestBuilder {
-        // Paths without placeholders are parsed once, not per request.
-        let mut rb = match self.static_urls.get(&op.name) {
-            Some(u) => self.client.request(op.method.clone(), u.clone()),
-            None => self.client.request(
-                op.method.clone(),
-                format!("{}{}", self.base_url, op.path.render(vars)),
-            ),
-        };
-        for (k, v) in &self.headers {
-            rb = rb.header(k, v.clone());
-        }
-        for (k, t) in &op.headers {
-            rb = rb.header(k, t.render(vars));
-        }
-        if let Some(t) = &op.body {
-            t.render(vars, body);
-            rb = rb.body(body.clone());
-        } else if let Some(t) = &op.raw_body {
-            rb = rb.body(t.render(vars));
-        }
-        rb
+    /// The one request `op` sends with `vars`.
+    pub fn render(&self, op: &CompiledOp, vars: &Vars<'_>) -> Result<Request<Bytes>, String> {
+        self.render_into(op, vars, &mut Vec::new())
     }
 
-    /// Sends one operation.
-    pub async fn send(
+    /// [`Target::render`] with a caller's scratch buffer for the JSON body (the hot
+    /// path renders into one buffer per worker, then copies it once into the request).
+    pub fn render_into(
         &self,
         op: &CompiledOp,
         vars: &Vars<'_>,
-        body: &mut Vec<u8>,
-    ) -> Result<Answer, SendFailure> {
-        if let Some(plain) = &self.plain {
-            return self.send_plain(plain, op, vars, body).await;
-        }
-        let resp = match self.request(op, vars, body).send().await {
-            Ok(r) => r,
-            Err(e) if e.is_connect() => return Err(SendFailure::NotSent(short(&e))),
-            Err(e) => return Err(SendFailure::Indeterminate(short(&e))),
-        };
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        match resp.bytes().await {
-            Ok(body) => Ok(Answer {
-                status,
-                body,
-                headers,
-            }),
-            // The status line arrived, so the server decided; the body is lost only.
-            Err(e) => Ok(Answer {
-                status,
-                body: Bytes::from(format!("<body lost: {}>", short(&e))),
-                headers,
-            }),
-        }
-    }
-
-    async fn send_plain(
-        &self,
-        plain: &super::plain::Plain,
-        op: &CompiledOp,
-        vars: &Vars<'_>,
-        body: &mut Vec<u8>,
-    ) -> Result<Answer, SendFailure> {
+        scratch: &mut Vec<u8>,
+    ) -> Result<Request<Bytes>, String> {
+        // What was prepared holds the target's tenant: another tenant renders afresh.
         let prepared = self
             .prepared
             .get(&op.name)
@@ -198,94 +193,83 @@ impl Target {
             Some(u) => u.clone(),
             None => {
                 let text = format!("{}{}", self.base_url, op.path.render(vars));
-                text.parse().map_err(|e| {
-                    SendFailure::NotSent(format!("{text:?} is not a valid URL: {e}"))
-                })?
+                text.parse()
+                    .map_err(|e| format!("{text:?} is not a valid URL: {e}"))?
             }
         };
         let (mut headers, rendered) = match prepared {
             Some(p) => (p.headers.clone(), p.rendered),
-            None => {
-                let mut h =
-                    hyper::http::HeaderMap::with_capacity(self.headers.len() + op.headers.len());
-                for (k, v) in &self.headers {
-                    h.insert(k.clone(), v.clone());
-                }
-                (h, 0)
-            }
+            None => (base_headers(&self.headers, op), 0),
         };
         for (k, t) in &op.headers[rendered..] {
-            super::plain::put(&mut headers, k, &t.render(vars));
+            let v = t.render(vars);
+            let v = HeaderValue::from_str(&v)
+                .map_err(|_| format!("header {k}: {v:?} is not a valid header value"))?;
+            headers.insert(k.clone(), v);
         }
-        let payload = if let Some(t) = &op.body {
-            t.render(vars, body);
-            Some(Bytes::copy_from_slice(body))
+        let body = if let Some(t) = &op.body {
+            t.render(vars, scratch);
+            Bytes::copy_from_slice(scratch)
+        } else if let Some(t) = &op.raw_body {
+            Bytes::from(t.render(vars))
         } else {
-            op.raw_body.as_ref().map(|t| Bytes::from(t.render(vars)))
+            Bytes::new()
         };
-        plain.send(op.method.clone(), uri, headers, payload).await
+        let mut req = Request::new(body);
+        *req.method_mut() = op.method.clone();
+        *req.uri_mut() = uri;
+        *req.headers_mut() = headers;
+        Ok(req)
     }
 
-    /// A curl command reproducing the request, with secrets masked.
+    /// Sends a rendered request through the target's transport, reading at most `cap`
+    /// bytes of body.
+    pub async fn send(&self, req: Request<Bytes>, cap: usize) -> Result<Answer, SendFailure> {
+        match &self.link {
+            Link::Plain(t) => t.send(req, cap).await,
+            Link::Tls(t) => t.send(req, cap).await,
+            Link::Unsupported(why) => Err(SendFailure::NotSent(why.clone())),
+        }
+    }
+
+    /// A curl command reproducing the request, with secrets masked: the request
+    /// `render` makes, header for header.
     pub fn curl(&self, op: &CompiledOp, vars: &Vars<'_>) -> String {
-        let mut body = Vec::new();
-        let mut s = format!(
-            "curl -X {} '{}{}'",
-            op.method,
-            self.base_url,
-            op.path.render(vars)
-        );
-        for (k, v) in &self.headers {
-            let v = v.to_str().unwrap_or("");
+        let req = match self.render(op, vars) {
+            Ok(r) => r,
+            Err(e) => return format!("# cannot render {}: {e}", op.name),
+        };
+        let mut s = format!("curl -X {} '{}'", req.method(), req.uri());
+        for (k, v) in req.headers() {
+            let v = String::from_utf8_lossy(v.as_bytes());
             s.push_str(&format!(
                 " -H '{}: {}'",
                 k,
-                crate::redact::header_value(k.as_str(), v)
+                crate::redact::header_value(k.as_str(), &v)
             ));
         }
-        for (k, t) in &op.headers {
-            s.push_str(&format!(" -H '{}: {}'", k, t.render(vars)));
-        }
-        if let Some(t) = &op.body {
-            t.render(vars, &mut body);
-            let text = String::from_utf8_lossy(&body);
+        if !req.body().is_empty() {
+            let text = String::from_utf8_lossy(req.body());
             let text = if text.len() > 600 {
                 format!("{}…", &text[..text.floor_char_boundary(600)])
             } else {
                 text.into_owned()
             };
             s.push_str(&format!(" --data '{}'", text.replace('\'', "'\\''")));
-        } else if let Some(t) = &op.raw_body {
-            s.push_str(&format!(
-                " --data '{}'",
-                t.render(vars).replace('\'', "'\\''")
-            ));
         }
         crate::redact::redact(&s).into_owned()
     }
 }
 
-fn short(e: &reqwest::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = std::error::Error::source(e);
-    while let Some(inner) = src {
-        s.push_str(": ");
-        s.push_str(&inner.to_string());
-        src = inner.source();
+/// The scenario's headers and the default `accept`, before the operation's headers.
+/// An operation header named `accept` replaces the default when rendered.
+fn base_headers(scenario: &[(HeaderName, HeaderValue)], op: &CompiledOp) -> HeaderMap {
+    let mut h = HeaderMap::with_capacity(scenario.len() + op.headers.len() + 1);
+    h.insert(hyper::http::header::ACCEPT, HeaderValue::from_static("*/*"));
+    for (k, v) in scenario {
+        h.insert(k.clone(), v.clone());
     }
-    crate::redact::redact(&s).into_owned()
-}
-
-/// Classifies an answer by the operation's rules (first match wins).
-pub fn classify(op: &CompiledOp, status: u16, body: &[u8]) -> Option<Outcome> {
-    op.outcomes.iter().find_map(|r| {
-        let status_ok = r.status.as_ref().is_none_or(|m| m.matches(status));
-        let body_ok = r.body_contains.as_ref().is_none_or(|needle| {
-            body.windows(needle.len().max(1))
-                .any(|w| w == needle.as_bytes())
-        });
-        (status_ok && body_ok).then_some(r.class)
-    })
+    h
 }
 
 /// Reads the id of a created object from an answer.

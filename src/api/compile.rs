@@ -48,7 +48,15 @@ pub struct CompiledOp {
     pub outcomes: Vec<OutcomeRule>,
     /// The profile's quota names (a list reads only these).
     pub quotas: Vec<String>,
+    /// Largest answer body read, in bytes.
+    pub max_body: usize,
 }
+
+/// The default body cap of a list or resources answer: big enough for a thousand
+/// resources, small enough that an endless body stops early.
+pub const LIST_BODY_CAP: usize = 1 << 20;
+/// The default body cap of every other answer (ids and error messages).
+pub const BODY_CAP: usize = 64 << 10;
 
 /// A profile with every operation compiled.
 #[derive(Debug, Clone)]
@@ -314,6 +322,10 @@ pub fn compile_text(src: &Path, text: &str) -> Result<CompiledProfile, Error> {
                     .clone()
                     .unwrap_or_else(|| profile.outcomes.clone()),
                 quotas: quota_names.iter().map(|q| q.to_string()).collect(),
+                max_body: decl.max_body.unwrap_or(match decl.kind {
+                    OpKind::List | OpKind::Resources => LIST_BODY_CAP,
+                    _ => BODY_CAP,
+                }),
             },
         );
     }

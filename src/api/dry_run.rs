@@ -3,9 +3,8 @@
 
 use std::fmt::Write;
 
-use super::client::{classify, extract_id, SendFailure, Target};
+use super::client::Target;
 use super::profile::OpKind;
-use super::read::{count_sources, read_list};
 use super::template::Vars;
 use crate::vocab::Outcome;
 
@@ -88,56 +87,55 @@ pub async fn dry_run(target: &Target, with_clock: bool) -> Vec<Probe> {
                 class: None,
                 detail: String::new(),
             };
-            match target.send(op, &vars, &mut body).await {
-                Err(SendFailure::NotSent(e) | SendFailure::Indeterminate(e)) => {
-                    p.detail = format!("unreadable: no answer: {e}")
+            let done = target.perform(op, &vars, &mut body).await;
+            p.status = done.status;
+            p.class = done.by_rule.then_some(done.outcome);
+            let note = done.note.clone().unwrap_or_default();
+            match (done.status, p.class) {
+                (None, _) => {
+                    p.detail = format!("unreadable: no answer ({}): {note}", done.outcome.as_str())
                 }
-                Ok(ans) => {
-                    p.status = Some(ans.status);
-                    p.class = classify(op, ans.status, &ans.body);
-                    if p.class == Some(Outcome::Accepted) {
-                        match kind {
-                            OpKind::List => {
-                                let mut res = Vec::new();
-                                for src in count_sources(op) {
-                                    if let Some(rop) = target.profile.ops.get(&src) {
-                                        if let Ok(a) = target.send(rop, &vars, &mut body).await {
-                                            res.push((src, a.body.to_vec()));
-                                        }
-                                    }
+                (Some(_), None) => p.detail = format!("no outcome rule matches; {note}"),
+                (Some(_), Some(Outcome::Accepted)) => match kind {
+                    OpKind::List => {
+                        p.detail = match &done.readings {
+                            Some(rs) => {
+                                let read = rs
+                                    .iter()
+                                    .map(|r| format!("{} {}/{}", r.name, r.consumed, r.limit))
+                                    .collect::<Vec<_>>()
+                                    .join(", ");
+                                match &done.note {
+                                    // Values out of range are what a vendor must see.
+                                    Some(n) => format!("unreadable: {n}; read {read}"),
+                                    None => read,
                                 }
-                                p.detail = match read_list(op, &ans.body, &res) {
-                                    Ok(rs) => rs
-                                        .iter()
-                                        .map(|r| format!("{} {}/{}", r.name, r.consumed, r.limit))
-                                        .collect::<Vec<_>>()
-                                        .join(", "),
-                                    Err(e) => format!("unreadable: {e}"),
-                                };
                             }
-                            OpKind::Setup | OpKind::Consume => match extract_id(op, &ans) {
-                                Some(id) => {
-                                    p.detail = format!("id {id}");
-                                    objects.push((op.name.clone(), id, parent.clone()));
-                                }
-                                None if op.id.is_some() => {
-                                    p.detail = "unreadable: no id where the profile says".into()
-                                }
-                                None => {
-                                    if let (Some(t), Some((o, _))) = (&op.takes, obj) {
-                                        objects.push((op.name.clone(), o, String::new()));
-                                        p.detail = format!("took an object of {t}");
-                                    }
-                                }
-                            },
-                            _ => {}
+                            None => format!("unreadable: {note}"),
                         }
-                    } else if p.class.is_none() {
-                        let text = String::from_utf8_lossy(&ans.body[..ans.body.len().min(200)])
-                            .into_owned();
-                        p.detail = format!("no outcome rule matches; body: {text}");
                     }
+                    OpKind::Setup | OpKind::Consume => match done.created {
+                        Some(id) => {
+                            p.detail = format!("id {id}");
+                            objects.push((op.name.clone(), id, parent.clone()));
+                        }
+                        None if op.id.is_some() => {
+                            p.detail = "unreadable: no id where the profile says".into()
+                        }
+                        None => {
+                            if let (Some(t), Some((o, _))) = (&op.takes, obj) {
+                                objects.push((op.name.clone(), o, String::new()));
+                                p.detail = format!("took an object of {t}");
+                            }
+                        }
+                    },
+                    _ => {}
+                },
+                // The answer was classified but the list could not be read from it.
+                (Some(_), Some(_)) if kind == OpKind::List && !note.is_empty() => {
+                    p.detail = format!("unreadable: {note}")
                 }
+                (Some(_), Some(_)) => {}
             }
             out.push(p);
         }

@@ -77,6 +77,10 @@ pub struct OperationDecl {
     /// Overrides the profile's classification for this operation.
     #[serde(default)]
     pub outcomes: Option<Vec<OutcomeRule>>,
+    /// Largest answer body read, in bytes (default 1 MiB for list and resources
+    /// operations, 64 KiB for the rest); past it the answer is indeterminate.
+    #[serde(default)]
+    pub max_body: Option<usize>,
 }
 
 /// A request template. Strings may hold `{{tenant}}`, `{{amount}}`, `{{request_id}}`,
@@ -180,8 +184,44 @@ pub struct OutcomeRule {
     /// The body contains this text.
     #[serde(default)]
     pub body_contains: Option<String>,
+    /// The body contains this text, ignoring ASCII case (`"too many requests"`).
+    #[serde(default)]
+    pub body_contains_ci: Option<String>,
+    /// The answer carries this header (`retry-after`), or all of these; with
+    /// `{name: value}` entries the value must also match (ignoring ASCII case).
+    #[serde(default)]
+    pub header: Option<HeaderMatch>,
     /// The class.
     pub class: Outcome,
+}
+
+/// Response headers an outcome rule requires: a name, a list of names, or names with
+/// the value each must have.
+#[derive(Debug, Clone, Deserialize, JsonSchema, Serialize)]
+#[serde(untagged)]
+pub enum HeaderMatch {
+    /// The header is present.
+    One(String),
+    /// Every header of the list is present.
+    All(Vec<String>),
+    /// Every header is present with this value (ASCII case ignored).
+    Values(BTreeMap<String, String>),
+}
+
+impl HeaderMatch {
+    /// Whether `headers` satisfy the match.
+    pub fn matches(&self, headers: &hyper::http::HeaderMap) -> bool {
+        match self {
+            HeaderMatch::One(n) => headers.contains_key(n.as_str()),
+            HeaderMatch::All(ns) => ns.iter().all(|n| headers.contains_key(n.as_str())),
+            HeaderMatch::Values(m) => m.iter().all(|(n, v)| {
+                headers
+                    .get_all(n.as_str())
+                    .iter()
+                    .any(|x| x.as_bytes().eq_ignore_ascii_case(v.as_bytes()))
+            }),
+        }
+    }
 }
 
 /// A status code matcher.

@@ -18,25 +18,39 @@ pub fn count_sources(op: &CompiledOp) -> Vec<String> {
     out
 }
 
+/// What a list answer said: the readings that could be represented, and every value
+/// outside what the profile allows (see [`Reading`]'s doc: the record keeps both).
+#[derive(Debug, Clone, Default)]
+pub struct Listed {
+    /// The quotas read.
+    pub readings: Vec<Reading>,
+    /// Values out of range, each naming its quota.
+    pub problems: Vec<String>,
+}
+
 /// Reads the quotas from a list answer; `resources` holds the answers of
-/// [`count_sources`] by operation name.
+/// [`count_sources`] by operation name. `Err` only when the answer's shape is not the
+/// declared one (not JSON, no array or object where the profile says).
 pub fn read_list(
     op: &CompiledOp,
     body: &[u8],
     resources: &[(String, Vec<u8>)],
-) -> Result<Vec<Reading>, String> {
+) -> Result<Listed, String> {
     let read = op.read.as_ref().ok_or("no `read` declared")?;
     let v: Value =
         serde_json::from_slice(body).map_err(|e| format!("list body is not JSON: {e}"))?;
-    let mut out = match (&read.items, &read.limits) {
-        (Some(items), _) => read_items(read, &v, items)?,
-        (None, Some(limits)) => read_limits(&v, limits, &op.quotas)?,
+    let mut out = Listed::default();
+    match (&read.items, &read.limits) {
+        (Some(items), _) => read_items(read, &v, items, &mut out)?,
+        (None, Some(limits)) => read_limits(&v, limits, &op.quotas, &mut out)?,
         (None, None) => return Err("neither `items` nor `limits` declared".into()),
     };
     for c in &read.count {
         let n = count(c, resources)?;
-        match out.iter_mut().find(|r| r.name == c.quota) {
+        match out.readings.iter_mut().find(|r| r.name == c.quota) {
             Some(r) => r.consumed = n,
+            // Its limit was out of range: already named among the problems.
+            None if out.problems.iter().any(|p| p.contains(&c.quota)) => {}
             None => {
                 return Err(format!(
                     "quota {} is counted but its limit was not listed",
@@ -48,7 +62,17 @@ pub fn read_list(
     Ok(out)
 }
 
-fn read_items(read: &ListRead, v: &Value, items: &str) -> Result<Vec<Reading>, String> {
+/// A listed number that must be a non-negative integer.
+fn natural(x: Option<&Value>) -> Result<u64, String> {
+    match x {
+        None => Err("nothing".into()),
+        Some(v) => v
+            .as_u64()
+            .ok_or_else(|| format!("{v} is not a non-negative integer")),
+    }
+}
+
+fn read_items(read: &ListRead, v: &Value, items: &str, out: &mut Listed) -> Result<(), String> {
     let arr = v
         .pointer(items)
         .and_then(Value::as_array)
@@ -57,53 +81,81 @@ fn read_items(read: &ListRead, v: &Value, items: &str) -> Result<Vec<Reading>, S
         read.name.as_deref().unwrap_or("/name"),
         read.limit.as_deref().unwrap_or("/limit"),
     );
-    let mut out = Vec::with_capacity(arr.len());
+    out.readings.reserve(arr.len());
     for (i, item) in arr.iter().enumerate() {
-        let name = item
-            .pointer(name_p)
-            .and_then(Value::as_str)
-            .ok_or_else(|| format!("item {i}: no string at {name_p}"))?;
-        let num = |ptr: &str| -> Result<u64, String> {
-            item.pointer(ptr)
-                .and_then(Value::as_u64)
-                .ok_or_else(|| format!("item {i} ({name}): no non-negative integer at {ptr}"))
+        let Some(name) = item.pointer(name_p).and_then(Value::as_str) else {
+            out.problems
+                .push(format!("item {i}: no string at {name_p}"));
+            continue;
         };
-        let limit = num(limit_p)?;
+        let bad = |ptr: &str, e: String| format!("item {i} ({name}): {e} at {ptr}");
+        let limit = match natural(item.pointer(limit_p)) {
+            Ok(l) => l,
+            Err(e) => {
+                out.problems.push(bad(limit_p, e));
+                continue;
+            }
+        };
         let consumed = match (&read.consumed, &read.remaining) {
-            (Some(c), _) => num(c)?,
-            (None, Some(r)) => limit.saturating_sub(num(r)?),
+            (Some(c), _) => match natural(item.pointer(c)) {
+                Ok(n) => n,
+                Err(e) => {
+                    out.problems.push(bad(c, e));
+                    continue;
+                }
+            },
+            (None, Some(r)) => match item.pointer(r).and_then(Value::as_i64) {
+                Some(left) if left >= 0 && left as u64 <= limit => limit - left as u64,
+                // A negative remaining is an over-counted quota: keep it, above the limit.
+                Some(left) if left < 0 => {
+                    out.problems
+                        .push(bad(r, format!("remaining {left} is negative")));
+                    limit.saturating_add(left.unsigned_abs())
+                }
+                Some(left) => {
+                    out.problems.push(bad(
+                        r,
+                        format!("remaining {left} is above the limit {limit}"),
+                    ));
+                    continue;
+                }
+                None => {
+                    let e = natural(item.pointer(r)).err().unwrap_or_default();
+                    out.problems.push(bad(r, e));
+                    continue;
+                }
+            },
             // Counted later from resources, or unknown (0 until counted).
             (None, None) => 0,
         };
-        out.push(Reading {
+        out.readings.push(Reading {
             name: name.into(),
             limit,
             consumed,
         });
     }
-    Ok(out)
+    Ok(())
 }
 
-fn read_limits(v: &Value, limits: &str, quotas: &[String]) -> Result<Vec<Reading>, String> {
+fn read_limits(v: &Value, limits: &str, quotas: &[String], out: &mut Listed) -> Result<(), String> {
     let obj = v
         .pointer(limits)
         .and_then(Value::as_object)
         .ok_or_else(|| format!("no object at {limits}"))?;
     // The object also carries bookkeeping (`version`, `id`): read declared quotas only.
-    obj.iter()
-        .filter(|(k, _)| quotas.iter().any(|q| q == *k))
-        .map(|(k, x)| {
-            x.as_u64()
-                .map(|limit| Reading {
-                    name: k.as_str().into(),
-                    limit,
-                    consumed: 0,
-                })
-                .ok_or_else(|| {
-                    format!("{limits}/{k}: expected a non-negative integer limit, found {x}")
-                })
-        })
-        .collect()
+    for (k, x) in obj.iter().filter(|(k, _)| quotas.iter().any(|q| q == *k)) {
+        match x.as_u64() {
+            Some(limit) => out.readings.push(Reading {
+                name: k.as_str().into(),
+                limit,
+                consumed: 0,
+            }),
+            None => out.problems.push(format!(
+                "{k}: limit {x} at {limits}/{k} is not a non-negative integer"
+            )),
+        }
+    }
+    Ok(())
 }
 
 fn count(c: &CountDecl, resources: &[(String, Vec<u8>)]) -> Result<u64, String> {
@@ -168,7 +220,9 @@ outcomes: []
         assert_eq!(count_sources(op), vec!["configs".to_string()]);
         let body = br#"{"data":[{"cfgs":3,"dests":2,"version":0,"id":"x"}]}"#;
         let configs = br#"{"data":[{"enabled":true,"destinations":[1,2]},{"enabled":false,"destinations":[1]},{"enabled":true,"destinations":[]}]}"#;
-        let r = read_list(op, body, &[("configs".into(), configs.to_vec())]).unwrap();
+        let r = read_list(op, body, &[("configs".into(), configs.to_vec())])
+            .unwrap()
+            .readings;
         let get = |n: &str| r.iter().find(|x| x.name == n).unwrap().clone();
         assert_eq!((get("cfgs").limit, get("cfgs").consumed), (3, 2));
         assert_eq!((get("dests").limit, get("dests").consumed), (2, 2));
@@ -188,12 +242,37 @@ outcomes: []
             &[],
         )
         .unwrap();
-        assert_eq!(r[0].consumed, 7);
-        assert!(read_list(
-            &p.ops["l"],
-            br#"{"qs":[{"id":"q","max":-1,"left":3}]}"#,
-            &[]
-        )
-        .is_err());
+        assert_eq!(r.readings[0].consumed, 7);
+        assert!(r.problems.is_empty());
+    }
+
+    #[test]
+    fn values_out_of_range_are_kept_as_problems_not_dropped() {
+        let text = "name: t\nquotas: [{name: a, kind: concurrent}, {name: b, kind: concurrent}, {name: c, kind: concurrent}, {name: d, kind: concurrent}, {name: e, kind: concurrent}]\noperations:\n  l:\n    kind: list\n    request: {method: GET, path: /l}\n    read: {items: /qs, name: /id, limit: /max, remaining: /left}\noutcomes: []\n";
+        let p = compile_text(Path::new("t.yaml"), text).unwrap();
+        let body = br#"{"qs":[{"id":"a","max":-1,"left":3},{"id":"b","max":10,"left":-2},{"id":"c","max":10,"left":11},{"id":"d","max":"10","left":1},{"id":"e","max":10,"left":4}]}"#;
+        let r = read_list(&p.ops["l"], body, &[]).expect("the shape is right");
+        let names: Vec<&str> = r.readings.iter().map(|x| &*x.name).collect();
+        // b is over-counted (remaining below zero): kept, consumed above the limit.
+        assert_eq!(names, ["b", "e"]);
+        assert_eq!((r.readings[0].limit, r.readings[0].consumed), (10, 12));
+        assert_eq!(r.readings[1].consumed, 6);
+        assert_eq!(r.problems.len(), 4, "{:?}", r.problems);
+        for (q, what) in [
+            ("a", "-1"),
+            ("b", "-2"),
+            ("c", "above the limit"),
+            ("d", "\"10\""),
+        ] {
+            assert!(
+                r.problems
+                    .iter()
+                    .any(|p| p.contains(&format!("({q})")) && p.contains(what)),
+                "{q}: {:?}",
+                r.problems
+            );
+        }
+        // A shape that is not the declared one stays an error.
+        assert!(read_list(&p.ops["l"], br#"{"qs":{}}"#, &[]).is_err());
     }
 }

@@ -72,9 +72,6 @@ pub struct Outcome {
     pub over_time: std::collections::BTreeMap<String, Vec<crate::metrics::intervals::TimePoint>>,
 }
 
-/// The last list answer read: (operation, body, readings).
-pub(crate) type ListCache = (String, Vec<u8>, crate::vocab::Readings);
-
 /// State shared by the coordinator and every worker of a run.
 pub(crate) struct Shared {
     pub target: Arc<Target>,
@@ -90,8 +87,6 @@ pub(crate) struct Shared {
     pub run_id: String,
     pub sink: tokio::sync::mpsc::UnboundedSender<OpRecord>,
     pub counters: Arc<crate::progress::Counters>,
-    /// The last list answer read.
-    pub list_cache: Mutex<Option<ListCache>>,
 }
 
 impl Shared {
@@ -111,7 +106,6 @@ impl Shared {
             run_id: self.run_id.clone(),
             sink: self.sink.clone(),
             counters: self.counters.clone(),
-            list_cache: Mutex::new(None),
         }
     }
 
@@ -198,7 +192,6 @@ pub async fn run(
         run_id: format!("qb{}", wall.as_millisecond() % 100_000_000),
         sink: tx,
         counters: Arc::new(crate::progress::Counters::default()),
-        list_cache: Mutex::new(None),
     });
 
     // The writer task keeps the history on disk as it grows: an interrupted run keeps it.

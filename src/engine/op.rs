@@ -1,12 +1,15 @@
-//! Executing one operation: find the object it acts on, render, send, classify, record.
+//! Executing one operation: find the object it acts on, have the api perform it, time
+//! it, settle the objects it made or ended, and record it. Everything about the wire
+//! (rendering, classification, ids, counting lists, reading) is `api::Target::perform`.
 
 use std::io::Write;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use super::{Shared, SNAPSHOT};
+use crate::api::perform::RATE_RETRIES;
 use crate::api::template::Vars;
-use crate::api::{classify, count_sources, extract_id, read_list, CompiledOp, SendFailure};
+use crate::api::{CompiledOp, Performed};
 use crate::history::OpRecord;
 use crate::vocab::OpKind;
 use crate::vocab::COORDINATOR;
@@ -120,9 +123,9 @@ pub(crate) async fn execute(
                 },
             };
             if object.is_none() {
-                // The setup failed: record the consume as not sent, with the reason.
+                // The setup failed (and was recorded): the consume was never sent.
                 return Done {
-                    outcome: Outcome::Error,
+                    outcome: Outcome::NotSent,
                     snapshot: None,
                 };
             }
@@ -131,6 +134,10 @@ pub(crate) async fn execute(
     send_record(sh, slot, op, amount, intended, object, body).await
 }
 
+/// Sends one operation and records it. The coordinator (probes, snapshots) is patient:
+/// a rate-limit answer is recorded, waited on (`Retry-After`, capped) and sent again, up
+/// to [`RATE_RETRIES`] times. Workers are not: their rate-limited operation is recorded
+/// `rejected_rate` and the schedule goes on (retrying would distort the load).
 async fn send_record(
     sh: &Shared,
     slot: &Slot<'_>,
@@ -140,15 +147,7 @@ async fn send_record(
     object: Option<Obj>,
     body: &mut Vec<u8>,
 ) -> Done {
-    let seq = sh.seq.fetch_add(1, Ordering::Relaxed);
-    // Rendered on the stack: most operations never use it, all of them carry it.
-    let mut id_buf = [0u8; 64];
-    let id_len = {
-        let mut w = &mut id_buf[..];
-        let _ = write!(w, "{}-{seq}", sh.run_id);
-        64 - w.len()
-    };
-    let request_id = std::str::from_utf8(&id_buf[..id_len]).unwrap_or_default();
+    let patient = slot.worker == COORDINATOR;
     let amount = match op.kind {
         OpKind::Consume | OpKind::ConsumeInvalid => op.max_amount.map_or(amount, |m| amount.min(m)),
         _ => 0,
@@ -159,156 +158,117 @@ async fn send_record(
         (Some(o), false) => (o.id.clone(), o.parent.clone()),
         (None, _) => (String::new(), None),
     };
-    let vars = Vars {
-        tenant: &sh.target.tenant,
-        amount,
-        request_id,
-        seq,
-        id: &id,
-        parent: parent.as_deref().unwrap_or(""),
-        seconds: 0,
-        now_unix: jiff::Timestamp::now().as_second() + sh.clock_offset.load(Ordering::Relaxed),
-    };
-    let sent = Instant::now();
-    let result = tokio::select! {
-        r = sh.target.send(op, &vars, body) => Some(r),
-        _ = sh.stop.cancelled() => None,
-    };
-    let mut note = None;
-    let mut status = None;
-    let mut snapshot = None;
-    let mut created = None;
-    let mut outcome = match &result {
-        None => {
-            note = Some(crate::vocab::INTERRUPTED_NOTE.to_string());
-            Outcome::Indeterminate
-        }
-        Some(Err(SendFailure::NotSent(e))) => {
-            note = Some(e.clone());
-            Outcome::Error
-        }
-        Some(Err(SendFailure::Indeterminate(e))) => {
-            note = Some(e.clone());
-            Outcome::Indeterminate
-        }
-        Some(Ok(ans)) => {
-            status = Some(ans.status);
-            match classify(op, ans.status, &ans.body) {
-                Some(Outcome::Accepted) => {
-                    if matches!(op.kind, OpKind::Consume | OpKind::Setup) {
-                        created = extract_id(op, ans);
-                    }
-                    Outcome::Accepted
-                }
-                Some(o) => {
-                    if o != Outcome::RejectedQuota && o != Outcome::RejectedInvalid {
-                        note = Some(excerpt(&ans.body));
-                    }
-                    o
-                }
-                None => {
-                    note = Some(format!(
-                        "unclassified answer {}: {}",
-                        ans.status,
-                        excerpt(&ans.body)
-                    ));
-                    Outcome::Error
-                }
-            }
-        }
-    };
-    if let (OpKind::List, Outcome::Accepted, Some(Ok(ans))) = (op.kind, outcome, &result) {
-        // APIs that list limits only: count consumption from resource listings.
-        let mut resources = Vec::new();
-        for from in count_sources(op) {
-            let Some(rop) = sh.target.profile.ops.get(&from) else {
-                continue;
-            };
-            match sh.target.send(rop, &vars, body).await {
-                Ok(a) if classify(rop, a.status, &a.body) == Some(Outcome::Accepted) => {
-                    resources.push((from, a.body.to_vec()))
-                }
-                Ok(a) => note = Some(format!("{from} answered {}", a.status)),
-                Err(SendFailure::NotSent(e) | SendFailure::Indeterminate(e)) => {
-                    note = Some(format!("{from}: {e}"))
-                }
-            }
-        }
-        // While nothing changes, a list answers the same bytes: reuse what they said.
-        let cached = if resources.is_empty() {
-            let c = sh.list_cache.lock();
-            c.as_ref()
-                .filter(|(n, b, _)| *n == op.name && b[..] == ans.body[..])
-                .map(|(_, _, r)| r.clone())
-        } else {
-            None
+    let mut intended = intended;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let seq = sh.seq.fetch_add(1, Ordering::Relaxed);
+        // Rendered on the stack: most operations never use it, all of them carry it.
+        let mut id_buf = [0u8; 64];
+        let id_len = {
+            let mut w = &mut id_buf[..];
+            let _ = write!(w, "{}-{seq}", sh.run_id);
+            64 - w.len()
         };
-        let read = match cached {
-            Some(r) => Ok(r),
-            None => read_list(op, &ans.body, &resources)
-                .map(Readings::from)
-                .inspect(|r| {
-                    if resources.is_empty() {
-                        *sh.list_cache.lock() =
-                            Some((op.name.clone(), ans.body.to_vec(), r.clone()));
-                    }
-                }),
+        let request_id = std::str::from_utf8(&id_buf[..id_len]).unwrap_or_default();
+        let vars = Vars {
+            tenant: &sh.target.tenant,
+            amount,
+            request_id,
+            seq,
+            id: &id,
+            parent: parent.as_deref().unwrap_or(""),
+            seconds: 0,
+            now_unix: jiff::Timestamp::now().as_second() + sh.clock_offset.load(Ordering::Relaxed),
         };
-        match read {
-            Ok(r) => snapshot = Some(r),
-            Err(e) => {
-                note = Some(format!("list answer unreadable: {e}"));
-                outcome = Outcome::Error;
+        let sent = Instant::now();
+        let p = tokio::select! {
+            p = sh.target.perform(op, &vars, body) => p,
+            _ = sh.stop.cancelled() => Performed {
+                outcome: Outcome::Indeterminate,
+                status: None,
+                headers: Default::default(),
+                created: None,
+                readings: None,
+                note: Some(crate::vocab::INTERRUPTED_NOTE.to_string()),
+                follow_ups: Vec::new(),
+                by_rule: false,
+            },
+        };
+        let done = Instant::now();
+        let again = patient
+            && p.outcome == Outcome::RejectedRate
+            && attempt < RATE_RETRIES
+            && !sh.stop.is_cancelled();
+        if !again {
+            settle_objects(
+                sh,
+                op,
+                p.outcome,
+                object.as_ref(),
+                p.created.as_deref(),
+                parent.as_deref(),
+            );
+        }
+        let object_id = match (&p.created, &object, op.uses.is_some()) {
+            (Some(c), _, _) => Some(c.clone()),
+            (None, Some(o), false) => Some(o.id.clone()),
+            _ => None,
+        };
+        let wait = again.then(|| p.retry_wait());
+        let outcome = p.outcome;
+        let snapshot = p.readings;
+        let rec = OpRecord {
+            id: seq,
+            phase: slot.phase,
+            worker: slot.worker,
+            op: slot.label.into(),
+            name: op.name.as_str().into(),
+            tenant: sh.target.tenant.as_str().into(),
+            amount,
+            intended_us: sh.us(intended),
+            sent_us: sh.us(sent),
+            done_us: sh.us(done),
+            outcome,
+            status: p.status,
+            object: object_id.map(Into::into),
+            parent: parent.clone().map(Into::into),
+            snapshot: snapshot.clone(),
+            note: p.note.map(Into::into),
+        };
+        record(sh, slot, rec);
+        match wait {
+            Some(w) => {
+                tokio::select! {
+                    _ = tokio::time::sleep(w) => {}
+                    _ = sh.stop.cancelled() => {}
+                }
+                intended = Instant::now();
             }
+            None => return Done { outcome, snapshot },
         }
     }
-    let done = Instant::now();
-    settle_objects(
-        sh,
-        op,
-        outcome,
-        object.as_ref(),
-        created.as_deref(),
-        parent.as_deref(),
-    );
-    let (iu, su, du) = (sh.us(intended), sh.us(sent), sh.us(done));
+}
+
+/// Counts an operation in the metrics and sends it to the history.
+fn record(sh: &Shared, slot: &Slot<'_>, rec: OpRecord) {
+    let (iu, su, du) = (rec.intended_us, rec.sent_us, rec.done_us);
     sh.recorder.record(
         slot.label_index,
-        outcome,
+        rec.outcome,
         du.saturating_sub(iu),
         du.saturating_sub(su),
         (du / 1_000_000) as usize,
     );
     sh.counters.done.fetch_add(1, Ordering::Relaxed);
-    if matches!(outcome, Outcome::Error | Outcome::Indeterminate) {
+    if matches!(
+        rec.outcome,
+        Outcome::Error | Outcome::Indeterminate | Outcome::NotSent
+    ) {
         sh.counters.failed.fetch_add(1, Ordering::Relaxed);
     }
-    let object_id = match (&created, &object, op.uses.is_some()) {
-        (Some(c), _, _) => Some(c.clone()),
-        (None, Some(o), false) => Some(o.id.clone()),
-        _ => None,
-    };
-    let rec = OpRecord {
-        id: seq,
-        phase: slot.phase,
-        worker: slot.worker,
-        op: slot.label.into(),
-        name: op.name.as_str().into(),
-        tenant: sh.target.tenant.as_str().into(),
-        amount,
-        intended_us: iu,
-        sent_us: su,
-        done_us: du,
-        outcome,
-        status,
-        object: object_id.map(Into::into),
-        parent: parent.map(Into::into),
-        snapshot: snapshot.clone(),
-        note: note.map(Into::into),
-    };
     // The collector outlives every sender; a send error only means shutdown.
     let _ = sh.sink.send(rec);
-    Done { outcome, snapshot }
 }
 
 /// Moves objects between pools according to what the target answered.
@@ -388,9 +348,4 @@ pub(crate) async fn snapshot(sh: &Shared, phase: u32) -> Option<Vec<Reading>> {
         .await
         .snapshot
         .map(|s| s.to_vec())
-}
-
-fn excerpt(body: &[u8]) -> String {
-    let s = String::from_utf8_lossy(&body[..body.len().min(300)]);
-    crate::redact::redact(&s).into_owned()
 }

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use super::op::{self, execute, Slot};
 use super::{PhaseStats, Plan, Shared};
 use crate::api::template::Vars;
-use crate::api::{classify, CompiledOp, Target};
+use crate::api::{CompiledOp, Target};
 use crate::history::OpRecord;
 use crate::scenario::{Phase, ProbeKind};
 use crate::vocab::COORDINATOR;
@@ -306,20 +306,10 @@ impl Probe<'_> {
         };
         let mut body = Vec::new();
         let sent = Instant::now();
-        let result = sh.target.send(op, &vars, &mut body).await;
+        let p = sh.target.perform(op, &vars, &mut body).await;
         let done = Instant::now();
-        let (outcome, status, note) = match result {
-            Ok(a) => {
-                let o = classify(op, a.status, &a.body).unwrap_or(Outcome::Error);
-                let note = (o != Outcome::Accepted)
-                    .then(|| String::from_utf8_lossy(&a.body[..a.body.len().min(200)]).into());
-                (o, Some(a.status), note)
-            }
-            Err(crate::api::SendFailure::NotSent(e)) => (Outcome::Error, None, Some(e)),
-            Err(crate::api::SendFailure::Indeterminate(e)) => {
-                (Outcome::Indeterminate, None, Some(e))
-            }
-        };
+        let (outcome, status) = (p.outcome, p.status);
+        let note = (outcome != Outcome::Accepted).then_some(p.note).flatten();
         if outcome == Outcome::Accepted {
             sh.clock_offset.fetch_add(seconds as i64, Ordering::Relaxed);
         }

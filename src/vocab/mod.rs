@@ -21,7 +21,7 @@ pub use implementation::Implementation;
 pub use op::OpKind;
 pub use outcome::Outcome;
 pub use quota::{Capabilities, PeriodDecl, QuotaDecl, QuotaKind};
-pub use reading::{Reading, Readings};
+pub use reading::{out_of_range, Reading, Readings, OUT_OF_RANGE_NOTE};
 pub use sym::Sym;
 pub use verdict::Verdict;
 pub use worker::{COORDINATOR, INTERRUPTED_NOTE, SNAPSHOT};

@@ -7,6 +7,21 @@ use serde::{Deserialize, Serialize};
 use super::Sym;
 
 /// What one list operation read for one quota.
+///
+/// **Values out of range.** A list answer whose values fall outside what the profile
+/// allows (a negative, fractional or string limit or counter, `remaining` above the
+/// limit, a missing field) is not thrown away: that is evidence about the target, not
+/// noise. The list is recorded `accepted` with
+/// * `snapshot`: the readings of the quotas whose values could be represented (a
+///   negative `remaining` is kept: consumed = limit − remaining, above the limit, which
+///   is what an over-counted quota looks like), and
+/// * `note`: [`OUT_OF_RANGE_NOTE`] followed by every problem, `; `-separated, each
+///   naming its quota (`value out of range: item 1 (q): limit -1 at /quota is not a
+///   non-negative integer`). [`out_of_range`] tells such a note.
+///
+/// A quota whose values could not be represented is absent from the readings and named
+/// in the note; the listing rules fail on the note, and the rest of the checker sees
+/// only values the target really listed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reading {
     /// Quota name.
@@ -49,4 +64,13 @@ impl Readings {
     pub fn same(&self, other: &Readings) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
     }
+}
+
+/// How an accepted list record's `note` starts when some listed values were out of range
+/// (see [`Reading`]).
+pub const OUT_OF_RANGE_NOTE: &str = "value out of range: ";
+
+/// Whether a list record's note says some of its values were out of range.
+pub fn out_of_range(note: Option<&str>) -> bool {
+    note.is_some_and(|n| n.starts_with(OUT_OF_RANGE_NOTE))
 }

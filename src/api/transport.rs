@@ -1,0 +1,238 @@
+//! Transports: send one rendered `http::Request<Bytes>` and bring back the answer, its
+//! body capped. `http://` goes through hyper directly (no per-request URL re-parse, no
+//! redirect layer; measured cheaper on the hot path, docs/performance.md); `https://`
+//! through reqwest with rustls. Both send exactly the request they are given: the
+//! header rule lives in rendering (client.rs), not here.
+
+use std::future::Future;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::http::{Request, Response};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+
+use super::answer::{Answer, SendFailure};
+
+/// Sends one request; reads at most `cap` bytes of the answer's body.
+pub trait Transport: Send + Sync {
+    /// Sends `req`. Over `cap` bytes of body the reading stops and the connection is
+    /// dropped (not returned to the pool): an endless body cannot eat memory.
+    fn send(
+        &self,
+        req: Request<Bytes>,
+        cap: usize,
+    ) -> impl Future<Output = Result<Answer, SendFailure>> + Send;
+}
+
+/// Connection settings shared by both transports.
+#[derive(Debug, Clone)]
+pub struct TransportOptions {
+    /// Whole-exchange timeout (connect, send, answer and body).
+    pub timeout: Duration,
+    /// Idle connections kept per host.
+    pub connections: usize,
+    /// Extra root certificates (PEM) trusted by the https transport besides the
+    /// platform's web roots: a private CA bundle, or a test's self-signed certificate.
+    pub extra_roots_pem: Vec<Vec<u8>>,
+}
+
+impl Default for TransportOptions {
+    fn default() -> Self {
+        TransportOptions {
+            timeout: Duration::from_secs(10),
+            connections: 1,
+            extra_roots_pem: Vec::new(),
+        }
+    }
+}
+
+/// A pooled HTTP/1.1 client for `http://` targets.
+pub struct Plain {
+    client: Client<HttpConnector, Full<Bytes>>,
+    timeout: Duration,
+}
+
+impl Plain {
+    /// A client keeping up to `connections` idle connections per host.
+    pub fn new(o: &TransportOptions) -> Plain {
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        connector.set_connect_timeout(Some(o.timeout.min(Duration::from_secs(5))));
+        let client = Client::builder(TokioExecutor::new())
+            .pool_max_idle_per_host(o.connections.max(1))
+            .build(connector);
+        Plain {
+            client,
+            timeout: o.timeout,
+        }
+    }
+}
+
+impl Transport for Plain {
+    async fn send(&self, req: Request<Bytes>, cap: usize) -> Result<Answer, SendFailure> {
+        let exchange = async {
+            let resp = self.client.request(req.map(Full::new)).await.map_err(|e| {
+                if e.is_connect() {
+                    SendFailure::NotSent(cause(&e))
+                } else {
+                    SendFailure::Indeterminate(cause(&e))
+                }
+            })?;
+            read_hyper(resp, cap).await
+        };
+        within(self.timeout, exchange).await
+    }
+}
+
+async fn read_hyper(
+    resp: Response<hyper::body::Incoming>,
+    cap: usize,
+) -> Result<Answer, SendFailure> {
+    let status = resp.status().as_u16();
+    let (parts, body) = resp.into_parts();
+    if declared_len(&parts.headers).is_some_and(|n| n > cap as u64) {
+        return Err(over(status, cap));
+    }
+    // Limited stops at the cap without buffering more; dropping the body then closes
+    // the connection instead of draining it.
+    match Limited::new(body, cap).collect().await {
+        Ok(b) => Ok(Answer {
+            status,
+            body: b.to_bytes(),
+            headers: parts.headers,
+        }),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(over(status, cap)),
+        Err(e) => Err(SendFailure::Cut {
+            status,
+            why: format!("body lost: {}", cause(&*e)),
+        }),
+    }
+}
+
+/// reqwest with rustls, for `https://` targets.
+pub struct Tls {
+    client: reqwest::Client,
+}
+
+impl Tls {
+    /// A client trusting the web roots plus `o.extra_roots_pem`.
+    pub fn new(o: &TransportOptions) -> Result<Tls, String> {
+        let mut b = reqwest::Client::builder()
+            .timeout(o.timeout)
+            // A quota API's own answer is the evidence: a redirect is reported, not followed.
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(o.timeout.min(Duration::from_secs(5)))
+            .pool_max_idle_per_host(o.connections.max(1))
+            .tcp_nodelay(true)
+            // No default `accept: */*`: both transports send the rendered headers only.
+            .default_headers(reqwest::header::HeaderMap::new());
+        for pem in &o.extra_roots_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| format!("extra root certificates: {e}"))?;
+            if certs.is_empty() {
+                return Err("extra root certificates: no certificate in the PEM".into());
+            }
+            for c in certs {
+                b = b.add_root_certificate(c);
+            }
+        }
+        let client = b
+            .build()
+            .map_err(|e| format!("cannot build the HTTPS client: {e}"))?;
+        Ok(Tls { client })
+    }
+}
+
+impl Transport for Tls {
+    async fn send(&self, req: Request<Bytes>, cap: usize) -> Result<Answer, SendFailure> {
+        let req = reqwest::Request::try_from(req)
+            .map_err(|e| SendFailure::NotSent(format!("bad request: {}", cause(&e))))?;
+        let mut resp = match self.client.execute(req).await {
+            Ok(r) => r,
+            Err(e) if e.is_connect() || e.is_builder() => {
+                return Err(SendFailure::NotSent(cause(&e)))
+            }
+            Err(e) => return Err(SendFailure::Indeterminate(cause(&e))),
+        };
+        let status = resp.status().as_u16();
+        let headers = std::mem::take(resp.headers_mut());
+        if declared_len(&headers).is_some_and(|n| n > cap as u64) {
+            return Err(over(status, cap));
+        }
+        let mut buf = BytesMut::new();
+        loop {
+            match resp.chunk().await {
+                Ok(Some(c)) if buf.len() + c.len() > cap => return Err(over(status, cap)),
+                Ok(Some(c)) => buf.extend_from_slice(&c),
+                Ok(None) => break,
+                Err(e) => {
+                    return Err(SendFailure::Cut {
+                        status,
+                        why: format!("body lost: {}", cause(&e)),
+                    })
+                }
+            }
+        }
+        Ok(Answer {
+            status,
+            body: buf.freeze(),
+            headers,
+        })
+    }
+}
+
+async fn within(
+    timeout: Duration,
+    f: impl Future<Output = Result<Answer, SendFailure>>,
+) -> Result<Answer, SendFailure> {
+    match tokio::time::timeout(timeout, f).await {
+        Ok(r) => r,
+        Err(_) => Err(SendFailure::Indeterminate(format!(
+            "no answer within {timeout:?}"
+        ))),
+    }
+}
+
+fn declared_len(h: &hyper::http::HeaderMap) -> Option<u64> {
+    h.get(hyper::http::header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
+}
+
+fn over(status: u16, cap: usize) -> SendFailure {
+    SendFailure::Cut {
+        status,
+        why: format!("body over {cap} bytes"),
+    }
+}
+
+/// The cause of a failure in a few words. A refused connection says so plainly (it is
+/// the commonest reason a run cannot start); anything else is the error chain.
+pub(crate) fn cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = src {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::ConnectionRefused {
+                return "connection refused".into();
+            }
+        }
+        src = err.source();
+    }
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(inner) = src {
+        let t = inner.to_string();
+        // Layers often repeat their inner error's text; say it once.
+        if !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+        src = inner.source();
+    }
+    crate::redact::redact(&s).into_owned()
+}
