@@ -6,4 +6,4 @@ mod evaluate;
 mod parse;
 
 pub use evaluate::evaluate;
-pub use parse::{Cmp, Metric, Threshold};
+pub use parse::{Metric, Threshold};

@@ -152,15 +152,10 @@ fn a_rate_limiting_didomi_target_is_not_misjudged() {
         v, "fail",
         "listing.complete fails against the correct target: {why}\n{text}"
     );
-    // The rate-limit 429 on an over-quota order is classified `rejected_rate`, no longer
-    // `error`. Skipping it in the rule is the checker's (branch `verdicts`, limits.rs);
-    // until that merge the rule may still fail, but only on a `rejected_rate` answer.
-    // After the merge this becomes assert_ne!(v, "fail").
+    // The rate-limit 429 on an over-quota order is classified `rejected_rate`, which the
+    // checker leaves out of the rejection's shape: a rate limiter fails no rule.
     let (v, why) = verdict("limit.rejection-shape");
-    assert!(
-        v != "fail" || (why.contains("(rejected_rate)") && !why.contains("(error)")),
-        "limit.rejection-shape: {why}\n{text}"
-    );
+    assert_ne!(v, "fail", "limit.rejection-shape: {why}\n{text}");
     // It did rate limit, and those operations were told apart.
     let history = std::fs::read_to_string(
         std::fs::read_dir(out.path())
