@@ -227,5 +227,6 @@ pub fn example() -> Report {
             h.ops.iter().for_each(|o| q.record(o));
             q.finish()
         },
+        plan: None,
     }
 }

@@ -43,6 +43,10 @@ pub struct Report {
     /// Consumed and limit over time per quota, from every list the run read.
     #[serde(default)]
     pub quotas: BTreeMap<String, Vec<QuotaPoint>>,
+    /// The budget plan: per phase and quota, units planned and available; the phases'
+    /// order; shortfalls (which make the run unknown); objects left behind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<crate::vocab::BudgetPlan>,
 }
 
 pub use crate::metrics::intervals::TimePoint;

@@ -191,10 +191,16 @@ fn no_cycle_between_the_parts_of_a_stage() {
 #[test]
 fn no_cycle_inside_the_fake() {
     let (modules, parts) = graphs(&fake_src());
-    assert!(modules.contains_key("routes"), "the reader found the fake's modules: {modules:?}");
+    assert!(
+        modules.contains_key("routes"),
+        "the reader found the fake's modules: {modules:?}"
+    );
     for g in [&modules, &parts] {
         if let Some(c) = find_cycle(g) {
-            panic!("import cycle inside the fake (crates/fake/src):\n{}", explain(g, &c));
+            panic!(
+                "import cycle inside the fake (crates/fake/src):\n{}",
+                explain(g, &c)
+            );
         }
     }
 }
