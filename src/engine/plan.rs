@@ -38,13 +38,15 @@ impl Take {
 }
 
 /// One phase's demand on one quota.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct QDemand {
     take: Take,
     /// Units the phase needs at least.
     needs: u64,
     /// The phase ends with nothing of this quota held (concurrent quotas it releases).
     frees_all: bool,
+    /// Every quota the same orders draw on: they are sized and bounded by the tightest.
+    group: Vec<String>,
 }
 
 /// One phase's demands.
@@ -96,8 +98,9 @@ pub(crate) fn demands(
         .zip(mixes)
         .map(|(phase, mix)| {
             let mut d = Demand::default();
-            let add = |d: &mut Demand, q: &str, qd: QDemand| {
+            let add = |d: &mut Demand, q: &str, mut qd: QDemand| {
                 if planned_kind(profile, q).is_some() {
+                    qd.group.retain(|g| planned_kind(profile, g).is_some());
                     d.quotas.insert(q.to_string(), qd);
                 }
             };
@@ -115,6 +118,7 @@ pub(crate) fn demands(
                                         take: Take::All,
                                         needs: 0,
                                         frees_all: false,
+                                        group: touches.clone(),
                                     },
                                 );
                                 if planned_kind(profile, q) == Some(QuotaKind::Period) {
@@ -129,6 +133,7 @@ pub(crate) fn demands(
                                     take: Take::Units(2),
                                     needs: 0,
                                     frees_all: false,
+                                    group: touches.clone(),
                                 };
                                 add(&mut d, q, qd);
                             }
@@ -139,6 +144,7 @@ pub(crate) fn demands(
                                     take: Take::Units(1),
                                     needs: 0,
                                     frees_all: false,
+                                    group: touches.clone(),
                                 };
                                 add(&mut d, q, qd);
                             }
@@ -156,6 +162,7 @@ pub(crate) fn demands(
                                             take: Take::All,
                                             needs: 0,
                                             frees_all: true,
+                                            group: vec![q.clone()],
                                         };
                                         add(&mut d, q, qd);
                                     }
@@ -204,6 +211,7 @@ pub(crate) fn demands(
                                     // A phase that releases what it consumes finds room as it goes.
                                     needs: if concurrent && frees { 0 } else { unit },
                                     frees_all: false,
+                                    group: o.touches.clone(),
                                 };
                                 add(&mut d, q, qd);
                             }
@@ -278,6 +286,7 @@ pub(crate) fn build(
     let mut pending_reset = None;
     for &i in order {
         let d = &demands[i];
+        let before = avail.clone();
         for (q, qd) in &d.quotas {
             let Some(a) = avail.get(q).copied() else {
                 entries.push(BudgetEntry {
@@ -292,7 +301,15 @@ pub(crate) fn build(
                 });
                 continue;
             };
-            let planned = qd.take.of(a);
+            let tightest = qd
+                .group
+                .iter()
+                .filter_map(|g| before.get(g))
+                .copied()
+                .min()
+                .unwrap_or(a)
+                .min(a);
+            let planned = qd.take.of(tightest);
             entries.push(BudgetEntry {
                 phase: names[i].clone(),
                 quota: q.clone(),
@@ -304,11 +321,9 @@ pub(crate) fn build(
                 note: pending_reset.clone(),
             });
             let kind = planned_kind(profile, q);
-            let left = if qd.frees_all { a } else { a - planned };
-            avail.insert(q.clone(), left);
-            if kind == Some(QuotaKind::Concurrent) && qd.frees_all {
-                avail.insert(q.clone(), a);
-            }
+            // A concurrent quota a phase releases entirely is whole again after it.
+            let whole = kind == Some(QuotaKind::Concurrent) && qd.frees_all;
+            avail.insert(q.clone(), if whole { a } else { a - planned });
         }
         pending_reset = None;
         if d.resets {
@@ -460,6 +475,7 @@ mod tests {
                             take: Take::All,
                             needs: *n,
                             frees_all: false,
+                            group: vec![q.to_string()],
                         },
                     )
                 })
