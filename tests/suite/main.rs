@@ -15,6 +15,7 @@ mod conformance_seeds;
 mod conformance_support;
 mod latency_truth;
 mod layers;
+mod live_tenant;
 mod report_html;
 mod report_junit;
 mod report_summary;
