@@ -228,7 +228,9 @@ pub async fn run_one(
         rules
             .iter()
             .map(|r| r.gating())
-            .chain(thresholds.iter().map(|t| t.verdict)),
+            .chain(thresholds.iter().map(|t| t.verdict))
+            // A phase that found no room proved nothing: the run cannot pass on it.
+            .chain(outcome.plan.shortfalls.first().map(|_| Verdict::Unknown)),
     );
     // Too little definite evidence: unknown at best, never a pass on nothing.
     if thin.is_some() && verdict == Verdict::Pass {
@@ -258,12 +260,19 @@ pub async fn run_one(
         quotas: outcome.quotas,
         errors,
         errors_left_off,
+        plan: Some(outcome.plan.clone()),
     };
     report::write_all(&report, &dir)?;
     crate::report::export::markdown::append_step_summary(&report)?;
     if opts.print {
         let text = TerminalExporter.render(&report)?;
         println!("{}", crate::redact::redact(&String::from_utf8_lossy(&text)));
+        for line in &outcome.plan.shortfalls {
+            println!("unknown: {line}");
+        }
+        for line in &outcome.plan.left_behind {
+            println!("left behind: {line}");
+        }
         println!("report: {}", dir.display());
     }
     let code = if outcome.interrupted {

@@ -38,6 +38,8 @@ pub struct CompiledOp {
     pub takes: Option<String>,
     /// Consume: the setup operation whose object it acts inside.
     pub uses: Option<String>,
+    /// Delete: which setup or consume operation's objects.
+    pub deletes: Option<String>,
     /// consume_invalid: why.
     pub reason: Option<String>,
     /// List: how to read.
@@ -253,6 +255,22 @@ pub fn compile_text(src: &Path, text: &str) -> Result<CompiledProfile, Error> {
                     )),
                 },
             },
+            OpKind::Delete => match decl.deletes.as_ref().map(|d| profile.operations.get(d)) {
+                None => errors.push(err(
+                    format!("{at}.deletes"),
+                    "a delete operation must name the operation whose objects it deletes".into(),
+                )),
+                Some(Some(c))
+                    if matches!(c.kind, OpKind::Setup | OpKind::Consume)
+                        && (c.id.is_some() || c.takes.is_some()) => {}
+                Some(_) => errors.push(err(
+                    format!("{at}.deletes"),
+                    format!(
+                        "{:?} must be a setup or consume operation with an `id` source",
+                        decl.deletes.as_deref().unwrap_or_default()
+                    ),
+                )),
+            },
             OpKind::List => match &decl.read {
                 None => errors.push(err(format!("{at}.read"), "a list operation needs `read: {items, name, limit, consumed | remaining}` or `read: {limits, count}`".into())),
                 Some(r) => {
@@ -314,6 +332,7 @@ pub fn compile_text(src: &Path, text: &str) -> Result<CompiledProfile, Error> {
                 releases: decl.releases.clone(),
                 takes: decl.takes.clone(),
                 uses: decl.uses.clone(),
+                deletes: decl.deletes.clone(),
                 reason: decl.reason.clone(),
                 read: decl.read.clone(),
                 filter: decl.filter.clone(),

@@ -64,6 +64,10 @@ pub struct OperationDecl {
     /// (attaching a destination to a configuration); `{{parent}}` is that object.
     #[serde(default)]
     pub uses: Option<String>,
+    /// Delete: the setup or consume operation whose objects it deletes (`{{id}}`, and
+    /// `{{parent}}` for objects inside a parent), sent when the run cleans up.
+    #[serde(default)]
+    pub deletes: Option<String>,
     /// consume_invalid, list_invalid: why the API must reject it (shown in reports).
     #[serde(default)]
     pub reason: Option<String>,

@@ -1,4 +1,5 @@
-//! Isolation: one tenant's orders never move another tenant's counters.
+//! Isolation: one tenant's orders never move another tenant's counters, and never
+//! count against another tenant's admission.
 
 use super::facts::Facts;
 use super::{Judgement, Level, Rule, RuleInfo, Tally};
@@ -6,9 +7,26 @@ use crate::history::History;
 use crate::vocab::OpKind;
 use crate::vocab::Outcome;
 
-/// `isolation.tenants`: two snapshots of the other tenant, with orders accepted on the
-/// main tenant in between and nothing sent for the other tenant, read the same counters.
+/// `isolation.tenants`, three checks: (1) two snapshots of the other tenant, with orders
+/// accepted on the main tenant in between and nothing sent for the other tenant, read
+/// the same counters; (2) two quiescent snapshots of the main tenant, with orders
+/// accepted on the other tenant in between and nothing sent for the main tenant, read
+/// the same counters; (3) an order on the other tenant refused as over quota right
+/// after the other's own snapshot showed room for it (nothing sent for it in between)
+/// means its admission counted another tenant's use; one admitted there holds.
 pub struct Tenants;
+
+/// Whether an operation of another tenant than `tenant` that may change counters was
+/// sent in `(from, to)`.
+fn other_effect(h: &History, f: &Facts, tenant: &str, from: u64, to: u64) -> bool {
+    h.ops.iter().enumerate().any(|(i, o)| {
+        o.tenant != tenant
+            && o.sent_us < to
+            && o.done_us > from
+            && f.decl(i).is_some_and(|d| super::facts::effectful(d.kind))
+            && o.outcome != Outcome::NotSent
+    })
+}
 
 impl Rule for Tenants {
     fn info(&self) -> RuleInfo {
@@ -20,9 +38,9 @@ impl Rule for Tenants {
     }
 
     fn judge(&self, h: &History, f: &Facts) -> Judgement {
-        if f.others.len() < 2 {
+        if f.others.is_empty() {
             return Judgement::skipped(
-                "no two snapshots of another tenant (set target.other_tenant and add `probe: isolation`)",
+                "no snapshot of another tenant (set target.other_tenant and add `probe: isolation`)",
             );
         }
         let mut t = Tally::default();
@@ -32,6 +50,17 @@ impl Rule for Tenants {
                 continue;
             }
             if f.clock_moved(h, a.done, b.sent) {
+                continue;
+            }
+            let other = h.ops[a.index].tenant.as_str();
+            let sent_for_other = h.ops.iter().enumerate().any(|(i, o)| {
+                o.tenant.as_str() == other
+                    && o.sent_us < b.sent
+                    && o.done_us > a.done
+                    && f.decl(i).is_some_and(|d| super::facts::effectful(d.kind))
+                    && o.outcome != Outcome::NotSent
+            });
+            if sent_for_other {
                 continue;
             }
             let mut between: Vec<u64> = h
@@ -71,6 +100,101 @@ impl Rule for Tenants {
                         ops,
                     );
                 }
+            }
+            t.held();
+        }
+        // (2) The other way round: the main tenant's counters across the other's orders.
+        for (w, gap) in f.snapshots.windows(2).zip(&f.gaps) {
+            let (a, b) = (&w[0], &w[1]);
+            if !gap.ops.is_empty() || gap.dirty || f.clock_moved(h, a.done, b.sent) {
+                continue;
+            }
+            let between: Vec<u64> = h
+                .ops
+                .iter()
+                .enumerate()
+                .filter(|(i, o)| {
+                    o.sent_us >= a.done
+                        && o.done_us <= b.sent
+                        && o.tenant != h.header.tenant
+                        && o.outcome == Outcome::Accepted
+                        && f.decl(*i).is_some_and(|d| d.kind == OpKind::Consume)
+                })
+                .map(|(_, o)| o.id)
+                .collect();
+            let Some(&first) = between.first() else {
+                continue;
+            };
+            for (name, ra) in &a.readings {
+                let Some(rb) = b.get(name) else { continue };
+                if rb.consumed != ra.consumed {
+                    let mut ops = between.clone();
+                    ops.truncate(5);
+                    ops.push(b.id);
+                    return Judgement::fail(
+                        format!(
+                            "{name} of tenant {:?} moved from {} (snapshot #{}) to {} (snapshot #{}) while only another tenant sent orders ({} accepted, e.g. #{first})",
+                            h.header.tenant, ra.consumed, a.id, rb.consumed, b.id, between.len()
+                        ),
+                        ops,
+                    );
+                }
+            }
+            t.held();
+        }
+        // (3) Admission on the other tenant, judged by its own counters.
+        for (i, o) in h.ops.iter().enumerate() {
+            if o.tenant == h.header.tenant
+                || !matches!(o.outcome, Outcome::Accepted | Outcome::RejectedQuota)
+                || f.decl(i).is_none_or(|d| d.kind != OpKind::Consume)
+            {
+                continue;
+            }
+            let Some(s) = f
+                .others
+                .iter()
+                .rfind(|s| s.done <= o.sent_us && h.ops[s.index].tenant == o.tenant)
+            else {
+                continue;
+            };
+            if other_effect(h, f, &h.header.tenant, s.done, o.sent_us) {
+                continue;
+            }
+            let Some(decl) = h.header.operations.get(o.name.as_str()) else {
+                continue;
+            };
+            let limited: Vec<&String> = decl
+                .touches
+                .iter()
+                .filter(|q| {
+                    h.header
+                        .quotas
+                        .iter()
+                        .any(|d| &d.name == *q && d.kind != crate::vocab::QuotaKind::Scoped)
+                })
+                .collect();
+            let readings: Vec<_> = limited.iter().filter_map(|q| s.get(q)).collect();
+            if readings.is_empty() || readings.len() < limited.len() {
+                continue;
+            }
+            let room = readings
+                .iter()
+                .all(|r| r.limit.saturating_sub(r.consumed) >= o.amount);
+            if !room {
+                continue;
+            }
+            if o.outcome == Outcome::RejectedQuota {
+                let shown: Vec<String> = readings
+                    .iter()
+                    .map(|r| format!("{} {} of {}", r.name, r.consumed, r.limit))
+                    .collect();
+                return Judgement::fail(
+                    format!(
+                        "order #{} of {} on tenant {:?} was refused as over quota right after that tenant's own snapshot #{} showed room ({}): its admission counts another tenant's use",
+                        o.id, o.amount, o.tenant.as_str(), s.id, shown.join(", ")
+                    ),
+                    vec![s.id, o.id],
+                );
             }
             t.held();
         }

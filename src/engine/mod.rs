@@ -3,9 +3,11 @@
 //!
 //! The engine knows nothing of specific APIs: it sends compiled profile operations.
 
+mod cleanup;
 mod mix;
 mod op;
 mod phase;
+pub(crate) mod plan;
 mod probe;
 pub mod schedule;
 
@@ -70,6 +72,8 @@ pub struct Outcome {
     pub quotas: std::collections::BTreeMap<String, Vec<crate::metrics::quota_series::QuotaPoint>>,
     /// Latency per second of each operation label, over the whole run.
     pub over_time: std::collections::BTreeMap<String, Vec<crate::metrics::intervals::TimePoint>>,
+    /// The budget plan, checked at each phase, with what the run could not clean up.
+    pub plan: crate::vocab::BudgetPlan,
 }
 
 /// State shared by the coordinator and every worker of a run.
@@ -87,6 +91,8 @@ pub(crate) struct Shared {
     pub run_id: String,
     pub sink: tokio::sync::mpsc::UnboundedSender<OpRecord>,
     pub counters: Arc<crate::progress::Counters>,
+    /// What probes could not clean up on other tenants (in words).
+    pub left: Mutex<Vec<String>>,
 }
 
 impl Shared {
@@ -101,11 +107,17 @@ impl Shared {
             start: self.start,
             seq: AtomicU64::new(self.seq.load(Relaxed)),
             stop: self.stop.clone(),
-            pools: HashMap::new(),
+            // The same pools, empty: what a variant creates is its own to clean up.
+            pools: self
+                .pools
+                .keys()
+                .map(|k| (k.clone(), Mutex::new(Vec::new())))
+                .collect(),
             clock_offset: AtomicI64::new(self.clock_offset.load(Relaxed)),
             run_id: self.run_id.clone(),
             sink: self.sink.clone(),
             counters: self.counters.clone(),
+            left: Mutex::new(Vec::new()),
         }
     }
 
@@ -129,6 +141,7 @@ pub async fn run(
         }
     }
     labels.push(SNAPSHOT.into());
+    labels.push(cleanup::CLEANUP.into());
     for kind in s.phases.iter().filter_map(|p| p.probe) {
         if !labels.iter().any(|l| l == kind.label()) {
             labels.push(kind.label().into());
@@ -192,6 +205,7 @@ pub async fn run(
         run_id: format!("qb{}", wall.as_millisecond() % 100_000_000),
         sink: tx,
         counters: Arc::new(crate::progress::Counters::default()),
+        left: Mutex::new(Vec::new()),
     });
 
     // The writer task keeps the history on disk as it grows: an interrupted run keeps it.
@@ -258,7 +272,42 @@ pub async fn run(
 
     let mut phases = Vec::new();
     let window = target.profile.profile.capabilities.consistency_window.0;
-    for (i, (phase, mix)) in s.phases.iter().zip(&plan.mixes).enumerate() {
+    // The budget: one list of the main tenant (and one of the other, the first of the
+    // isolation evidence) before the first phase, and the phases' order planned from it.
+    let names: Vec<String> = s.phases.iter().map(|p| p.name.clone()).collect();
+    let demands = plan::demands(&target.profile, &s.phases, &plan.mixes);
+    let (order, moves) = plan::order(&demands, &names, plan.clock_control);
+    tokio::time::sleep(window).await;
+    let start_read = op::snapshot(&shared, 0).await;
+    if s.phases
+        .iter()
+        .any(|p| p.probe == Some(crate::scenario::ProbeKind::Isolation))
+    {
+        if let Some(v) = other_tenant(plan, &shared) {
+            op::snapshot(&v, 0).await;
+            shared.seq.fetch_max(
+                v.seq.load(std::sync::atomic::Ordering::Relaxed),
+                std::sync::atomic::Ordering::Relaxed,
+            );
+        }
+    }
+    let mut budget = plan::build(
+        &target.profile,
+        &names,
+        &demands,
+        &order,
+        moves,
+        start_read.as_deref().unwrap_or_default(),
+        plan.clock_control,
+    );
+    if start_read.is_none() {
+        budget
+            .shortfalls
+            .push("the list read before the first phase failed: nothing could be planned".into());
+    }
+    eprint!("{}", plan::render(&budget));
+    for &i in &order {
+        let (phase, mix) = (&s.phases[i], &plan.mixes[i]);
         if stop.is_cancelled() {
             break;
         }
@@ -266,6 +315,19 @@ pub async fn run(
         // remaining capacity that `amount: auto` sizes orders from.
         tokio::time::sleep(window).await;
         let snap = op::snapshot(&shared, i as u32).await;
+        let now = jiff::Timestamp::now().as_second()
+            + shared
+                .clock_offset
+                .load(std::sync::atomic::Ordering::Relaxed);
+        for line in plan::check(
+            &mut budget,
+            &target.profile,
+            &phase.name,
+            snap.as_deref(),
+            now,
+        ) {
+            eprintln!("budget: {line}");
+        }
         let view = crate::progress::PhaseProgress::start(
             &phase.name,
             shared.counters.clone(),
@@ -274,16 +336,41 @@ pub async fn run(
         );
         let stats = match phase.probe {
             Some(kind) => probe::run(&shared, plan, i as u32, phase, kind).await,
-            None => phase::run(&shared, i as u32, phase, mix, snap.as_deref(), plan.seed).await,
+            None => {
+                let (stats, sizing) =
+                    phase::run(&shared, i as u32, phase, mix, snap.as_deref(), plan.seed).await;
+                if let Some(why) = sizing {
+                    eprintln!("budget: phase {}: {why}", phase.name);
+                    for e in budget.entries.iter_mut().filter(|e| e.phase == phase.name) {
+                        e.note = Some(why.clone());
+                    }
+                }
+                stats
+            }
         };
         view.finish().await;
         crate::progress::phase_done(&stats);
         phases.push(stats);
     }
+    let last = s.phases.len().saturating_sub(1) as u32;
     if !stop.is_cancelled() {
         tokio::time::sleep(window).await;
-        op::snapshot(&shared, s.phases.len().saturating_sub(1) as u32).await;
+        op::snapshot(&shared, last).await;
     }
+    // Everything the run still holds is released and deleted, also after a stop.
+    let cleaner = cleanup::detached(&shared);
+    let before = cleaner.seq.load(std::sync::atomic::Ordering::Relaxed);
+    let mut left = cleanup::clean(&cleaner, last).await;
+    if cleaner.seq.load(std::sync::atomic::Ordering::Relaxed) > before {
+        tokio::time::sleep(window).await;
+        op::snapshot(&cleaner, last).await;
+    }
+    left.extend(shared.left.lock().drain(..));
+    for l in &left {
+        eprintln!("cleanup: left behind: {l}");
+    }
+    budget.left_behind = left;
+    drop(cleaner);
     let elapsed = shared.start.elapsed();
     let interrupted = stop.is_cancelled();
     drop(shared);
@@ -300,7 +387,34 @@ pub async fn run(
         not_kept,
         over_time,
         quotas,
+        plan: budget,
     })
+}
+
+/// The run seen through `target.other_tenant`, when the scenario names one.
+pub(crate) fn other_tenant(plan: &Plan, sh: &Shared) -> Option<Shared> {
+    let t = &plan.loaded.scenario.target;
+    let other = t
+        .other_tenant
+        .as_ref()
+        .map(|o| o.value.clone())
+        .filter(|o| !o.is_empty())?;
+    let headers: Vec<(String, String)> = t
+        .headers
+        .iter()
+        .map(|(k, v)| (k.clone(), v.value.clone()))
+        .collect();
+    let timeout = t.timeout.map_or(Duration::from_secs(10), |d| d.0);
+    let target = Target::new(
+        &sh.target.base_url,
+        &other,
+        sh.target.profile.clone(),
+        &headers,
+        timeout,
+        1,
+    )
+    .ok()?;
+    Some(sh.with_target(Arc::new(target)))
 }
 
 /// Sleeps for `d`; false when the run was stopped first.

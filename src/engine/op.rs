@@ -84,6 +84,16 @@ pub(crate) async fn execute(
                 None => (op, None, slot),
             },
         },
+        // A delete acts on an object the run created; with none, it is not sent.
+        (OpKind::Delete, _) => match op.deletes.as_deref().and_then(|from| pop(sh, from)) {
+            Some(o) => (op, Some(o), slot),
+            None => {
+                return Done {
+                    outcome: Outcome::NotSent,
+                    snapshot: None,
+                }
+            }
+        },
         _ => (op, None, slot),
     };
     // A consume that moves or acts inside a setup object needs one: create it first.
@@ -327,6 +337,12 @@ fn settle_objects(
                     push(sh, &setup, o.clone());
                 }
             } else if outcome != Outcome::Indeterminate {
+                push(sh, from, o.clone());
+            }
+        }
+        // An object whose delete was refused stays the run's.
+        OpKind::Delete if !accepted && outcome != Outcome::Indeterminate => {
+            if let (Some(o), Some(from)) = (object, op.deletes.as_deref()) {
                 push(sh, from, o.clone());
             }
         }

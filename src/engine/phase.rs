@@ -26,9 +26,9 @@ pub(crate) async fn run(
     mix: &[MixEntry],
     snapshot: Option<&[Reading]>,
     seed: u64,
-) -> PhaseStats {
+) -> (PhaseStats, Option<String>) {
     let w = &phase.workload;
-    let amounts = order_amounts(w.amount, w.fill_orders.unwrap_or(40), mix, snapshot);
+    let (amounts, sizing) = order_amounts(w.amount, w.fill_orders.unwrap_or(40), mix, snapshot);
     // Invalid orders carry the largest size, so a target that counts them shows it.
     let invalid_amount = amounts.values().copied().max().unwrap_or(match w.amount {
         Amount::Fixed(n) => n,
@@ -178,7 +178,7 @@ pub(crate) async fn run(
         (Some(s), _) => (Some(s.expected(seconds) as f64 / seconds.max(1e-9)), 0),
         _ => (None, 0),
     };
-    PhaseStats {
+    let stats = PhaseStats {
         name: phase.name.clone(),
         seconds,
         operations,
@@ -186,7 +186,8 @@ pub(crate) async fn run(
         late: late.load(Ordering::Relaxed),
         dropped,
         amounts,
-    }
+    };
+    (stats, sizing)
 }
 
 /// The open model's arrival clock: releases arrival n at `start + schedule.at(n)`.
@@ -236,14 +237,18 @@ impl Pace {
 /// Units per order for each consume operation of the mix: fixed, or sized so that
 /// `fill_orders` orders fill what remains of the tightest quota that operation draws on
 /// (each operation from its own quotas: a 4-slot concurrent quota does not shrink
-/// orders against a 1,000-unit period quota).
+/// orders against a 1,000-unit period quota). With `amount: auto`, a sizing read that
+/// failed (no snapshot, or none of the operation's quotas in it) is said, not hidden:
+/// such orders fall back to 1 unit and the second value says why.
 fn order_amounts(
     amount: Amount,
     fill_orders: u64,
     mix: &[MixEntry],
     snap: Option<&[Reading]>,
-) -> std::collections::BTreeMap<String, u64> {
-    mix.iter()
+) -> (std::collections::BTreeMap<String, u64>, Option<String>) {
+    let mut failed = Vec::new();
+    let amounts = mix
+        .iter()
         .flat_map(|m| &m.ops)
         .filter(|o| o.kind == OpKind::Consume)
         .map(|o| {
@@ -258,13 +263,31 @@ fn order_amounts(
                         .min();
                     match remaining {
                         Some(r) if r > 0 => r.div_ceil(fill_orders.max(1)).max(1),
-                        _ => 1,
+                        Some(_) => 1,
+                        None => {
+                            failed.push(match snap {
+                                None => format!("{}: the opening snapshot failed", o.name),
+                                Some(_) => format!(
+                                    "{}: none of {} is in the opening snapshot",
+                                    o.name,
+                                    o.touches.join(", ")
+                                ),
+                            });
+                            1
+                        }
                     }
                 }
             };
             (o.name.clone(), o.max_amount.map_or(n, |m| n.min(m)))
         })
-        .collect()
+        .collect();
+    let why = (!failed.is_empty()).then(|| {
+        format!(
+            "amount: auto could not be sized ({}): those orders are 1 unit each",
+            failed.join("; ")
+        )
+    });
+    (amounts, why)
 }
 
 #[cfg(test)]

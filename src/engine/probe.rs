@@ -258,8 +258,13 @@ impl Probe<'_> {
         }
     }
 
-    /// A one-unit order on the other tenant, its counters, a consume on the main tenant,
-    /// its counters again: they must not have moved.
+    /// Both directions, each judged by admission and by counters: the other tenant's
+    /// counters (the run also read them before its first phase), then, while the main
+    /// tenant has room, a one-unit order there and the other's counters again (they must
+    /// not move); then a one-unit order on the other tenant — the plan runs this probe
+    /// after the fills, so the main tenant is usually full — which must be admitted while
+    /// the other's own counters show room, with the main tenant's counters around it
+    /// (they must not move). What it created on the other tenant is cleaned up.
     async fn isolation(&self) {
         let other = self.plan.loaded.scenario.target.other_tenant.as_ref();
         let Some(other) = other.map(|o| o.value.clone()).filter(|o| !o.is_empty()) else {
@@ -274,18 +279,45 @@ impl Probe<'_> {
         let Some(v) = self.variant(&other, &self.scenario_headers()) else {
             return;
         };
-        // Some targets hold a tenant's counters only once it has used them: a one-unit
-        // order makes the other tenant's counters live before they are compared.
-        self.send_via(&v, &op, 1).await;
         self.send_via(&v, &list, 0).await;
-        self.done_with(v);
-        self.send(&op, 1).await;
-        self.snap().await;
-        let Some(v) = self.variant(&other, &self.scenario_headers()) else {
-            return;
-        };
-        self.send_via(&v, &list, 0).await;
-        self.done_with(v);
+        self.done_with_ids(&v);
+        let room = self
+            .snap()
+            .await
+            .and_then(|s| self.remaining(&s, &op))
+            .unwrap_or(0);
+        if room > 0 && !self.stopped() {
+            self.send(&op, 1).await;
+            self.snap().await;
+            v.seq
+                .fetch_max(self.sh.seq.load(Ordering::Relaxed), Ordering::Relaxed);
+            self.send_via(&v, &list, 0).await;
+            self.done_with_ids(&v);
+        }
+        if !self.stopped() {
+            v.seq
+                .fetch_max(self.sh.seq.load(Ordering::Relaxed), Ordering::Relaxed);
+            self.send_via(&v, &op, 1).await;
+            self.done_with_ids(&v);
+            self.snap().await;
+            v.seq
+                .fetch_max(self.sh.seq.load(Ordering::Relaxed), Ordering::Relaxed);
+            self.send_via(&v, &list, 0).await;
+            self.done_with_ids(&v);
+        }
+        let cleaner = super::cleanup::detached(&v);
+        cleaner
+            .seq
+            .fetch_max(self.sh.seq.load(Ordering::Relaxed), Ordering::Relaxed);
+        let left = super::cleanup::clean(&cleaner, self.phase).await;
+        self.sh.left.lock().extend(left);
+        self.done_with(cleaner);
+    }
+
+    fn done_with_ids(&self, v: &Shared) {
+        self.sh
+            .seq
+            .fetch_max(v.seq.load(Ordering::Relaxed), Ordering::Relaxed);
     }
 
     /// Moves the target's clock by `seconds` through the profile's clock hook. Recorded

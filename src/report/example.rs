@@ -233,5 +233,6 @@ pub fn example() -> Report {
         },
         errors: crate::report::errors::causes(&h).0,
         errors_left_off: 0,
+        plan: None,
     }
 }

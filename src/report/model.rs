@@ -51,6 +51,10 @@ pub struct Report {
     /// Causes beyond the first [`MAX_ERROR_CAUSES`], left off `errors`.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub errors_left_off: u64,
+    /// The budget plan: per phase and quota, units planned and available; the phases'
+    /// order; shortfalls (which make the run unknown); objects left behind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<crate::vocab::BudgetPlan>,
 }
 
 fn is_zero(n: &u64) -> bool {

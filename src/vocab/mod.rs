@@ -5,6 +5,7 @@
 //! this module; it imports no stage (`tests/suite/layers.rs` keeps that true), so a
 //! word changes in one place and no two stages need each other to agree on it.
 
+mod budget;
 mod delivery;
 mod implementation;
 mod op;
@@ -16,6 +17,7 @@ pub mod units;
 mod verdict;
 mod worker;
 
+pub use budget::{BudgetEntry, BudgetPlan};
 pub use delivery::PhaseStats;
 pub use implementation::Implementation;
 pub use op::OpKind;

@@ -26,6 +26,9 @@ pub enum OpKind {
     Setup,
     /// A read-only listing of resources, used to count consumption.
     Resources,
+    /// Deletes an object the run created (`deletes:` names the operation that made it),
+    /// sent when the run cleans up.
+    Delete,
 }
 
 impl OpKind {
@@ -40,6 +43,7 @@ impl OpKind {
             OpKind::AdvanceClock => "advance_clock",
             OpKind::Setup => "setup",
             OpKind::Resources => "resources",
+            OpKind::Delete => "delete",
         }
     }
     /// Parses a kind name.
@@ -53,6 +57,7 @@ impl OpKind {
             "advance_clock" => OpKind::AdvanceClock,
             "setup" => OpKind::Setup,
             "resources" => OpKind::Resources,
+            "delete" => OpKind::Delete,
             _ => return None,
         })
     }

@@ -19,6 +19,7 @@ mod history_cuts;
 mod hostile_input;
 mod latency_truth;
 mod layers;
+mod live_tenant;
 mod mutation;
 mod outcomes;
 mod preflight;
