@@ -26,6 +26,8 @@ use crate::vocab::Readings;
 pub struct Target {
     /// Base URL without a trailing slash.
     pub base_url: String,
+    /// The base URL's query, added to every request's (`?api_key=…`).
+    base_query: String,
     /// Tenant exercised.
     pub tenant: String,
     /// The compiled profile.
@@ -61,6 +63,52 @@ struct Prepared {
     /// How many of the operation's headers `headers` already holds; the rest are
     /// rendered per request.
     rendered: usize,
+}
+
+/// Splits a base URL into what every request starts with (scheme, host, port, path;
+/// no trailing slash), its query (added to every request's query: an API key given as
+/// `?api_key=…`) and its userinfo as an `Authorization: Basic` value (as curl sends
+/// `http://user:password@host`; a URI never carries it on the wire).
+fn split_base(base_url: &str) -> (String, String, Option<HeaderValue>) {
+    let Ok(mut u) = url::Url::parse(base_url) else {
+        return (
+            base_url.trim_end_matches('/').to_string(),
+            String::new(),
+            None,
+        );
+    };
+    let basic = (!u.username().is_empty() || u.password().is_some()).then(|| {
+        let decode = |t: &str| {
+            percent_encoding::percent_decode_str(t)
+                .decode_utf8_lossy()
+                .into_owned()
+        };
+        let (user, pass) = (decode(u.username()), decode(u.password().unwrap_or("")));
+        let token = base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            format!("{user}:{pass}"),
+        );
+        let mut v = HeaderValue::from_str(&format!("Basic {token}"))
+            .unwrap_or_else(|_| HeaderValue::from_static("Basic"));
+        v.set_sensitive(true);
+        v
+    });
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    let query = u.query().unwrap_or("").to_string();
+    u.set_query(None);
+    u.set_fragment(None);
+    (u.as_str().trim_end_matches('/').to_string(), query, basic)
+}
+
+/// A request URL: the base, the operation's path, then the base's query after the
+/// path's own (joined with `&`).
+fn join(base: &str, base_query: &str, path: &str) -> String {
+    match (base_query.is_empty(), path.contains('?')) {
+        (true, _) => format!("{base}{path}"),
+        (false, true) => format!("{base}{path}&{base_query}"),
+        (false, false) => format!("{base}{path}?{base_query}"),
+    }
 }
 
 /// Why a base URL cannot be used, if it cannot: only `http://` and `https://` are sent.
@@ -120,7 +168,10 @@ impl Target {
             }
             hs.push((name, value));
         }
-        let base = base_url.trim_end_matches('/').to_string();
+        let (base, base_query, basic) = split_base(base_url);
+        if let Some(v) = basic.filter(|_| !hs.iter().any(|(k, _)| k == "authorization")) {
+            hs.push((hyper::header::AUTHORIZATION, v));
+        }
         let link = match unsupported(&base) {
             Some(why) => Link::Unsupported(why),
             None if base.starts_with("https://") => Link::Tls(Tls::new(o).map_err(Error::Usage)?),
@@ -137,7 +188,7 @@ impl Target {
                 let uri = op
                     .path
                     .is_static()
-                    .then(|| format!("{base}{}", op.path.render(&Vars::default())))
+                    .then(|| join(&base, &base_query, &op.path.render(&Vars::default())))
                     .and_then(|u| u.parse().ok());
                 let mut headers = base_headers(&hs, op);
                 let mut rendered = 0;
@@ -164,6 +215,7 @@ impl Target {
             link,
             prepared,
             base_url: base,
+            base_query,
             tenant: tenant.to_string(),
             profile,
             headers: hs,
@@ -192,7 +244,7 @@ impl Target {
         let uri = match prepared.and_then(|p| p.uri.as_ref()) {
             Some(u) => u.clone(),
             None => {
-                let text = format!("{}{}", self.base_url, op.path.render(vars));
+                let text = join(&self.base_url, &self.base_query, &op.path.render(vars));
                 text.parse()
                     .map_err(|e| format!("{text:?} is not a valid URL: {e}"))?
             }
@@ -289,4 +341,33 @@ pub fn extract_id(op: &CompiledOp, answer: &Answer) -> Option<String> {
         .rsplit('/')
         .next()
         .map(str::to_string)
+}
+
+#[cfg(test)]
+mod base_url_tests {
+    use super::{join, split_base};
+
+    #[test]
+    fn a_base_query_joins_every_request_and_userinfo_becomes_basic_auth() {
+        let (base, query, basic) =
+            split_base("http://al%20ice:p%40ss@127.0.0.1:9/api/?api_key=K&x=1");
+        assert_eq!(base, "http://127.0.0.1:9/api");
+        assert_eq!(query, "api_key=K&x=1");
+        // "al ice:p@ss" in base64.
+        assert_eq!(basic.unwrap().to_str().unwrap(), "Basic YWwgaWNlOnBAc3M=");
+        assert_eq!(
+            join(&base, &query, "/quota"),
+            "http://127.0.0.1:9/api/quota?api_key=K&x=1"
+        );
+        assert_eq!(
+            join(&base, &query, "/quota?org=a"),
+            "http://127.0.0.1:9/api/quota?org=a&api_key=K&x=1"
+        );
+        let (base, query, basic) = split_base("https://h.example/");
+        assert_eq!(
+            (base.as_str(), query.as_str(), basic),
+            ("https://h.example", "", None)
+        );
+        assert_eq!(join(&base, &query, "/q"), "https://h.example/q");
+    }
 }
