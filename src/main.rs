@@ -265,17 +265,18 @@ async fn dispatch(cmd: Command) -> Result<ExitStatus, Error> {
             }
             let mut rules = quotabench::check::judge(&h, &checks);
             if !warnings.is_empty() {
-                // A torn history lost the records written after the cut, and records
-                // are written in arrival order, not completion order: a write that
-                // finished before a kept read may be among the lost. A failure may
-                // come from that gap, so it is not a verdict.
+                // A torn or unfinished history lost the records of operations in flight
+                // when it stopped, and records are written in arrival order, not
+                // completion order: a write that finished before a kept read may be
+                // among the lost. A failure may come from that gap, so it is not a
+                // verdict.
                 for r in rules
                     .iter_mut()
                     .filter(|r| r.verdict == quotabench::vocab::Verdict::Fail)
                 {
                     r.verdict = quotabench::vocab::Verdict::Unknown;
                     r.witness = Some(format!(
-                        "torn history: records lost in the cut may explain this: {}",
+                        "incomplete history (torn, or without its closing line): records lost when it stopped may explain this: {}",
                         r.witness.as_deref().unwrap_or("")
                     ));
                 }

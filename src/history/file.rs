@@ -17,7 +17,14 @@ pub struct HistoryWriter {
     /// The last tenant written and whether it is a registered secret (a tenant from a
     /// secret-named variable is masked like the header's).
     last_tenant: Option<(super::Sym, bool)>,
+    /// Records appended, stated by the closing line.
+    records: u64,
 }
+
+/// The type of the closing line a finished run writes: `{"type":"end","records":N}`.
+/// A history without it was cut short (a crash, a kill, a full disk): the operations in
+/// flight when it stopped are missing, so `check` does not fail it on what is there.
+pub const END_TYPE: &str = "end";
 
 impl HistoryWriter {
     /// Creates the file and writes the header.
@@ -29,6 +36,7 @@ impl HistoryWriter {
             line: Vec::with_capacity(512),
             last_snapshot: None,
             last_tenant: None,
+            records: 0,
         };
         w.header(header)?;
         Ok(w)
@@ -57,6 +65,7 @@ impl HistoryWriter {
             .write_all(&line)
             .map_err(|e| Error::io(&self.path, e));
         self.line = line;
+        self.records += r.is_ok() as u64;
         r
     }
 
@@ -135,8 +144,13 @@ impl HistoryWriter {
         o.push(b'}');
     }
 
-    /// Flushes to disk.
+    /// Writes the closing line (the run finished: every operation it sent is above)
+    /// and flushes to disk.
     pub fn finish(mut self) -> Result<(), Error> {
+        let end = format!("{{\"type\":\"{END_TYPE}\",\"records\":{}}}\n", self.records);
+        self.out
+            .write_all(end.as_bytes())
+            .map_err(|e| Error::io(&self.path, e))?;
         self.out.flush().map_err(|e| Error::io(&self.path, e))?;
         self.out
             .get_ref()
@@ -223,9 +237,16 @@ pub fn load_checked(path: &Path) -> Result<(History, Vec<String>), Error> {
     let mut ops: Vec<OpRecord> = Vec::new();
     let mut seen = std::collections::HashMap::new();
     let mut pending: Option<(usize, String)> = None;
+    let mut ended: Option<usize> = None;
     let mut n = 1;
     while let Some(whole) = next(&mut buf)? {
         n += 1;
+        if let Some(at) = ended {
+            return Err(bad(
+                n,
+                format!("a line after the closing line (line {at}); a history ends there"),
+            ));
+        }
         if let Some((at, e)) = pending.take() {
             return Err(bad(
                 at,
@@ -233,6 +254,28 @@ pub fn load_checked(path: &Path) -> Result<(History, Vec<String>), Error> {
             ));
         }
         if buf.iter().all(|b| b.is_ascii_whitespace()) {
+            continue;
+        }
+        if whole && buf.starts_with(b"{\"type\":") {
+            let v: serde_json::Value = serde_json::from_slice(&buf)
+                .map_err(|e| bad(n, format!("expected a closing line: {e}")))?;
+            if v.get("type").and_then(|t| t.as_str()) != Some(END_TYPE) {
+                return Err(bad(
+                    n,
+                    format!(
+                        "expected an operation record or the closing line, found type {}",
+                        v["type"]
+                    ),
+                ));
+            }
+            let said = v.get("records").and_then(|r| r.as_u64());
+            if said != Some(ops.len() as u64) {
+                return Err(bad(
+                    n,
+                    format!("the closing line counts {said:?} records, but {} are above it; records were lost or added", ops.len()),
+                ));
+            }
+            ended = Some(n);
             continue;
         }
         match serde_json::from_slice::<OpRecord>(&buf) {
@@ -258,6 +301,12 @@ pub fn load_checked(path: &Path) -> Result<(History, Vec<String>), Error> {
     if let Some((at, e)) = pending {
         warnings.push(format!(
             "{}:{at}: {e}; left out, the {} whole records before it are judged",
+            path.display(),
+            ops.len()
+        ));
+    } else if ended.is_none() {
+        warnings.push(format!(
+            "{}:{n}: the history ends without its closing line: the run stopped before finishing (a crash, a kill, a full disk), so operations in flight then are missing; the {} whole records are judged",
             path.display(),
             ops.len()
         ));

@@ -246,7 +246,11 @@ fn a_history_larger_than_its_memory_cap_turns_verdicts_unknown_not_guessed() {
         .values()
         .map(|o| o["count"].as_u64().unwrap())
         .sum();
-    assert_eq!(lines, counted + 1, "header + one line per operation");
+    assert_eq!(
+        lines,
+        counted + 2,
+        "header + one line per operation + the closing line"
+    );
     assert!(String::from_utf8_lossy(&o.stdout).contains("UNKNOWN"));
     // Latency over time and latency.hlog are built as records arrive, not from the
     // bounded memory: they still cover every operation.

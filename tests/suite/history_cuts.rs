@@ -90,10 +90,52 @@ fn a_history_cut_at_any_byte_never_fails_on_a_torn_record() {
                 "cut at byte {at}: no warning naming line {line}: {err}"
             );
         } else {
-            assert!(!err.contains("warning"), "cut at a line end: {err}");
+            // Whole lines, but no closing line: the run never finished.
+            assert!(
+                err.contains("without its closing line"),
+                "cut at a line end: {err}"
+            );
         }
     }
     assert!(torn_seen > 15, "only {torn_seen} cuts tore a record");
+    // A killed run leaves whole lines: cut after every record in turn (a consume that
+    // finished before a kept list may be among the lost lines), never a FAIL.
+    let ends: Vec<usize> = (header_end..bytes.len())
+        .filter(|&i| bytes[i] == b'\n')
+        .map(|i| i + 1)
+        .collect();
+    assert!(ends.len() > 100, "the run wrote {} lines", ends.len());
+    for &at in ends.iter().step_by(3) {
+        std::fs::write(&cut_path, &bytes[..at]).unwrap();
+        let o = Command::new(env!("CARGO_BIN_EXE_quotabench"))
+            .arg("check")
+            .arg(&cut_path)
+            .output()
+            .unwrap();
+        let code = o.status.code();
+        if at == bytes.len() {
+            assert_eq!(code, Some(0), "the whole history passes");
+        } else {
+            assert!(
+                matches!(code, Some(0 | 3)),
+                "cut after a whole line at byte {at}: exit {code:?}: {}",
+                String::from_utf8_lossy(&o.stdout)
+            );
+        }
+    }
+    // The finished history has its closing line and judges without a warning.
+    let o = Command::new(env!("CARGO_BIN_EXE_quotabench"))
+        .arg("check")
+        .arg(&full)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("warning"));
 }
 
 #[test]
