@@ -13,30 +13,12 @@ use tokio::sync::oneshot;
 use crate::error::Error;
 use quotabench_fake::{serve, Fake, FakeConfig, FaultSet};
 
-// The fake crate has errors of the same shape as the harness's (it depends on nothing
-// of the harness): they convert field for field, so messages read the same.
-impl From<quotabench_fake::ConfigError> for crate::error::ConfigError {
-    fn from(e: quotabench_fake::ConfigError) -> Self {
-        crate::error::ConfigError {
-            file: e.file,
-            line: e.line,
-            column: e.column,
-            path: e.path,
-            message: e.message,
-        }
-    }
-}
-
-impl From<quotabench_fake::ConfigError> for Error {
-    fn from(e: quotabench_fake::ConfigError) -> Self {
-        Error::Config(e.into())
-    }
-}
-
+// The fake reports its mocks-file mistakes as the shared located ConfigError
+// (crate quotabench-yaml), so they read the same as the harness's.
 impl From<quotabench_fake::Error> for Error {
     fn from(e: quotabench_fake::Error) -> Self {
         match e {
-            quotabench_fake::Error::Config(c) => Error::Config(c.into()),
+            quotabench_fake::Error::Config(c) => Error::Config(c),
             quotabench_fake::Error::Usage(m) => Error::Usage(m),
         }
     }

@@ -33,4 +33,4 @@ pub mod run;
 pub mod scenario;
 pub(crate) mod thresholds;
 pub mod vocab;
-pub(crate) mod yaml;
+pub(crate) use quotabench_yaml as yaml;

@@ -263,7 +263,7 @@ fn fake(l: &Loaded, push: &mut impl FnMut(Error)) {
         match quotabench_fake::FakeConfig::load(p) {
             Ok(_) => {}
             // Located in the mocks file itself: that error says where.
-            Err(e) if e.line.is_some() => push(Error::Config(e.into())),
+            Err(e) if e.line.is_some() => push(Error::Config(e)),
             Err(e) => push(l.error_at(
                 "fake.config",
                 format!("{} (the path is relative to the working directory)", e),

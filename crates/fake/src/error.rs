@@ -1,9 +1,6 @@
 //! The fake's errors: a located configuration mistake and a usage mistake, with the
-//! exit code the CLI maps them to. The harness has types of the same shape and
-//! converts these into its own (this crate depends on nothing of the harness).
-
-use std::fmt;
-use std::path::PathBuf;
+//! exit code the CLI maps them to. The located ConfigError is the one the harness uses
+//! too (crate quotabench-yaml); this crate depends on nothing of the harness.
 
 /// Exit codes of `quotabench fake` (the harness's, README and docs/ci.md).
 pub mod exit {
@@ -13,39 +10,8 @@ pub mod exit {
     pub const USAGE: i32 = 2;
 }
 
-/// A mistake in a mocks file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError {
-    /// The file the mistake is in (or a pseudo-name like `<test>`).
-    pub file: PathBuf,
-    /// 1-based line, when known.
-    pub line: Option<usize>,
-    /// 1-based column, when known.
-    pub column: Option<usize>,
-    /// Field path such as `orgs.acme.limits` (empty for the document root).
-    pub path: String,
-    /// What was expected and what was found.
-    pub message: String,
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file.display())?;
-        if let Some(line) = self.line {
-            write!(f, ":{line}")?;
-            if let Some(col) = self.column {
-                write!(f, ":{col}")?;
-            }
-        }
-        if self.path.is_empty() || self.path == "." {
-            write!(f, ": {}", self.message)
-        } else {
-            write!(f, ": {}: {}", self.path, self.message)
-        }
-    }
-}
-
-impl std::error::Error for ConfigError {}
+/// A mistake in the mocks file, located (shared with the harness: crate quotabench-yaml).
+pub use quotabench_yaml::ConfigError;
 
 /// Every error the fake reports to its caller.
 #[derive(Debug, thiserror::Error)]

@@ -24,7 +24,7 @@ pub mod server;
 pub mod service;
 #[cfg(feature = "wiremock")]
 pub mod wiremock;
-pub mod yaml;
+pub use quotabench_yaml as yaml;
 
 pub use config::FakeConfig;
 pub use error::{ConfigError, Error};

@@ -1,9 +1,8 @@
-//! The one place the fake parses YAML: a copy of the harness's `src/yaml.rs`, so this
-//! crate depends on nothing of the harness (keep the two in step).
+//! The one place that parses YAML.
 //!
-//! serde_yaml is deprecated upstream; every mocks file is read through [`from_str`] so
-//! the parser can be swapped here and nowhere else. Errors come back as
-//! [`ConfigError`]s naming file, line, column and field path.
+//! serde_yaml is deprecated upstream; every scenario, target profile and mock table is
+//! read through [`from_str`] so the parser can be swapped here and nowhere else.
+//! Errors come back as [`ConfigError`]s naming file, line, column and field path.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -12,10 +11,7 @@ use serde::de::DeserializeOwned;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::Marker;
 
-use crate::error::ConfigError;
-
-// The same guard as the harness's `yaml::read_file` (this crate depends on nothing of
-// the harness): a mocks file is read only when it is a regular, bounded, UTF-8 file.
+use crate::ConfigError;
 
 /// The largest configuration file read (scenario, profile, mock table).
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
@@ -101,6 +97,68 @@ pub fn read_file(file: &Path) -> Result<String, ConfigError> {
     })
 }
 
+/// Refuses YAML nested deeper than [`MAX_DEPTH`] (before serde recurses into it).
+fn check_depth(file: &Path, text: &str) -> Result<(), ConfigError> {
+    struct Depth {
+        now: usize,
+        at: Option<(usize, usize)>,
+    }
+    impl MarkedEventReceiver for Depth {
+        fn on_event(&mut self, ev: Event, mark: Marker) {
+            match ev {
+                Event::MappingStart(..) | Event::SequenceStart(..) => {
+                    self.now += 1;
+                    if self.now > MAX_DEPTH && self.at.is_none() {
+                        self.at = Some((mark.line(), mark.col() + 1));
+                    }
+                }
+                Event::MappingEnd | Event::SequenceEnd => self.now = self.now.saturating_sub(1),
+                _ => {}
+            }
+        }
+    }
+    let mut d = Depth { now: 0, at: None };
+    let mut parser = Parser::new_from_str(text);
+    // A syntax error is reported by the parse that follows, with its position.
+    let _ = parser.load(&mut d, false);
+    match d.at {
+        Some((line, col)) => Err(ConfigError {
+            file: file.to_path_buf(),
+            line: Some(line),
+            column: Some(col),
+            path: String::new(),
+            message: format!(
+                "expected mappings and lists nested at most {MAX_DEPTH} deep, found deeper"
+            ),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// A found value quoted in a serde message is shortened: an error never prints a
+/// file's content (`profile: /etc/passwd` parses as one long string).
+fn shorten_found(msg: &str) -> String {
+    let Some(start) = msg.find("string \"") else {
+        return msg.to_string();
+    };
+    let open = start + "string \"".len();
+    let rest = &msg[open..];
+    let Some(end) = rest.find("\", expected").or_else(|| rest.rfind('"')) else {
+        return msg.to_string();
+    };
+    let quoted = &rest[..end];
+    if quoted.chars().count() <= 40 && !quoted.contains('\\') {
+        return msg.to_string();
+    }
+    let short: String = quoted.chars().take(24).collect();
+    format!(
+        "{}string \"{short}…\" ({} characters){}",
+        &msg[..start],
+        quoted.chars().count(),
+        &rest[end + 1..]
+    )
+}
+
 /// Parses `text` (the contents of `file`) into `T`, rejecting unknown fields where `T`
 /// says so, and reports the first mistake with its position and field path.
 pub fn from_str<T: DeserializeOwned>(file: &Path, text: &str) -> Result<T, ConfigError> {
@@ -113,6 +171,7 @@ pub fn from_str<T: DeserializeOwned>(file: &Path, text: &str) -> Result<T, Confi
             message: "the file is empty; expected a YAML mapping".into(),
         });
     }
+    check_depth(file, text)?;
     let de = serde_yaml::Deserializer::from_str(text);
     match serde_path_to_error::deserialize::<_, T>(de) {
         Ok(v) => Ok(v),
@@ -123,7 +182,7 @@ pub fn from_str<T: DeserializeOwned>(file: &Path, text: &str) -> Result<T, Confi
                 Some(loc) => (Some(loc.line()), Some(loc.column())),
                 None => (None, None),
             };
-            let mut message = strip_path(&strip_location(&inner.to_string()));
+            let mut message = shorten_found(&strip_path(&strip_location(&inner.to_string())));
             if let Some(field) = unknown_field(&message) {
                 // serde_path_to_error usually names the unknown key already.
                 if !path.ends_with(&field) {
@@ -157,9 +216,18 @@ pub fn from_str<T: DeserializeOwned>(file: &Path, text: &str) -> Result<T, Confi
 /// locating `path` (e.g. `phases[1].workload.mix`) in `text` when it can: at its key
 /// when it has one, else at its value.
 pub fn error_at(file: &Path, text: &str, path: &str, message: impl Into<String>) -> ConfigError {
-    let (line, column) = match locate_key(text, path).or_else(|| locate(text, path)) {
-        Some((l, c)) => (Some(l), Some(c)),
-        None => (None, None),
+    // A field left out (a defaulted `workload`) has no position: point at the nearest
+    // enclosing one that does, else the top of the file.
+    let mut at = path;
+    let (line, column) = loop {
+        if let Some((l, c)) = locate_key(text, at).or_else(|| locate(text, at)) {
+            break (Some(l), Some(c));
+        }
+        match at.rfind(['.', '[']) {
+            Some(i) => at = &at[..i],
+            None if !at.is_empty() => at = "",
+            None => break (Some(1), Some(1)),
+        }
     };
     ConfigError {
         file: file.to_path_buf(),
