@@ -400,4 +400,58 @@ mod tests {
         assert!(parse_bound("10").is_err());
         assert_eq!(parse_points("2pp").unwrap(), 0.02);
     }
+
+    fn rewrite(d: &Path, edit: impl FnOnce(&mut Report)) {
+        let f = d.join("summary.json");
+        let mut r: Report = serde_json::from_slice(&std::fs::read(&f).unwrap()).unwrap();
+        edit(&mut r);
+        std::fs::write(&f, serde_json::to_vec(&r).unwrap()).unwrap();
+    }
+
+    #[test]
+    fn a_rise_in_errors_fails_even_when_b_looks_faster() {
+        // A run against a dying target looks fast: its errors are what gives it away.
+        let dir = tempfile::tempdir().unwrap();
+        let a = write(dir.path(), "a", 1_000, 100.0);
+        let b = write(dir.path(), "b", 10, 2_300.0);
+        rewrite(&b, |r| {
+            for o in r.operations.values_mut() {
+                o.outcomes.insert("not_sent".into(), o.count / 2);
+            }
+        });
+        let (table, code) = compare(&a, &b, Some(0.10), 1).unwrap();
+        assert_eq!(code, 1, "{table}");
+        assert!(table.contains("error"), "{table}");
+        // Within the bound (no new errors), the same figures pass.
+        let c = write(dir.path(), "c", 1_000, 100.0);
+        assert_eq!(compare(&a, &c, Some(0.10), 1).unwrap().1, 0);
+    }
+
+    #[test]
+    fn far_fewer_operations_fail_and_other_scenarios_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = write_n(dir.path(), "a", 1_000, 100.0, 1_000);
+        let b = write_n(dir.path(), "b", 1_000, 100.0, 300);
+        let (table, code) = compare(&a, &b, None, 1).unwrap();
+        assert_eq!(code, 1, "B ran 30% of A's operations: {table}");
+        let c = write(dir.path(), "c", 1_000, 100.0);
+        rewrite(&c, |r| r.scenario = "another".into());
+        let e = compare(&a, &c, None, 1).unwrap_err().to_string();
+        assert!(e.contains("--allow-different"), "{e}");
+        let gate = Gate {
+            allow_different: true,
+            ..Gate::default()
+        };
+        assert_eq!(compare_with(&a, &c, None, 1, gate).unwrap().1, 0);
+    }
+
+    #[test]
+    fn a_folder_of_runs_stands_for_its_newest() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("reports");
+        write(&out, "s-20260101T000000Z", 1_000, 100.0);
+        let newest = write(&out, "s-20260102T000000Z", 5_000, 100.0);
+        rewrite(&newest, |r| r.started_at = "2026-01-02T00:00:00Z".into());
+        assert_eq!(summary_path(&out).unwrap(), newest.join("summary.json"));
+    }
 }
