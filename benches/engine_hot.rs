@@ -8,7 +8,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use rand::SeedableRng;
 
 use quotabench::api::template::Vars;
-use quotabench::api::{classify, compile, read_list};
+use quotabench::api::{classify, read_list};
 use quotabench::engine::schedule::Schedule;
 use quotabench::engine::Mix;
 use quotabench::history::{Header, HistoryWriter, OpRecord};
@@ -17,7 +17,7 @@ use quotabench::metrics::Recorder;
 use quotabench::vocab::{Outcome, Reading};
 
 fn hot_paths(c: &mut Criterion) {
-    let profile = compile::load("adobe-hygiene", Path::new(".")).expect("built-in profile");
+    let profile = quotabench::api::load("adobe-hygiene", Path::new(".")).expect("built-in profile");
     let consume = &profile.ops["delete_identities"];
     let list = &profile.ops["list_quotas"];
 

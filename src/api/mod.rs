@@ -3,20 +3,20 @@
 
 mod answer;
 pub mod builtin;
-pub mod classify;
-pub mod client;
-pub mod compile;
-pub mod dry_run;
-pub mod perform;
-pub mod preflight;
-pub mod profile;
+pub(crate) mod classify;
+pub(crate) mod client;
+pub(crate) mod compile;
+pub(crate) mod dry_run;
+pub(crate) mod perform;
+pub(crate) mod preflight;
+pub(crate) mod profile;
 mod read;
 pub mod template;
-pub mod transport;
+pub(crate) mod transport;
 
 pub use classify::{classify, Classified};
 pub use client::{extract_id, Answer, SendFailure, Target};
-pub use compile::{CompiledOp, CompiledProfile};
-pub use perform::{FollowUp, Performed};
+pub use compile::{compile_text, load, CompiledOp, CompiledProfile};
+pub use perform::{FollowUp, Performed, RATE_RETRIES};
 pub use read::{count_sources, read_list, Listed};
 pub use transport::{Transport, TransportOptions};

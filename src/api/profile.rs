@@ -11,7 +11,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::vocab::Outcome;
-pub use crate::vocab::{Capabilities, OpKind, PeriodDecl, QuotaDecl, QuotaKind};
+pub use crate::vocab::{Capabilities, OpKind, QuotaDecl, QuotaKind};
 
 /// A whole target profile.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

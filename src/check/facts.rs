@@ -383,26 +383,9 @@ pub fn quota_bit(h: &History, name: &str) -> u64 {
         .map_or(0, |i| 1u64 << i)
 }
 
-/// The kind of quota `name`, per the header.
-pub fn quota_kind(h: &History, name: &str) -> Option<QuotaKind> {
-    h.header
-        .quotas
-        .iter()
-        .find(|q| q.name == name)
-        .map(|q| q.kind)
-}
-
 /// The kind of the operation a record is of, per the header.
 pub fn kind_of(h: &History, op: &OpRecord) -> Option<OpKind> {
     h.header.operations.get(op.name.as_str()).map(|d| d.kind)
-}
-
-/// Whether `op` is a consume drawing on `quota`.
-pub fn touches(h: &History, op: &OpRecord, quota: &str) -> bool {
-    h.header
-        .operations
-        .get(op.name.as_str())
-        .is_some_and(|d| d.kind == OpKind::Consume && d.touches.iter().any(|t| t == quota))
 }
 
 /// Formats a number with thousands separators (witnesses are read by people).

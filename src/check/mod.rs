@@ -5,9 +5,9 @@
 mod accounting;
 mod auth;
 mod concurrent;
-pub mod facts;
+pub(crate) mod facts;
 mod isolation;
-pub mod ledger;
+pub(crate) mod ledger;
 mod limits;
 mod listing;
 mod order;
@@ -15,7 +15,7 @@ mod quota;
 mod rejected;
 mod reset;
 
-pub mod verdict;
+pub(crate) mod verdict;
 
 #[cfg(test)]
 mod tests;

@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
-pub mod hlog;
+pub(crate) mod hlog;
 pub mod intervals;
-pub mod quota_series;
+pub(crate) mod quota_series;
 
 use hdrhistogram::Histogram;
 use parking_lot::Mutex;

@@ -1,11 +1,11 @@
 //! The report: one model, many exporters, atomic redacted writes.
 
-pub mod errors;
+pub(crate) mod errors;
 pub(crate) mod escape;
 pub mod example;
 pub mod export;
 mod model;
-pub mod plot;
+pub(crate) mod plot;
 mod redacted;
 mod schema;
 mod write;

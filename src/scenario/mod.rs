@@ -1,7 +1,7 @@
 //! Scenarios: the YAML model, loading, `${VAR}` substitution and validation.
 
-pub mod env;
-pub mod model;
+pub(crate) mod env;
+pub(crate) mod model;
 pub use crate::vocab::units;
 mod validate;
 

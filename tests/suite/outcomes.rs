@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use quotabench::api::template::Vars;
-use quotabench::api::{compile, Target, TransportOptions};
+use quotabench::api::{Target, TransportOptions};
 use quotabench::vocab::{out_of_range, Outcome};
 
 use crate::echo::{self, Reply};
@@ -26,7 +26,7 @@ async fn perform(
     op: &str,
     o: &TransportOptions,
 ) -> quotabench::api::Performed {
-    let p = compile::load(profile, Path::new(".")).expect("built in");
+    let p = quotabench::api::load(profile, Path::new(".")).expect("built in");
     let t = Target::with_options(base, "org-1", p.clone(), &[], o).expect("a target");
     t.perform(&p.ops[op], &vars(), &mut Vec::new()).await
 }
@@ -223,10 +223,7 @@ async fn a_counting_list_still_rate_limited_leaves_the_list_indeterminate() {
     assert_eq!(p.outcome, Outcome::Indeterminate, "{:?}", p.note);
     assert!(p.readings.is_none(), "never a wrong count");
     assert_eq!(p.follow_ups.len(), 1);
-    assert_eq!(
-        p.follow_ups[0].attempts,
-        quotabench::api::perform::RATE_RETRIES
-    );
+    assert_eq!(p.follow_ups[0].attempts, quotabench::api::RATE_RETRIES);
     assert_eq!(p.follow_ups[0].outcome, Outcome::RejectedRate);
     // 1 list + 5 attempts at the counting list, then it gave up.
     assert_eq!(srv.seen.lock().unwrap().len(), 6);

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use bytes::Bytes;
 use quotabench::api::template::Vars;
-use quotabench::api::{compile, Target, TransportOptions};
+use quotabench::api::{Target, TransportOptions};
 
 use crate::echo::{self, Reply, Seen};
 
@@ -52,7 +52,7 @@ async fn every_builtin_operation_is_the_same_request_on_both_transports() {
     assert!(names.len() >= 2, "the built-in profiles: {names:?}");
     let mut compared = 0;
     for name in names {
-        let profile = compile::load(name, Path::new(".")).expect("a built-in profile");
+        let profile = quotabench::api::load(name, Path::new(".")).expect("a built-in profile");
         let mk = |base: String| {
             Target::with_options(&base, "org-1", profile.clone(), &scenario_headers(), &opts)
                 .expect("a target")
@@ -144,7 +144,7 @@ async fn every_builtin_operation_is_the_same_request_on_both_transports() {
 
 #[tokio::test]
 async fn the_curl_reproduction_is_the_rendered_request() {
-    let profile = compile::load("adobe-hygiene", Path::new(".")).expect("built in");
+    let profile = quotabench::api::load("adobe-hygiene", Path::new(".")).expect("built in");
     let t = Target::new(
         "http://127.0.0.1:1",
         "org-1",
@@ -175,7 +175,7 @@ async fn the_curl_reproduction_is_the_rendered_request() {
 async fn a_tls_target_with_an_untrusted_certificate_is_not_sent() {
     let (_pem, tls) = echo::self_signed();
     let srv = echo::start(Reply::Fixed(200, vec![], Bytes::new()), Some(tls)).await;
-    let profile = compile::load("adobe-hygiene", Path::new(".")).expect("built in");
+    let profile = quotabench::api::load("adobe-hygiene", Path::new(".")).expect("built in");
     // No extra roots: the self-signed certificate is refused in the handshake.
     let t = Target::new(
         &format!("https://127.0.0.1:{}", srv.addr.port()),

@@ -1,9 +1,9 @@
 //! One small file per output format behind one trait (hyperfine's src/export is the model).
 
-pub mod html;
+pub(crate) mod html;
 mod json;
 mod junit;
-pub mod markdown;
+pub(crate) mod markdown;
 mod terminal;
 
 pub use html::HtmlExporter;

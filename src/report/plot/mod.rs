@@ -1,5 +1,5 @@
 //! The report's plots as inline SVG: [`svg`] draws, [`charts`] turns report figures
 //! into charts.
 
-pub mod charts;
-pub mod svg;
+pub(crate) mod charts;
+pub(crate) mod svg;
