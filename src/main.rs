@@ -42,6 +42,10 @@ enum Command {
         /// Seed for the operation mix (default: from the clock).
         #[arg(long)]
         seed: Option<u64>,
+        /// Overall deadline (`30m`, `90s`): a stuck run stops here with a partial report
+        /// and exit 3. Default: twice the scenario's planned time plus 5 minutes.
+        #[arg(long, value_name = "DURATION", value_parser = parse_max_duration)]
+        max_duration: Option<std::time::Duration>,
     },
     /// Load and check scenario files; sends nothing.
     Validate {
@@ -206,6 +210,7 @@ async fn dispatch(cmd: Command) -> Result<ExitStatus, Error> {
             out,
             faults,
             seed,
+            max_duration,
         } => {
             let stop = CancellationToken::new();
             watch_signals(stop.clone());
@@ -218,6 +223,7 @@ async fn dispatch(cmd: Command) -> Result<ExitStatus, Error> {
                 faults,
                 seed,
                 print: true,
+                max_duration,
             };
             let mut worst = ExitStatus::Pass;
             for s in &scenarios {
@@ -411,4 +417,11 @@ fn watch_signals(stop: CancellationToken) {
             }
         });
     }
+}
+
+/// `--max-duration`: a positive duration in the scenario format's units.
+fn parse_max_duration(text: &str) -> Result<std::time::Duration, String> {
+    quotabench::vocab::units::parse_duration(text)
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("expected a duration like `30m` or `90s`, found {text:?}"))
 }

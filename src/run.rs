@@ -32,6 +32,33 @@ pub struct RunOptions {
     pub seed: Option<u64>,
     /// Print the summary on stdout.
     pub print: bool,
+    /// Ends a stuck run: at this wall time after the start the run stops sending,
+    /// writes its partial report and exits 3 (default: [`default_deadline`]).
+    pub max_duration: Option<Duration>,
+}
+
+/// The overall deadline of a run with no `--max-duration`: twice its planned time
+/// (phase durations and ramp stages; a phase bounded only by operations, or a probe,
+/// counts 60 s, or its requests' timeout if longer), plus five minutes. Generous for a
+/// healthy run, finite for a blackholed one.
+pub fn default_deadline(s: &crate::scenario::Scenario) -> Duration {
+    let timeout = s.target.timeout.map_or(Duration::from_secs(10), |t| t.0);
+    let planned: Duration = s
+        .phases
+        .iter()
+        .map(|p| {
+            let w = &p.workload;
+            let stages: Duration = w.stages.iter().map(|st| st.duration.0).sum();
+            match (w.duration, p.probe.is_some()) {
+                (Some(d), false) => d.0.max(stages),
+                _ if !stages.is_zero() => stages,
+                _ => Duration::from_secs(60).max(timeout),
+            }
+        })
+        .fold(Duration::ZERO, |a, b| a.saturating_add(b));
+    planned
+        .saturating_mul(2)
+        .saturating_add(Duration::from_secs(300))
 }
 
 /// What one scenario's run produced.
@@ -181,7 +208,27 @@ pub async fn run_one(
         clock_control,
         history_cap,
     };
-    let outcome = engine::run(&plan, &dir.join("history.jsonl"), stop).await?;
+    // The overall deadline stops the engine like an interrupt, but the run's status
+    // says why: a stuck run is unknown (exit 3), not interrupted by the user.
+    let deadline = opts.max_duration.unwrap_or_else(|| default_deadline(s));
+    let engine_stop = stop.child_token();
+    let timer = {
+        let t = engine_stop.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(deadline).await;
+            t.cancel();
+        })
+    };
+    let outcome = engine::run(&plan, &dir.join("history.jsonl"), engine_stop).await;
+    timer.abort();
+    let outcome = outcome?;
+    let deadline_hit = outcome.interrupted && !stop.is_cancelled();
+    if deadline_hit {
+        eprintln!(
+            "quotabench: the run reached its deadline ({}, --max-duration) and stopped; the report covers what it did",
+            crate::vocab::units::Span(deadline)
+        );
+    }
     let bundled_fake = fake.is_some();
     drop(fake);
 
@@ -275,7 +322,14 @@ pub async fn run_one(
         }
         println!("report: {}", dir.display());
     }
-    let code = if outcome.interrupted {
+    let code = if deadline_hit {
+        // A failure on what it did still fails; otherwise the run did not do all it
+        // planned, so a pass is not earned: unknown.
+        match code_for(verdict) {
+            exit::FAIL => exit::FAIL,
+            _ => exit::UNKNOWN,
+        }
+    } else if outcome.interrupted {
         exit::INTERRUPTED
     } else {
         code_for(verdict)

@@ -13,6 +13,7 @@ mod conformance_offline;
 mod conformance_probe_config;
 mod conformance_seeds;
 mod conformance_support;
+mod deadline;
 mod disk;
 mod echo;
 mod history_cuts;
