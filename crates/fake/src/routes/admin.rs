@@ -8,6 +8,9 @@ use crate::faults::catalogue;
 use crate::quota::index_of;
 use crate::service::Fake;
 
+/// The largest clock move `/__admin/clock` accepts, in seconds (100 years).
+const MAX_ADVANCE_SECONDS: f64 = 100.0 * 366.0 * 86_400.0;
+
 const S: Style = Style::Admin;
 
 /// Handles a request under `/__admin`.
@@ -112,14 +115,17 @@ fn set_clock(fake: &Fake, req: &FakeRequest) -> FakeResponse {
             Err(e) => return error(S, 400, &format!("`now` is not an RFC 3339 instant: {e}")),
         },
         (None, Some(Value::Number(n)), 1) => match n.as_f64() {
-            Some(secs) if secs.is_finite() && secs.abs() < 1e12 => {
+            // At most 100 years either way: a move the clock cannot represent is
+            // refused, never silently clamped (the caller would reason about a time the
+            // fake is not at).
+            Some(secs) if secs.is_finite() && secs.abs() <= MAX_ADVANCE_SECONDS => {
                 clock.advance_us((secs * 1e6).round() as i64);
             }
             _ => {
                 return error(
                     S,
                     400,
-                    "`advance_seconds` must be a finite number of seconds",
+                    &format!("`advance_seconds` must be a finite number of seconds within ±{MAX_ADVANCE_SECONDS:e} (100 years)"),
                 )
             }
         },

@@ -65,6 +65,27 @@ fn authenticate(fake: &Fake, req: &FakeRequest) -> Result<String, FakeResponse> 
     let model = fake.model();
     let creds = &model.config().credentials;
     let no_auth = model.faults().no_auth;
+    // The organization is the tenant: an ambiguous one must not pick a tenant silently.
+    // Two headers (which one?) or bytes that are not UTF-8 (decoded lossily, `\xff` and
+    // `\xfe` would land in the same organization) are refused before anything is read.
+    let given = req
+        .headers
+        .iter()
+        .filter(|(n, _)| n == "x-gw-ims-org-id")
+        .count();
+    if given > 1 {
+        return Err(error(
+            S,
+            400,
+            &format!("x-gw-ims-org-id given {given} times: send it once"),
+        ));
+    }
+    if req
+        .header_value("x-gw-ims-org-id")
+        .is_some_and(|o| o.contains('\u{FFFD}'))
+    {
+        return Err(error(S, 400, "x-gw-ims-org-id is not UTF-8 text"));
+    }
     let org = req
         .header_value("x-gw-ims-org-id")
         .map(str::trim)

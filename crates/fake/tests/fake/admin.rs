@@ -274,3 +274,28 @@ fn reject_400_mocks_shape_rejections_as_declared() {
         "quota exports_configs reached (3/3)"
     );
 }
+
+#[test]
+fn a_clock_move_out_of_range_is_refused_not_clamped() {
+    let f = fake(SMALL_VIRTUAL, &[]);
+    let now = |f: &quotabench_fake::Fake| f.handle(&FakeRequest::new("GET", "/__admin/clock")).body;
+    let before = now(&f);
+    for secs in ["3e11", "-3e11", "1e300"] {
+        let r = f.handle(
+            &FakeRequest::new("POST", "/__admin/clock")
+                .body(format!("{{\"advance_seconds\": {secs}}}")),
+        );
+        assert_eq!(
+            r.status,
+            400,
+            "{secs}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+    }
+    assert_eq!(
+        now(&f),
+        before,
+        "a refused move leaves the clock where it was"
+    );
+    advance(&f, 86_400.0 * 365.0);
+}

@@ -153,3 +153,22 @@ fn odd_paths_methods_and_headers_are_4xx() {
     let long_org = "o".repeat(300);
     assert_eq!(order(&f, &long_org, 1).status, 400);
 }
+
+#[test]
+fn an_ambiguous_organization_header_is_refused_and_changes_nothing() {
+    let f = fake(SMALL_VIRTUAL, &[]);
+    let body = workorder_body(1).to_string();
+    let twice = adobe("POST", "/workorder", "org-a")
+        .header("x-gw-ims-org-id", "org-b")
+        .body(body.clone());
+    let r = f.handle(&twice);
+    assert_eq!(r.status, 400, "two organization headers");
+    // Bytes that are not UTF-8 reach the routes decoded lossily (U+FFFD).
+    let lossy = adobe("POST", "/workorder", "\u{FFFD}").body(body);
+    assert_eq!(f.handle(&lossy).status, 400, "a non-UTF-8 organization");
+    for org in ["org-a", "org-b", "\u{FFFD}"] {
+        assert!(f.state(org).quotas.iter().all(|q| q.consumed == 0), "{org}");
+    }
+    // One plain header is served as before.
+    assert_eq!(order(&f, "org-a", 1).status, 201);
+}
