@@ -136,8 +136,11 @@ fn a_second_signal_leaves_at_once() {
         .status()
         .unwrap();
     assert!(ok.success());
-    // The first signal's code, and no report: it did not wait for the graceful stop.
-    assert_eq!(wait_exit(&mut child, Duration::from_secs(10)), Some(143));
+    // A signal's code, and no report: it did not wait for the graceful stop. Which of
+    // the two counts as first is the kernel's and the runtime's choice (both are
+    // pending together), so either code is right; the graceful stop's is not.
+    let code = wait_exit(&mut child, Duration::from_secs(10));
+    assert!(matches!(code, Some(143 | 130)), "exit {code:?}");
     assert!(
         !run.join("summary.json").exists(),
         "a report was written: the second signal waited for the graceful stop"
