@@ -1,7 +1,6 @@
 //! `quotabench fake` through the binary: the fault list and a served, working fake.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 #[test]
 fn list_faults_prints_name_tab_rule_for_every_fault() {
@@ -32,20 +31,7 @@ fn list_faults_prints_name_tab_rule_for_every_fault() {
 
 #[test]
 fn the_standalone_fake_prints_its_url_and_answers() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_quotabench"))
-        .args(["fake", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://127.0.0.1:"))
-        .unwrap_or_else(|| panic!("{line}"))
-        .to_string();
+    let (mut child, url) = crate::common::standalone_fake(&[]);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -28,3 +28,25 @@ pub fn rule<'a>(s: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
         .find(|r| r["id"] == id)
         .unwrap_or_else(|| panic!("no rule {id} in {s}"))
 }
+
+/// Starts `quotabench fake --listen 127.0.0.1:0 [args]` and returns it with the URL it
+/// printed on its first line.
+pub fn standalone_fake(args: &[&str]) -> (std::process::Child, String) {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_quotabench"))
+        .args(["fake", "--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("{line}"))
+        .to_string();
+    (child, url)
+}

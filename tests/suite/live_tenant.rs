@@ -23,21 +23,7 @@ impl Drop for Server {
 
 /// `quotabench fake --listen 127.0.0.1:0 [args]`.
 fn fake(args: &[&str]) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_quotabench"))
-        .args(["fake", "--listen", "127.0.0.1:0"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://127.0.0.1:"))
-        .unwrap_or_else(|| panic!("{line}"))
-        .to_string();
+    let (child, url) = crate::common::standalone_fake(args);
     Server { child, url }
 }
 

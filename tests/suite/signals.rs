@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const SCENARIO: &str = "name: long-run
+/// A run long enough to be stopped by a signal mid-phase, with a phase it never reaches.
+pub(crate) const SCENARIO: &str = "name: long-run
 target:
   profile: adobe-hygiene
   headers: {Authorization: Bearer t, x-api-key: k}
@@ -18,7 +19,7 @@ phases:
     workload: {operations: 10, mix: {list: 1}}
 ";
 
-fn start(dir: &Path, extra: &[&str]) -> (Child, PathBuf) {
+pub(crate) fn start(dir: &Path, extra: &[&str]) -> (Child, PathBuf) {
     let scenario = dir.join("long.yaml");
     std::fs::write(&scenario, SCENARIO).unwrap();
     let out = dir.join("out");
@@ -43,7 +44,7 @@ fn run_dir(out: &Path) -> Option<PathBuf> {
 }
 
 /// Waits until the run has written some history.
-fn wait_started(child: &mut Child, out: &Path) -> PathBuf {
+pub(crate) fn wait_started(child: &mut Child, out: &Path) -> PathBuf {
     let started = Instant::now();
     loop {
         if let Some(run) = run_dir(out) {
@@ -61,7 +62,7 @@ fn wait_started(child: &mut Child, out: &Path) -> PathBuf {
     }
 }
 
-fn kill(child: &Child, sig: &str) {
+pub(crate) fn kill(child: &Child, sig: &str) {
     let ok = Command::new("kill")
         .args([&format!("-{sig}"), &child.id().to_string()])
         .status()
@@ -69,7 +70,7 @@ fn kill(child: &Child, sig: &str) {
     assert!(ok.success(), "kill -{sig} failed");
 }
 
-fn wait_exit(child: &mut Child, within: Duration) -> Option<i32> {
+pub(crate) fn wait_exit(child: &mut Child, within: Duration) -> Option<i32> {
     let deadline = Instant::now() + within;
     loop {
         if let Some(s) = child.try_wait().unwrap() {
