@@ -1,7 +1,7 @@
 //! Isolation: one tenant's orders never move another tenant's counters, and never
 //! count against another tenant's admission.
 
-use super::facts::Facts;
+use super::facts::{Facts, Snap};
 use super::{Judgement, Level, Rule, RuleInfo, Tally};
 use crate::history::History;
 use crate::vocab::OpKind;
@@ -86,20 +86,14 @@ impl Rule for Tenants {
                 });
                 continue;
             }
-            for (name, ra) in &a.readings {
-                let Some(rb) = b.get(name) else { continue };
-                if rb.consumed != ra.consumed {
-                    let mut ops = between.clone();
-                    ops.truncate(5);
-                    ops.push(b.id);
-                    return Judgement::fail(
-                        format!(
-                            "{name} of tenant {:?} moved from {} (snapshot #{}) to {} (snapshot #{}) while only tenant {:?} sent orders ({} accepted, e.g. #{})",
-                            h.ops[a.index].tenant, ra.consumed, a.id, rb.consumed, b.id, h.header.tenant, between.len(), between[0]
-                        ),
-                        ops,
-                    );
-                }
+            if let Some((name, from, to)) = first_move(a, b) {
+                return Judgement::fail(
+                    format!(
+                        "{name} of tenant {:?} moved from {from} (snapshot #{}) to {to} (snapshot #{}) while only tenant {:?} sent orders ({} accepted, e.g. #{})",
+                        h.ops[a.index].tenant, a.id, b.id, h.header.tenant, between.len(), between[0]
+                    ),
+                    cited(&between, b.id),
+                );
             }
             t.held();
         }
@@ -125,20 +119,14 @@ impl Rule for Tenants {
             let Some(&first) = between.first() else {
                 continue;
             };
-            for (name, ra) in &a.readings {
-                let Some(rb) = b.get(name) else { continue };
-                if rb.consumed != ra.consumed {
-                    let mut ops = between.clone();
-                    ops.truncate(5);
-                    ops.push(b.id);
-                    return Judgement::fail(
-                        format!(
-                            "{name} of tenant {:?} moved from {} (snapshot #{}) to {} (snapshot #{}) while only another tenant sent orders ({} accepted, e.g. #{first})",
-                            h.header.tenant, ra.consumed, a.id, rb.consumed, b.id, between.len()
-                        ),
-                        ops,
-                    );
-                }
+            if let Some((name, from, to)) = first_move(a, b) {
+                return Judgement::fail(
+                    format!(
+                        "{name} of tenant {:?} moved from {from} (snapshot #{}) to {to} (snapshot #{}) while only another tenant sent orders ({} accepted, e.g. #{first})",
+                        h.header.tenant, a.id, b.id, between.len()
+                    ),
+                    cited(&between, b.id),
+                );
             }
             t.held();
         }
@@ -203,4 +191,20 @@ impl Rule for Tenants {
             "no pair of other-tenant snapshots to compare",
         )
     }
+}
+
+/// The first quota whose consumption differs between two snapshots of one tenant:
+/// (name, before, after). Both directions of the isolation check ask this.
+fn first_move<'a>(a: &'a Snap, b: &Snap) -> Option<(&'a str, u64, u64)> {
+    a.readings.iter().find_map(|(name, ra)| {
+        let rb = b.get(name)?;
+        (rb.consumed != ra.consumed).then_some((name.as_str(), ra.consumed, rb.consumed))
+    })
+}
+
+/// The operations a witness cites: the first five orders, then the snapshot that moved.
+fn cited(orders: &[u64], snapshot: u64) -> Vec<u64> {
+    let mut ops: Vec<u64> = orders.iter().take(5).copied().collect();
+    ops.push(snapshot);
+    ops
 }
