@@ -82,6 +82,7 @@ fn rows(a: &OpStats, b: &OpStats) -> Vec<Row> {
     vec![
         lat("p50", la.p50, lb.p50),
         lat("p90", la.p90, lb.p90),
+        lat("p95", la.p95, lb.p95),
         lat("p99", la.p99, lb.p99),
         lat("p99.9", la.p999, lb.p999),
         lat("max", la.max, lb.max),
@@ -94,7 +95,7 @@ fn rows(a: &OpStats, b: &OpStats) -> Vec<Row> {
     ]
 }
 
-/// Whether a row regresses past `bound` (a fraction): p50/p90/p99 up, or throughput
+/// Whether a row regresses past `bound` (a fraction): p50/p90/p95/p99 up, or throughput
 /// down, by more than the bound. The tail (p99.9, max) is shown but not gated: a single
 /// slow request decides it.
 fn regresses(r: &Row, bound: f64) -> bool {
@@ -103,7 +104,7 @@ fn regresses(r: &Row, bound: f64) -> bool {
     }
     let ratio = r.b / r.a;
     match (r.what, r.larger_is_worse) {
-        ("p50" | "p90" | "p99", true) => ratio > 1.0 + bound,
+        ("p50" | "p90" | "p95" | "p99", true) => ratio > 1.0 + bound,
         (_, false) => ratio < 1.0 - bound,
         _ => false,
     }

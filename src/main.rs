@@ -70,7 +70,7 @@ enum Command {
         run_a: PathBuf,
         /// The run to judge against it.
         run_b: PathBuf,
-        /// Fail when p50/p90/p99 grow, or throughput drops, by more than this (`10%`).
+        /// Fail when p50/p90/p95/p99 grow, or throughput drops, by more than this (`10%`).
         #[arg(long, value_name = "PERCENT", value_parser = quotabench::compare::parse_bound)]
         max_regression: Option<f64>,
         /// Gate only operations that ran at least this many times in both runs (fewer
@@ -263,13 +263,18 @@ async fn dispatch(cmd: Command) -> Result<ExitStatus, Error> {
         Command::Check { history, scenario } => {
             let checks = match scenario {
                 Some(p) => quotabench::scenario::load(&p)?.scenario.checks,
-                None => Vec::new(),
+                None => quotabench::scenario::Checks::All,
             };
             let (h, warnings) = quotabench::history::load_checked(&history)?;
             for w in &warnings {
                 eprintln!("warning: {w}");
             }
-            let mut rules = quotabench::check::judge(&h, &checks);
+            let Some(ids) = checks.ids() else {
+                return Err(Error::Usage(
+                    "the scenario judges no rule (`checks: none`): run `quotabench check HISTORY` without --scenario to judge every rule".into(),
+                ));
+            };
+            let mut rules = quotabench::check::judge(&h, ids);
             if !warnings.is_empty() {
                 // A torn or unfinished history lost the records of operations in flight
                 // when it stopped, and records are written in arrival order, not

@@ -236,7 +236,11 @@ pub async fn run_one(
         Some(t) => parse_share(t).map_err(|e| Error::Usage(format!("max_indefinite: {e}")))?,
         None => check::DEFAULT_MAX_INDEFINITE,
     };
-    let mut rules = check::judge_with(&outcome.history, &s.checks, max_indefinite);
+    // `checks: none`: a load scenario judged by its thresholds alone, with no rule lines.
+    let mut rules = match s.checks.ids() {
+        Some(ids) => check::judge_with(&outcome.history, ids, max_indefinite),
+        None => Vec::new(),
+    };
     if outcome.not_kept > 0 {
         // Verdicts over part of the evidence would be guesses: say so instead.
         let why = format!(
@@ -269,7 +273,13 @@ pub async fn run_one(
     }
     let (errors, errors_left_off) = report::errors::causes(&outcome.history);
     let thin = check::too_indefinite(&outcome.history, max_indefinite);
-    let thresholds = crate::thresholds::evaluate(&thresholds, &operations, &outcome.phases);
+    let quantile = |op: &str, p: f64| {
+        let i = outcome.recorder.labels().iter().position(|l| l == op)?;
+        let h = outcome.recorder.merged(i, crate::metrics::View::Latency);
+        (!h.is_empty()).then(|| h.value_at_quantile(p / 100.0))
+    };
+    let thresholds =
+        crate::thresholds::evaluate(&thresholds, &operations, &outcome.phases, &quantile);
     // A SHOULD rule's failure is reported but, alone, does not fail the run.
     let mut verdict = Verdict::overall(
         rules

@@ -198,11 +198,13 @@ pub fn example() -> Report {
                 threshold: "p99(list) < 50ms".into(),
                 verdict: Verdict::Pass,
                 value: Some(1_650.0),
+                measured: Some("1.65 ms".into()),
             },
             ThresholdResult {
                 threshold: "p99(consume) < 20ms".into(),
                 verdict: Verdict::Fail,
                 value: Some(1_400_000.0),
+                measured: Some("1.40 s".into()),
             },
         ],
         operations: op_stats(&rec, &over_time, seconds),

@@ -124,6 +124,21 @@ pub struct ThresholdResult {
     pub verdict: Verdict,
     /// The measured value (µs for latencies, a fraction for rates, ops/s for rps).
     pub value: Option<f64>,
+    /// The measured value with its unit, for people (`7.09 ms`, `0.5%`, `1,200/s`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measured: Option<String>,
+}
+
+impl ThresholdResult {
+    /// The measurement for people: with its unit when known, else the bare value (a
+    /// summary from before units were recorded), else "no data".
+    pub fn shown(&self) -> String {
+        match (&self.measured, self.value) {
+            (Some(m), _) => m.clone(),
+            (None, Some(v)) => format!("{v}"),
+            (None, None) => "no data".into(),
+        }
+    }
 }
 
 /// Latency percentiles in µs.
@@ -133,6 +148,9 @@ pub struct Percentiles {
     pub p50: u64,
     /// 90th.
     pub p90: u64,
+    /// 95th (absent in summaries written before it was added: read as 0).
+    #[serde(default)]
+    pub p95: u64,
     /// 99th.
     pub p99: u64,
     /// 99.9th.
@@ -209,6 +227,7 @@ fn percentiles(h: &hdrhistogram::Histogram<u64>) -> Percentiles {
     Percentiles {
         p50: h.value_at_quantile(0.50),
         p90: h.value_at_quantile(0.90),
+        p95: h.value_at_quantile(0.95),
         p99: h.value_at_quantile(0.99),
         p999: h.value_at_quantile(0.999),
         max: h.max(),

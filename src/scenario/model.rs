@@ -24,9 +24,10 @@ pub struct Scenario {
     /// Options for the bundled fake when it is the target.
     #[serde(default)]
     pub fake: FakeSpec,
-    /// Rule ids to judge (see docs/rules.md). Empty: every rule the profile supports.
+    /// Rule ids to judge (see docs/rules.md). Absent or `[]`: every rule; `none`: no
+    /// rule (a pure load scenario, judged by its thresholds).
     #[serde(default)]
-    pub checks: Vec<String>,
+    pub checks: Checks,
     /// Phases run in order.
     pub phases: Vec<Phase>,
     /// SLO thresholds like `p99(consume) < 50ms`, judged at the end.
@@ -169,4 +170,76 @@ pub struct Stage {
     pub duration: Span,
     /// The arrival rate reached at its end.
     pub target: Rate,
+}
+
+/// Which rules a scenario judges: every rule (absent, or `[]`), a list of rule ids, or
+/// `none` for a load scenario that only its thresholds judge.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Checks {
+    /// Every rule.
+    #[default]
+    All,
+    /// No rule.
+    None,
+    /// These rule ids.
+    Only(Vec<String>),
+}
+
+impl Checks {
+    /// The rule ids to judge, as [`crate::check::judge`] takes them (empty: all);
+    /// `None` when no rule is judged.
+    pub fn ids(&self) -> Option<&[String]> {
+        match self {
+            Checks::All => Some(&[]),
+            Checks::None => None,
+            Checks::Only(ids) => Some(ids),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Checks {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Checks;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of rule ids, or `none`")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Checks, E> {
+                match s {
+                    "none" => Ok(Checks::None),
+                    _ => Err(E::custom(format!(
+                        "expected a list of rule ids like [limit.never-exceeded], or `none` for no rule, found {s:?}"
+                    ))),
+                }
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<Checks, A::Error> {
+                let mut ids = Vec::new();
+                while let Some(id) = a.next_element::<String>()? {
+                    ids.push(id);
+                }
+                Ok(if ids.is_empty() {
+                    Checks::All
+                } else {
+                    Checks::Only(ids)
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for Checks {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Checks".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "Rule ids to judge (empty: every rule), or `none`",
+            "oneOf": [
+                {"type": "array", "items": {"type": "string"}},
+                {"const": "none"}
+            ]
+        })
+    }
 }

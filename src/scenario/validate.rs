@@ -149,7 +149,7 @@ pub(super) fn standalone(l: &Loaded) -> Result<(), Error> {
         }
     }
     let known = crate::check::rule_ids();
-    for (i, id) in s.checks.iter().enumerate() {
+    for (i, id) in s.checks.ids().unwrap_or_default().iter().enumerate() {
         if !known.contains(&id.as_str()) {
             push(l.error_at(
                 &format!("checks[{i}]"),

@@ -7,15 +7,20 @@ use crate::report::{OpStats, ThresholdResult};
 use crate::vocab::PhaseStats;
 use crate::vocab::Verdict;
 
+/// The latency (µs) of an operation label at a percentile (0–100), read from its
+/// full histogram so any `pNN` is exact, not interpolated from a table.
+pub(crate) type Quantile<'a> = &'a dyn Fn(&str, f64) -> Option<u64>;
+
 /// Judges each threshold; a metric with no data is a failure, never a silent pass.
 pub fn evaluate(
     ts: &[Threshold],
     ops: &BTreeMap<String, OpStats>,
     phases: &[PhaseStats],
+    quantile: Quantile,
 ) -> Vec<ThresholdResult> {
     ts.iter()
         .map(|t| {
-            let value = measure(t, ops, phases);
+            let value = measure(t, ops, phases, quantile);
             ThresholdResult {
                 threshold: t.text.clone(),
                 verdict: match value {
@@ -23,26 +28,23 @@ pub fn evaluate(
                     _ => Verdict::Fail,
                 },
                 value,
+                measured: value.map(|v| t.show(v)),
             }
         })
         .collect()
 }
 
-fn measure(t: &Threshold, ops: &BTreeMap<String, OpStats>, phases: &[PhaseStats]) -> Option<f64> {
+fn measure(
+    t: &Threshold,
+    ops: &BTreeMap<String, OpStats>,
+    phases: &[PhaseStats],
+    quantile: Quantile,
+) -> Option<f64> {
     let errors = |o: &OpStats| o.errors();
     Some(match &t.metric {
         Metric::Percentile { p, op } => {
-            let l = &ops.get(op)?.latency_us;
-            // The parser admits exactly these four.
-            (if *p == 50.0 {
-                l.p50
-            } else if *p == 90.0 {
-                l.p90
-            } else if *p == 99.0 {
-                l.p99
-            } else {
-                l.p999
-            }) as f64
+            ops.get(op)?;
+            quantile(op, *p)? as f64
         }
         Metric::Max(op) => ops.get(op)?.latency_us.max as f64,
         Metric::Mean(op) => ops.get(op)?.latency_us.mean,

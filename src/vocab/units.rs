@@ -24,27 +24,60 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
     check_duration(s).ok()
 }
 
-/// Parses `10s`-style durations, saying what is wrong when it cannot.
+/// Parses `10s`-style durations, saying what is wrong when it cannot. Compound
+/// durations (`1m30s`, `1h30m`, `2d12h`) are accepted with their units largest first,
+/// each at most once, as Go's `time.ParseDuration` and k6 write them.
 pub fn check_duration(s: &str) -> Result<Duration, String> {
-    let bad = || format!(r#"expected a duration like "10s", "500ms" or "2m", found "{s}""#);
+    let bad =
+        || format!(r#"expected a duration like "10s", "500ms", "2m" or "1m30s", found "{s}""#);
     let t = s.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .ok_or_else(bad)?;
-    let (num, unit) = t.split_at(split);
-    let n: f64 = num.parse().map_err(|_| bad())?;
-    if !n.is_finite() || n < 0.0 {
+    if t.is_empty() {
         return Err(bad());
     }
-    let secs = match unit.trim() {
-        "us" | "µs" => n / 1e6,
-        "ms" => n / 1e3,
-        "s" => n,
-        "m" | "min" => n * 60.0,
-        "h" => n * 3600.0,
-        "d" => n * 86400.0,
-        _ => return Err(bad()),
-    };
+    let mut rest = t;
+    let mut secs = 0.0_f64;
+    // The rank of the last unit seen: a compound must go from larger to smaller units.
+    let mut last_rank = usize::MAX;
+    while !rest.is_empty() {
+        let split = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(bad)?;
+        let (num, tail) = rest.split_at(split);
+        let n: f64 = num.parse().map_err(|_| bad())?;
+        if !n.is_finite() || n < 0.0 {
+            return Err(bad());
+        }
+        // One space between a lone number and its unit is tolerated (`10 s`).
+        let tail = if last_rank == usize::MAX {
+            tail.trim_start()
+        } else {
+            tail
+        };
+        let unit_len = tail
+            .find(|c: char| c.is_ascii_digit() || c == '.' || c.is_whitespace())
+            .unwrap_or(tail.len());
+        let (unit, after) = tail.split_at(unit_len);
+        let (rank, scale) = match unit {
+            "d" => (0, 86400.0),
+            "h" => (1, 3600.0),
+            "m" | "min" => (2, 60.0),
+            "s" => (3, 1.0),
+            "ms" => (4, 1e-3),
+            "us" | "µs" => (5, 1e-6),
+            _ => return Err(bad()),
+        };
+        if last_rank != usize::MAX && rank <= last_rank {
+            return Err(format!(
+                r#"expected the units of a compound duration largest first and each once, like "1h30m", found "{s}""#
+            ));
+        }
+        last_rank = rank;
+        secs += n * scale;
+        rest = after;
+        if rest.starts_with(char::is_whitespace) {
+            return Err(bad());
+        }
+    }
     match Duration::try_from_secs_f64(secs) {
         Ok(d) if d <= MAX_DURATION => Ok(d),
         _ => Err(format!(
@@ -72,7 +105,7 @@ impl<'de> Deserialize<'de> for Span {
         impl Visitor<'_> for V {
             type Value = Span;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str(r#"a duration like "10s", "500ms" or "2m""#)
+                f.write_str(r#"a duration like "10s", "500ms", "2m" or "1m30s""#)
             }
             fn visit_str<E: de::Error>(self, s: &str) -> Result<Span, E> {
                 check_duration(s).map(Span).map_err(E::custom)
@@ -103,8 +136,8 @@ impl schemars::JsonSchema for Span {
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({
             "type": "string",
-            "pattern": r"^\d+(\.\d+)?(us|ms|s|m|min|h|d)$",
-            "description": "A duration like 10s, 500ms, 2m"
+            "pattern": r"^(\d+(\.\d+)?(us|µs|ms|s|m|min|h|d))+$|^\d+(\.\d+)? (us|µs|ms|s|m|min|h|d)$",
+            "description": "A duration like 10s, 500ms, 2m, or compound largest unit first: 1m30s, 1h30m"
         })
     }
 }
@@ -264,6 +297,24 @@ mod tests {
         assert_eq!(parse_duration("10"), None);
         assert_eq!(parse_duration("fast"), None);
         assert_eq!(parse_duration("5 parsecs"), None);
+    }
+
+    #[test]
+    fn compound_durations_add_up_largest_unit_first() {
+        assert_eq!(parse_duration("1m30s"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("1h30m"), Some(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("2d12h"), Some(Duration::from_secs(216_000)));
+        assert_eq!(parse_duration("1s500ms"), Some(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("10 s"), Some(Duration::from_secs(10)));
+        assert_eq!(parse_duration("1min30s"), Some(Duration::from_secs(90)));
+        for s in ["30s1m", "1m1m", "1m 30s", "1m30", "m30s", "1h-30m", ""] {
+            assert_eq!(parse_duration(s), None, "{s}");
+        }
+        assert!(check_duration("30s1m")
+            .unwrap_err()
+            .contains("largest first"));
+        assert_eq!(parse_duration("365d24h"), Some(MAX_DURATION));
+        assert_eq!(parse_duration("366d1s"), None);
     }
 
     #[test]

@@ -149,8 +149,8 @@ fn unknown_rule_ids_and_threshold_metrics_are_configuration_errors() {
         "thresholds[0]: no operation \"consume\" runs",
     );
     rejected(
-        &format!("{GOOD}thresholds: [\"p42(list) < 5ms\"]\n"),
-        "unknown metric \"p42\"",
+        &format!("{GOOD}thresholds: [\"p100(list) < 5ms\"]\n"),
+        "unknown metric \"p100\"",
     );
 }
 

@@ -21,6 +21,7 @@ mod hostile_input;
 mod latency_truth;
 mod layers;
 mod live_tenant;
+mod load_thresholds;
 mod mutation;
 mod outcomes;
 mod preflight;

@@ -35,7 +35,7 @@ fn ms(us: u64) -> String {
 }
 
 fn percentile_cells(p: &Percentiles) -> String {
-    [p.p50, p.p90, p.p99, p.p999, p.max]
+    [p.p50, p.p90, p.p95, p.p99, p.p999, p.max]
         .iter()
         .map(|v| format!("<td class=\"n\">{}</td>", ms(*v)))
         .collect()
@@ -150,7 +150,7 @@ fn thresholds_and_phases(s: &mut String, r: &Report) {
                 "<tr><td><code>{}</code></td><td>{}</td><td class=\"n\">{}</td></tr>",
                 escape(&t.threshold),
                 verdict(t.verdict),
-                t.value.map_or("no data".into(), |v| format!("{v}"))
+                escape(&t.shown())
             );
         }
         s.push_str("</table>");
@@ -183,7 +183,7 @@ fn operations(s: &mut String, r: &Report) {
         "<h2 id=\"operations\">Operations</h2>\
          <p>Latency is measured from the intended start (coordinated-omission corrected); \
          service time from the actual send. Milliseconds.</p>\
-         <table><tr><th>operation</th><th>view</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th>\
+         <table><tr><th>operation</th><th>view</th><th>p50</th><th>p90</th><th>p95</th><th>p99</th><th>p99.9</th><th>max</th>\
          <th>count</th><th>ops/s</th><th>outcomes</th></tr>",
     );
     for (op, o) in &r.operations {

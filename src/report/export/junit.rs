@@ -67,7 +67,7 @@ fn phase_of<'a>(r: &Report, v: &'a RuleVerdict) -> Option<&'a str> {
 
 fn threshold_case(scenario: &str, t: &ThresholdResult) -> TestCase {
     let measured = match t.value {
-        Some(v) => format!("measured {v}"),
+        Some(_) => format!("measured {}", t.shown()),
         None => "no data for this metric".into(),
     };
     let mut tc = TestCase::new(

@@ -48,10 +48,11 @@ fn ms(us: u64) -> String {
 fn percentile_row(s: &mut String, op: &str, view: &str, p: &Percentiles) {
     let _ = writeln!(
         s,
-        "| {} | {view} | {} | {} | {} | {} | {} |",
+        "| {} | {view} | {} | {} | {} | {} | {} | {} |",
         escape(op),
         ms(p.p50),
         ms(p.p90),
+        ms(p.p95),
         ms(p.p99),
         ms(p.p999),
         ms(p.max)
@@ -147,7 +148,7 @@ impl Exporter for MarkdownExporter {
                     "| {} | {} | {} |",
                     escape(&t.threshold),
                     badge(t.verdict),
-                    t.value.map_or("no data".into(), |v| format!("{v}"))
+                    escape(&t.shown())
                 );
             }
             s.push('\n');
@@ -159,8 +160,11 @@ impl Exporter for MarkdownExporter {
                 "*latency* is measured from the intended start (coordinated-omission corrected); \
                  *service* from the actual send.\n"
             );
-            let _ = writeln!(s, "| operation | view | p50 | p90 | p99 | p99.9 | max |");
-            let _ = writeln!(s, "|---|---|---:|---:|---:|---:|---:|");
+            let _ = writeln!(
+                s,
+                "| operation | view | p50 | p90 | p95 | p99 | p99.9 | max |"
+            );
+            let _ = writeln!(s, "|---|---|---:|---:|---:|---:|---:|---:|");
             for (op, o) in &r.operations {
                 percentile_row(&mut s, op, "latency", &o.latency_us);
                 percentile_row(&mut s, op, "service", &o.service_time_us);

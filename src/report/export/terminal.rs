@@ -45,7 +45,9 @@ impl Exporter for TerminalExporter {
                 "INTERRUPTED: the report holds what was done before the stop"
             );
         }
-        let _ = writeln!(s, "\nrules");
+        if !r.rules.is_empty() {
+            let _ = writeln!(s, "\nrules");
+        }
         for v in &r.rules {
             let _ = writeln!(
                 s,
@@ -86,14 +88,14 @@ impl Exporter for TerminalExporter {
                     "  {:<8} {}  (measured {})",
                     mark(t.verdict),
                     t.threshold,
-                    t.value.map_or("-".into(), |v| format!("{v:.3}"))
+                    t.shown()
                 );
             }
         }
         let _ = writeln!(
             s,
-            "\n  {:<16} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}  outcomes",
-            "operation", "count", "ops/s", "p50", "p90", "p99", "p99.9", "max"
+            "\n  {:<16} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}  outcomes",
+            "operation", "count", "ops/s", "p50", "p90", "p95", "p99", "p99.9", "max"
         );
         for (name, o) in &r.operations {
             let outcomes: Vec<String> = o
@@ -105,12 +107,13 @@ impl Exporter for TerminalExporter {
             let l = &o.latency_us;
             let _ = writeln!(
                 s,
-                "  {:<16} {:>7} {:>9.1} {:>9} {:>9} {:>9} {:>9} {:>9}  {}",
+                "  {:<16} {:>7} {:>9.1} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}  {}",
                 name,
                 o.count,
                 o.per_second,
                 ms(l.p50),
                 ms(l.p90),
+                ms(l.p95),
                 ms(l.p99),
                 ms(l.p999),
                 ms(l.max),
