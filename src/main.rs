@@ -9,6 +9,8 @@ use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 
 use quotabench::error::{exit, Error, ExitStatus};
+use quotabench::report::export::rule_lines;
+use quotabench::report::export::style::{ColorChoice, Style};
 use quotabench::run::{self, RunOptions};
 
 /// Load-testing and conformance harness for quota APIs.
@@ -21,6 +23,14 @@ use quotabench::run::{self, RunOptions};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Colour verdicts on stdout: auto (on a terminal, unless NO_COLOR is set), always,
+    /// never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+    /// Print only what did not pass, the counts and the verdict: no passing rules, no
+    /// latency table, no progress.
+    #[arg(long, short = 'q', global = true)]
+    quiet: bool,
 }
 
 #[derive(Subcommand)]
@@ -136,7 +146,8 @@ fn main() -> ExitCode {
         }
     };
     let status = rt.block_on(async {
-        match dispatch(cli.command).await {
+        let style = Style::for_stdout(cli.color, cli.quiet);
+        match dispatch(cli.command, style).await {
             Ok(status) => status,
             Err(e) => {
                 eprintln!("{}", quotabench::redact::redact(&format!("error: {e}")));
@@ -202,7 +213,7 @@ fn worker_threads(cmd: &Command) -> usize {
     }
 }
 
-async fn dispatch(cmd: Command) -> Result<ExitStatus, Error> {
+async fn dispatch(cmd: Command, style: Style) -> Result<ExitStatus, Error> {
     match cmd {
         Command::Run {
             scenarios,
@@ -223,6 +234,7 @@ async fn dispatch(cmd: Command) -> Result<ExitStatus, Error> {
                 faults,
                 seed,
                 print: true,
+                style,
                 max_duration,
             };
             let mut worst = ExitStatus::Pass;
@@ -292,17 +304,14 @@ async fn dispatch(cmd: Command) -> Result<ExitStatus, Error> {
                     ));
                 }
             }
-            let mut text = String::new();
-            for r in &rules {
-                text.push_str(&format!(
-                    "{:<8} {:<34} {}\n",
-                    r.verdict.as_str().to_uppercase(),
-                    r.id,
-                    r.witness.as_deref().unwrap_or("")
-                ));
-            }
+            // The same words and order as `run` prints.
+            let mut text = rule_lines::rules(&rules, &style);
             let v = quotabench::vocab::Verdict::overall(rules.iter().map(|r| r.gating()));
-            text.push_str(&format!("verdict: {}\n", v.as_str().to_uppercase()));
+            text.push_str(&format!(
+                "\nverdict: {}  ({})\n",
+                style.verdict(v, 0),
+                rule_lines::counts(rules.iter().map(|r| r.verdict))
+            ));
             emit(&quotabench::redact::redact(&text));
             Ok(ExitStatus::from_code(run::code_for(v)))
         }

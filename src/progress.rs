@@ -11,6 +11,18 @@ use tokio_util::sync::CancellationToken;
 
 use crate::vocab::PhaseStats;
 
+/// `--quiet`: no progress at all (set once, before the run starts).
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Silences progress (bars, periodic lines, phase lines) for `--quiet`.
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
+
+fn quiet() -> bool {
+    QUIET.load(Ordering::Relaxed)
+}
+
 /// How often plain progress lines are printed when stderr is not a terminal.
 pub const PLAIN_EVERY: Duration = Duration::from_secs(5);
 
@@ -43,10 +55,24 @@ impl PhaseProgress {
         let tty = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
         let base_done = counters.done.load(Ordering::Relaxed);
         let base_failed = counters.failed.load(Ordering::Relaxed);
+        if quiet() {
+            return PhaseProgress { stop, task: None };
+        }
+        // The bar measures what ends the phase: its operation count, else its duration
+        // (in ms), else nothing (a spinner-like bar that never claims to be full).
+        let (length, by_time) = match (total, limit) {
+            (Some(n), _) => (n, false),
+            (None, Some(l)) => (l.as_millis() as u64, true),
+            (None, None) => (0, false),
+        };
         let task = tokio::spawn(async move {
             let started = Instant::now();
             let bar = tty.then(|| {
-                let b = ProgressBar::new(total.unwrap_or(0));
+                let b = if length == 0 {
+                    ProgressBar::new_spinner()
+                } else {
+                    ProgressBar::new(length)
+                };
                 let style = ProgressStyle::with_template("{prefix:>16} {wide_bar} {msg}")
                     .unwrap_or_else(|_| ProgressStyle::default_bar());
                 b.set_style(style);
@@ -66,7 +92,12 @@ impl PhaseProgress {
                 let done = counters.done.load(Ordering::Relaxed) - base_done;
                 let failed = counters.failed.load(Ordering::Relaxed) - base_failed;
                 let secs = started.elapsed().as_secs_f64();
-                let left = limit.map(|l| l.as_secs_f64() - secs).filter(|l| *l > 0.0);
+                // Time left only when time ends the phase: an operation-bounded phase
+                // may end long before its duration.
+                let left = limit
+                    .filter(|_| total.is_none())
+                    .map(|l| l.as_secs_f64() - secs)
+                    .filter(|l| *l > 0.0);
                 let msg = format!(
                     "{done} ops  {:.0}/s  errors {failed}{}",
                     done as f64 / secs.max(1e-3),
@@ -74,7 +105,9 @@ impl PhaseProgress {
                 );
                 match &bar {
                     Some(b) => {
-                        if total.is_some() {
+                        if by_time {
+                            b.set_position(started.elapsed().as_millis() as u64);
+                        } else if total.is_some() {
                             b.set_position(done);
                         }
                         b.set_message(msg);
@@ -103,6 +136,9 @@ impl PhaseProgress {
 
 /// One line when a phase ends.
 pub fn phase_done(p: &PhaseStats) {
+    if quiet() {
+        return;
+    }
     let mut line = format!(
         "phase {:<20} {:>7} ops in {:>6.2}s",
         p.name, p.operations, p.seconds

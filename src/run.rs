@@ -32,6 +32,8 @@ pub struct RunOptions {
     pub seed: Option<u64>,
     /// Print the summary on stdout.
     pub print: bool,
+    /// How the printed summary looks (colour, `--quiet`).
+    pub style: crate::report::export::style::Style,
     /// Ends a stuck run: at this wall time after the start the run stops sending,
     /// writes its partial report and exits 3 (default: [`default_deadline`]).
     pub max_duration: Option<Duration>,
@@ -125,6 +127,7 @@ pub async fn run_one(
     stop: CancellationToken,
 ) -> Result<RunResult, Error> {
     let (loaded, profile, mixes, thresholds) = prepare(path)?;
+    crate::progress::set_quiet(opts.style.quiet);
     let s = &loaded.scenario;
     let mut faults = s.fake.faults.clone();
     faults.extend(opts.faults.iter().cloned());
@@ -322,7 +325,7 @@ pub async fn run_one(
     report::write_all(&report, &dir)?;
     crate::report::export::markdown::append_step_summary(&report)?;
     if opts.print {
-        let text = TerminalExporter.render(&report)?;
+        let text = TerminalExporter { style: opts.style }.render(&report)?;
         println!("{}", crate::redact::redact(&String::from_utf8_lossy(&text)));
         for line in &outcome.plan.shortfalls {
             println!("unknown: {line}");

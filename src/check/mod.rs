@@ -183,6 +183,11 @@ impl Tally {
     }
 }
 
+/// A rule's catalogue entry by id.
+pub fn rule_info(id: &str) -> Option<RuleInfo> {
+    catalogue().iter().map(|r| r.info()).find(|i| i.id == id)
+}
+
 /// Every rule id.
 pub fn rule_ids() -> Vec<&'static str> {
     catalogue().iter().map(|r| r.info().id).collect()

@@ -139,7 +139,7 @@ fn a_fake_that_over_admits_fails_the_limit_rule() {
 #[test]
 fn a_saved_history_is_rejudged_the_same_offline() {
     let out = tempfile::tempdir().unwrap();
-    let (code, s, dir, _) = run(out.path(), &["--fault", "count-invalid"]);
+    let (code, s, dir, run_text) = run(out.path(), &["--fault", "count-invalid"]);
     assert_eq!(code, 1);
     let o = Command::cargo_bin("quotabench")
         .unwrap()
@@ -148,14 +148,60 @@ fn a_saved_history_is_rejudged_the_same_offline() {
         .assert()
         .code(1);
     let text = String::from_utf8_lossy(&o.get_output().stdout).into_owned();
+    // `run` and `check` print each rule with the same words: the same line in both.
     for r in s["rules"].as_array().unwrap() {
+        let word = match r["verdict"].as_str().unwrap() {
+            "pass" => "PASS",
+            "fail" => "FAIL",
+            "unknown" => "UNKNOWN",
+            _ => "SKIP",
+        };
         let line = format!(
-            "{:<8} {}",
-            r["verdict"].as_str().unwrap().to_uppercase(),
+            "  {word:<8} {:<6} {}  ",
+            r["level"].as_str().unwrap(),
             r["id"].as_str().unwrap()
         );
-        assert!(text.contains(&line), "{line} not in {text}");
+        assert!(text.contains(&line), "{line:?} not in check's {text}");
+        assert!(run_text.contains(&line), "{line:?} not in run's {run_text}");
     }
+    // Failures first, then the counts line with the verdict.
+    let first = text.lines().next().unwrap_or("");
+    assert!(first.starts_with("  FAIL "), "{text}");
+    assert!(
+        text.contains(" failed · ") && text.contains("verdict: FAIL"),
+        "{text}"
+    );
+    assert!(!text.contains('\x1b'), "no colour into a pipe: {text:?}");
+}
+
+#[test]
+fn colour_and_quiet_are_asked_for_and_never_forced_into_a_pipe() {
+    let out = tempfile::tempdir().unwrap();
+    let (code, _, dir, text) = run(out.path(), &["--fault", "count-invalid", "--quiet"]);
+    assert_eq!(code, 1);
+    // Quiet: what did not pass, the counts and the verdict; no passing rule, no table.
+    assert!(text.contains("  FAIL "), "{text}");
+    assert!(
+        !text.contains("  PASS ") && !text.contains("p99.9"),
+        "{text}"
+    );
+    assert!(text.contains("verdict: FAIL  ("), "{text}");
+    let o = Command::cargo_bin("quotabench")
+        .unwrap()
+        .args(["check", "--color", "always"])
+        .arg(dir.join("history.jsonl"))
+        .assert()
+        .code(1);
+    let coloured = String::from_utf8_lossy(&o.get_output().stdout).into_owned();
+    assert!(coloured.contains("\x1b[1;31mFAIL"), "{coloured:?}");
+    let o = Command::cargo_bin("quotabench")
+        .unwrap()
+        .args(["check", "--color", "auto"])
+        .env("NO_COLOR", "1")
+        .arg(dir.join("history.jsonl"))
+        .assert()
+        .code(1);
+    assert!(!String::from_utf8_lossy(&o.get_output().stdout).contains('\x1b'));
 }
 
 #[test]

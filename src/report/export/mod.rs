@@ -4,6 +4,8 @@ pub(crate) mod html;
 mod json;
 mod junit;
 pub(crate) mod markdown;
+pub mod rule_lines;
+pub mod style;
 mod terminal;
 
 pub use html::HtmlExporter;

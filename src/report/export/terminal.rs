@@ -2,28 +2,25 @@
 
 use std::fmt::Write;
 
+use super::rule_lines;
+use super::style::Style;
 use super::Exporter;
 use crate::error::Error;
 use crate::report::Report;
 use crate::vocab::Verdict;
 
 /// Renders the human summary printed at the end of a run.
-pub struct TerminalExporter;
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TerminalExporter {
+    /// Colour and quietness.
+    pub style: Style,
+}
 
 fn ms(us: u64) -> String {
     if us >= 10_000 {
         format!("{:.0}ms", us as f64 / 1000.0)
     } else {
         format!("{:.2}ms", us as f64 / 1000.0)
-    }
-}
-
-fn mark(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Pass => "PASS",
-        Verdict::Fail => "FAIL",
-        Verdict::Unknown => "UNKNOWN",
-        Verdict::Skipped => "SKIP",
     }
 }
 
@@ -45,27 +42,10 @@ impl Exporter for TerminalExporter {
                 "INTERRUPTED: the report holds what was done before the stop"
             );
         }
+        let style = self.style;
         if !r.rules.is_empty() {
             let _ = writeln!(s, "\nrules");
-        }
-        for v in &r.rules {
-            let _ = writeln!(
-                s,
-                "  {:<8} {:<6} {}  ({} definite, {} undecided)",
-                mark(v.verdict),
-                v.level.as_str(),
-                v.id,
-                v.evidence.definite,
-                v.evidence.indeterminate
-            );
-            if v.verdict != Verdict::Pass {
-                if let Some(w) = &v.witness {
-                    let _ = writeln!(s, "           {w}");
-                }
-                if let Some(c) = &v.reproduce {
-                    let _ = writeln!(s, "           reproduce: {c}");
-                }
-            }
+            s.push_str(&rule_lines::rules(&r.rules, &style));
         }
         if !r.errors.is_empty() {
             let (e, n) = r.error_counts();
@@ -82,45 +62,65 @@ impl Exporter for TerminalExporter {
         }
         if !r.thresholds.is_empty() {
             let _ = writeln!(s, "\nthresholds");
-            for t in &r.thresholds {
+            for t in r
+                .thresholds
+                .iter()
+                .filter(|t| !style.quiet || t.verdict != Verdict::Pass)
+            {
                 let _ = writeln!(
                     s,
-                    "  {:<8} {}  (measured {})",
-                    mark(t.verdict),
+                    "  {} {}  (measured {})",
+                    style.verdict(t.verdict, 8),
                     t.threshold,
                     t.shown()
                 );
             }
         }
+        if !style.quiet {
+            operations(&mut s, r);
+        }
+        let counts = rule_lines::counts(
+            r.rules
+                .iter()
+                .map(|v| v.verdict)
+                .chain(r.thresholds.iter().map(|t| t.verdict)),
+        );
+        let _ = writeln!(s, "\nverdict: {}  ({counts})", style.verdict(r.verdict, 0));
+        if r.interrupted {
+            let _ = writeln!(s, "interrupted: judged on what ran before the stop");
+        }
+        Ok(s.into_bytes())
+    }
+}
+
+/// Count, rate, latency percentiles and outcomes per operation label.
+fn operations(s: &mut String, r: &Report) {
+    let _ = writeln!(
+        s,
+        "\n  {:<16} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}  outcomes",
+        "operation", "count", "ops/s", "p50", "p90", "p95", "p99", "p99.9", "max"
+    );
+    for (name, o) in &r.operations {
+        let outcomes: Vec<String> = o
+            .outcomes
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(k, n)| format!("{k}={n}"))
+            .collect();
+        let l = &o.latency_us;
         let _ = writeln!(
             s,
-            "\n  {:<16} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}  outcomes",
-            "operation", "count", "ops/s", "p50", "p90", "p95", "p99", "p99.9", "max"
+            "  {:<16} {:>7} {:>9.1} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}  {}",
+            name,
+            o.count,
+            o.per_second,
+            ms(l.p50),
+            ms(l.p90),
+            ms(l.p95),
+            ms(l.p99),
+            ms(l.p999),
+            ms(l.max),
+            outcomes.join(" ")
         );
-        for (name, o) in &r.operations {
-            let outcomes: Vec<String> = o
-                .outcomes
-                .iter()
-                .filter(|(_, n)| **n > 0)
-                .map(|(k, n)| format!("{k}={n}"))
-                .collect();
-            let l = &o.latency_us;
-            let _ = writeln!(
-                s,
-                "  {:<16} {:>7} {:>9.1} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}  {}",
-                name,
-                o.count,
-                o.per_second,
-                ms(l.p50),
-                ms(l.p90),
-                ms(l.p95),
-                ms(l.p99),
-                ms(l.p999),
-                ms(l.max),
-                outcomes.join(" ")
-            );
-        }
-        let _ = writeln!(s, "\nverdict: {}", r.verdict.as_str().to_uppercase());
-        Ok(s.into_bytes())
     }
 }
