@@ -56,6 +56,24 @@ enum Command {
         /// and exit 3. Default: twice the scenario's planned time plus 5 minutes.
         #[arg(long, value_name = "DURATION", value_parser = parse_max_duration)]
         max_duration: Option<std::time::Duration>,
+        /// Every load phase (or the --phase) runs this long (`1m30s`), replacing its
+        /// `duration` and `operations` bound. Ramps of stages keep their own length.
+        #[arg(long, value_name = "DURATION", value_parser = parse_span)]
+        duration: Option<quotabench::vocab::units::Span>,
+        /// Every open-model phase with a constant `rate:` (or the --phase) arrives at
+        /// this rate (`500/s`).
+        #[arg(long, value_name = "RATE", value_parser = parse_rate)]
+        rate: Option<quotabench::vocab::units::Rate>,
+        /// Every closed-model phase (or the --phase) runs this many virtual users.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        concurrency: Option<u32>,
+        /// Apply --duration/--rate/--concurrency to this phase only.
+        #[arg(long, value_name = "NAME")]
+        phase: Option<String>,
+        /// Set a scenario variable: `${KEY}` anywhere in the scenario reads VALUE
+        /// (before the environment). Repeatable.
+        #[arg(long = "env", short = 'e', value_name = "KEY=VALUE", value_parser = parse_var)]
+        vars: Vec<(String, String)>,
     },
     /// Load and check scenario files; sends nothing.
     Validate {
@@ -222,7 +240,13 @@ async fn dispatch(cmd: Command, style: Style) -> Result<ExitStatus, Error> {
             faults,
             seed,
             max_duration,
+            duration,
+            rate,
+            concurrency,
+            phase,
+            vars,
         } => {
+            quotabench::scenario::set_variables(vars.into_iter().collect());
             let stop = CancellationToken::new();
             watch_signals(stop.clone());
             if let Some(t) = &target {
@@ -236,6 +260,12 @@ async fn dispatch(cmd: Command, style: Style) -> Result<ExitStatus, Error> {
                 print: true,
                 style,
                 max_duration,
+                overrides: quotabench::scenario::LoadOverrides {
+                    duration,
+                    rate,
+                    concurrency,
+                    phase,
+                },
             };
             let mut worst = ExitStatus::Pass;
             for s in &scenarios {
@@ -434,6 +464,33 @@ fn watch_signals(stop: CancellationToken) {
 }
 
 /// `--max-duration`: a positive duration in the scenario format's units.
+fn parse_span(text: &str) -> Result<quotabench::vocab::units::Span, String> {
+    quotabench::vocab::units::check_duration(text).and_then(|d| {
+        if d.is_zero() {
+            Err(format!("expected a duration above zero, found {text:?}"))
+        } else {
+            Ok(quotabench::vocab::units::Span(d))
+        }
+    })
+}
+
+fn parse_rate(text: &str) -> Result<quotabench::vocab::units::Rate, String> {
+    quotabench::vocab::units::check_rate(text)
+}
+
+/// `KEY=VALUE` for `-e`; KEY as a `${VAR}` name may be written.
+fn parse_var(text: &str) -> Result<(String, String), String> {
+    let (k, v) = text
+        .split_once('=')
+        .ok_or_else(|| format!("expected KEY=VALUE, found {text:?}"))?;
+    if k.is_empty() || !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(format!(
+            "expected a variable name of letters, digits and _ before `=`, found {k:?}"
+        ));
+    }
+    Ok((k.to_string(), v.to_string()))
+}
+
 fn parse_max_duration(text: &str) -> Result<std::time::Duration, String> {
     quotabench::vocab::units::parse_duration(text)
         .filter(|d| !d.is_zero())

@@ -32,6 +32,8 @@ pub struct RunOptions {
     pub seed: Option<u64>,
     /// Print the summary on stdout.
     pub print: bool,
+    /// `--duration`, `--rate`, `--concurrency`, `--phase`.
+    pub overrides: scenario::LoadOverrides,
     /// How the printed summary looks (colour, `--quiet`).
     pub style: crate::report::export::style::Style,
     /// Ends a stuck run: at this wall time after the start the run stops sending,
@@ -86,7 +88,12 @@ pub type Prepared = (
 
 /// Loads everything a scenario needs and checks it, sending nothing.
 pub fn prepare(path: &Path) -> Result<Prepared, Error> {
-    let loaded = scenario::load(path)?;
+    prepare_with(path, &scenario::LoadOverrides::default())
+}
+
+/// [`prepare`], with the command line's load overrides applied before validation.
+pub fn prepare_with(path: &Path, overrides: &scenario::LoadOverrides) -> Result<Prepared, Error> {
+    let loaded = scenario::load_with(path, overrides)?;
     let s = &loaded.scenario;
     let scen_dir = path.parent().unwrap_or(Path::new("."));
     let profile_base = if scen_dir.join(&s.target.profile).exists() {
@@ -126,7 +133,7 @@ pub async fn run_one(
     opts: &RunOptions,
     stop: CancellationToken,
 ) -> Result<RunResult, Error> {
-    let (loaded, profile, mixes, thresholds) = prepare(path)?;
+    let (loaded, profile, mixes, thresholds) = prepare_with(path, &opts.overrides)?;
     crate::progress::set_quiet(opts.style.quiet);
     let s = &loaded.scenario;
     let mut faults = s.fake.faults.clone();

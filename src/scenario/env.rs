@@ -1,8 +1,43 @@
 //! `${VAR}` and `${VAR:-default}` substitution from the environment.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer};
+
+/// Variables given on the command line (`run -e KEY=VALUE`): they take precedence over
+/// the environment, for every `${VAR}` of every scenario the process loads.
+static OVERRIDES: std::sync::RwLock<BTreeMap<String, String>> =
+    std::sync::RwLock::new(BTreeMap::new());
+
+/// Sets the command line's variables (replacing any set before).
+pub fn set_overrides(vars: BTreeMap<String, String>) {
+    if let Ok(mut o) = OVERRIDES.write() {
+        *o = vars;
+    }
+}
+
+/// A variable's value: the command line's, else the environment's.
+pub fn lookup(name: &str) -> Option<String> {
+    OVERRIDES
+        .read()
+        .ok()
+        .and_then(|o| o.get(name).cloned())
+        .or_else(|| std::env::var(name).ok())
+}
+
+/// Substitutes a value written outside the fields that keep their template
+/// ([`EnvString`]), registering values of secret-named variables for redaction.
+pub fn substitute_value(text: &str) -> Result<String, String> {
+    substitute(text, |k| {
+        let v = lookup(k);
+        if let (Some(v), true) = (&v, secret_name(k)) {
+            crate::redact::register(v);
+        }
+        v
+    })
+    .map(|(v, _)| v)
+}
 
 /// A string from a scenario whose `${VAR}` references were resolved at load time.
 #[derive(Clone, PartialEq, Eq)]
@@ -58,7 +93,7 @@ impl<'de> Deserialize<'de> for EnvString {
         let template = String::deserialize(d)?;
         let secrets = std::cell::RefCell::new(Vec::new());
         let (value, from_env) = substitute(&template, |k| {
-            let v = std::env::var(k).ok();
+            let v = lookup(k);
             if let (Some(v), true) = (&v, secret_name(k)) {
                 secrets.borrow_mut().push(v.clone());
             }

@@ -3,11 +3,14 @@
 pub(crate) mod env;
 pub(crate) mod model;
 pub use crate::vocab::units;
+mod overrides;
 mod validate;
 
 use std::path::{Path, PathBuf};
 
+pub use env::set_overrides as set_variables;
 pub use model::*;
+pub use overrides::LoadOverrides;
 pub use validate::{resolve_mix, MixEntry};
 
 use crate::error::Error;
@@ -33,13 +36,31 @@ impl Loaded {
 
 /// Reads, parses and checks a scenario file (everything that does not need the profile).
 pub fn load(path: &Path) -> Result<Loaded, Error> {
+    load_with(path, &LoadOverrides::default())
+}
+
+/// [`load`], with the command line's load overrides applied before validation.
+pub fn load_with(path: &Path, overrides: &LoadOverrides) -> Result<Loaded, Error> {
     let text = yaml::read_file(path)?;
-    load_text(path, &text)
+    load_text_with(path, &text, overrides)
 }
 
 /// Parses and checks scenario text.
 pub fn load_text(path: &Path, text: &str) -> Result<Loaded, Error> {
-    let scenario: Scenario = yaml::from_str(path, text)?;
+    load_text_with(path, text, &LoadOverrides::default())
+}
+
+fn load_text_with(path: &Path, text: &str, overrides: &LoadOverrides) -> Result<Loaded, Error> {
+    let scenario: Scenario = yaml::from_str_rewritten(path, text, &mut |at, value| {
+        if !value.contains("${") || keeps_template(at) {
+            return Ok(None);
+        }
+        env::substitute_value(value).map(Some)
+    })?;
+    let mut scenario = scenario;
+    overrides
+        .apply(&mut scenario)
+        .map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
     let loaded = Loaded {
         scenario,
         path: path.to_path_buf(),
@@ -49,6 +70,15 @@ pub fn load_text(path: &Path, text: &str) -> Result<Loaded, Error> {
     register_secrets(&loaded.scenario);
     validate::standalone(&loaded)?;
     Ok(loaded)
+}
+
+/// Fields read as [`env::EnvString`]: they substitute while deserializing and keep the
+/// text as written (safe to print, and the secrets found in it).
+fn keeps_template(path: &str) -> bool {
+    matches!(
+        path,
+        "target.base_url" | "target.tenant" | "target.other_tenant"
+    ) || path.starts_with("target.headers.")
 }
 
 /// Registers every secret the scenario holds, before anything is printed or written:

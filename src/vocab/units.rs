@@ -171,6 +171,17 @@ fn parse_rate(s: &str) -> Option<f64> {
     Some(n / per)
 }
 
+/// Parses `200/s`-style rates, saying what is wrong when it cannot.
+pub fn check_rate(s: &str) -> Result<Rate, String> {
+    match parse_rate(s) {
+        Some(r) if r <= MAX_RATE_PER_SECOND => Ok(Rate(r)),
+        Some(_) => Err(format!(
+            r#"expected a rate of at most 10000000/s, found "{s}""#
+        )),
+        None => Err(format!(r#"expected a rate like "200/s", found "{s}""#)),
+    }
+}
+
 impl<'de> Deserialize<'de> for Rate {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
@@ -180,15 +191,7 @@ impl<'de> Deserialize<'de> for Rate {
                 f.write_str(r#"a rate like "200/s""#)
             }
             fn visit_str<E: de::Error>(self, s: &str) -> Result<Rate, E> {
-                match parse_rate(s) {
-                    Some(r) if r <= MAX_RATE_PER_SECOND => Ok(Rate(r)),
-                    Some(_) => Err(E::custom(format!(
-                        r#"expected a rate of at most 10000000/s, found "{s}""#
-                    ))),
-                    None => Err(E::custom(format!(
-                        r#"expected a rate like "200/s", found "{s}""#
-                    ))),
-                }
+                check_rate(s).map_err(E::custom)
             }
             fn visit_u64<E: de::Error>(self, n: u64) -> Result<Rate, E> {
                 Err(E::custom(format!(

@@ -4,6 +4,7 @@
 mod cli_config_errors;
 mod cli_fake;
 mod cli_interrupt;
+mod cli_overrides;
 mod cli_run;
 mod common;
 mod conformance_docs;

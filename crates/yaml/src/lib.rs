@@ -5,6 +5,8 @@
 
 mod error;
 mod parse;
+mod rewrite;
 
 pub use error::ConfigError;
 pub use parse::*;
+pub use rewrite::{from_str_rewritten, Rewrite};
