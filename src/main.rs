@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicI32, Ordering};
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 
 use quotabench::error::{exit, Error, ExitStatus};
@@ -83,6 +83,14 @@ enum Command {
     },
     /// Print the JSON Schema of the scenario format (for yaml-language-server).
     Schema,
+    /// Print a shell completion script: `quotabench completions bash > /etc/bash_completion.d/quotabench`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `quotabench man > quotabench.1; man ./quotabench.1`.
+    Man,
     /// Re-judge a saved history.jsonl offline.
     Check {
         /// A history.jsonl from a run folder.
@@ -293,6 +301,20 @@ async fn dispatch(cmd: Command, style: Style) -> Result<ExitStatus, Error> {
                 }
             }
             Ok(status)
+        }
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "quotabench", &mut out);
+            emit(&String::from_utf8_lossy(&out));
+            Ok(ExitStatus::Pass)
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut out)
+                .map_err(|e| Error::Usage(format!("cannot render the man page: {e}")))?;
+            emit(&String::from_utf8_lossy(&out));
+            Ok(ExitStatus::Pass)
         }
         Command::Schema => {
             let schema = quotabench::scenario::schema();

@@ -3,6 +3,7 @@
 
 mod cli_config_errors;
 mod cli_fake;
+mod cli_install;
 mod cli_interrupt;
 mod cli_overrides;
 mod cli_run;
