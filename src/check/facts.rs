@@ -200,7 +200,9 @@ impl Facts {
             facts.place(i, o);
         }
         facts.clock.sort_by_key(|&i| h.ops[i].done_us);
-        facts.reads.sort_by_key(|&i| (h.ops[i].done_us, h.ops[i].id));
+        facts
+            .reads
+            .sort_by_key(|&i| (h.ops[i].done_us, h.ops[i].id));
         // Clock reads were sent and none was refused outright: the target's time is
         // its own, even when no read answered (then it is unknown). A refusal (a target
         // without the route) leaves the wall clock, as an assumption.
@@ -213,9 +215,9 @@ impl Facts {
             .collect();
         facts.clock_read = !facts.reads.is_empty()
             || (!sent.is_empty()
-                && sent.iter().all(|o| {
-                    !o.outcome.definite() || o.outcome == Outcome::RejectedRate
-                }));
+                && sent
+                    .iter()
+                    .all(|o| !o.outcome.definite() || o.outcome == Outcome::RejectedRate));
         facts.late.sort_unstable();
         facts
     }
@@ -348,9 +350,7 @@ impl Facts {
                 let o = &h.ops[i];
                 if o.outcome == Outcome::Accepted && o.sent_us >= r.done_us && o.done_us <= t {
                     certain += o.amount as i64;
-                } else if o.sent_us < t
-                    && (o.outcome == Outcome::Indeterminate || o.done_us > t)
-                {
+                } else if o.sent_us < t && (o.outcome == Outcome::Indeterminate || o.done_us > t) {
                     maybe += o.amount as i64;
                 }
             }
@@ -559,7 +559,11 @@ pub fn time_source(h: &History) -> String {
     }
     match reads.first() {
         None => "wall clock (assumed: the profile declares no clock read)".into(),
-        Some(o) if reads.iter().all(|o| !o.outcome.definite() || o.outcome == Outcome::RejectedRate) => {
+        Some(o)
+            if reads
+                .iter()
+                .all(|o| !o.outcome.definite() || o.outcome == Outcome::RejectedRate) =>
+        {
             format!(
                 "unknown: the clock read {} got no definite answer (op #{}), so periods near a boundary are undecided",
                 name(o),
@@ -569,9 +573,13 @@ pub fn time_source(h: &History) -> String {
         Some(o) => format!(
             "wall clock (assumed: the clock read {} answered {} (op #{}){})",
             name(o),
-            o.status.map_or_else(|| o.outcome.as_str().to_string(), |s| s.to_string()),
+            o.status
+                .map_or_else(|| o.outcome.as_str().to_string(), |s| s.to_string()),
             o.id,
-            o.note.as_deref().map(|n| format!(": {n}")).unwrap_or_default()
+            o.note
+                .as_deref()
+                .map(|n| format!(": {n}"))
+                .unwrap_or_default()
         ),
     }
 }

@@ -165,7 +165,12 @@ fn judge(h: &History, f: &Facts, which: Which) -> Judgement {
         let (a, b) = (&f.snapshots[g], &f.snapshots[g + 1]);
         let day = |at: u64| f.window_at(h, &PeriodDecl::Daily, at);
         let day_crossed = matches!((day(a.done), day(b.sent)), (Some(x), Some(y)) if x != y);
-        let cite: Vec<u64> = c.moved.map(|m| m.id).into_iter().chain([a.id, b.id]).collect();
+        let cite: Vec<u64> = c
+            .moved
+            .map(|m| m.id)
+            .into_iter()
+            .chain([a.id, b.id])
+            .collect();
         let how = c.how();
         let mut crossed_any = false;
         for q in &h.header.quotas {
@@ -374,7 +379,8 @@ mod tests {
             "clock_control": clock_control
         }))
         .unwrap();
-        h.reset_wait = reset_wait.map(|(phase, wait_s)| crate::history::ResetWait { phase, wait_s });
+        h.reset_wait =
+            reset_wait.map(|(phase, wait_s)| crate::history::ResetWait { phase, wait_s });
         h
     }
 
@@ -411,8 +417,16 @@ mod tests {
         }
         fn snap(&mut self, daily: u64, monthly: u64) -> &mut Self {
             let rs = vec![
-                Reading { name: "daily".into(), limit: 100, consumed: daily },
-                Reading { name: "monthly".into(), limit: 1000, consumed: monthly },
+                Reading {
+                    name: "daily".into(),
+                    limit: 100,
+                    consumed: daily,
+                },
+                Reading {
+                    name: "monthly".into(),
+                    limit: 1000,
+                    consumed: monthly,
+                },
             ];
             self.push("list", 0).snapshot = Some(rs.into());
             self
@@ -432,7 +446,10 @@ mod tests {
             self
         }
         fn judge(&self, header: Header, id: &str) -> (Verdict, String) {
-            let h = History { header, ops: self.ops.clone() };
+            let h = History {
+                header,
+                ops: self.ops.clone(),
+            };
             let v = judge_with(&h, &[id.to_string()], 1.0).remove(0);
             (v.verdict, v.witness.unwrap_or_default())
         }
@@ -446,7 +463,10 @@ mod tests {
         // The wall clock says 05:00 on the 21st, where +1h stays in the day; the target
         // says 23:30 on 31 January, where +1h crosses a day and a month.
         let mut b = B::default();
-        b.read("2025-01-31T23:30:00Z").snap(40, 40).moved(3600).snap(0, 0);
+        b.read("2025-01-31T23:30:00Z")
+            .snap(40, 40)
+            .moved(3600)
+            .snap(0, 0);
         let (v, w) = b.judge(header(true, None), BOUNDARY);
         assert_eq!(v, Verdict::Pass, "{w}");
         assert_eq!(b.judge(header(true, None), MONTHLY).0, Verdict::Skipped);
@@ -496,7 +516,10 @@ mod tests {
         b.snap(0, 0);
         let (v, w) = b.judge(header(false, Some((0, 900))), BOUNDARY);
         assert_eq!(v, Verdict::Skipped);
-        assert!(w.contains("next daily boundary 2026-11-22T00:00:00Z is in 19h00m"), "{w}");
+        assert!(
+            w.contains("next daily boundary 2026-11-22T00:00:00Z is in 19h00m"),
+            "{w}"
+        );
         assert!(w.contains("assumed to be the wall clock"), "{w}");
     }
 

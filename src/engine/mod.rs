@@ -191,7 +191,9 @@ pub async fn run(
         capabilities: target.profile.profile.capabilities.clone(),
         clock_control: plan.clock_control,
         reset_wait: s.phases.iter().enumerate().find_map(|(i, p)| {
-            let wait = p.wait.filter(|_| p.probe == Some(crate::scenario::ProbeKind::Reset))?;
+            let wait = p
+                .wait
+                .filter(|_| p.probe == Some(crate::scenario::ProbeKind::Reset))?;
             Some(crate::history::ResetWait {
                 phase: i as u32,
                 wait_s: wait.0.as_secs(),

@@ -254,7 +254,9 @@ pub(crate) fn waits(
         }
         let wait_s = wait.0.as_secs();
         d.wait_note = Some(match boundary::next_of(&profile.profile.quotas, now) {
-            None => "no declared period has a boundary to wait for: the reset rules are skipped".into(),
+            None => {
+                "no declared period has a boundary to wait for: the reset rules are skipped".into()
+            }
             Some((b, period)) if b - now <= wait_s as i64 => {
                 d.resets = true;
                 d.crosses = true;

@@ -12,7 +12,10 @@ pub fn next_boundary(period: &PeriodDecl, s: i64) -> Option<i64> {
         PeriodDecl::Daily => Some((s.div_euclid(86_400) + 1) * 86_400),
         PeriodDecl::Monthly => {
             let utc = jiff::tz::TimeZone::UTC;
-            let d = jiff::Timestamp::from_second(s).ok()?.to_zoned(utc.clone()).date();
+            let d = jiff::Timestamp::from_second(s)
+                .ok()?
+                .to_zoned(utc.clone())
+                .date();
             let next = d
                 .first_of_month()
                 .checked_add(jiff::Span::new().months(1))
@@ -71,12 +74,23 @@ mod tests {
     #[test]
     fn boundaries_are_the_next_day_month_or_window() {
         let now = ts("2026-12-01T23:03:00Z");
-        assert_eq!(next_boundary(&PeriodDecl::Daily, now), Some(ts("2026-12-02T00:00:00Z")));
-        assert_eq!(next_boundary(&PeriodDecl::Monthly, now), Some(ts("2027-01-01T00:00:00Z")));
+        assert_eq!(
+            next_boundary(&PeriodDecl::Daily, now),
+            Some(ts("2026-12-02T00:00:00Z"))
+        );
+        assert_eq!(
+            next_boundary(&PeriodDecl::Monthly, now),
+            Some(ts("2027-01-01T00:00:00Z"))
+        );
         // Exactly on a boundary: the next one.
         let midnight = ts("2026-12-02T00:00:00Z");
-        assert_eq!(next_boundary(&PeriodDecl::Daily, midnight), Some(midnight + 86_400));
-        let ten = PeriodDecl::Fixed(crate::vocab::units::Span(std::time::Duration::from_secs(10)));
+        assert_eq!(
+            next_boundary(&PeriodDecl::Daily, midnight),
+            Some(midnight + 86_400)
+        );
+        let ten = PeriodDecl::Fixed(crate::vocab::units::Span(std::time::Duration::from_secs(
+            10,
+        )));
         assert_eq!(next_boundary(&ten, 1_000_005), Some(1_000_010));
         assert_eq!(
             beyond_wait(&PeriodDecl::Daily, midnight, now, 900),

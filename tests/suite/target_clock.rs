@@ -28,7 +28,12 @@ fn adobe_at(at: &str) -> Server {
     let offset = (target - jiff::Timestamp::now().as_millisecond()) as f64 / 1000.0;
     let mut child = Command::new("python3")
         .args(["tests/targets/adobe_like.py", "--listen", "127.0.0.1:0"])
-        .args(["--max-seconds", "120", "--clock-offset", &format!("{offset:.3}")])
+        .args([
+            "--max-seconds",
+            "120",
+            "--clock-offset",
+            &format!("{offset:.3}"),
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -85,7 +90,10 @@ fn the_adobe_suite_passes_on_a_virtual_clock_far_from_the_wall_clock() {
     ] {
         assert_eq!(verdict(&r, id).0, "pass", "{id}: {}", r.explain());
     }
-    assert_eq!(r.summary["target"]["time"], "read from the target (read_clock)");
+    assert_eq!(
+        r.summary["target"]["time"],
+        "read from the target (read_clock)"
+    );
 }
 
 #[test]
@@ -95,12 +103,8 @@ fn a_reset_probe_waits_for_the_targets_own_midnight() {
     let server = adobe_at("2026-06-15T23:59:56Z");
     let dir = tempfile::tempdir().unwrap();
     let suite = wait_suite(dir.path(), "30s");
-    let r = conformance_support::run_with(
-        suite.to_str().unwrap(),
-        1,
-        &["--target", &server.url],
-        &[],
-    );
+    let r =
+        conformance_support::run_with(suite.to_str().unwrap(), 1, &["--target", &server.url], &[]);
     let (v, w) = verdict(&r, "reset.period-boundary");
     assert_eq!(v, "pass", "{w}\n{}", r.explain());
     let (v, w) = verdict(&r, "reset.monthly-not-daily");
@@ -118,12 +122,8 @@ fn a_boundary_beyond_the_wait_skips_the_reset_rules_naming_it() {
     let server = adobe_at("2026-06-15T22:50:00Z");
     let dir = tempfile::tempdir().unwrap();
     let suite = wait_suite(dir.path(), "15m");
-    let r = conformance_support::run_with(
-        suite.to_str().unwrap(),
-        1,
-        &["--target", &server.url],
-        &[],
-    );
+    let r =
+        conformance_support::run_with(suite.to_str().unwrap(), 1, &["--target", &server.url], &[]);
     for id in ["reset.period-boundary", "reset.monthly-not-daily"] {
         let (v, w) = verdict(&r, id);
         assert_eq!(v, "skipped", "{id}: {w}");
@@ -136,5 +136,8 @@ fn a_boundary_beyond_the_wait_skips_the_reset_rules_naming_it() {
     // Nothing was sent for the probe: it did not wait for a boundary it cannot reach.
     let sent = &r.summary["operations"]["probe.reset"]["count"];
     assert!(sent.is_null() || sent == 0, "{sent}");
-    assert_eq!(r.summary["target"]["time"], "read from the target (read_clock)");
+    assert_eq!(
+        r.summary["target"]["time"],
+        "read from the target (read_clock)"
+    );
 }
