@@ -56,7 +56,10 @@ pub fn default_deadline(s: &crate::scenario::Scenario) -> Duration {
             match (w.duration, p.probe.is_some()) {
                 (Some(d), false) => d.0.max(stages),
                 _ if !stages.is_zero() => stages,
-                _ => Duration::from_secs(60).max(timeout),
+                // A reset probe's wait for a real boundary is planned time too.
+                _ => Duration::from_secs(60)
+                    .max(timeout)
+                    .saturating_add(p.wait.map_or(Duration::ZERO, |w| w.0)),
             }
         })
         .fold(Duration::ZERO, |a, b| a.saturating_add(b));
@@ -318,6 +321,7 @@ pub async fn run_one(
             tenant,
             implementation: s.target.implementation.clone(),
             clock_control,
+            time: Some(check::time_source(&outcome.history)),
             capabilities: Some(target.profile.profile.capabilities.clone()),
         },
         rules,

@@ -310,6 +310,9 @@ pub fn compile_text(src: &Path, text: &str) -> Result<CompiledProfile, Error> {
                 }
             }
         }
+        if let Some((field, msg)) = super::clock::check_decl(decl) {
+            errors.push(err(format!("{at}.{field}"), msg));
+        }
         if decl.kind == OpKind::Setup && decl.id.is_none() {
             errors.push(err(
                 format!("{at}.id"),

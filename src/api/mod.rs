@@ -5,6 +5,7 @@ mod answer;
 pub mod builtin;
 pub(crate) mod classify;
 pub(crate) mod client;
+pub(crate) mod clock;
 pub(crate) mod compile;
 pub(crate) mod dry_run;
 pub(crate) mod perform;

@@ -119,7 +119,7 @@ impl Target {
     }
 
     /// One exchange, classified, with the answer's body (empty when none came whole).
-    async fn exchange(
+    pub(super) async fn exchange(
         &self,
         op: &CompiledOp,
         vars: &Vars<'_>,

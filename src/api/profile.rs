@@ -1,4 +1,4 @@
-//! The target profile: how to consume, release, list and move the clock on one API.
+//! The target profile: how to consume, release, list, read and move the clock on one API.
 //!
 //! Built-in profiles for the seed APIs are written in this same YAML format
 //! (`profiles/*.yaml`), so a vendor describes a new API without touching Rust.
@@ -85,6 +85,10 @@ pub struct OperationDecl {
     /// operations, 64 KiB for the rest); past it the answer is indeterminate.
     #[serde(default)]
     pub max_body: Option<usize>,
+    /// Clock: JSON pointer to the target's current instant in the answer, an RFC 3339
+    /// string or Unix seconds (`/now`). The run then reasons in the target's time.
+    #[serde(default)]
+    pub now: Option<String>,
 }
 
 /// A request template. Strings may hold `{{tenant}}`, `{{amount}}`, `{{request_id}}`,

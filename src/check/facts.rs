@@ -70,6 +70,11 @@ pub struct Facts {
     pub gaps: Vec<Gap>,
     /// Clock moves that may have taken effect (accepted or indeterminate), in time order.
     pub clock: Vec<usize>,
+    /// Clock reads that gave the target's instant (Unix µs in `amount`), by completion.
+    pub reads: Vec<usize>,
+    /// Whether the target's time comes from its clock reads: false when the profile
+    /// declares none or the target refused it, and the wall clock is then assumed.
+    pub clock_read: bool,
     /// Per operation: index into `decls` (`u16::MAX` when the profile does not declare it).
     pub decl_of: Vec<u16>,
     /// The declarations met in the history.
@@ -94,7 +99,7 @@ pub struct Facts {
 pub fn effectful(kind: OpKind) -> bool {
     !matches!(
         kind,
-        OpKind::List | OpKind::ListInvalid | OpKind::Resources | OpKind::Setup
+        OpKind::List | OpKind::ListInvalid | OpKind::Resources | OpKind::Setup | OpKind::Clock
     )
 }
 
@@ -165,6 +170,8 @@ impl Facts {
             snapshots,
             others,
             clock: Vec::new(),
+            reads: Vec::new(),
+            clock_read: false,
             late: Vec::new(),
             decl_of,
             decls,
@@ -176,6 +183,9 @@ impl Facts {
         };
         for (i, o) in h.ops.iter().enumerate() {
             let Some(d) = facts.decl(i) else { continue };
+            if d.kind == OpKind::Clock && o.outcome == Outcome::Accepted && o.amount > 0 {
+                facts.reads.push(i);
+            }
             if !effectful(d.kind) || o.tenant != h.header.tenant {
                 continue;
             }
@@ -190,6 +200,24 @@ impl Facts {
             facts.place(i, o);
         }
         facts.clock.sort_by_key(|&i| h.ops[i].done_us);
+        facts
+            .reads
+            .sort_by_key(|&i| (h.ops[i].done_us, h.ops[i].id));
+        // Clock reads were sent and none was refused outright: the target's time is
+        // its own, even when no read answered (then it is unknown). A refusal (a target
+        // without the route) leaves the wall clock, as an assumption.
+        let sent: Vec<&OpRecord> = h
+            .ops
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| facts.decl(*i).is_some_and(|d| d.kind == OpKind::Clock))
+            .map(|(_, o)| o)
+            .collect();
+        facts.clock_read = !facts.reads.is_empty()
+            || (!sent.is_empty()
+                && sent
+                    .iter()
+                    .all(|o| !o.outcome.definite() || o.outcome == Outcome::RejectedRate));
         facts.late.sort_unstable();
         facts
     }
@@ -295,10 +323,62 @@ impl Facts {
         first.map(|id| (n, id))
     }
 
-    /// The target's clock at run offset `t` (µs), as Unix seconds `(earliest, latest)`:
-    /// the wall-clock start plus every clock move completed by then; a target whose clock
-    /// also runs may be up to the elapsed run time later.
+    /// The target's clock at run offset `t` (µs), as Unix seconds `(earliest, latest)`.
+    /// From the clock read nearest before `t` (or the first one, for an earlier `t`):
+    /// the instant it gave, plus the clock moves since; a target whose clock also runs
+    /// may be up to the time since the read was sent later (a virtual clock stands
+    /// still). Without a read: the wall-clock start plus the moves, as an assumption
+    /// (a profile with a clock read whose reads all failed: unknown, the widest span).
     pub fn target_time(&self, h: &History, t: u64) -> (i64, i64) {
+        if self.reads.is_empty() {
+            if self.clock_read {
+                return (i64::MIN / 4, i64::MAX / 4);
+            }
+            return self.wall_time(h, t);
+        }
+        let k = self
+            .reads
+            .partition_point(|&i| h.ops[i].done_us <= t)
+            .checked_sub(1);
+        let r = &h.ops[self.reads[k.unwrap_or(0)]];
+        let at = r.amount as i64;
+        let (mut certain, mut maybe) = (0i64, 0i64);
+        if k.is_some() {
+            // Forward from the read: moves completed after it and by `t` are certain;
+            // one in flight at `t`, or indeterminate, may or may not have applied.
+            for &i in &self.clock {
+                let o = &h.ops[i];
+                if o.outcome == Outcome::Accepted && o.sent_us >= r.done_us && o.done_us <= t {
+                    certain += o.amount as i64;
+                } else if o.sent_us < t && (o.outcome == Outcome::Indeterminate || o.done_us > t) {
+                    maybe += o.amount as i64;
+                }
+            }
+            let ran = t.saturating_sub(r.sent_us) as i64;
+            (
+                (at.div_euclid(1_000_000)) + certain,
+                (at + ran).div_euclid(1_000_000) + 1 + certain + maybe,
+            )
+        } else {
+            // Back from the first read: the moves between `t` and it had not happened.
+            for &i in &self.clock {
+                let o = &h.ops[i];
+                if o.done_us <= r.sent_us && o.sent_us >= t && o.outcome == Outcome::Accepted {
+                    certain += o.amount as i64;
+                } else if o.sent_us < r.done_us && o.done_us > t {
+                    maybe += o.amount as i64;
+                }
+            }
+            let ran = r.done_us.saturating_sub(t) as i64;
+            (
+                (at - ran).div_euclid(1_000_000) - certain - maybe,
+                at.div_euclid(1_000_000) + 1 - certain,
+            )
+        }
+    }
+
+    /// The wall-clock estimate: the run's start plus every clock move completed by `t`.
+    fn wall_time(&self, h: &History, t: u64) -> (i64, i64) {
         let mut moved = 0i64;
         let mut maybe = 0i64;
         for &i in &self.clock {
@@ -459,5 +539,47 @@ pub fn comparable(h: &History, f: &Facts, q: &QuotaDecl, t1: u64, t2: u64) -> bo
             a.is_some() && a == f.window_at(h, p, t2)
         }
         _ => true,
+    }
+}
+
+/// Whose time a history's periods are judged in, for the report: the target's (its
+/// clock read answered), unknown (it never answered), or the wall clock's, assumed.
+pub fn time_source(h: &History) -> String {
+    let reads: Vec<&OpRecord> = h
+        .ops
+        .iter()
+        .filter(|o| kind_of(h, o) == Some(OpKind::Clock))
+        .collect();
+    let name = |o: &OpRecord| o.name.to_string();
+    if let Some(o) = reads
+        .iter()
+        .find(|o| o.outcome == Outcome::Accepted && o.amount > 0)
+    {
+        return format!("read from the target ({})", name(o));
+    }
+    match reads.first() {
+        None => "wall clock (assumed: the profile declares no clock read)".into(),
+        Some(o)
+            if reads
+                .iter()
+                .all(|o| !o.outcome.definite() || o.outcome == Outcome::RejectedRate) =>
+        {
+            format!(
+                "unknown: the clock read {} got no definite answer (op #{}), so periods near a boundary are undecided",
+                name(o),
+                o.id
+            )
+        }
+        Some(o) => format!(
+            "wall clock (assumed: the clock read {} answered {} (op #{}){})",
+            name(o),
+            o.status
+                .map_or_else(|| o.outcome.as_str().to_string(), |s| s.to_string()),
+            o.id,
+            o.note
+                .as_deref()
+                .map(|n| format!(": {n}"))
+                .unwrap_or_default()
+        ),
     }
 }

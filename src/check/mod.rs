@@ -21,7 +21,7 @@ pub(crate) mod verdict;
 mod tests;
 
 pub use crate::vocab::Verdict;
-pub use facts::Facts;
+pub use facts::{time_source, Facts};
 pub use verdict::{Evidence, Level, RuleVerdict};
 
 use crate::history::History;

@@ -1,11 +1,14 @@
 //! Reset rules: period counters reset at their boundary (not before, not later than the
 //! declared tolerance), monthly counters do not reset daily, concurrent counters never
 //! reset, and admission resumes after a reset. Judged at each clock move that was alone
-//! between two quiescent snapshots (the reset probe makes them).
+//! between two quiescent snapshots, and at each boundary the target's own clock crossed
+//! while nothing was sent between two snapshots (the reset probe makes both), in the
+//! target's time (its clock reads) or, without a clock read, the wall clock's.
 
 use super::facts::{thousands, window, window_name, window_start, Facts};
 use super::{Judgement, Level, Rule, RuleInfo, Tally};
-use crate::history::History;
+use crate::history::{History, OpRecord, ResetWait};
+use crate::vocab::boundary;
 use crate::vocab::Outcome;
 use crate::vocab::{OpKind, PeriodDecl, QuotaKind};
 
@@ -19,19 +22,126 @@ enum Which {
     MonthlyNotDaily,
 }
 
-/// Judges every clock move for one of the two rules.
+/// A crossing to judge: the counters of snapshots `g` and `g + 1` around either one
+/// clock move alone between them, or nothing at all while the run waited for a real
+/// boundary (`probe: reset` with `wait:`).
+struct Crossing<'h> {
+    g: usize,
+    /// The clock move, when the clock was moved.
+    moved: Option<&'h OpRecord>,
+}
+
+impl Crossing<'_> {
+    /// How the time passed, for witnesses.
+    fn how(&self) -> String {
+        match self.moved {
+            Some(m) => format!("when the clock moved {}s (op #{})", m.amount, m.id),
+            None => "while the run waited for the target's clock".into(),
+        }
+    }
+}
+
+/// Whether the period window of some declared quota changed across gap `g`.
+fn window_changed(h: &History, f: &Facts, g: usize) -> bool {
+    let (a, b) = (&f.snapshots[g], &f.snapshots[g + 1]);
+    h.header.quotas.iter().any(|q| match (&q.kind, &q.period) {
+        (QuotaKind::Period, Some(p)) => matches!(
+            (f.window_at(h, p, a.done), f.window_at(h, p, b.sent)),
+            (Some(x), Some(y)) if x != y
+        ),
+        _ => false,
+    })
+}
+
+/// The crossings of a history: lone accepted clock moves, and gaps in which nothing
+/// was sent while the target's clock crossed a period boundary on its own.
+fn crossings<'h>(h: &'h History, f: &Facts) -> Vec<Crossing<'h>> {
+    let mut out = Vec::new();
+    for g in 0..f.gaps.len() {
+        if let Some(i) = f.alone(g) {
+            let m = &h.ops[i];
+            if f.decl(i).map(|d| d.kind) == Some(OpKind::AdvanceClock)
+                && m.outcome == Outcome::Accepted
+            {
+                out.push(Crossing { g, moved: Some(m) });
+            }
+            continue;
+        }
+        let (a, b) = (&f.snapshots[g], &f.snapshots[g + 1]);
+        let gap = &f.gaps[g];
+        if gap.ops.is_empty()
+            && !gap.dirty
+            && f.late_before(b.sent).is_none()
+            && !f.clock_moved(h, a.done, b.sent)
+            && window_changed(h, f, g)
+        {
+            out.push(Crossing { g, moved: None });
+        }
+    }
+    out
+}
+
+/// Why nothing was judged when the reset probe waited for a real boundary: the one it
+/// would have waited for was further than its wait (skipped, naming it), or it was
+/// within the wait and no snapshots around it were taken (unknown).
+fn wait_reason(h: &History, f: &Facts, rw: ResetWait) -> Judgement {
+    // The target's time when the probe decided: its first clock read, else the phase's
+    // opening snapshot on the wall clock.
+    let read = f
+        .reads
+        .iter()
+        .map(|&i| &h.ops[i])
+        .find(|o| o.phase == rw.phase);
+    let opening = f
+        .snapshots
+        .iter()
+        .find(|s| h.ops[s.index].phase == rw.phase);
+    let now = match (read, opening) {
+        (Some(r), _) => (r.amount / 1_000_000) as i64,
+        (None, Some(s)) if !f.clock_read => f.started + (s.done / 1_000_000) as i64,
+        _ => {
+            return Judgement::unknown(format!(
+                "the reset probe (phase {}) has no reading of the target's time: whether a boundary fell within its wait is unknown",
+                rw.phase
+            ))
+        }
+    };
+    match boundary::next_of(&h.header.quotas, now) {
+        None => Judgement::skipped("no declared period has a boundary the reset probe can wait for"),
+        Some((b, p)) if b - now > rw.wait_s as i64 => {
+            let assumed = if f.clock_read {
+                ""
+            } else {
+                " (target time assumed to be the wall clock: the profile declares no clock read)"
+            };
+            Judgement::skipped(format!("{}{assumed}", boundary::beyond_wait(&p, b, now, rw.wait_s)))
+        }
+        Some((b, p)) => Judgement::unknown(format!(
+            "the next {p} boundary {} fell within wait: {}, but no two snapshots around it show the crossing (was the run stopped?)",
+            jiff::Timestamp::from_second(b).map(|t| t.to_string()).unwrap_or_default(),
+            boundary::human(rw.wait_s as i64)
+        )),
+    }
+}
+
+/// Judges every crossing for one of the two rules.
 fn judge(h: &History, f: &Facts, which: Which) -> Judgement {
     let moves: Vec<usize> = (0..h.ops.len())
         .filter(|&i| f.decl(i).is_some_and(|d| d.kind == OpKind::AdvanceClock))
         .collect();
-    if moves.is_empty() {
+    let found = crossings(h, f);
+    let waited = found.iter().any(|c| c.moved.is_none());
+    if moves.is_empty() && !waited {
+        if let Some(rw) = h.header.reset_wait.filter(|_| !h.header.clock_control) {
+            return wait_reason(h, f, rw);
+        }
         return Judgement::skipped(if h.header.clock_control {
             "no clock move was made (add `probe: reset`)"
         } else {
-            "the target's clock cannot be moved (no clock control): resets are not exercised"
+            "the target's clock cannot be moved (no clock control): resets are not exercised (`probe: reset` with `wait:` waits for a real boundary)"
         });
     }
-    if !moves.iter().any(|&i| h.ops[i].outcome == Outcome::Accepted) {
+    if !waited && !moves.iter().any(|&i| h.ops[i].outcome == Outcome::Accepted) {
         let o = &h.ops[moves[0]];
         if super::no_answer(o) || o.outcome == Outcome::RejectedRate {
             return Judgement::unknown(format!(
@@ -50,16 +160,18 @@ fn judge(h: &History, f: &Facts, which: Which) -> Judgement {
     }
     let tolerance = h.header.capabilities.reset_tolerance.0.as_secs() as i64;
     let mut t = Tally::default();
-    for (g, i) in f.lone() {
-        let m = &h.ops[i];
-        if f.decl(i).map(|d| d.kind) != Some(OpKind::AdvanceClock) || m.outcome != Outcome::Accepted
-        {
-            continue;
-        }
+    for c in &found {
+        let g = c.g;
         let (a, b) = (&f.snapshots[g], &f.snapshots[g + 1]);
         let day = |at: u64| f.window_at(h, &PeriodDecl::Daily, at);
         let day_crossed = matches!((day(a.done), day(b.sent)), (Some(x), Some(y)) if x != y);
-        let cite = vec![m.id, a.id, b.id];
+        let cite: Vec<u64> = c
+            .moved
+            .map(|m| m.id)
+            .into_iter()
+            .chain([a.id, b.id])
+            .collect();
+        let how = c.how();
         let mut crossed_any = false;
         for q in &h.header.quotas {
             let (Some(ra), Some(rb)) = (a.get(&q.name), b.get(&q.name)) else {
@@ -68,9 +180,11 @@ fn judge(h: &History, f: &Facts, which: Which) -> Judgement {
             let (c1, c2) = (ra.consumed, rb.consumed);
             match (q.kind, &q.period) {
                 (QuotaKind::Concurrent, _) if which == Which::Boundary => {
-                    if m.amount >= CONCURRENT_MOVE_MAX_S {
+                    // While waiting, work may really end (an expiration executes): only
+                    // a short clock move judges a concurrent counter.
+                    let Some(m) = c.moved.filter(|m| m.amount < CONCURRENT_MOVE_MAX_S) else {
                         continue;
-                    }
+                    };
                     if c2 < c1 {
                         return Judgement::fail(
                             format!(
@@ -91,8 +205,8 @@ fn judge(h: &History, f: &Facts, which: Which) -> Judgement {
                     else {
                         t.undecided(|| {
                             format!(
-                                "{}: the target's time near a boundary is uncertain (op #{})",
-                                q.name, m.id
+                                "{}: the target's time near a boundary is uncertain (snapshots #{}, #{})",
+                                q.name, a.id, b.id
                             )
                         });
                         continue;
@@ -116,13 +230,11 @@ fn judge(h: &History, f: &Facts, which: Which) -> Judgement {
                             };
                             return Judgement::fail(
                                 format!(
-                                    "{}: {what}: it fell from {} to {} when the clock moved {}s within window {} (op #{}; snapshots #{}, #{})",
+                                    "{}: {what}: it fell from {} to {} {how} within window {} (snapshots #{}, #{})",
                                     q.name,
                                     thousands(c1),
                                     thousands(c2),
-                                    m.amount,
                                     window_name(p, w1),
-                                    m.id,
                                     a.id,
                                     b.id
                                 ),
@@ -155,14 +267,13 @@ fn judge(h: &History, f: &Facts, which: Which) -> Judgement {
                     if c2 > 0 {
                         return Judgement::fail(
                             format!(
-                                "{}: not reset at the {} boundary: {} before (snapshot #{}), still {} in window {} after the clock crossed it (op #{}; snapshot #{})",
+                                "{}: not reset at the {} boundary: {} before (snapshot #{}), still {} in window {} after the target's clock crossed it {how} (snapshot #{})",
                                 q.name,
                                 p,
                                 thousands(c1),
                                 a.id,
                                 thousands(c2),
                                 window_name(p, w2),
-                                m.id,
                                 b.id
                             ),
                             cite,
@@ -199,10 +310,12 @@ fn judge(h: &History, f: &Facts, which: Which) -> Judgement {
             }
         }
     }
-    t.finish(
-        "counters across clock moves",
-        "no clock move was alone between two snapshots",
-    )
+    let nothing = if f.clock_read {
+        "no clock move was alone between two snapshots"
+    } else {
+        "no clock move was alone between two snapshots (target time assumed to be the wall clock: the profile declares no clock read)"
+    };
+    t.finish("counters across boundaries", nothing)
 }
 
 /// `reset.period-boundary`.
@@ -235,5 +348,189 @@ impl Rule for MonthlyNotDaily {
     }
     fn judge(&self, h: &History, f: &Facts) -> Judgement {
         judge(h, f, Which::MonthlyNotDaily)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The reset rules in the target's time: clock reads place the counters, and a
+    //! reset probe that waited for a real boundary is judged like a clock move.
+    use crate::check::{judge_with, Verdict};
+    use crate::history::{Header, History, OpRecord};
+    use crate::vocab::{Outcome, Reading, COORDINATOR};
+
+    /// Wall-clock start 2026-11-21T05:00Z; `reset_wait` as `(phase, seconds)`.
+    fn header(clock_control: bool, reset_wait: Option<(u32, u64)>) -> Header {
+        let mut h: Header = serde_json::from_value(serde_json::json!({
+            "type": "header", "history_version": crate::history::HISTORY_VERSION,
+            "scenario": "t", "profile": "p", "target": "http://127.0.0.1:1",
+            "tenant": "org", "started_at": "2026-11-21T05:00:00Z", "phases": ["reset"],
+            "quotas": [
+                {"name": "daily", "kind": "period", "period": "daily"},
+                {"name": "monthly", "kind": "period", "period": "monthly"}
+            ],
+            "operations": {
+                "order": {"kind": "consume", "touches": ["daily", "monthly"]},
+                "move": {"kind": "advance_clock"},
+                "now": {"kind": "clock"},
+                "list": {"kind": "list"}
+            },
+            "capabilities": {"consistency_window": "0s", "reset_tolerance": "0s"},
+            "clock_control": clock_control
+        }))
+        .unwrap();
+        h.reset_wait =
+            reset_wait.map(|(phase, wait_s)| crate::history::ResetWait { phase, wait_s });
+        h
+    }
+
+    /// Operations in sequence, 10 µs each unless `pass` lets time go by.
+    #[derive(Default)]
+    struct B {
+        ops: Vec<OpRecord>,
+        t: u64,
+    }
+
+    impl B {
+        fn push(&mut self, name: &str, amount: u64) -> &mut OpRecord {
+            self.t += 10;
+            let id = self.ops.len() as u64 + 1;
+            self.ops.push(OpRecord {
+                id,
+                phase: 0,
+                worker: COORDINATOR,
+                op: name.into(),
+                name: name.into(),
+                tenant: "org".into(),
+                amount,
+                intended_us: self.t,
+                sent_us: self.t,
+                done_us: self.t + 5,
+                outcome: Outcome::Accepted,
+                status: Some(200),
+                object: None,
+                parent: None,
+                snapshot: None,
+                note: None,
+            });
+            self.ops.last_mut().unwrap()
+        }
+        fn snap(&mut self, daily: u64, monthly: u64) -> &mut Self {
+            let rs = vec![
+                Reading {
+                    name: "daily".into(),
+                    limit: 100,
+                    consumed: daily,
+                },
+                Reading {
+                    name: "monthly".into(),
+                    limit: 1000,
+                    consumed: monthly,
+                },
+            ];
+            self.push("list", 0).snapshot = Some(rs.into());
+            self
+        }
+        /// A clock read answering `at` (RFC 3339).
+        fn read(&mut self, at: &str) -> &mut Self {
+            let us = at.parse::<jiff::Timestamp>().unwrap().as_microsecond() as u64;
+            self.push("now", us);
+            self
+        }
+        fn moved(&mut self, seconds: u64) -> &mut Self {
+            self.push("move", seconds);
+            self
+        }
+        fn pass(&mut self, seconds: u64) -> &mut Self {
+            self.t += seconds * 1_000_000;
+            self
+        }
+        fn judge(&self, header: Header, id: &str) -> (Verdict, String) {
+            let h = History {
+                header,
+                ops: self.ops.clone(),
+            };
+            let v = judge_with(&h, &[id.to_string()], 1.0).remove(0);
+            (v.verdict, v.witness.unwrap_or_default())
+        }
+    }
+
+    const BOUNDARY: &str = "reset.period-boundary";
+    const MONTHLY: &str = "reset.monthly-not-daily";
+
+    #[test]
+    fn clock_moves_are_judged_from_the_targets_clock_not_the_wall_clock() {
+        // The wall clock says 05:00 on the 21st, where +1h stays in the day; the target
+        // says 23:30 on 31 January, where +1h crosses a day and a month.
+        let mut b = B::default();
+        b.read("2025-01-31T23:30:00Z")
+            .snap(40, 40)
+            .moved(3600)
+            .snap(0, 0);
+        let (v, w) = b.judge(header(true, None), BOUNDARY);
+        assert_eq!(v, Verdict::Pass, "{w}");
+        assert_eq!(b.judge(header(true, None), MONTHLY).0, Verdict::Skipped);
+        // The same counters without the read: placed on the wall clock, the reset is
+        // early (this is how a correct fake on a virtual clock used to fail).
+        let mut b = B::default();
+        b.snap(40, 40).moved(3600).snap(0, 0);
+        let (v, w) = b.judge(header(true, None), BOUNDARY);
+        assert_eq!(v, Verdict::Fail, "{w}");
+        assert!(w.contains("reset before its boundary"), "{w}");
+    }
+
+    #[test]
+    fn a_wait_across_the_targets_midnight_is_judged_like_a_clock_move() {
+        let reset = |daily, monthly| {
+            let mut b = B::default();
+            b.read("2026-06-15T23:59:57Z")
+                .snap(40, 40)
+                .pass(4)
+                .read("2026-06-16T00:00:01Z")
+                .snap(daily, monthly);
+            b
+        };
+        let h = || header(false, Some((0, 30)));
+        let (v, w) = reset(0, 40).judge(h(), BOUNDARY);
+        assert_eq!(v, Verdict::Pass, "{w}");
+        assert_eq!(reset(0, 40).judge(h(), MONTHLY).0, Verdict::Pass);
+        let (v, w) = reset(40, 40).judge(h(), BOUNDARY);
+        assert_eq!(v, Verdict::Fail, "{w}");
+        assert!(w.contains("while the run waited"), "{w}");
+        let (v, w) = reset(0, 0).judge(h(), MONTHLY);
+        assert_eq!(v, Verdict::Fail, "{w}");
+    }
+
+    #[test]
+    fn a_boundary_beyond_the_wait_is_named_in_the_skip() {
+        let mut b = B::default();
+        b.read("2026-12-01T23:03:00Z").snap(0, 0);
+        let (v, w) = b.judge(header(false, Some((0, 900))), BOUNDARY);
+        assert_eq!(v, Verdict::Skipped);
+        assert_eq!(
+            w,
+            "next daily boundary 2026-12-02T00:00:00Z is in 57m, beyond wait: 15m"
+        );
+        // On the wall clock (no read): the same, said as an assumption.
+        let mut b = B::default();
+        b.snap(0, 0);
+        let (v, w) = b.judge(header(false, Some((0, 900))), BOUNDARY);
+        assert_eq!(v, Verdict::Skipped);
+        assert!(
+            w.contains("next daily boundary 2026-11-22T00:00:00Z is in 19h00m"),
+            "{w}"
+        );
+        assert!(w.contains("assumed to be the wall clock"), "{w}");
+    }
+
+    #[test]
+    fn a_clock_read_that_never_answers_leaves_the_targets_time_unknown() {
+        let mut b = B::default();
+        b.read("2025-01-31T23:30:00Z");
+        b.ops[0].outcome = Outcome::Indeterminate;
+        b.ops[0].amount = 0;
+        b.snap(40, 40).moved(3600).snap(0, 0);
+        let (v, w) = b.judge(header(true, None), BOUNDARY);
+        assert_eq!(v, Verdict::Unknown, "{w}");
     }
 }

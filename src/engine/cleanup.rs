@@ -34,6 +34,7 @@ pub(crate) fn detached(sh: &Shared) -> Shared {
             .map(|(k, p)| (k.clone(), Mutex::new(std::mem::take(&mut *p.lock()))))
             .collect::<HashMap<_, _>>(),
         clock_offset: AtomicI64::new(sh.clock_offset.load(Ordering::Relaxed)),
+        clock_refused: sh.clock_refused.load(Ordering::Relaxed).into(),
         run_id: sh.run_id.clone(),
         sink: sh.sink.clone(),
         counters: sh.counters.clone(),

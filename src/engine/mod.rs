@@ -4,6 +4,7 @@
 //! The engine knows nothing of specific APIs: it sends compiled profile operations.
 
 mod cleanup;
+mod clock;
 mod mix;
 mod op;
 mod phase;
@@ -86,8 +87,11 @@ pub(crate) struct Shared {
     /// Live objects per operation (setup objects, consumed objects), for later
     /// consumes and releases.
     pub pools: HashMap<String, Mutex<Vec<op::Obj>>>,
-    /// Seconds the target's clock was moved forward.
+    /// The target's time minus the wall clock's, seconds: set by each clock read
+    /// (`clock.rs`), moved by each accepted clock move.
     pub clock_offset: AtomicI64,
+    /// The clock read got a definite refusal (a target without the route): not sent again.
+    pub clock_refused: std::sync::atomic::AtomicBool,
     pub run_id: String,
     pub sink: tokio::sync::mpsc::UnboundedSender<OpRecord>,
     pub counters: Arc<crate::progress::Counters>,
@@ -114,6 +118,7 @@ impl Shared {
                 .map(|k| (k.clone(), Mutex::new(Vec::new())))
                 .collect(),
             clock_offset: AtomicI64::new(self.clock_offset.load(Relaxed)),
+            clock_refused: self.clock_refused.load(Relaxed).into(),
             run_id: self.run_id.clone(),
             sink: self.sink.clone(),
             counters: self.counters.clone(),
@@ -185,6 +190,15 @@ pub async fn run(
             .collect(),
         capabilities: target.profile.profile.capabilities.clone(),
         clock_control: plan.clock_control,
+        reset_wait: s.phases.iter().enumerate().find_map(|(i, p)| {
+            let wait = p
+                .wait
+                .filter(|_| p.probe == Some(crate::scenario::ProbeKind::Reset))?;
+            Some(crate::history::ResetWait {
+                phase: i as u32,
+                wait_s: wait.0.as_secs(),
+            })
+        }),
     };
     let mut writer = HistoryWriter::create(history_path, &header)?;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<OpRecord>();
@@ -202,6 +216,7 @@ pub async fn run(
             .map(|o| (o.name.clone(), Mutex::new(Vec::new())))
             .collect(),
         clock_offset: AtomicI64::new(0),
+        clock_refused: false.into(),
         run_id: format!("qb{}", wall.as_millisecond() % 100_000_000),
         sink: tx,
         counters: Arc::new(crate::progress::Counters::default()),
@@ -275,7 +290,17 @@ pub async fn run(
     // The budget: one list of the main tenant (and one of the other, the first of the
     // isolation evidence) before the first phase, and the phases' order planned from it.
     let names: Vec<String> = s.phases.iter().map(|p| p.name.clone()).collect();
-    let demands = plan::demands(&target.profile, &s.phases, &plan.mixes);
+    // The target's time first: the plan names when quotas reset, and whether a reset
+    // probe's wait reaches a boundary, in the target's time.
+    clock::read(&shared, 0).await;
+    let mut demands = plan::demands(&target.profile, &s.phases, &plan.mixes);
+    plan::waits(
+        &mut demands,
+        &target.profile,
+        &s.phases,
+        plan.clock_control,
+        target_now(&shared),
+    );
     let (order, moves) = plan::order(&demands, &names, plan.clock_control);
     tokio::time::sleep(window).await;
     let start_read = op::snapshot(&shared, 0).await;
@@ -314,11 +339,9 @@ pub async fn run(
         // A quiescent snapshot opens each phase: baseline for the rules, and the
         // remaining capacity that `amount: auto` sizes orders from.
         tokio::time::sleep(window).await;
+        clock::read(&shared, i as u32).await;
         let snap = op::snapshot(&shared, i as u32).await;
-        let now = jiff::Timestamp::now().as_second()
-            + shared
-                .clock_offset
-                .load(std::sync::atomic::Ordering::Relaxed);
+        let now = target_now(&shared);
         for line in plan::check(
             &mut budget,
             &target.profile,
@@ -389,6 +412,12 @@ pub async fn run(
         quotas,
         plan: budget,
     })
+}
+
+/// The target's time as the run knows it, Unix seconds: the wall clock plus the offset
+/// the latest clock read found and every clock move since.
+pub(crate) fn target_now(sh: &Shared) -> i64 {
+    jiff::Timestamp::now().as_second() + sh.clock_offset.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// The run seen through `target.other_tenant`, when the scenario names one.

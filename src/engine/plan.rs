@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use crate::api::{CompiledOp, CompiledProfile};
 use crate::scenario::{MixEntry, Phase, ProbeKind};
+use crate::vocab::boundary;
 use crate::vocab::units::Amount;
 use crate::vocab::{BudgetEntry, BudgetPlan, OpKind, PeriodDecl, QuotaKind, Reading};
 
@@ -57,6 +58,11 @@ pub(crate) struct Demand {
     resets: bool,
     /// A boundary probe: it fills these quotas to their limit.
     exhausts: Vec<String>,
+    /// A reset probe that waits for a real boundary within its `wait:`: the period
+    /// quotas reset there as surely as after a clock move known to work.
+    crosses: bool,
+    /// What a reset probe's wait will do, for the plan's entries.
+    wait_note: Option<String>,
 }
 
 /// The consume the probes send: the first drawing on a period quota, else the first.
@@ -224,6 +230,51 @@ pub(crate) fn demands(
         .collect()
 }
 
+/// Plans each reset probe with `wait:` on a target without clock control, from the
+/// target's time `now` (Unix seconds): when the next period boundary falls within the
+/// wait, the probe waits for it and the period quotas reset there (planned like a clock
+/// move known to work); otherwise it sends nothing, which the plan says.
+pub(crate) fn waits(
+    demands: &mut [Demand],
+    profile: &CompiledProfile,
+    phases: &[Phase],
+    clock_control: bool,
+    now: i64,
+) {
+    for (d, p) in demands.iter_mut().zip(phases) {
+        let (Some(ProbeKind::Reset), Some(wait)) = (p.probe, p.wait) else {
+            continue;
+        };
+        if clock_control {
+            d.wait_note = Some(format!(
+                "the clock hook answers: wait: {} is not needed",
+                crate::vocab::units::Span(wait.0)
+            ));
+            continue;
+        }
+        let wait_s = wait.0.as_secs();
+        d.wait_note = Some(match boundary::next_of(&profile.profile.quotas, now) {
+            None => {
+                "no declared period has a boundary to wait for: the reset rules are skipped".into()
+            }
+            Some((b, period)) if b - now <= wait_s as i64 => {
+                d.resets = true;
+                d.crosses = true;
+                format!(
+                    "waits {} for the next {period} boundary {} (within wait: {}); the period quotas reset there",
+                    boundary::human(b - now),
+                    jiff::Timestamp::from_second(b).map(|t| t.to_string()).unwrap_or_default(),
+                    boundary::human(wait_s as i64)
+                )
+            }
+            Some((b, period)) => format!(
+                "{}: nothing is sent and the reset rules are skipped",
+                boundary::beyond_wait(&period, b, now, wait_s)
+            ),
+        });
+    }
+}
+
 /// The order phases run in, and why it differs from the scenario's. An exhausting phase
 /// moves after the last later phase that needs room in a quota it fills, unless a reset
 /// known to work (`clock_known`) comes first.
@@ -241,7 +292,7 @@ pub(crate) fn order(
         let pos = cur.iter().position(|&x| x == e).unwrap_or(0);
         let mut last = None;
         for (j, &p) in cur.iter().enumerate().skip(pos + 1) {
-            if demands[p].resets && clock_known {
+            if demands[p].resets && (clock_known || demands[p].crosses) {
                 break;
             }
             let needs = demands[e]
@@ -318,7 +369,7 @@ pub(crate) fn build(
                 needs: qd.needs,
                 found: None,
                 exhausts: d.exhausts.contains(q),
-                note: pending_reset.clone(),
+                note: d.wait_note.clone().or_else(|| pending_reset.clone()),
             });
             let kind = planned_kind(profile, q);
             // A concurrent quota a phase releases entirely is whole again after it.
@@ -327,16 +378,17 @@ pub(crate) fn build(
         }
         pending_reset = None;
         if d.resets {
-            if clock_known {
+            if clock_known || d.crosses {
                 for (q, l) in &limits {
                     if planned_kind(profile, q) == Some(QuotaKind::Period) {
                         avail.insert(q.clone(), l.saturating_sub(2));
                     }
                 }
-                pending_reset = Some(format!(
-                    "after {}'s clock moves reset the period quotas",
-                    names[i]
-                ));
+                pending_reset = Some(if d.crosses {
+                    format!("after {}'s wait the period quotas reset", names[i])
+                } else {
+                    format!("after {}'s clock moves reset the period quotas", names[i])
+                });
             } else {
                 pending_reset = Some(format!(
                     "{} resets the period quotas only if the target's clock hook answers; planned as if it does not",
@@ -482,6 +534,8 @@ mod tests {
                 .collect(),
             resets,
             exhausts: exhausts.iter().map(|s| s.to_string()).collect(),
+            crosses: false,
+            wait_note: None,
         }
     }
 

@@ -18,6 +18,7 @@ use crate::api::template::Vars;
 use crate::api::{CompiledOp, Target};
 use crate::history::OpRecord;
 use crate::scenario::{Phase, ProbeKind};
+use crate::vocab::boundary;
 use crate::vocab::COORDINATOR;
 use crate::vocab::{OpKind, QuotaKind};
 use crate::vocab::{Outcome, Reading};
@@ -50,6 +51,7 @@ pub(crate) async fn run(
         phase: index,
         label: kind.label(),
         label_index: sh.recorder.label_index(kind.label()).unwrap_or(0),
+        wait: phase.wait.map(|w| w.0),
     };
     match kind {
         ProbeKind::Boundary => p.boundary().await,
@@ -75,6 +77,8 @@ struct Probe<'a> {
     phase: u32,
     label: &'static str,
     label_index: usize,
+    /// `probe: reset` with `wait:`: how long it may wait for a real boundary.
+    wait: Option<Duration>,
 }
 
 impl Probe<'_> {
@@ -383,6 +387,9 @@ impl Probe<'_> {
     /// Lands just before `boundary`, consumes one unit, then crosses it; snapshots on
     /// each side. False when the clock hook refused.
     async fn cross(&self, clock: &CompiledOp, op: &CompiledOp, boundary: i64, margin: i64) -> bool {
+        // Where the target's clock really is (when the profile can read it): a target
+        // whose clock is not ours is moved to its own boundary, not to ours.
+        super::clock::read(self.sh, self.phase).await;
         let to = boundary - margin - self.target_now().as_second();
         if to > 0 && self.advance(clock, to as u64).await != Outcome::Accepted {
             return false;
@@ -393,6 +400,7 @@ impl Probe<'_> {
         if self.advance(clock, 2 * margin as u64).await != Outcome::Accepted {
             return false;
         }
+        super::clock::read(self.sh, self.phase).await;
         self.snap().await;
         // Admission resumes after the reset: a one-unit order.
         self.send(op, 1).await;
@@ -401,8 +409,15 @@ impl Probe<'_> {
     }
 
     /// Crosses a daily boundary that does not start a month (monthly counters must
-    /// stay), then a month boundary (they must reset).
+    /// stay), then a month boundary (they must reset). Without clock control and with
+    /// `wait:`, waits for the next real boundary instead.
     async fn reset(&self) {
+        if let (Some(wait), false) = (self.wait, self.plan.clock_control) {
+            if let Some(op) = self.main_consume() {
+                self.wait_for_boundary(&op, wait).await;
+            }
+            return;
+        }
         let Some(clock) = self
             .sh
             .target
@@ -432,6 +447,48 @@ impl Probe<'_> {
         }
         let month = next_month(self.target_now(), margin + 60);
         self.cross(&clock, &op, month, margin).await;
+    }
+
+    /// The real-clock form: when the next period boundary (in the target's time) falls
+    /// within `wait`, one unit is consumed before it, the probe waits until the boundary
+    /// plus the reset tolerance has passed, and one unit is consumed after it, with
+    /// snapshots around each step (the reset rules compare them). A boundary beyond the
+    /// wait sends nothing: the rules name it from the history (`reset_wait`).
+    async fn wait_for_boundary(&self, op: &CompiledOp, wait: Duration) {
+        super::clock::read(self.sh, self.phase).await;
+        let quotas = &self.sh.target.profile.profile.quotas;
+        let now = self.target_now().as_second();
+        let Some((b, _)) = boundary::next_of(quotas, now) else {
+            return;
+        };
+        if b - now > wait.as_secs() as i64 {
+            return;
+        }
+        self.snap().await;
+        self.send(op, 1).await;
+        self.snap().await;
+        let tolerance = self
+            .sh
+            .target
+            .profile
+            .profile
+            .capabilities
+            .reset_tolerance
+            .0;
+        // A second past the tolerance: the target's time is known to the second.
+        let until_ms = (b + 1) * 1000 + tolerance.as_millis() as i64;
+        let now_ms = jiff::Timestamp::now().as_millisecond()
+            + self.sh.clock_offset.load(Ordering::Relaxed) * 1000;
+        let sleep = Duration::from_millis(until_ms.saturating_sub(now_ms).max(0) as u64);
+        tokio::select! {
+            _ = tokio::time::sleep(sleep) => {}
+            _ = self.sh.stop.cancelled() => return,
+        }
+        super::clock::read(self.sh, self.phase).await;
+        self.snap().await;
+        // Admission resumes after the reset: a one-unit order.
+        self.send(op, 1).await;
+        self.snap().await;
     }
 
     /// Fills a concurrent quota to its cap and one past it, releases one object, and

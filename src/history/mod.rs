@@ -62,6 +62,18 @@ pub struct Header {
     pub capabilities: Capabilities,
     /// Whether the target's clock was controllable.
     pub clock_control: bool,
+    /// A reset probe that waits for a real boundary (`probe: reset` with `wait:`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reset_wait: Option<ResetWait>,
+}
+
+/// `probe: reset` with `wait:`: which phase, and how long it may wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResetWait {
+    /// Index into the header's phases.
+    pub phase: u32,
+    /// The longest wait, seconds.
+    pub wait_s: u64,
 }
 
 /// One completed (or abandoned) operation.

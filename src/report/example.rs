@@ -167,6 +167,7 @@ pub fn example() -> Report {
                 version: Some("1.2.3".into()),
             }),
             clock_control: true,
+            time: Some("read from the target (read_clock)".into()),
             capabilities: Some(crate::vocab::Capabilities::default()),
         },
         rules: vec![

@@ -110,6 +110,10 @@ pub struct TargetInfo {
     pub implementation: Option<Implementation>,
     /// Whether the clock could be moved.
     pub clock_control: bool,
+    /// Whose time the periods were judged in: the target's (its clock read), or the
+    /// wall clock's as an assumption, with why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<String>,
     /// What the profile declares the target supports and tolerates.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capabilities: Option<crate::vocab::Capabilities>,

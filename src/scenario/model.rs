@@ -95,6 +95,11 @@ pub struct Phase {
     /// workload (docs/rules.md names which rule needs which probe).
     #[serde(default)]
     pub probe: Option<ProbeKind>,
+    /// `probe: reset` only, for a target whose clock cannot be moved: wait up to this
+    /// long for the next period boundary (in the target's time) and check the reset
+    /// there; a boundary further away skips the reset rules, naming it.
+    #[serde(default)]
+    pub wait: Option<Span>,
 }
 
 /// The probes the engine can run (src/engine/probe.rs).

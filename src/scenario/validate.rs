@@ -48,6 +48,19 @@ pub(super) fn standalone(l: &Loaded) -> Result<(), Error> {
     for (i, p) in s.phases.iter().enumerate() {
         let w = &p.workload;
         let at = format!("phases[{i}].workload");
+        if let Some(wait) = p.wait {
+            if p.probe != Some(crate::scenario::ProbeKind::Reset) {
+                push(l.error_at(
+                    &format!("phases[{i}].wait"),
+                    "`wait` belongs to `probe: reset` only (how long it may wait for a real period boundary)",
+                ));
+            } else if wait.0 > MAX_PHASE {
+                push(l.error_at(
+                    &format!("phases[{i}].wait"),
+                    format!("expected a wait of at most 30d, found {wait}"),
+                ));
+            }
+        }
         // A probe phase runs its own fixed procedure: it takes no workload.
         if p.probe.is_some() {
             if !w.mix.is_empty() || w.operations.is_some() || w.duration.is_some() {

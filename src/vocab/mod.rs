@@ -5,6 +5,7 @@
 //! this module; it imports no stage (`tests/suite/layers.rs` keeps that true), so a
 //! word changes in one place and no two stages need each other to agree on it.
 
+pub mod boundary;
 mod budget;
 mod delivery;
 mod implementation;

@@ -21,6 +21,9 @@ pub enum OpKind {
     ListInvalid,
     /// Moves the target's clock (a test hook).
     AdvanceClock,
+    /// Reads the target's clock (`now:` points at the instant in its answer), so the run
+    /// reasons in the target's time rather than the wall clock's.
+    Clock,
     /// Creates an object that consumes no quota but that a consume acts on
     /// (an export configuration that is later enabled).
     Setup,
@@ -41,6 +44,7 @@ impl OpKind {
             OpKind::List => "list",
             OpKind::ListInvalid => "list_invalid",
             OpKind::AdvanceClock => "advance_clock",
+            OpKind::Clock => "clock",
             OpKind::Setup => "setup",
             OpKind::Resources => "resources",
             OpKind::Delete => "delete",
@@ -55,6 +59,7 @@ impl OpKind {
             "list" => OpKind::List,
             "list_invalid" => OpKind::ListInvalid,
             "advance_clock" => OpKind::AdvanceClock,
+            "clock" => OpKind::Clock,
             "setup" => OpKind::Setup,
             "resources" => OpKind::Resources,
             "delete" => OpKind::Delete,

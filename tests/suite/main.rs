@@ -31,6 +31,7 @@ mod report_html;
 mod report_junit;
 mod report_summary;
 mod signals;
+mod target_clock;
 mod third_api;
 mod transport;
 mod verdicts;

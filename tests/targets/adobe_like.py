@@ -37,8 +37,14 @@ MAX_IDENTITIES = 100_000
 IDS = itertools.count(1)  # work order and expiration numbers, unique across the process
 
 
+# `--clock-offset`: this target's UTC clock runs this far from the machine's, so a test
+# can put its day boundary seconds away; GET /__admin/clock then reads it (no hook).
+CLOCK_OFFSET = timedelta(0)
+CLOCK_READABLE = False
+
+
 def now():
-    return datetime.now(timezone.utc)
+    return datetime.now(timezone.utc) + CLOCK_OFFSET
 
 
 def period_index(kind, t):
@@ -222,6 +228,10 @@ class AdobeHandler(c.Handler):
         if raw is None:
             return
         path, q = c.query_params(self.path)
+        if path == "/__admin/clock" and CLOCK_READABLE:
+            if method != "GET":
+                return self.err(405, "the clock can be read, not moved", headers=[("Allow", "GET")])
+            return self.send_json(200, {"now": iso(now())})
         if not path.startswith(BASE + "/"):
             return self.send_json(404, {"error": f"no route {path}"})
         rest = path[len(BASE):].rstrip("/")
@@ -386,7 +396,13 @@ def main():
     p.add_argument("--monthly", type=int, default=5000, help=MONTHLY)
     p.add_argument("--expirations", type=int, default=5, help=EXPIRATIONS)
     p.add_argument("--updated-fields", type=int, default=0, help=UPDATED)
+    p.add_argument("--clock-offset", type=float, default=None, metavar="SECONDS",
+                   help="run this target's UTC clock SECONDS from the machine's and serve "
+                        "it at GET /__admin/clock (read only)")
     args = c.parse(p, BUGS)
+    global CLOCK_OFFSET, CLOCK_READABLE
+    CLOCK_OFFSET = timedelta(seconds=args.clock_offset or 0)
+    CLOCK_READABLE = args.clock_offset is not None
     c.serve(args, AdobeHandler, State(args))
 
 
