@@ -362,16 +362,8 @@ mod tests {
     #[test]
     fn records_are_written_exactly_as_serde_json_writes_them() {
         let shared: Readings = vec![
-            Reading {
-                name: "daily".into(),
-                limit: 600_000,
-                consumed: 12,
-            },
-            Reading {
-                name: "we\"ird\\q\u{1}".into(),
-                limit: 0,
-                consumed: 0,
-            },
+            Reading::new("daily", 600_000, 12),
+            Reading::new("we\"ird\\q\u{1}", 0, 0),
         ]
         .into();
         let mut recs = vec![rec(1), rec(2), rec(3), rec(4), rec(5)];

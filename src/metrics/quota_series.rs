@@ -125,11 +125,7 @@ mod tests {
             object: None,
             parent: None,
             snapshot: Some(
-                vec![Reading {
-                    name: "q".into(),
-                    limit: 10,
-                    consumed,
-                }]
+                vec![Reading::new("q", 10, consumed)]
                 .into(),
             ),
             note: None,

@@ -31,3 +31,4 @@ mod signals;
 mod third_api;
 mod transport;
 mod verdicts;
+mod window_service;
