@@ -24,6 +24,8 @@ pub struct Instance {
     /// before this one for a whole window to fit in between. So an accepted hit sent at
     /// or after it and done before the end is in this window, its opening hit included.
     pub alone_from: i64,
+    /// Whether every read of it agreed on one end (the spacing check needs that).
+    pub agreed: bool,
 }
 
 impl Instance {
@@ -75,18 +77,33 @@ pub fn instances(h: &History, quota: &str, len_us: u64) -> Vec<Instance> {
         .collect();
     ends.sort_unstable();
     let mut out: Vec<Instance> = Vec::new();
+    // Per instance: the hull of its reads' end intervals (which reads overlap), and
+    // their intersection, where the true end lies (empty if the reads disagree).
+    let mut hulls: Vec<(i64, i64)> = Vec::new();
     for (lo, hi, id) in ends {
-        match out.last_mut() {
-            Some(last) if lo <= last.end.1 => {
-                last.end.1 = last.end.1.max(hi);
+        match (out.last_mut(), hulls.last_mut()) {
+            (Some(last), Some(hull)) if lo <= hull.1 => {
+                hull.1 = hull.1.max(hi);
+                last.end = (last.end.0.max(lo), last.end.1.min(hi));
                 last.reads.push(id);
             }
-            _ => out.push(Instance {
-                end: (lo, hi),
-                start: (0, 0),
-                reads: vec![id],
-                alone_from: i64::MAX,
-            }),
+            _ => {
+                hulls.push((lo, hi));
+                out.push(Instance {
+                    end: (lo, hi),
+                    start: (0, 0),
+                    reads: vec![id],
+                    alone_from: i64::MAX,
+                    agreed: true,
+                })
+            }
+        }
+    }
+    for (i, hull) in out.iter_mut().zip(&hulls) {
+        if i.end.0 > i.end.1 {
+            // Reads that chain without one common end: keep the hull, the safe bound.
+            i.agreed = false;
+            i.end = *hull;
         }
     }
     let len = len_us as i64;
@@ -217,18 +234,19 @@ pub fn first_hit_resets(h: &History) -> Result<usize, (String, Vec<u64>)> {
         let w = instances(h, &q.name, len_us as u64);
         for pair in w.windows(2) {
             let (a, b) = (&pair[0], &pair[1]);
-            if b.end.0 - a.end.1 < len_us {
+            // Even at their farthest (a's earliest end, b's latest) closer than a length.
+            if a.agreed && b.agreed && b.end.1 - a.end.0 < len_us {
                 let mut ids: Vec<u64> = a.reads.iter().rev().take(3).rev().copied().collect();
                 ids.extend(b.reads.iter().take(3));
                 return Err((
                     format!(
-                        "{}: list reads #{} and #{} show windows ending at t≈{:.3}s and t≈{:.3}s, {:.3}s apart: with windows of {len} from the first hit the next can end no sooner than {len} after the last, so the counter was still counting past the end it listed",
+                        "{}: list reads #{} and #{} show windows ending at t≈{:.3}s and t≈{:.3}s, at most {:.3}s apart: with windows of {len} from the first hit the next can end no sooner than {len} after the last, so the counter was still counting past the end it listed",
                         q.name,
                         a.reads.last().copied().unwrap_or_default(),
                         b.reads.first().copied().unwrap_or_default(),
-                        a.end.1 as f64 / 1e6,
-                        b.end.0 as f64 / 1e6,
-                        (b.end.0 - a.end.1) as f64 / 1e6,
+                        a.end.0 as f64 / 1e6,
+                        b.end.1 as f64 / 1e6,
+                        (b.end.1 - a.end.0) as f64 / 1e6,
                     ),
                     ids,
                 ));

@@ -129,6 +129,13 @@ impl HistoryWriter {
                         string(&mut json, &r.name);
                         num(&mut json, b",\"limit\":", r.limit);
                         num(&mut json, b",\"consumed\":", r.consumed);
+                        // Window fields, as serde writes them (skipped when unset).
+                        if let Some(e) = r.ends_in_us {
+                            num(&mut json, b",\"ends_in_us\":", e);
+                        }
+                        if r.absent {
+                            json.extend_from_slice(b",\"absent\":true");
+                        }
                         json.push(b'}');
                     }
                     json.push(b']');
@@ -364,6 +371,14 @@ mod tests {
         let shared: Readings = vec![
             Reading::new("daily", 600_000, 12),
             Reading::new("we\"ird\\q\u{1}", 0, 0),
+            Reading {
+                ends_in_us: Some(2_500_000),
+                ..Reading::new("windowed", 100, 7)
+            },
+            Reading {
+                absent: true,
+                ..Reading::new("absent", 100, 0)
+            },
         ]
         .into();
         let mut recs = vec![rec(1), rec(2), rec(3), rec(4), rec(5)];
