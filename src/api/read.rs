@@ -113,12 +113,18 @@ fn read_items(
             Some(j) => match j.limits.iter().find(|(n, _)| n == name) {
                 Some((_, l)) => *l,
                 // Its limit was out of range: already named among the problems.
-                None if out.problems.iter().any(|p| p.contains(&format!("({name})"))) => {
+                None if out
+                    .problems
+                    .iter()
+                    .any(|p| p.contains(&format!("({name})"))) =>
+                {
                     continue
                 }
                 None => {
-                    out.problems
-                        .push(format!("item {i} ({name}): {} lists no limit for it", j.from));
+                    out.problems.push(format!(
+                        "item {i} ({name}): {} lists no limit for it",
+                        j.from
+                    ));
                     continue;
                 }
             },
@@ -138,33 +144,35 @@ fn read_items(
                     continue;
                 }
             },
-            (None, Some(r)) => match signed(item.pointer(r)) {
-                Some((left, _)) if left >= 0 && left as u64 <= limit => limit - left as u64,
-                // A negative remaining is an over-counted quota: keep it, above the limit.
-                Some((left, raw)) if left < 0 => {
-                    let what = if raw.is_empty() {
-                        format!("remaining {left} is negative")
-                    } else {
-                        // An unsigned subtraction below zero (INCR-then-check): the
-                        // listed value is the wrapped negative, said as listed.
-                        format!("remaining {raw} is above the limit {limit}: a 64-bit wrap of {left}")
-                    };
-                    out.problems.push(bad(r, what));
-                    limit.saturating_add(left.unsigned_abs())
+            (None, Some(r)) => {
+                match signed(item.pointer(r)) {
+                    Some((left, _)) if left >= 0 && left as u64 <= limit => limit - left as u64,
+                    // A negative remaining is an over-counted quota: keep it, above the limit.
+                    Some((left, raw)) if left < 0 => {
+                        let what = if raw.is_empty() {
+                            format!("remaining {left} is negative")
+                        } else {
+                            // An unsigned subtraction below zero (INCR-then-check): the
+                            // listed value is the wrapped negative, said as listed.
+                            format!("remaining {raw} is above the limit {limit}: a 64-bit wrap of {left}")
+                        };
+                        out.problems.push(bad(r, what));
+                        limit.saturating_add(left.unsigned_abs())
+                    }
+                    Some((left, _)) => {
+                        out.problems.push(bad(
+                            r,
+                            format!("remaining {left} is above the limit {limit}"),
+                        ));
+                        continue;
+                    }
+                    None => {
+                        let e = natural(item.pointer(r)).err().unwrap_or_default();
+                        out.problems.push(bad(r, e));
+                        continue;
+                    }
                 }
-                Some((left, _)) => {
-                    out.problems.push(bad(
-                        r,
-                        format!("remaining {left} is above the limit {limit}"),
-                    ));
-                    continue;
-                }
-                None => {
-                    let e = natural(item.pointer(r)).err().unwrap_or_default();
-                    out.problems.push(bad(r, e));
-                    continue;
-                }
-            },
+            }
             // Counted later from resources, or unknown (0 until counted).
             (None, None) => 0,
         };
@@ -416,7 +424,9 @@ outcomes: []
     const JOINED: &str = "name: t\nquotas:\n  - {name: calls, kind: period, period: fixed 3s from first hit}\n  - {name: uploads, kind: period, period: fixed 3s from first hit}\noperations:\n  l:\n    kind: list\n    request: {method: GET, path: /c}\n    read: {items: /counters, name: /key, remaining: /remaining, expires_in: /expires_in_seconds, absent: zero, limits_from: {from: limits, items: /limits, name: /key, limit: /limit, window: /window_seconds}}\n  limits:\n    kind: resources\n    request: {method: GET, path: /l}\noutcomes: []\n";
 
     fn limits(window: u64) -> Vec<(String, Vec<u8>)> {
-        let body = format!(r#"{{"limits":[{{"key":"calls","limit":100,"window_seconds":{window}}},{{"key":"uploads","limit":100,"window_seconds":{window}}}]}}"#);
+        let body = format!(
+            r#"{{"limits":[{{"key":"calls","limit":100,"window_seconds":{window}}},{{"key":"uploads","limit":100,"window_seconds":{window}}}]}}"#
+        );
         vec![("limits".into(), body.into_bytes())]
     }
 
@@ -429,9 +439,20 @@ outcomes: []
         let r = read_list(op, body, &limits(3)).unwrap();
         assert!(r.problems.is_empty(), "{:?}", r.problems);
         let calls = r.readings.iter().find(|x| x.name == "calls").unwrap();
-        assert_eq!((calls.limit, calls.consumed, calls.ends_in_us, calls.absent), (100, 60, Some(1_250_000), false));
+        assert_eq!(
+            (calls.limit, calls.consumed, calls.ends_in_us, calls.absent),
+            (100, 60, Some(1_250_000), false)
+        );
         let uploads = r.readings.iter().find(|x| x.name == "uploads").unwrap();
-        assert_eq!((uploads.limit, uploads.consumed, uploads.ends_in_us, uploads.absent), (100, 0, None, true));
+        assert_eq!(
+            (
+                uploads.limit,
+                uploads.consumed,
+                uploads.ends_in_us,
+                uploads.absent
+            ),
+            (100, 0, None, true)
+        );
         // Without the limits answer the list says nothing reliable.
         assert!(read_list(op, body, &[]).is_err());
     }
@@ -442,16 +463,34 @@ outcomes: []
         let body = br#"{"counters":[{"key":"calls","remaining":18446744073709551615,"expires_in_seconds":2}]}"#;
         let r = read_list(&p.ops["l"], body, &limits(5)).unwrap();
         let calls = r.readings.iter().find(|x| x.name == "calls").unwrap();
-        assert_eq!(calls.consumed, 101, "the wrap of -1: one past the limit, not clamped");
+        assert_eq!(
+            calls.consumed, 101,
+            "the wrap of -1: one past the limit, not clamped"
+        );
         let all = r.problems.join("; ");
-        assert!(all.contains("remaining 18446744073709551615 is above the limit 100: a 64-bit wrap of -1"), "{all}");
-        assert!(all.contains("window 5s is not the declared period's 3s"), "{all}");
+        assert!(
+            all.contains(
+                "remaining 18446744073709551615 is above the limit 100: a 64-bit wrap of -1"
+            ),
+            "{all}"
+        );
+        assert!(
+            all.contains("window 5s is not the declared period's 3s"),
+            "{all}"
+        );
     }
 
     #[test]
     fn absent_zero_without_limits_from_is_a_located_error() {
         let text = "name: t\nquotas: [{name: q, kind: concurrent}]\noperations:\n  l:\n    kind: list\n    request: {method: GET, path: /l}\n    read: {items: /qs, name: /id, limit: /max, remaining: /left, absent: zero}\noutcomes: []\n";
-        let e = compile_text(Path::new("p.yaml"), text).unwrap_err().to_string();
-        assert!(e.contains("p.yaml:") && e.contains("operations.l.read.absent") && e.contains("needs `limits_from`"), "{e}");
+        let e = compile_text(Path::new("p.yaml"), text)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("p.yaml:")
+                && e.contains("operations.l.read.absent")
+                && e.contains("needs `limits_from`"),
+            "{e}"
+        );
     }
 }

@@ -198,14 +198,22 @@ pub fn sliding_peak(ops: &[&OpRecord], len_us: u64) -> (u64, Vec<u64>) {
     for j in 0..by_sent.len() {
         let bound = by_sent[j].sent_us.saturating_add(len_us);
         while end < by_sent.len() && by_sent[end].sent_us < bound {
-            add(&mut tree, rank(by_sent[end].done_us), by_sent[end].amount as i64);
+            add(
+                &mut tree,
+                rank(by_sent[end].done_us),
+                by_sent[end].amount as i64,
+            );
             end += 1;
         }
         let total = below(&tree, rank(bound));
         if total > best {
             (best, best_at) = (total, j);
         }
-        add(&mut tree, rank(by_sent[j].done_us), -(by_sent[j].amount as i64));
+        add(
+            &mut tree,
+            rank(by_sent[j].done_us),
+            -(by_sent[j].amount as i64),
+        );
     }
     if best == 0 {
         return (0, Vec::new());
@@ -424,7 +432,10 @@ mod tests {
     #[test]
     fn the_sliding_peak_counts_only_orders_certainly_within_one_length() {
         let mut w = W::default();
-        w.hit(0, 60).hit(500_000, 30).hit(900_000, 20).hit(2_000_000, 90);
+        w.hit(0, 60)
+            .hit(500_000, 30)
+            .hit(900_000, 20)
+            .hit(2_000_000, 90);
         let ops: Vec<&OpRecord> = w.ops.iter().collect();
         // Within 1 s: 60 + 30 (the third completes at 901 ms < 1 s: 110).
         let (peak, ids) = sliding_peak(&ops, S);

@@ -192,9 +192,19 @@ mod tests {
             assert_eq!(p.to_string(), shown);
             assert_eq!(shown.parse::<PeriodDecl>().unwrap(), p);
         }
-        for bad in ["fixed", "fixed 0s", "fixed 3s from", "sliding", "weekly", "fixed 3s from last hit"] {
+        for bad in [
+            "fixed",
+            "fixed 0s",
+            "fixed 3s from",
+            "sliding",
+            "weekly",
+            "fixed 3s from last hit",
+        ] {
             let e = bad.parse::<PeriodDecl>().unwrap_err();
-            assert!(e.contains("fixed 2s from first hit") && e.contains(bad), "{e}");
+            assert!(
+                e.contains("fixed 2s from first hit") && e.contains(bad),
+                "{e}"
+            );
         }
     }
 }

@@ -111,7 +111,9 @@ fn each_seeded_bug_of_the_window_service_fails_the_rule_its_table_names() {
     let runs: Vec<(String, String, Run)> = std::thread::scope(|s| {
         let hs: Vec<_> = table
             .iter()
-            .map(|(bug, id)| s.spawn(move || (bug.clone(), id.clone(), run_against(&["--bug", bug]))))
+            .map(|(bug, id)| {
+                s.spawn(move || (bug.clone(), id.clone(), run_against(&["--bug", bug])))
+            })
             .collect();
         hs.into_iter().map(|h| h.join().unwrap()).collect()
     });
