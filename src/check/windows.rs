@@ -195,25 +195,17 @@ pub fn sliding_peak(ops: &[&OpRecord], len_us: u64) -> (u64, Vec<u64>) {
     };
     let (mut best, mut best_at) = (0u64, 0usize);
     let mut end = 0usize;
-    for j in 0..by_sent.len() {
-        let bound = by_sent[j].sent_us.saturating_add(len_us);
+    for (j, first) in by_sent.iter().enumerate() {
+        let bound = first.sent_us.saturating_add(len_us);
         while end < by_sent.len() && by_sent[end].sent_us < bound {
-            add(
-                &mut tree,
-                rank(by_sent[end].done_us),
-                by_sent[end].amount as i64,
-            );
+            add(&mut tree, rank(by_sent[end].done_us), by_sent[end].amount as i64);
             end += 1;
         }
         let total = below(&tree, rank(bound));
         if total > best {
             (best, best_at) = (total, j);
         }
-        add(
-            &mut tree,
-            rank(by_sent[j].done_us),
-            -(by_sent[j].amount as i64),
-        );
+        add(&mut tree, rank(first.done_us), -(first.amount as i64));
     }
     if best == 0 {
         return (0, Vec::new());
@@ -419,7 +411,7 @@ mod tests {
         let mut w = W::default();
         let mut bare = Reading::new("calls", 100, 0);
         bare.absent = false;
-        w.push("list", 0, 0, Outcome::Accepted).snapshot = Some(vec![bare.clone()].into());
+        w.push("list", 0, 0, Outcome::Accepted).snapshot = Some(vec![bare].into());
         w.ops[0].worker = COORDINATOR;
         for k in 0..3 {
             w.hit(S + k * 3_500_000, 100);

@@ -127,3 +127,39 @@ fn each_seeded_bug_of_the_window_service_fails_the_rule_its_table_names() {
         );
     }
 }
+
+/// `profile check` warns when a declared quota appears in no list answer: here the
+/// service lists a counter only once hit, and the profile lacks `absent: zero`.
+#[test]
+fn profile_check_warns_about_declared_quotas_no_list_answer_showed() {
+    let s = service(&[]);
+    let text = std::fs::read_to_string("tests/targets/window-service.profile.yaml").unwrap();
+    assert!(text.contains("absent: zero"));
+    let dir = tempfile::tempdir().unwrap();
+    let bare = dir.path().join("no-absent.yaml");
+    std::fs::write(&bare, text.replace("absent: zero", "# absent: zero")).unwrap();
+    let check = |profile: &std::path::Path| {
+        let out = Command::new(env!("CARGO_BIN_EXE_quotabench"))
+            .args(["profile", "check"])
+            .arg(profile)
+            .args(["--target", &s.url, "--tenant", "ns-check"])
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8(out.stdout).unwrap())
+    };
+    let (code, out) = check(&bare);
+    assert_eq!(code, Some(0), "{out}");
+    for q in ["calls", "uploads"] {
+        assert!(
+            out.contains(&format!("warning: declared quota {q} appeared in no list answer")),
+            "{out}"
+        );
+    }
+    assert!(out.contains("but 2 of 2 declared quotas never appeared"), "{out}");
+    let (code, out) = check(std::path::Path::new(
+        "tests/targets/window-service.profile.yaml",
+    ));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(!out.contains("warning"), "{out}");
+    assert!(out.contains("calls 0/100, uploads 0/100"), "{out}");
+}
