@@ -198,7 +198,11 @@ pub fn sliding_peak(ops: &[&OpRecord], len_us: u64) -> (u64, Vec<u64>) {
     for (j, first) in by_sent.iter().enumerate() {
         let bound = first.sent_us.saturating_add(len_us);
         while end < by_sent.len() && by_sent[end].sent_us < bound {
-            add(&mut tree, rank(by_sent[end].done_us), by_sent[end].amount as i64);
+            add(
+                &mut tree,
+                rank(by_sent[end].done_us),
+                by_sent[end].amount as i64,
+            );
             end += 1;
         }
         let total = below(&tree, rank(bound));
@@ -409,8 +413,8 @@ mod tests {
     #[test]
     fn without_a_listed_window_end_first_hit_windows_are_undecided_not_summed() {
         let mut w = W::default();
-        let mut bare = Reading::new("calls", 100, 0);
-        bare.absent = false;
+        // Listed, but with no window end: the profile declares no `expires_in`.
+        let bare = Reading::new("calls", 100, 0);
         w.push("list", 0, 0, Outcome::Accepted).snapshot = Some(vec![bare].into());
         w.ops[0].worker = COORDINATOR;
         for k in 0..3 {

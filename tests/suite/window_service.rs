@@ -138,27 +138,34 @@ fn profile_check_warns_about_declared_quotas_no_list_answer_showed() {
     let dir = tempfile::tempdir().unwrap();
     let bare = dir.path().join("no-absent.yaml");
     std::fs::write(&bare, text.replace("absent: zero", "# absent: zero")).unwrap();
-    let check = |profile: &std::path::Path| {
+    // A namespace per check: the first check's hits open windows in its own.
+    let check = |profile: &std::path::Path, ns: &str| {
         let out = Command::new(env!("CARGO_BIN_EXE_quotabench"))
             .args(["profile", "check"])
             .arg(profile)
-            .args(["--target", &s.url, "--tenant", "ns-check"])
+            .args(["--target", &s.url, "--tenant", ns])
             .output()
             .unwrap();
         (out.status.code(), String::from_utf8(out.stdout).unwrap())
     };
-    let (code, out) = check(&bare);
+    let (code, out) = check(&bare, "ns-bare");
     assert_eq!(code, Some(0), "{out}");
     for q in ["calls", "uploads"] {
         assert!(
-            out.contains(&format!("warning: declared quota {q} appeared in no list answer")),
+            out.contains(&format!(
+                "warning: declared quota {q} appeared in no list answer"
+            )),
             "{out}"
         );
     }
-    assert!(out.contains("but 2 of 2 declared quotas never appeared"), "{out}");
-    let (code, out) = check(std::path::Path::new(
-        "tests/targets/window-service.profile.yaml",
-    ));
+    assert!(
+        out.contains("but 2 of 2 declared quotas never appeared"),
+        "{out}"
+    );
+    let (code, out) = check(
+        std::path::Path::new("tests/targets/window-service.profile.yaml"),
+        "ns-declared",
+    );
     assert_eq!(code, Some(0), "{out}");
     assert!(!out.contains("warning"), "{out}");
     assert!(out.contains("calls 0/100, uploads 0/100"), "{out}");
