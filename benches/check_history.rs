@@ -67,21 +67,9 @@ fn synthetic(n: usize) -> History {
     };
     let readings = |consumed: u64, slots: u64| {
         Some(vec![
-            Reading {
-                name: "daily".into(),
-                limit,
-                consumed,
-            },
-            Reading {
-                name: "monthly".into(),
-                limit,
-                consumed,
-            },
-            Reading {
-                name: "slots".into(),
-                limit: 50,
-                consumed: slots,
-            },
+            Reading::new("daily", limit, consumed),
+            Reading::new("monthly", limit, consumed),
+            Reading::new("slots", 50, slots),
         ])
     };
     let mut id = 0u64;

@@ -78,11 +78,7 @@ fn hot_paths(c: &mut Criterion) {
     let mut writer =
         HistoryWriter::create(&dir.path().join("history.jsonl"), &header).expect("a file");
     let snapshot: quotabench::vocab::Readings = (0..4)
-        .map(|q| Reading {
-            name: format!("quota{q}").into(),
-            limit: 600_000,
-            consumed: 841 * q,
-        })
+        .map(|q| Reading::new(format!("quota{q}"), 600_000, 841 * q))
         .collect::<Vec<_>>()
         .into();
     let mut record = OpRecord {

@@ -480,11 +480,24 @@ pub async fn profile_check(
     let probes = api::dry_run::dry_run(&t, with_clock).await;
     print!("{}", api::dry_run::render(&probes));
     let bad = probes.iter().filter(|p| !p.ok()).count();
+    let unseen = api::dry_run::never_seen(&t, &probes);
+    for q in &unseen {
+        println!(
+            "warning: declared quota {q} appeared in no list answer: check the list's `read` pointers (`items`, `name`), or, if the API lists a counter only once it is hit, declare `absent: zero` with `limits_from`"
+        );
+    }
     if bad > 0 {
         println!(
             "{bad} answer(s) not understood: add or fix `outcomes` / `read` / `id` in the profile"
         );
         Ok(exit::FAIL)
+    } else if !unseen.is_empty() {
+        println!(
+            "every answer was classified and read, but {} of {} declared quotas never appeared (warnings above)",
+            unseen.len(),
+            t.profile.profile.quotas.len()
+        );
+        Ok(exit::PASS)
     } else {
         println!("every answer was classified and read");
         Ok(exit::PASS)

@@ -50,6 +50,9 @@ pub struct CompiledOp {
     pub outcomes: Vec<OutcomeRule>,
     /// The profile's quota names (a list reads only these).
     pub quotas: Vec<String>,
+    /// The declared window length of each windowed quota (checked against a length the
+    /// service lists, `read.limits_from.window`).
+    pub windows: Vec<(String, std::time::Duration)>,
     /// Largest answer body read, in bytes.
     pub max_body: usize,
 }
@@ -112,7 +115,7 @@ pub fn compile_text(src: &Path, text: &str) -> Result<CompiledProfile, Error> {
         if q.kind == QuotaKind::Period && q.period.is_none() {
             errors.push(err(
                 format!("quotas[{i}].period"),
-                "a period quota needs `period: daily | monthly | fixed 2s | rolling 24h`".into(),
+                "a period quota needs `period: daily | monthly | fixed 2s | fixed 2s from first hit | sliding 1h`".into(),
             ));
         }
     }
@@ -276,8 +279,11 @@ pub fn compile_text(src: &Path, text: &str) -> Result<CompiledProfile, Error> {
                 Some(r) => {
                     let item_form = r.items.is_some();
                     if item_form {
-                        if r.name.is_none() || r.limit.is_none() {
-                            errors.push(err(format!("{at}.read"), "with `items`, give `name` and `limit` pointers too".into()));
+                        if r.name.is_none() || (r.limit.is_none() && r.limits_from.is_none()) {
+                            errors.push(err(format!("{at}.read"), "with `items`, give `name` and `limit` pointers too (or `limits_from` for limits listed by another operation)".into()));
+                        }
+                        if r.limit.is_some() && r.limits_from.is_some() {
+                            errors.push(err(format!("{at}.read.limit"), "give `limit` (in the same item) or `limits_from` (another operation's answer), not both".into()));
                         }
                         if r.consumed.is_some() && r.remaining.is_some() {
                             errors.push(err(format!("{at}.read"), "give `consumed` or `remaining`, not both".into()));
@@ -285,6 +291,21 @@ pub fn compile_text(src: &Path, text: &str) -> Result<CompiledProfile, Error> {
                     }
                     if item_form == r.limits.is_some() {
                         errors.push(err(format!("{at}.read"), "give exactly one of `items` (an array of quota objects) or `limits` (an object of limits by quota name)".into()));
+                    }
+                    if let Some(j) = &r.limits_from {
+                        match profile.operations.get(&j.from) {
+                            Some(o) if o.kind == OpKind::Resources => {}
+                            _ => errors.push(err(format!("{at}.read.limits_from.from"), format!("{:?} must name an operation of kind resources (the one that lists the limits)", j.from))),
+                        }
+                        if !item_form {
+                            errors.push(err(format!("{at}.read.limits_from"), "`limits_from` joins limits to `items`: give `items`, `name` and `remaining` | `consumed` too".into()));
+                        }
+                    }
+                    if r.absent.is_some() && r.limits_from.is_none() {
+                        errors.push(err(format!("{at}.read.absent"), "a quota missing from the list has no limit to read: `absent: zero` needs `limits_from` (an operation that lists every limit)".into()));
+                    }
+                    if r.expires_in.is_some() && !item_form {
+                        errors.push(err(format!("{at}.read.expires_in"), "`expires_in` points inside each of `items`: give `items` too".into()));
                     }
                     for (i, c) in r.count.iter().enumerate() {
                         if !quota_names.contains(&c.quota.as_str()) {
@@ -344,6 +365,14 @@ pub fn compile_text(src: &Path, text: &str) -> Result<CompiledProfile, Error> {
                     .clone()
                     .unwrap_or_else(|| profile.outcomes.clone()),
                 quotas: quota_names.iter().map(|q| q.to_string()).collect(),
+                windows: profile
+                    .quotas
+                    .iter()
+                    .filter_map(|q| {
+                        let len = q.period.as_ref()?.length()?;
+                        Some((q.name.clone(), len.0))
+                    })
+                    .collect(),
                 max_body: decl.max_body.unwrap_or(match decl.kind {
                     OpKind::List | OpKind::Resources => LIST_BODY_CAP,
                     _ => BODY_CAP,

@@ -21,6 +21,8 @@ pub struct Probe {
     pub class: Option<Outcome>,
     /// What was read: quotas for a list, an id for a consume, or why it failed.
     pub detail: String,
+    /// The quotas a list answer showed (read, or named among its values out of range).
+    pub quotas: Vec<String>,
 }
 
 impl Probe {
@@ -86,6 +88,7 @@ pub async fn dry_run(target: &Target, with_clock: bool) -> Vec<Probe> {
                 status: None,
                 class: None,
                 detail: String::new(),
+                quotas: Vec::new(),
             };
             let done = target.perform(op, &vars, &mut body).await;
             p.status = done.status;
@@ -100,6 +103,7 @@ pub async fn dry_run(target: &Target, with_clock: bool) -> Vec<Probe> {
                     OpKind::List => {
                         p.detail = match &done.readings {
                             Some(rs) => {
+                                p.quotas = rs.iter().map(|r| r.name.to_string()).collect();
                                 let read = rs
                                     .iter()
                                     .map(|r| format!("{} {}/{}", r.name, r.consumed, r.limit))
@@ -141,6 +145,26 @@ pub async fn dry_run(target: &Target, with_clock: bool) -> Vec<Probe> {
         }
     }
     out
+}
+
+/// The declared quotas no list answer of the dry run showed: the profile's `read` does
+/// not find them (a pointer off), or the API lists a counter only once it is hit and
+/// the profile does not say `absent: zero`.
+pub fn never_seen(target: &Target, probes: &[Probe]) -> Vec<String> {
+    let shown = |q: &str| {
+        probes.iter().any(|p| {
+            p.quotas.iter().any(|x| x == q)
+                || (p.kind == OpKind::List && p.detail.contains(&format!("({q})")))
+        })
+    };
+    target
+        .profile
+        .profile
+        .quotas
+        .iter()
+        .map(|q| q.name.clone())
+        .filter(|q| !shown(q))
+        .collect()
 }
 
 /// The dry run as a table.

@@ -126,7 +126,10 @@ pub struct IdSource {
 
 /// How to read the list response: either an array of quota objects (`items`, `name`,
 /// `limit`, `consumed` | `remaining`), or an object of limits keyed by quota name
-/// (`limits`) with consumption counted from resources (`count`).
+/// (`limits`) with consumption counted from resources (`count`). `items: ""` is the
+/// answer itself when it is a top-level array. With `limits_from`, the limits come from a
+/// second endpoint joined by name, and `absent: zero` reads a declared quota missing from
+/// the list as nothing consumed.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListRead {
@@ -151,6 +154,45 @@ pub struct ListRead {
     /// Consumption counted from resources, for APIs that list limits only.
     #[serde(default)]
     pub count: Vec<CountDecl>,
+    // Reads of services that split limits and usage (tests/targets/window_service.py).
+    /// The limits listed by a second (`resources`) operation, joined to the items by name.
+    #[serde(default)]
+    pub limits_from: Option<LimitsFrom>,
+    /// What a declared quota missing from the items means: `zero` (nothing consumed, no
+    /// window open: a counter that exists only once hit). Without it a missing quota is
+    /// a listing that does not show it.
+    #[serde(default)]
+    pub absent: Option<Absent>,
+    /// Pointer, inside an item, to the seconds until the quota's current window ends
+    /// (`/expires_in_seconds`): it places windows that start at the first hit.
+    #[serde(default)]
+    pub expires_in: Option<String>,
+}
+
+/// Limits read from another operation's answer: an array of `{name, limit}` objects.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsFrom {
+    /// A `resources` operation to send (after the list).
+    pub from: String,
+    /// Pointer to the array of limit objects in its answer (`""`: the answer itself).
+    pub items: String,
+    /// Pointer, inside an item, to the quota's name.
+    pub name: String,
+    /// Pointer, inside an item, to the limit.
+    pub limit: String,
+    /// Pointer, inside an item, to the window length in seconds, where the service says
+    /// it: a length other than the declared period's is reported as a value out of range.
+    #[serde(default)]
+    pub window: Option<String>,
+}
+
+/// What an absent quota means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Absent {
+    /// Nothing consumed (its counter springs into being at the first hit).
+    Zero,
 }
 
 /// Counts a quota's consumption from a resources listing.

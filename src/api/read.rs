@@ -4,15 +4,22 @@
 use serde_json::Value;
 
 use super::compile::CompiledOp;
-use super::profile::{CountDecl, ListRead};
+use super::profile::{Absent, CountDecl, LimitsFrom, ListRead};
 use crate::vocab::Reading;
 
 /// The resources operations a list must also send, in order, without repeats.
 pub fn count_sources(op: &CompiledOp) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for c in op.read.iter().flat_map(|r| &r.count) {
-        if !out.contains(&c.from) {
-            out.push(c.from.clone());
+    let joined = op.read.iter().filter_map(|r| r.limits_from.as_ref());
+    for from in op
+        .read
+        .iter()
+        .flat_map(|r| &r.count)
+        .map(|c| &c.from)
+        .chain(joined.map(|j| &j.from))
+    {
+        if !out.contains(from) {
+            out.push(from.clone());
         }
     }
     out
@@ -40,11 +47,18 @@ pub fn read_list(
     let v: Value =
         serde_json::from_slice(body).map_err(|e| format!("list body is not JSON: {e}"))?;
     let mut out = Listed::default();
+    let joined = match &read.limits_from {
+        Some(j) => Some(joined_limits(op, j, resources, &mut out)?),
+        None => None,
+    };
     match (&read.items, &read.limits) {
-        (Some(items), _) => read_items(read, &v, items, &mut out)?,
+        (Some(items), _) => read_items(read, &v, items, joined.as_ref(), &mut out)?,
         (None, Some(limits)) => read_limits(&v, limits, &op.quotas, &mut out)?,
         (None, None) => return Err("neither `items` nor `limits` declared".into()),
     };
+    if let (Some(Absent::Zero), Some(limits)) = (read.absent, &joined) {
+        absent_as_zero(op, limits, &mut out);
+    }
     for c in &read.count {
         let n = count(c, resources)?;
         match out.readings.iter_mut().find(|r| r.name == c.quota) {
@@ -72,7 +86,13 @@ fn natural(x: Option<&Value>) -> Result<u64, String> {
     }
 }
 
-fn read_items(read: &ListRead, v: &Value, items: &str, out: &mut Listed) -> Result<(), String> {
+fn read_items(
+    read: &ListRead,
+    v: &Value,
+    items: &str,
+    joined: Option<&Joined>,
+    out: &mut Listed,
+) -> Result<(), String> {
     let arr = v
         .pointer(items)
         .and_then(Value::as_array)
@@ -89,12 +109,32 @@ fn read_items(read: &ListRead, v: &Value, items: &str, out: &mut Listed) -> Resu
             continue;
         };
         let bad = |ptr: &str, e: String| format!("item {i} ({name}): {e} at {ptr}");
-        let limit = match natural(item.pointer(limit_p)) {
-            Ok(l) => l,
-            Err(e) => {
-                out.problems.push(bad(limit_p, e));
-                continue;
-            }
+        let limit = match joined {
+            Some(j) => match j.limits.iter().find(|(n, _)| n == name) {
+                Some((_, l)) => *l,
+                // Its limit was out of range: already named among the problems.
+                None if out
+                    .problems
+                    .iter()
+                    .any(|p| p.contains(&format!("({name})"))) =>
+                {
+                    continue
+                }
+                None => {
+                    out.problems.push(format!(
+                        "item {i} ({name}): {} lists no limit for it",
+                        j.from
+                    ));
+                    continue;
+                }
+            },
+            None => match natural(item.pointer(limit_p)) {
+                Ok(l) => l,
+                Err(e) => {
+                    out.problems.push(bad(limit_p, e));
+                    continue;
+                }
+            },
         };
         let consumed = match (&read.consumed, &read.remaining) {
             (Some(c), _) => match natural(item.pointer(c)) {
@@ -104,37 +144,146 @@ fn read_items(read: &ListRead, v: &Value, items: &str, out: &mut Listed) -> Resu
                     continue;
                 }
             },
-            (None, Some(r)) => match item.pointer(r).and_then(Value::as_i64) {
-                Some(left) if left >= 0 && left as u64 <= limit => limit - left as u64,
-                // A negative remaining is an over-counted quota: keep it, above the limit.
-                Some(left) if left < 0 => {
-                    out.problems
-                        .push(bad(r, format!("remaining {left} is negative")));
-                    limit.saturating_add(left.unsigned_abs())
+            (None, Some(r)) => {
+                match signed(item.pointer(r)) {
+                    Some((left, _)) if left >= 0 && left as u64 <= limit => limit - left as u64,
+                    // A negative remaining is an over-counted quota: keep it, above the limit.
+                    Some((left, raw)) if left < 0 => {
+                        let what = if raw.is_empty() {
+                            format!("remaining {left} is negative")
+                        } else {
+                            // An unsigned subtraction below zero (INCR-then-check): the
+                            // listed value is the wrapped negative, said as listed.
+                            format!("remaining {raw} is above the limit {limit}: a 64-bit wrap of {left}")
+                        };
+                        out.problems.push(bad(r, what));
+                        limit.saturating_add(left.unsigned_abs())
+                    }
+                    Some((left, _)) => {
+                        out.problems.push(bad(
+                            r,
+                            format!("remaining {left} is above the limit {limit}"),
+                        ));
+                        continue;
+                    }
+                    None => {
+                        let e = natural(item.pointer(r)).err().unwrap_or_default();
+                        out.problems.push(bad(r, e));
+                        continue;
+                    }
                 }
-                Some(left) => {
-                    out.problems.push(bad(
-                        r,
-                        format!("remaining {left} is above the limit {limit}"),
-                    ));
-                    continue;
-                }
-                None => {
-                    let e = natural(item.pointer(r)).err().unwrap_or_default();
-                    out.problems.push(bad(r, e));
-                    continue;
-                }
-            },
+            }
             // Counted later from resources, or unknown (0 until counted).
             (None, None) => 0,
         };
-        out.readings.push(Reading {
-            name: name.into(),
-            limit,
-            consumed,
-        });
+        let mut reading = Reading::new(name, limit, consumed);
+        if let Some(e) = &read.expires_in {
+            match item.pointer(e).and_then(Value::as_f64) {
+                Some(secs) if secs.is_finite() && secs >= 0.0 => {
+                    reading.ends_in_us = Some((secs * 1e6).round() as u64)
+                }
+                x => {
+                    let found = x.map_or_else(
+                        || item.pointer(e).map_or("nothing".into(), Value::to_string),
+                        |f| f.to_string(),
+                    );
+                    out.problems.push(bad(
+                        e,
+                        format!("{found} is not a non-negative number of seconds"),
+                    ));
+                }
+            }
+        }
+        out.readings.push(reading);
     }
     Ok(())
+}
+
+/// A listed integer as a signed value: `(value, "")`, or for an unsigned above
+/// `i64::MAX` the two's-complement value with the digits as listed.
+fn signed(x: Option<&Value>) -> Option<(i64, String)> {
+    let v = x?;
+    if let Some(n) = v.as_i64() {
+        return Some((n, String::new()));
+    }
+    v.as_u64().map(|n| (n as i64, n.to_string()))
+}
+
+/// Limits (and listed window lengths) read from the joined operation's answer.
+struct Joined {
+    from: String,
+    limits: Vec<(String, u64)>,
+}
+
+fn joined_limits(
+    op: &CompiledOp,
+    j: &LimitsFrom,
+    resources: &[(String, Vec<u8>)],
+    out: &mut Listed,
+) -> Result<Joined, String> {
+    let (_, body) = resources
+        .iter()
+        .find(|(n, _)| n == &j.from)
+        .ok_or_else(|| format!("no answer from {}", j.from))?;
+    let v: Value =
+        serde_json::from_slice(body).map_err(|e| format!("{} answer is not JSON: {e}", j.from))?;
+    let arr = v
+        .pointer(&j.items)
+        .and_then(Value::as_array)
+        .ok_or_else(|| format!("{}: no array at {:?}", j.from, j.items))?;
+    let mut limits = Vec::new();
+    for (i, item) in arr.iter().enumerate() {
+        let Some(name) = item.pointer(&j.name).and_then(Value::as_str) else {
+            out.problems
+                .push(format!("{} item {i}: no string at {}", j.from, j.name));
+            continue;
+        };
+        let bad = |ptr: &str, e: String| format!("{} item {i} ({name}): {e} at {ptr}", j.from);
+        match natural(item.pointer(&j.limit)) {
+            Ok(l) => limits.push((name.to_string(), l)),
+            Err(e) => {
+                out.problems.push(bad(&j.limit, e));
+                continue;
+            }
+        }
+        // The service's own window length must be the declared one: a profile written
+        // for `--window 3` silently misjudges a service started with another.
+        let declared = op.windows.iter().find(|(n, _)| n == name).map(|(_, d)| *d);
+        if let (Some(w), Some(d)) = (&j.window, declared) {
+            match item.pointer(w).and_then(Value::as_f64) {
+                Some(secs) if (secs - d.as_secs_f64()).abs() < 1e-6 => {}
+                x => out.problems.push(bad(
+                    w,
+                    format!(
+                        "window {} is not the declared period's {}s",
+                        x.map_or("nothing".to_string(), |s| format!("{s}s")),
+                        d.as_secs_f64()
+                    ),
+                )),
+            }
+        }
+    }
+    Ok(Joined {
+        from: j.from.clone(),
+        limits,
+    })
+}
+
+/// `absent: zero`: a declared quota the joined limits list but the items do not is a
+/// counter not yet hit (or whose window ended): nothing consumed.
+fn absent_as_zero(op: &CompiledOp, j: &Joined, out: &mut Listed) {
+    for q in &op.quotas {
+        let listed = out.readings.iter().any(|r| r.name == q.as_str());
+        let named = out.problems.iter().any(|p| p.contains(&format!("({q})")));
+        if listed || named {
+            continue;
+        }
+        if let Some((_, limit)) = j.limits.iter().find(|(n, _)| n == q) {
+            let mut r = Reading::new(q.as_str(), *limit, 0);
+            r.absent = true;
+            out.readings.push(r);
+        }
+    }
 }
 
 fn read_limits(v: &Value, limits: &str, quotas: &[String], out: &mut Listed) -> Result<(), String> {
@@ -145,11 +294,7 @@ fn read_limits(v: &Value, limits: &str, quotas: &[String], out: &mut Listed) -> 
     // The object also carries bookkeeping (`version`, `id`): read declared quotas only.
     for (k, x) in obj.iter().filter(|(k, _)| quotas.iter().any(|q| q == *k)) {
         match x.as_u64() {
-            Some(limit) => out.readings.push(Reading {
-                name: k.as_str().into(),
-                limit,
-                consumed: 0,
-            }),
+            Some(limit) => out.readings.push(Reading::new(k.as_str(), limit, 0)),
             None => out.problems.push(format!(
                 "{k}: limit {x} at {limits}/{k} is not a non-negative integer"
             )),
@@ -274,5 +419,78 @@ outcomes: []
         }
         // A shape that is not the declared one stays an error.
         assert!(read_list(&p.ops["l"], br#"{"qs":{}}"#, &[]).is_err());
+    }
+
+    const JOINED: &str = "name: t\nquotas:\n  - {name: calls, kind: period, period: fixed 3s from first hit}\n  - {name: uploads, kind: period, period: fixed 3s from first hit}\noperations:\n  l:\n    kind: list\n    request: {method: GET, path: /c}\n    read: {items: /counters, name: /key, remaining: /remaining, expires_in: /expires_in_seconds, absent: zero, limits_from: {from: limits, items: /limits, name: /key, limit: /limit, window: /window_seconds}}\n  limits:\n    kind: resources\n    request: {method: GET, path: /l}\noutcomes: []\n";
+
+    fn limits(window: u64) -> Vec<(String, Vec<u8>)> {
+        let body = format!(
+            r#"{{"limits":[{{"key":"calls","limit":100,"window_seconds":{window}}},{{"key":"uploads","limit":100,"window_seconds":{window}}}]}}"#
+        );
+        vec![("limits".into(), body.into_bytes())]
+    }
+
+    #[test]
+    fn limits_from_a_second_endpoint_are_joined_and_absent_counters_read_as_zero() {
+        let p = compile_text(Path::new("t.yaml"), JOINED).unwrap();
+        let op = &p.ops["l"];
+        assert_eq!(count_sources(op), vec!["limits".to_string()]);
+        let body = br#"{"counters":[{"key":"calls","remaining":40,"expires_in_seconds":1.25}]}"#;
+        let r = read_list(op, body, &limits(3)).unwrap();
+        assert!(r.problems.is_empty(), "{:?}", r.problems);
+        let calls = r.readings.iter().find(|x| x.name == "calls").unwrap();
+        assert_eq!(
+            (calls.limit, calls.consumed, calls.ends_in_us, calls.absent),
+            (100, 60, Some(1_250_000), false)
+        );
+        let uploads = r.readings.iter().find(|x| x.name == "uploads").unwrap();
+        assert_eq!(
+            (
+                uploads.limit,
+                uploads.consumed,
+                uploads.ends_in_us,
+                uploads.absent
+            ),
+            (100, 0, None, true)
+        );
+        // Without the limits answer the list says nothing reliable.
+        assert!(read_list(op, body, &[]).is_err());
+    }
+
+    #[test]
+    fn a_wrapped_remaining_is_kept_above_the_limit_and_a_wrong_window_is_named() {
+        let p = compile_text(Path::new("t.yaml"), JOINED).unwrap();
+        let body = br#"{"counters":[{"key":"calls","remaining":18446744073709551615,"expires_in_seconds":2}]}"#;
+        let r = read_list(&p.ops["l"], body, &limits(5)).unwrap();
+        let calls = r.readings.iter().find(|x| x.name == "calls").unwrap();
+        assert_eq!(
+            calls.consumed, 101,
+            "the wrap of -1: one past the limit, not clamped"
+        );
+        let all = r.problems.join("; ");
+        assert!(
+            all.contains(
+                "remaining 18446744073709551615 is above the limit 100: a 64-bit wrap of -1"
+            ),
+            "{all}"
+        );
+        assert!(
+            all.contains("window 5s is not the declared period's 3s"),
+            "{all}"
+        );
+    }
+
+    #[test]
+    fn absent_zero_without_limits_from_is_a_located_error() {
+        let text = "name: t\nquotas: [{name: q, kind: concurrent}]\noperations:\n  l:\n    kind: list\n    request: {method: GET, path: /l}\n    read: {items: /qs, name: /id, limit: /max, remaining: /left, absent: zero}\noutcomes: []\n";
+        let e = compile_text(Path::new("p.yaml"), text)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("p.yaml:")
+                && e.contains("operations.l.read.absent")
+                && e.contains("needs `limits_from`"),
+            "{e}"
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! Accounting rules: the counters say exactly what was accepted.
 
-use super::facts::{comparable, quota_bit, thousands, Facts};
+use super::facts::{comparable, crossed_reason, quota_bit, thousands, Facts, Seen};
 use super::{Judgement, Level, Rule, RuleInfo, Tally};
 use crate::history::History;
 use crate::vocab::Outcome;
@@ -22,13 +22,15 @@ impl Rule for Exact {
 
     fn judge(&self, h: &History, f: &Facts) -> Judgement {
         let mut t = Tally::default();
+        let mut crossed: Vec<&str> = Vec::new();
         for (g, gap) in f.gaps.iter().enumerate() {
             if gap.dirty {
                 continue;
             }
             let (a, b) = (&f.snapshots[g], &f.snapshots[g + 1]);
             for (q, rise) in f.rises(h, g) {
-                if !comparable(h, f, q, a.done, b.sent) {
+                if !comparable(h, f, q, a.seen(&q.name), b.seen(&q.name), b.sent) {
+                    crossed.push(&q.name);
                     if let Some(id) = f.clock_uncertain(h, b.sent) {
                         t.undecided(|| {
                             format!(
@@ -107,10 +109,9 @@ impl Rule for Exact {
                 }
             }
         }
-        t.finish(
-            "intervals between snapshots",
-            "no two quiescent snapshots to compare",
-        )
+        let nothing = crossed_reason(h, &crossed, "intervals between snapshots")
+            .unwrap_or_else(|| "no two quiescent snapshots to compare".into());
+        t.finish("intervals between snapshots", &nothing)
     }
 }
 
@@ -141,6 +142,7 @@ impl Rule for SnapshotsConsistent {
             .map(|q| f.ledger(h, quota_bit(h, &q.name)))
             .collect();
         let mut t = Tally::default();
+        let mut crossed: Vec<&str> = Vec::new();
         for o in &h.ops {
             let Some(readings) = &o.snapshot else {
                 continue;
@@ -166,7 +168,13 @@ impl Rule for SnapshotsConsistent {
                 else {
                     continue;
                 };
-                if !comparable(h, f, q, s.done, o.done_us) {
+                let read = Seen {
+                    sent: o.sent_us,
+                    done: o.done_us,
+                    reading: Some(r),
+                };
+                if !comparable(h, f, q, s.seen(&q.name), read, o.done_us) {
+                    crossed.push(&q.name);
                     continue;
                 }
                 let visible = o.sent_us.saturating_sub(w);
@@ -196,6 +204,8 @@ impl Rule for SnapshotsConsistent {
                 t.held();
             }
         }
-        t.finish("list reads", "no list read followed a quiescent snapshot")
+        let nothing = crossed_reason(h, &crossed, "list reads")
+            .unwrap_or_else(|| "no list read followed a quiescent snapshot".into());
+        t.finish("list reads", &nothing)
     }
 }

@@ -24,6 +24,11 @@ impl Rule for Required {
     }
 
     fn judge(&self, h: &History, f: &Facts) -> Judgement {
+        if h.header.capabilities.auth == crate::vocab::AuthDecl::None {
+            return Judgement::skipped(
+                "the profile declares `auth: none`: the API takes no credentials",
+            );
+        }
         let mut t = Tally::default();
         let mut any = false;
         for &i in &f.order {

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use super::ledger::Ledger;
+pub use super::windows::Seen;
 
 use crate::history::{History, OpRecord};
 use crate::vocab::{OpKind, PeriodDecl, QuotaDecl, QuotaKind};
@@ -36,6 +37,15 @@ impl Snap {
     /// The reading of `quota`, if listed.
     pub fn get(&self, quota: &str) -> Option<&Reading> {
         self.readings.get(quota)
+    }
+
+    /// This snapshot as a read of `quota` (for `comparable`).
+    pub fn seen(&self, quota: &str) -> Seen<'_> {
+        Seen {
+            sent: self.sent,
+            done: self.done,
+            reading: self.get(quota),
+        }
     }
 }
 
@@ -405,7 +415,9 @@ impl Facts {
 }
 
 /// The window key of a period at Unix second `s`: days, months or fixed lengths since
-/// the epoch. Rolling windows start at first use, which a history cannot see: `None`.
+/// the epoch. First-hit windows start at a hit, not at an instant of the calendar (they
+/// are placed from what the target lists: `check::windows`), and sliding windows end at
+/// every instant: `None` for both.
 pub fn window(period: &PeriodDecl, s: i64) -> Option<i64> {
     match period {
         PeriodDecl::Daily => Some(s.div_euclid(86_400)),
@@ -420,7 +432,7 @@ pub fn window(period: &PeriodDecl, s: i64) -> Option<i64> {
             let len = len.0.as_secs() as i64;
             (len > 0).then(|| s.div_euclid(len))
         }
-        PeriodDecl::Rolling(_) => None,
+        PeriodDecl::FirstHit(_) | PeriodDecl::Sliding(_) => None,
     }
 }
 
@@ -435,7 +447,7 @@ pub fn window_start(period: &PeriodDecl, key: i64) -> Option<i64> {
                 .map(|z| z.timestamp().as_second())
         }
         PeriodDecl::Fixed(len) => Some(key * len.0.as_secs() as i64),
-        PeriodDecl::Rolling(_) => None,
+        PeriodDecl::FirstHit(_) | PeriodDecl::Sliding(_) => None,
     }
 }
 
@@ -527,15 +539,21 @@ impl Facts {
     }
 }
 
-/// Whether quota `q` can be compared across the interval `[t1, t2]`: no clock move, and
-/// for a period quota the same window at both ends.
-pub fn comparable(h: &History, f: &Facts, q: &QuotaDecl, t1: u64, t2: u64) -> bool {
-    if f.clock_moved(h, t1, t2) {
+/// Whether quota `q` can be compared between read `a` and read `b` (taken as at `t2`):
+/// no clock move in between, and for a period quota one window instance at both ends:
+/// the same calendar window; for first-hit windows, what the two reads list
+/// (`windows::same_first_hit`). A sliding window never holds still between two reads.
+pub fn comparable(h: &History, f: &Facts, q: &QuotaDecl, a: Seen, b: Seen, t2: u64) -> bool {
+    if f.clock_moved(h, a.done, t2) {
         return false;
     }
     match &q.period {
+        Some(PeriodDecl::FirstHit(len)) if q.kind == QuotaKind::Period => {
+            let tol = h.header.capabilities.reset_tolerance.0.as_micros() as u64;
+            super::windows::same_first_hit(a, b, len.0.as_micros() as u64, tol)
+        }
         Some(p) if q.kind == QuotaKind::Period => {
-            let a = f.window_at(h, p, t1);
+            let a = f.window_at(h, p, a.done);
             a.is_some() && a == f.window_at(h, p, t2)
         }
         _ => true,
@@ -582,4 +600,31 @@ pub fn time_source(h: &History) -> String {
                 .unwrap_or_default()
         ),
     }
+}
+
+/// Why intervals were left out as not within one window instance, for a rule that
+/// judged none: names the quotas and their periods (a true reason, never "nothing").
+pub fn crossed_reason(h: &History, crossed: &[&str], what: &str) -> Option<String> {
+    if crossed.is_empty() {
+        return None;
+    }
+    let mut names: Vec<String> = Vec::new();
+    for n in crossed {
+        let p = h
+            .header
+            .quotas
+            .iter()
+            .find(|q| q.name == *n)
+            .and_then(|q| q.period.as_ref())
+            .map_or(String::new(), |p| format!(" ({p})"));
+        let s = format!("{n}{p}");
+        if !names.contains(&s) {
+            names.push(s);
+        }
+    }
+    Some(format!(
+        "{} {what} crossed a window edge or a clock move (or a window the reads do not place): none lay within one window instance of {}",
+        crossed.len(),
+        names.join(", ")
+    ))
 }

@@ -7,7 +7,7 @@ use super::facts::{cite, kind_of, quota_bit, thousands, window_name, window_star
 use super::{Judgement, Level, Rule, RuleInfo, Tally};
 use crate::history::History;
 use crate::vocab::Outcome;
-use crate::vocab::{OpKind, QuotaKind};
+use crate::vocab::{OpKind, PeriodDecl, QuotaKind};
 
 /// `limit.never-exceeded`: per period window for period quotas (windows follow the
 /// target's clock, moves included), at every instant for concurrent ones, per parent for
@@ -88,24 +88,20 @@ fn period(
     f: &Facts,
     name: &str,
     bit: u64,
-    decl: Option<&crate::vocab::PeriodDecl>,
+    decl: Option<&PeriodDecl>,
     t: &mut Tally,
 ) -> Result<(), Judgement> {
-    let fallback = crate::vocab::PeriodDecl::Rolling(Default::default());
-    let p = decl.unwrap_or(&fallback);
-    let rolling = crate::check::facts::window(p, 0).is_none();
-    if rolling && !f.clock.is_empty() {
-        t.undecided(|| format!("{name}: a rolling window across clock moves cannot be placed"));
+    let Some(p) = decl else {
+        t.undecided(|| format!("{name}: no period declared, so its windows are unknown"));
         return Ok(());
-    }
-    // Window of each accepted consume (rolling, no clock move: one window).
-    let win = |at: u64| {
-        if rolling {
-            Some(0)
-        } else {
-            f.window_at(h, p, at)
-        }
     };
+    match p {
+        PeriodDecl::FirstHit(len) => return first_hit(h, f, name, bit, len.0, t),
+        PeriodDecl::Sliding(len) => return sliding(h, f, name, bit, len.0, t),
+        PeriodDecl::Daily | PeriodDecl::Monthly | PeriodDecl::Fixed(_) => {}
+    }
+    // Window of each accepted consume, from the target's clock.
+    let win = |at: u64| f.window_at(h, p, at);
     let mut windows: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
     let mut ambiguous = 0usize;
     for &i in &f.order {
@@ -191,6 +187,161 @@ fn period(
             thousands(limit)
         ));
     }
+    Ok(())
+}
+
+/// The accepted consumes of the main tenant drawing on quota bit `bit`.
+fn accepted<'h>(h: &'h History, f: &'h Facts, bit: u64) -> impl Iterator<Item = usize> + 'h {
+    f.order.iter().copied().filter(move |&i| {
+        let o = &h.ops[i];
+        f.decl(i)
+            .is_some_and(|d| d.kind == OpKind::Consume && d.touches & bit != 0)
+            && o.outcome == Outcome::Accepted
+            && o.tenant == h.header.tenant
+    })
+}
+
+/// The limit `name` was last listed with.
+fn last_limit(f: &Facts, name: &str) -> Option<u64> {
+    f.snapshots
+        .iter()
+        .rev()
+        .find_map(|s| s.get(name))
+        .map(|r| r.limit)
+}
+
+/// Windows opened by the first hit: each window instance the list reads place (from the
+/// window end they list) holds its baseline plus the accepted orders certainly inside it.
+/// An order whose interval straddles an edge may belong to either window, so it is
+/// counted in neither (never both, never a false failure).
+fn first_hit(
+    h: &History,
+    f: &Facts,
+    name: &str,
+    bit: u64,
+    len: std::time::Duration,
+    t: &mut Tally,
+) -> Result<(), Judgement> {
+    if !f.clock.is_empty() {
+        t.undecided(|| format!("{name}: a first-hit window across clock moves cannot be placed"));
+        return Ok(());
+    }
+    let len_us = len.as_micros() as u64;
+    let windows = super::windows::instances(h, name, len_us);
+    let ops: Vec<usize> = accepted(h, f, bit).collect();
+    if windows.is_empty() {
+        if !ops.is_empty() {
+            t.undecided(|| {
+                format!(
+                    "{name}: its windows start at the first hit and no list read reported where one ends (declare `read.expires_in`)"
+                )
+            });
+        }
+        return Ok(());
+    }
+    let Some(limit) = last_limit(f, name) else {
+        return Ok(());
+    };
+    let mut placed = vec![false; ops.len()];
+    for w in &windows {
+        let inside: Vec<usize> = ops
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| w.surely_holds(h.ops[**i].sent_us, h.ops[**i].done_us))
+            .map(|(k, &i)| {
+                placed[k] = true;
+                i
+            })
+            .collect();
+        let (consumed, from, origin) = if w.start.0 >= 0 {
+            (0, 0, "the window began during the run".to_string())
+        } else {
+            // Opened before the run: the first quiescent snapshot inside it is the base.
+            let base = f.snapshots.iter().find(|s| {
+                s.get(name).is_some_and(|r| {
+                    super::windows::end_of(s.sent, s.done, r, 0)
+                        .is_some_and(|e| e.0 <= w.end.1 && w.end.0 <= e.1)
+                })
+            });
+            match base.and_then(|s| s.get(name).map(|r| (s, r))) {
+                Some((s, r)) => (r.consumed, s.done, format!("snapshot #{}", s.id)),
+                None => {
+                    t.undecided(|| format!("{name}: no snapshot in the {}", w.name()));
+                    continue;
+                }
+            }
+        };
+        let after: Vec<usize> = inside
+            .into_iter()
+            .filter(|&i| h.ops[i].sent_us >= from)
+            .collect();
+        let total: u64 = after.iter().map(|&i| h.ops[i].amount).sum();
+        if consumed + total > limit {
+            let ids: Vec<u64> = after.iter().map(|&i| h.ops[i].id).collect();
+            return Err(Judgement::fail(
+                format!(
+                    "{name} {} (from the first hit, {len:?}): baseline {} ({origin}) + {} certainly accepted inside it = {} > quota {} (orders: {})",
+                    w.name(),
+                    thousands(consumed),
+                    thousands(total),
+                    thousands(consumed + total),
+                    thousands(limit),
+                    cite(&ids, 6)
+                ),
+                ids,
+            ));
+        }
+        t.held_note(format!(
+            "{name} {}: {} + {} ≤ {}",
+            w.name(),
+            thousands(consumed),
+            thousands(total),
+            thousands(limit)
+        ));
+    }
+    let loose = placed.iter().filter(|p| !**p).count();
+    if loose > 0 {
+        t.undecided(|| {
+            format!("{name}: {loose} accepted orders near a window edge or in a window no list read saw")
+        });
+    }
+    Ok(())
+}
+
+/// Sliding windows: the accepted orders that certainly took effect within one window
+/// length of each other must fit the limit (the counter only adds what came before).
+fn sliding(
+    h: &History,
+    f: &Facts,
+    name: &str,
+    bit: u64,
+    len: std::time::Duration,
+    t: &mut Tally,
+) -> Result<(), Judgement> {
+    let ops: Vec<&crate::history::OpRecord> = accepted(h, f, bit).map(|i| &h.ops[i]).collect();
+    if ops.is_empty() {
+        return Ok(());
+    }
+    let Some(limit) = last_limit(f, name) else {
+        return Ok(());
+    };
+    let (peak, ids) = super::windows::sliding_peak(&ops, len.as_micros() as u64);
+    if peak > limit {
+        return Err(Judgement::fail(
+            format!(
+                "{name}: {} certainly accepted within one sliding window of {len:?} > quota {} (orders: {})",
+                thousands(peak),
+                thousands(limit),
+                cite(&ids, 6)
+            ),
+            ids,
+        ));
+    }
+    t.held_note(format!(
+        "{name}: at most {} certainly within one {len:?} window ≤ {}",
+        thousands(peak),
+        thousands(limit)
+    ));
     Ok(())
 }
 

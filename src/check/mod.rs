@@ -14,6 +14,7 @@ mod order;
 mod quota;
 mod rejected;
 mod reset;
+pub(crate) mod windows;
 
 pub(crate) mod verdict;
 

@@ -1,6 +1,6 @@
 //! Rejected orders are not counted.
 
-use super::facts::{cite, comparable, quota_bit, thousands, Facts};
+use super::facts::{cite, comparable, crossed_reason, quota_bit, thousands, Facts};
 use super::{Judgement, Level, Rule, RuleInfo, Tally};
 use crate::history::History;
 use crate::vocab::OpKind;
@@ -18,6 +18,7 @@ fn not_counted(
 ) -> Judgement {
     let mut t = Tally::default();
     let mut seen = 0usize;
+    let mut crossed: Vec<&str> = Vec::new();
     for (g, gap) in f.gaps.iter().enumerate() {
         let kinds = || {
             gap.ops
@@ -49,7 +50,10 @@ fn not_counted(
             // A reset only lowers a counter: a rise beyond what may have been accepted
             // convicts whatever the windows; an unplaceable window only stops the
             // interval from counting as held.
-            let same_window = comparable(h, f, q, a.done, b.sent);
+            let same_window = comparable(h, f, q, a.seen(&q.name), b.seen(&q.name), b.sent);
+            if !same_window {
+                crossed.push(&q.name);
+            }
             let bit = quota_bit(h, &q.name);
             let possible: u64 = kinds()
                 .filter(|(_, d, o)| {
@@ -86,10 +90,9 @@ fn not_counted(
     if seen == 0 {
         return Judgement::skipped(format!("no {what} were sent"));
     }
-    t.finish(
-        "intervals",
-        &format!("no interval could be judged for {what}"),
-    )
+    let nothing = crossed_reason(h, &crossed, &format!("intervals around {what}"))
+        .unwrap_or_else(|| format!("no interval could be judged for {what}"));
+    t.finish("intervals", &nothing)
 }
 
 /// `rejected.invalid-not-counted`: orders rejected by validation leave the counters

@@ -331,7 +331,19 @@ impl Rule for PeriodBoundary {
         }
     }
     fn judge(&self, h: &History, f: &Facts) -> Judgement {
-        judge(h, f, Which::Boundary)
+        // First-hit windows reset as their listed end passes, clock moves or not.
+        let windows = match super::windows::first_hit_resets(h) {
+            Ok(n) => n,
+            Err((witness, ops)) => return Judgement::fail(witness, ops),
+        };
+        let j = judge(h, f, Which::Boundary);
+        if windows > 0 && j.verdict == crate::vocab::Verdict::Skipped {
+            return Judgement::pass(format!(
+                "{windows} first-hit window(s) ended and the next opened a window length later, as listed; clock: {}",
+                j.witness.unwrap_or_default()
+            ));
+        }
+        j
     }
 }
 

@@ -139,11 +139,7 @@ impl B {
 }
 
 fn r(name: &str, limit: u64, consumed: u64) -> Reading {
-    Reading {
-        name: name.into(),
-        limit,
-        consumed,
-    }
+    Reading::new(name, limit, consumed)
 }
 
 fn verdict(b: &B, id: &str) -> Verdict {

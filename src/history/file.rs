@@ -129,6 +129,13 @@ impl HistoryWriter {
                         string(&mut json, &r.name);
                         num(&mut json, b",\"limit\":", r.limit);
                         num(&mut json, b",\"consumed\":", r.consumed);
+                        // Window fields, as serde writes them (skipped when unset).
+                        if let Some(e) = r.ends_in_us {
+                            num(&mut json, b",\"ends_in_us\":", e);
+                        }
+                        if r.absent {
+                            json.extend_from_slice(b",\"absent\":true");
+                        }
                         json.push(b'}');
                     }
                     json.push(b']');
@@ -362,15 +369,15 @@ mod tests {
     #[test]
     fn records_are_written_exactly_as_serde_json_writes_them() {
         let shared: Readings = vec![
+            Reading::new("daily", 600_000, 12),
+            Reading::new("we\"ird\\q\u{1}", 0, 0),
             Reading {
-                name: "daily".into(),
-                limit: 600_000,
-                consumed: 12,
+                ends_in_us: Some(2_500_000),
+                ..Reading::new("windowed", 100, 7)
             },
             Reading {
-                name: "we\"ird\\q\u{1}".into(),
-                limit: 0,
-                consumed: 0,
+                absent: true,
+                ..Reading::new("absent", 100, 0)
             },
         ]
         .into();

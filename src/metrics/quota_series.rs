@@ -124,14 +124,7 @@ mod tests {
             status: Some(200),
             object: None,
             parent: None,
-            snapshot: Some(
-                vec![Reading {
-                    name: "q".into(),
-                    limit: 10,
-                    consumed,
-                }]
-                .into(),
-            ),
+            snapshot: Some(vec![Reading::new("q", 10, consumed)].into()),
             note: None,
         }
     }

@@ -86,11 +86,7 @@ pub fn example_history() -> History {
         }
         consumed += 8;
         let service = 800 + (n * 31 % 900);
-        let snap = vec![Reading {
-            name: "orders/day".into(),
-            limit: 120,
-            consumed: consumed.min(120),
-        }];
+        let snap = vec![Reading::new("orders/day", 120, consumed.min(120))];
         push(
             "list",
             intended,

@@ -30,8 +30,13 @@ pub enum QuotaKind {
     Scoped,
 }
 
-/// When a period quota resets, written `daily`, `monthly`, `fixed 2s` (windows of that
-/// length anchored at the Unix epoch) or `rolling 24h` (a window that starts at first use).
+/// When a period quota resets. Written:
+/// * `daily`, `monthly`: UTC calendar periods;
+/// * `fixed 2s`: windows of that length anchored at the Unix epoch (aligned);
+/// * `fixed 3s from first hit`: a window of that length opened by the first hit after the
+///   previous window ended (what most rate-limit services do); `rolling 3s` is the older
+///   spelling of the same and still accepted;
+/// * `sliding 1h`: at every instant, what was accepted during the last hour.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PeriodDecl {
     /// 00:00 UTC every day.
@@ -40,8 +45,20 @@ pub enum PeriodDecl {
     Monthly,
     /// Fixed-length windows anchored at the Unix epoch.
     Fixed(Span),
-    /// A window of this length that starts at first use.
-    Rolling(Span),
+    /// A fixed-length window that starts at the first hit after the previous one ended.
+    FirstHit(Span),
+    /// A window of this length ending at every instant.
+    Sliding(Span),
+}
+
+impl PeriodDecl {
+    /// The window length of a windowed period (`None` for calendar periods).
+    pub fn length(&self) -> Option<Span> {
+        match self {
+            PeriodDecl::Daily | PeriodDecl::Monthly => None,
+            PeriodDecl::Fixed(s) | PeriodDecl::FirstHit(s) | PeriodDecl::Sliding(s) => Some(*s),
+        }
+    }
 }
 
 impl std::fmt::Display for PeriodDecl {
@@ -50,7 +67,8 @@ impl std::fmt::Display for PeriodDecl {
             PeriodDecl::Daily => f.write_str("daily"),
             PeriodDecl::Monthly => f.write_str("monthly"),
             PeriodDecl::Fixed(s) => write!(f, "fixed {s}"),
-            PeriodDecl::Rolling(s) => write!(f, "rolling {s}"),
+            PeriodDecl::FirstHit(s) => write!(f, "fixed {s} from first hit"),
+            PeriodDecl::Sliding(s) => write!(f, "sliding {s}"),
         }
     }
 }
@@ -58,25 +76,26 @@ impl std::fmt::Display for PeriodDecl {
 impl std::str::FromStr for PeriodDecl {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let bad =
-            || format!(r#"expected "daily", "monthly", "fixed 2s" or "rolling 24h", found "{s}""#);
-        let mut words = s.split_whitespace();
-        let p = match (words.next(), words.next(), words.next()) {
-            (Some("daily"), None, _) => PeriodDecl::Daily,
-            (Some("monthly"), None, _) => PeriodDecl::Monthly,
-            (Some(kind @ ("fixed" | "rolling")), Some(len), None) => {
-                let d = super::units::parse_duration(len)
-                    .filter(|d| !d.is_zero())
-                    .ok_or_else(bad)?;
-                if kind == "fixed" {
-                    PeriodDecl::Fixed(Span(d))
-                } else {
-                    PeriodDecl::Rolling(Span(d))
-                }
-            }
-            _ => return Err(bad()),
+        let bad = || {
+            format!(
+                r#"expected "daily", "monthly", "fixed 2s", "fixed 2s from first hit" or "sliding 1h", found "{s}""#
+            )
         };
-        Ok(p)
+        let words: Vec<&str> = s.split_whitespace().collect();
+        let len = |w: &str| {
+            super::units::parse_duration(w)
+                .filter(|d| !d.is_zero())
+                .map(Span)
+                .ok_or_else(bad)
+        };
+        Ok(match words.as_slice() {
+            ["daily"] => PeriodDecl::Daily,
+            ["monthly"] => PeriodDecl::Monthly,
+            ["fixed", l] => PeriodDecl::Fixed(len(l)?),
+            ["fixed", l, "from", "first", "hit"] | ["rolling", l] => PeriodDecl::FirstHit(len(l)?),
+            ["sliding", l] => PeriodDecl::Sliding(len(l)?),
+            _ => return Err(bad()),
+        })
     }
 }
 
@@ -100,8 +119,8 @@ impl JsonSchema for PeriodDecl {
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({
             "type": "string",
-            "pattern": r"^(daily|monthly|(fixed|rolling) \d+(\.\d+)?(ms|s|m|h|d))$",
-            "description": "daily, monthly, fixed LENGTH (epoch-anchored) or rolling LENGTH (from first use)"
+            "pattern": r"^(daily|monthly|fixed \d+(\.\d+)?(ms|s|m|h|d)( from first hit)?|(rolling|sliding) \d+(\.\d+)?(ms|s|m|h|d))$",
+            "description": "daily, monthly, fixed LENGTH (epoch-anchored), fixed LENGTH from first hit (rolling LENGTH is the older spelling) or sliding LENGTH"
         })
     }
 }
@@ -122,6 +141,21 @@ pub struct Capabilities {
     /// Whether the list operation supports filtering by quota name.
     #[serde(default)]
     pub list_filter: bool,
+    /// Whether the API takes credentials: `required` (the default) or `none` (an
+    /// internal service with no authentication: `auth.required` is skipped saying so).
+    #[serde(default)]
+    pub auth: AuthDecl,
+}
+
+/// Whether an API authenticates its callers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthDecl {
+    /// Requests without valid credentials must be refused.
+    #[default]
+    Required,
+    /// The API has no authentication.
+    None,
 }
 
 fn yes() -> bool {
@@ -135,6 +169,42 @@ impl Default for Capabilities {
             reset_tolerance: Span::default(),
             all_or_nothing: true,
             list_filter: false,
+            auth: AuthDecl::Required,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn period_kinds_parse_and_print_back() {
+        for (text, shown) in [
+            ("daily", "daily"),
+            ("monthly", "monthly"),
+            ("fixed 2s", "fixed 2s"),
+            ("fixed 3s from first hit", "fixed 3s from first hit"),
+            ("rolling 3s", "fixed 3s from first hit"),
+            ("sliding 90s", "sliding 90s"),
+        ] {
+            let p: PeriodDecl = text.parse().unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(p.to_string(), shown);
+            assert_eq!(shown.parse::<PeriodDecl>().unwrap(), p);
+        }
+        for bad in [
+            "fixed",
+            "fixed 0s",
+            "fixed 3s from",
+            "sliding",
+            "weekly",
+            "fixed 3s from last hit",
+        ] {
+            let e = bad.parse::<PeriodDecl>().unwrap_err();
+            assert!(
+                e.contains("fixed 2s from first hit") && e.contains(bad),
+                "{e}"
+            );
         }
     }
 }

@@ -30,6 +30,28 @@ pub struct Reading {
     pub limit: u64,
     /// What was consumed (derived from `remaining` when the API reports that).
     pub consumed: u64,
+    /// How long after its answer the quota's current window ends, µs, where the profile
+    /// declares where the answer says so (`read.expires_in`): it places first-hit
+    /// windows, which a history alone cannot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ends_in_us: Option<u64>,
+    /// The quota was missing from the answer and, as the profile declares
+    /// (`read.absent: zero`), read as nothing consumed: no window was open.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub absent: bool,
+}
+
+impl Reading {
+    /// A reading with no window information.
+    pub fn new(name: impl Into<Sym>, limit: u64, consumed: u64) -> Reading {
+        Reading {
+            name: name.into(),
+            limit,
+            consumed,
+            ends_in_us: None,
+            absent: false,
+        }
+    }
 }
 
 /// The readings of one list operation, shared: cloning one is a reference count.

@@ -35,3 +35,4 @@ mod target_clock;
 mod third_api;
 mod transport;
 mod verdicts;
+mod window_service;
