@@ -429,16 +429,8 @@ mod tests {
         }
         fn snap(&mut self, daily: u64, monthly: u64) -> &mut Self {
             let rs = vec![
-                Reading {
-                    name: "daily".into(),
-                    limit: 100,
-                    consumed: daily,
-                },
-                Reading {
-                    name: "monthly".into(),
-                    limit: 1000,
-                    consumed: monthly,
-                },
+                Reading::new("daily", 100, daily),
+                Reading::new("monthly", 1000, monthly),
             ];
             self.push("list", 0).snapshot = Some(rs.into());
             self
