@@ -71,16 +71,19 @@ fn synthetic(n: usize) -> History {
                 name: "daily".into(),
                 limit,
                 consumed,
+                parents: None,
             },
             Reading {
                 name: "monthly".into(),
                 limit,
                 consumed,
+                parents: None,
             },
             Reading {
                 name: "slots".into(),
                 limit: 50,
                 consumed: slots,
+                parents: None,
             },
         ])
     };

@@ -82,6 +82,7 @@ fn hot_paths(c: &mut Criterion) {
             name: format!("quota{q}").into(),
             limit: 600_000,
             consumed: 841 * q,
+            parents: None,
         })
         .collect::<Vec<_>>()
         .into();

@@ -383,11 +383,6 @@ pub fn quota_bit(h: &History, name: &str) -> u64 {
         .map_or(0, |i| 1u64 << i)
 }
 
-/// The kind of the operation a record is of, per the header.
-pub fn kind_of(h: &History, op: &OpRecord) -> Option<OpKind> {
-    h.header.operations.get(op.name.as_str()).map(|d| d.kind)
-}
-
 /// Formats a number with thousands separators (witnesses are read by people).
 pub fn thousands(n: u64) -> String {
     let s = n.to_string();

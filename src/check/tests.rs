@@ -143,6 +143,7 @@ fn r(name: &str, limit: u64, consumed: u64) -> Reading {
         name: name.into(),
         limit,
         consumed,
+        parents: None,
     }
 }
 

@@ -366,11 +366,13 @@ mod tests {
                 name: "daily".into(),
                 limit: 600_000,
                 consumed: 12,
+                parents: None,
             },
             Reading {
                 name: "we\"ird\\q\u{1}".into(),
                 limit: 0,
                 consumed: 0,
+                parents: None,
             },
         ]
         .into();

@@ -129,6 +129,7 @@ mod tests {
                     name: "q".into(),
                     limit: 10,
                     consumed,
+                    parents: None,
                 }]
                 .into(),
             ),

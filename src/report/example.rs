@@ -90,6 +90,7 @@ pub fn example_history() -> History {
             name: "orders/day".into(),
             limit: 120,
             consumed: consumed.min(120),
+            parents: None,
         }];
         push(
             "list",

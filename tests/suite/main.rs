@@ -27,6 +27,7 @@ mod preflight;
 mod report_html;
 mod report_junit;
 mod report_summary;
+mod seeded_bugs;
 mod signals;
 mod third_api;
 mod transport;
