@@ -241,10 +241,16 @@ outcomes: []
         assert_eq!((get("dests").limit, get("dests").consumed), (2, 2));
         // Each parent's own count, not only the largest one.
         assert_eq!(
-            get("dests").parents.as_deref().map(|m| m.iter().map(|(k, v)| (k.as_str(), *v)).collect::<Vec<_>>()),
+            get("dests")
+                .parents
+                .as_deref()
+                .map(|m| m.iter().map(|(k, v)| (k.as_str(), *v)).collect::<Vec<_>>()),
             Some(vec![("c1", 2), ("c2", 1), ("c3", 0)])
         );
-        assert_eq!((get("dests").in_parent("c2"), get("dests").in_parent("c9")), (Some(1), None));
+        assert_eq!(
+            (get("dests").in_parent("c2"), get("dests").in_parent("c9")),
+            (Some(1), None)
+        );
         assert!(get("cfgs").parents.is_none());
         // A parent without an id cannot be counted as anyone's.
         let no_id = br#"{"data":[{"enabled":true,"destinations":[1]}]}"#;

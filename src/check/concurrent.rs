@@ -257,12 +257,16 @@ fn scoped_frees(
             let Some(parent) = o.parent.as_deref() else {
                 continue;
             };
-            if d.kind != OpKind::Release || d.frees & sq.bit == 0 || o.outcome != Outcome::Accepted {
+            if d.kind != OpKind::Release || d.frees & sq.bit == 0 || o.outcome != Outcome::Accepted
+            {
                 continue;
             }
             let (Some(a), Some(b)) = (count(g, parent), count(g + 1, parent)) else {
                 t.undecided(|| {
-                    format!("release #{}: a snapshot around it does not list {parent}", o.id)
+                    format!(
+                        "release #{}: a snapshot around it does not list {parent}",
+                        o.id
+                    )
                 });
                 continue;
             };

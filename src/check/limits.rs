@@ -309,7 +309,10 @@ impl Rule for RejectionJustified {
             .collect();
         // Scoped quotas are judged in the order's own parent.
         let scoped = super::parents::scoped(h, f);
-        let known = quotas.iter().map(|(_, b)| b).chain(scoped.iter().map(|s| &s.bit));
+        let known = quotas
+            .iter()
+            .map(|(_, b)| b)
+            .chain(scoped.iter().map(|s| &s.bit));
         let known = known.fold(0, |m, b| m | b);
         let mut t = Tally::default();
         for &i in &f.order {

@@ -75,9 +75,17 @@ fn build(h: &History, f: &Facts, quota: &str) -> Scoped {
             continue;
         };
         if d.kind == OpKind::Consume && d.touches & bit != 0 {
-            parents.entry(parent.to_string()).or_default().consumes.push(i);
+            parents
+                .entry(parent.to_string())
+                .or_default()
+                .consumes
+                .push(i);
         } else if d.kind == OpKind::Release && d.frees & bit != 0 {
-            parents.entry(parent.to_string()).or_default().releases.push(i);
+            parents
+                .entry(parent.to_string())
+                .or_default()
+                .releases
+                .push(i);
         }
     }
     // Setups that are no parent of this quota's consumes are of no interest.

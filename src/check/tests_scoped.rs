@@ -133,13 +133,17 @@ fn a_race_on_one_parent_over_its_limit_fails_never_exceeded_in_that_parent() {
     let v = b.judge("limit.never-exceeded");
     assert_eq!(v.verdict, Verdict::Fail, "{v:?}");
     let w = v.witness.unwrap();
-    assert!(w.contains("exports_destinations in c1") && w.contains("3 active > quota 2"), "{w}");
+    assert!(
+        w.contains("exports_destinations in c1") && w.contains("3 active > quota 2"),
+        "{w}"
+    );
     assert!(w.contains("its creation #2"), "{w}");
 
     // Spread over two parents, three attaches stay within 2 in each.
     let mut b = B::default();
     b.snap(&[]).create("c1").create("c2");
-    b.race("c1", 2, Outcome::Accepted).race("c2", 1, Outcome::Accepted);
+    b.race("c1", 2, Outcome::Accepted)
+        .race("c2", 1, Outcome::Accepted);
     assert_eq!(b.judge("limit.never-exceeded").verdict, Verdict::Pass);
 }
 
@@ -161,15 +165,20 @@ fn a_parent_listed_before_is_judged_from_its_listed_count_not_from_zero() {
 fn a_refusal_in_a_parent_with_room_fails_rejection_justified_even_if_another_parent_is_full() {
     // c1 is full (2 of 2), c2 empty: the quota-wide maximum says "full", the parent not.
     let mut b = B::default();
-    b.snap(&[("c1", 2), ("c2", 0)]).attach("c2", Outcome::RejectedQuota);
+    b.snap(&[("c1", 2), ("c2", 0)])
+        .attach("c2", Outcome::RejectedQuota);
     let v = b.judge("limit.rejection-justified");
     assert_eq!(v.verdict, Verdict::Fail, "{v:?}");
     let w = v.witness.unwrap();
-    assert!(w.contains("exports_destinations in c2 had at most 0 of 2"), "{w}");
+    assert!(
+        w.contains("exports_destinations in c2 had at most 0 of 2"),
+        "{w}"
+    );
 
     // Refused in the full parent: justified.
     let mut b = B::default();
-    b.snap(&[("c1", 2), ("c2", 0)]).attach("c1", Outcome::RejectedQuota);
+    b.snap(&[("c1", 2), ("c2", 0)])
+        .attach("c1", Outcome::RejectedQuota);
     assert_eq!(b.judge("limit.rejection-justified").verdict, Verdict::Pass);
     // An indeterminate attach in the same parent may have filled it: not a failure.
     let mut b = B::default();
@@ -192,7 +201,8 @@ fn a_detach_that_frees_nothing_fails_release_frees_on_the_next_attach_in_its_par
         } else {
             Outcome::Accepted
         };
-        b.attach("c1", next).snap(&[("c1", 1 + u64::from(!refused_after))]);
+        b.attach("c1", next)
+            .snap(&[("c1", 1 + u64::from(!refused_after))]);
         b.judge("concurrent.release-frees")
     };
     let v = run(true);
@@ -212,13 +222,18 @@ fn listings_follow_attaches_and_detaches_in_each_parent() {
 
     // An attach the listing never shows.
     let mut b = B::default();
-    b.snap(&[]).create("c1").attach("c1", Outcome::Accepted).snap(&[("c1", 0)]);
+    b.snap(&[])
+        .create("c1")
+        .attach("c1", Outcome::Accepted)
+        .snap(&[("c1", 0)]);
     let v = b.judge("listing.objects");
     assert_eq!(v.verdict, Verdict::Fail, "{v:?}");
     assert!(v.witness.unwrap().contains("from 0 to 0 (+0, expected +1)"));
     // A detach the listing still shows.
     let mut b = B::default();
-    b.snap(&[("c1", 1)]).detach("c1", Outcome::Accepted).snap(&[("c1", 1)]);
+    b.snap(&[("c1", 1)])
+        .detach("c1", Outcome::Accepted)
+        .snap(&[("c1", 1)]);
     assert_eq!(b.judge("listing.objects").verdict, Verdict::Fail);
     // A parent the listing does not show (a capped page): undecided, not a failure.
     let mut b = B::default();
@@ -236,12 +251,17 @@ fn an_order_on_the_main_tenant_refused_while_the_other_tenant_holds_its_own_fail
         b.op_on("enable", "other", Outcome::Accepted);
         b.snap_of("other", 3, &[]);
         // The main tenant lists 2 of 3: room for one.
-        b.snap_of("org", 2, &[]).op_on("enable", "org", main).snap_of("org", 3, &[]);
+        b.snap_of("org", 2, &[])
+            .op_on("enable", "org", main)
+            .snap_of("org", 3, &[]);
         b.judge("isolation.tenants")
     };
     let v = run(Outcome::RejectedQuota);
     assert_eq!(v.verdict, Verdict::Fail, "{v:?}");
     let w = v.witness.unwrap();
-    assert!(w.contains("counts another tenant's use") && w.contains("exports_configs 3 of 3"), "{w}");
+    assert!(
+        w.contains("counts another tenant's use") && w.contains("exports_configs 3 of 3"),
+        "{w}"
+    );
     assert_eq!(run(Outcome::Accepted).verdict, Verdict::Pass);
 }

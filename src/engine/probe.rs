@@ -341,7 +341,11 @@ impl Probe<'_> {
             .filter(|r| r.kind == OpKind::Release)
             .find_map(|r| {
                 let c = profile.ops.get(r.releases.as_deref()?)?;
-                let kinds: Vec<_> = c.touches.iter().filter_map(|t| self.quota_kind(t)).collect();
+                let kinds: Vec<_> = c
+                    .touches
+                    .iter()
+                    .filter_map(|t| self.quota_kind(t))
+                    .collect();
                 let only = kinds.contains(&QuotaKind::Concurrent)
                     && kinds.iter().all(|k| *k != QuotaKind::Period);
                 (c.kind == OpKind::Consume && c.uses.is_none() && only)
@@ -569,7 +573,10 @@ impl Probe<'_> {
     /// A scoped quota (destinations per configuration): in a parent of its own, consumes
     /// up to the limit and one past it, releases one, consumes one again.
     async fn release_in_parent(&self, rel: &CompiledOp, cons: &CompiledOp) {
-        let Some(setup) = cons.uses.as_deref().and_then(|u| self.sh.target.profile.ops.get(u))
+        let Some(setup) = cons
+            .uses
+            .as_deref()
+            .and_then(|u| self.sh.target.profile.ops.get(u))
         else {
             return;
         };
@@ -594,8 +601,16 @@ impl Probe<'_> {
             let parent = parent.clone();
             async move {
                 let mut body = Vec::new();
-                op::execute_in(self.sh, &self.slot(), &o, 1, Instant::now(), &mut body, Some(&parent))
-                    .await;
+                op::execute_in(
+                    self.sh,
+                    &self.slot(),
+                    &o,
+                    1,
+                    Instant::now(),
+                    &mut body,
+                    Some(&parent),
+                )
+                .await;
             }
         };
         for _ in 0..=limit {

@@ -31,8 +31,12 @@ impl Drop for Server {
 
 fn python(script: &str, bug: Option<&str>) -> Server {
     let mut cmd = Command::new("python3");
-    cmd.arg(format!("tests/targets/{script}"))
-        .args(["--listen", "127.0.0.1:0", "--max-seconds", "300"]);
+    cmd.arg(format!("tests/targets/{script}")).args([
+        "--listen",
+        "127.0.0.1:0",
+        "--max-seconds",
+        "300",
+    ]);
     if let Some(b) = bug {
         cmd.args(["--bug", b]);
     }
@@ -103,13 +107,16 @@ fn judge_mode(suite: &str, bug: Option<&(String, String)>, r: &Run) -> Option<St
                 .filter(|x| x["witness"].as_str().is_none_or(|w| w.trim().is_empty()))
                 .filter_map(|x| x["id"].as_str())
                 .collect();
-            (!silent.is_empty())
-                .then(|| format!("{}: no reason given for {silent:?}", why()))
+            (!silent.is_empty()).then(|| format!("{}: no reason given for {silent:?}", why()))
         }
         Some((_, id)) => {
             let verdict = rule(r, id).map(|x| x["verdict"].clone());
-            (r.code != 1 || verdict.as_ref().is_none_or(|v| v != "fail"))
-                .then(|| format!("{}\n(expected exit 1 by {id}, which was {verdict:?})", why()))
+            (r.code != 1 || verdict.as_ref().is_none_or(|v| v != "fail")).then(|| {
+                format!(
+                    "{}\n(expected exit 1 by {id}, which was {verdict:?})",
+                    why()
+                )
+            })
         }
     }
 }
