@@ -208,10 +208,16 @@ pub struct CountDecl {
     /// Count only resources where this pointer equals this value.
     #[serde(default, rename = "where")]
     pub filter: Option<FieldEquals>,
-    /// For scoped quotas: count the array at this pointer inside each resource; the
-    /// consumption is the largest such count (the parent closest to its limit).
+    /// For scoped quotas: count the array at this pointer inside each resource (each
+    /// resource is a parent). Each parent's count is recorded under its id
+    /// (`parent_id`); the quota's consumption is the largest count, an upper bound for
+    /// every parent.
     #[serde(default)]
     pub per_item: Option<String>,
+    /// With `per_item`: pointer to the parent's id inside each resource, the id the
+    /// scoped consume's `{{parent}}` is (default `/id`).
+    #[serde(default)]
+    pub parent_id: Option<String>,
 }
 
 /// `pointer == value`.

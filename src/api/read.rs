@@ -1,6 +1,8 @@
 //! Reading quotas from list answers: an array of quota objects, or limits by name with
 //! consumption counted from resource listings (APIs that list limits only).
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 
 use super::compile::CompiledOp;
@@ -60,9 +62,12 @@ pub fn read_list(
         absent_as_zero(op, limits, &mut out);
     }
     for c in &read.count {
-        let n = count(c, resources)?;
+        let (n, parents) = count(c, resources)?;
         match out.readings.iter_mut().find(|r| r.name == c.quota) {
-            Some(r) => r.consumed = n,
+            Some(r) => {
+                r.consumed = n;
+                r.parents = parents.map(Box::new);
+            }
             // Its limit was out of range: already named among the problems.
             None if out.problems.iter().any(|p| p.contains(&c.quota)) => {}
             None => {
@@ -303,7 +308,14 @@ fn read_limits(v: &Value, limits: &str, quotas: &[String], out: &mut Listed) -> 
     Ok(())
 }
 
-fn count(c: &CountDecl, resources: &[(String, Vec<u8>)]) -> Result<u64, String> {
+/// Counts a quota from its resources listing: the number of resources kept, or for a
+/// scoped quota (`per_item`) the count in each parent by its id, with the largest as
+/// the quota's consumption. A parent whose id or array is missing is named: counting
+/// it as 0 would hide the parent closest to its limit.
+fn count(
+    c: &CountDecl,
+    resources: &[(String, Vec<u8>)],
+) -> Result<(u64, Option<BTreeMap<String, u64>>), String> {
     let (_, body) = resources
         .iter()
         .find(|(n, _)| n == &c.from)
@@ -319,17 +331,26 @@ fn count(c: &CountDecl, resources: &[(String, Vec<u8>)]) -> Result<u64, String> 
             .as_ref()
             .is_none_or(|f| it.pointer(&f.pointer) == Some(&f.equals))
     });
-    Ok(match &c.per_item {
-        None => kept.count() as u64,
-        Some(p) => kept
-            .map(|it| {
-                it.pointer(p)
-                    .and_then(Value::as_array)
-                    .map_or(0, |a| a.len() as u64)
-            })
-            .max()
-            .unwrap_or(0),
-    })
+    let Some(p) = &c.per_item else {
+        return Ok((kept.count() as u64, None));
+    };
+    let id_p = c.parent_id.as_deref().unwrap_or("/id");
+    let mut parents = BTreeMap::new();
+    for (i, it) in kept.enumerate() {
+        let id = match it.pointer(id_p) {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            _ => return Err(format!("{}: item {i} has no id at {id_p}", c.from)),
+        };
+        let n = it
+            .pointer(p)
+            .and_then(Value::as_array)
+            .ok_or_else(|| format!("{}: item {i} ({id}) has no array at {p}", c.from))?
+            .len() as u64;
+        parents.insert(id, n);
+    }
+    let max = parents.values().copied().max().unwrap_or(0);
+    Ok((max, Some(parents)))
 }
 
 #[cfg(test)]
@@ -364,13 +385,30 @@ outcomes: []
         let op = &p.ops["list"];
         assert_eq!(count_sources(op), vec!["configs".to_string()]);
         let body = br#"{"data":[{"cfgs":3,"dests":2,"version":0,"id":"x"}]}"#;
-        let configs = br#"{"data":[{"enabled":true,"destinations":[1,2]},{"enabled":false,"destinations":[1]},{"enabled":true,"destinations":[]}]}"#;
+        let configs = br#"{"data":[{"id":"c1","enabled":true,"destinations":[1,2]},{"id":"c2","enabled":false,"destinations":[1]},{"id":"c3","enabled":true,"destinations":[]}]}"#;
         let r = read_list(op, body, &[("configs".into(), configs.to_vec())])
             .unwrap()
             .readings;
         let get = |n: &str| r.iter().find(|x| x.name == n).unwrap().clone();
         assert_eq!((get("cfgs").limit, get("cfgs").consumed), (3, 2));
         assert_eq!((get("dests").limit, get("dests").consumed), (2, 2));
+        // Each parent's own count, not only the largest one.
+        assert_eq!(
+            get("dests")
+                .parents
+                .as_deref()
+                .map(|m| m.iter().map(|(k, v)| (k.as_str(), *v)).collect::<Vec<_>>()),
+            Some(vec![("c1", 2), ("c2", 1), ("c3", 0)])
+        );
+        assert_eq!(
+            (get("dests").in_parent("c2"), get("dests").in_parent("c9")),
+            (Some(1), None)
+        );
+        assert!(get("cfgs").parents.is_none());
+        // A parent without an id cannot be counted as anyone's.
+        let no_id = br#"{"data":[{"enabled":true,"destinations":[1]}]}"#;
+        let e = read_list(op, body, &[("configs".into(), no_id.to_vec())]).unwrap_err();
+        assert!(e.contains("no id at /id"), "{e}");
         assert!(
             read_list(op, body, &[]).is_err(),
             "a missing resources answer is an error, not zero"

@@ -103,15 +103,21 @@ impl Rule for ReleaseFrees {
 
     fn judge(&self, h: &History, f: &Facts) -> Judgement {
         let quotas = concurrent_quotas(h);
-        if quotas.is_empty() {
-            return Judgement::skipped("the target declares no concurrent quota");
+        let scoped = super::parents::scoped(h, f);
+        if quotas.is_empty() && scoped.is_empty() {
+            return Judgement::skipped("the target declares no concurrent or scoped quota");
         }
         let mut t = Tally::default();
+        if let Some(j) = scoped_frees(h, f, &scoped, &mut t) {
+            return j;
+        }
         for (g, i) in f.lone() {
             let (o, Some(d)) = (&h.ops[i], f.decl(i)) else {
                 continue;
             };
-            if d.kind != OpKind::Release || o.outcome != Outcome::Accepted {
+            // Releases of scoped quotas were judged in their parent above.
+            let frees_concurrent = quotas.iter().any(|(_, b)| d.frees & b != 0);
+            if !frees_concurrent || d.kind != OpKind::Release || o.outcome != Outcome::Accepted {
                 continue;
             }
             for (name, _) in quotas.iter().filter(|(_, b)| d.frees & b != 0) {
@@ -169,7 +175,7 @@ impl Rule for ReleaseFrees {
         }
         // Slots leaked earlier (under load) show later: a lone create refused although
         // the listing shows room for more than it, after releases were accepted.
-        let mut released = false;
+        let mut released = quotas.is_empty();
         for g in 0..f.gaps.len() {
             for &i in &f.gaps[g].ops {
                 let (o, Some(d)) = (&h.ops[i], f.decl(i)) else {
@@ -209,4 +215,121 @@ impl Rule for ReleaseFrees {
             "no accepted release was alone between two snapshots (add `probe: release`)",
         )
     }
+}
+
+/// A scoped quota, in the released object's own parent: an accepted release alone
+/// between two snapshots that both list the parent lowers its count; the consume alone
+/// right after it in the same parent, with the second snapshot showing room there, is
+/// admitted; and a consume alone later in a parent where releases were accepted is not
+/// refused while its parent shows room for more than it (a slot leaked under load).
+fn scoped_frees(
+    h: &History,
+    f: &Facts,
+    scoped: &[super::parents::Scoped],
+    t: &mut Tally,
+) -> Option<Judgement> {
+    for sq in scoped {
+        let Some(limit) = sq.limit(f) else { continue };
+        let count = |g: usize, parent: &str| f.snapshots[g].get(&sq.quota)?.in_parent(parent);
+        // Other quotas the consume draws on that may have been full.
+        let other_full = |g: usize, j: usize| {
+            let (c, Some(d)) = (&h.ops[j], f.decl(j)) else {
+                return true;
+            };
+            h.header.quotas.iter().any(|q| {
+                let bit = quota_bit(h, &q.name);
+                d.touches & bit & !sq.bit != 0
+                    && (q.kind == QuotaKind::Scoped
+                        || f.snapshots[g]
+                            .get(&q.name)
+                            .is_none_or(|r| r.consumed + c.amount > r.limit))
+            })
+        };
+        let consume_in = |j: usize, parent: &str| {
+            f.decl(j)
+                .is_some_and(|x| x.kind == OpKind::Consume && x.touches & sq.bit != 0)
+                && h.ops[j].parent.as_deref() == Some(parent)
+        };
+        for (g, i) in f.lone() {
+            let (o, Some(d)) = (&h.ops[i], f.decl(i)) else {
+                continue;
+            };
+            let Some(parent) = o.parent.as_deref() else {
+                continue;
+            };
+            if d.kind != OpKind::Release || d.frees & sq.bit == 0 || o.outcome != Outcome::Accepted
+            {
+                continue;
+            }
+            let (Some(a), Some(b)) = (count(g, parent), count(g + 1, parent)) else {
+                t.undecided(|| {
+                    format!(
+                        "release #{}: a snapshot around it does not list {parent}",
+                        o.id
+                    )
+                });
+                continue;
+            };
+            let (sa, sb) = (&f.snapshots[g], &f.snapshots[g + 1]);
+            if b >= a {
+                return Some(Judgement::fail(
+                    format!(
+                        "{} in {parent}: release #{}{} was accepted, yet the parent's count went from {a} (snapshot #{}) to {b} (snapshot #{})",
+                        sq.quota,
+                        o.id,
+                        o.object.as_deref().map(|x| format!(" of {x}")).unwrap_or_default(),
+                        sa.id,
+                        sb.id
+                    ),
+                    vec![o.id, sa.id, sb.id],
+                ));
+            }
+            t.held();
+            let Some(j) = f.alone(g + 1) else { continue };
+            let c = &h.ops[j];
+            if consume_in(j, parent)
+                && c.outcome == Outcome::RejectedQuota
+                && b + c.amount <= limit
+                && !other_full(g + 1, j)
+            {
+                return Some(Judgement::fail(
+                    format!(
+                        "{} in {parent}: release #{} was accepted, but the next consume #{} there was refused as over quota though snapshot #{} lists {b} of {limit}: the release did not free its slot",
+                        sq.quota, o.id, c.id, sb.id
+                    ),
+                    vec![o.id, c.id, sb.id],
+                ));
+            }
+        }
+        // Leaked earlier: a lone consume refused in a parent that lists room for more
+        // than it, after releases there were accepted.
+        for (g, j) in f.lone() {
+            let c = &h.ops[j];
+            let Some(parent) = c.parent.as_deref() else {
+                continue;
+            };
+            if !consume_in(j, parent) || c.outcome != Outcome::RejectedQuota || other_full(g, j) {
+                continue;
+            }
+            let released = sq.parents.get(parent).is_some_and(|l| {
+                l.releases.iter().any(|&r| {
+                    let r = &h.ops[r];
+                    r.outcome == Outcome::Accepted && r.done_us <= f.snapshots[g].sent
+                })
+            });
+            let Some(n) = count(g, parent) else { continue };
+            if released && n + c.amount < limit {
+                return Some(Judgement::fail(
+                    format!(
+                        "{} in {parent}: consume #{} was refused as over quota though snapshot #{} lists {n} of {limit} there, after releases in it were accepted: released slots were not freed",
+                        sq.quota,
+                        c.id,
+                        f.snapshots[g].id
+                    ),
+                    vec![c.id, f.snapshots[g].id],
+                ));
+            }
+        }
+    }
+    None
 }

@@ -13,7 +13,10 @@ use crate::vocab::Outcome;
 /// accepted on the other tenant in between and nothing sent for the main tenant, read
 /// the same counters; (3) an order on the other tenant refused as over quota right
 /// after the other's own snapshot showed room for it (nothing sent for it in between)
-/// means its admission counted another tenant's use; one admitted there holds.
+/// means its admission counted another tenant's use; one admitted there holds; (4) the
+/// same on the main tenant: a probe's order refused right after the main tenant's own
+/// snapshot showed room, while the other tenant's latest snapshot shows it using those
+/// quotas, means the main tenant's admission counted the other's use.
 pub struct Tenants;
 
 /// Whether an operation of another tenant than `tenant` that may change counters was
@@ -186,6 +189,11 @@ impl Rule for Tenants {
             }
             t.held();
         }
+        // (4) Admission on the main tenant while the other holds its own use: a probe's
+        // order refused right after the main tenant's own snapshot showed room.
+        if let Some(j) = main_admission(h, f, &mut t) {
+            return j;
+        }
         t.finish(
             "pairs of other-tenant snapshots",
             "no pair of other-tenant snapshots to compare",
@@ -207,4 +215,84 @@ fn cited(orders: &[u64], snapshot: u64) -> Vec<u64> {
     let mut ops: Vec<u64> = orders.iter().take(5).copied().collect();
     ops.push(snapshot);
     ops
+}
+
+/// Check (4) of [`Tenants`]: coordinator orders on the main tenant (the isolation probe
+/// sends them; workers' orders overlap one another and are judged by the limit rules).
+fn main_admission(h: &History, f: &Facts, t: &mut Tally) -> Option<Judgement> {
+    for (i, o) in h.ops.iter().enumerate() {
+        if o.tenant != h.header.tenant
+            || o.worker != crate::vocab::COORDINATOR
+            || !matches!(o.outcome, Outcome::Accepted | Outcome::RejectedQuota)
+            || f.decl(i).is_none_or(|d| d.kind != OpKind::Consume)
+        {
+            continue;
+        }
+        let Some(k) = f.snap_before(o.sent_us) else {
+            continue;
+        };
+        let s = &f.snapshots[k];
+        // Alone between two of the main tenant's snapshots: nothing else moved a counter.
+        if f.alone(k) != Some(i) || f.clock_moved(h, s.done, o.done_us) {
+            continue;
+        }
+        let Some(decl) = h.header.operations.get(o.name.as_str()) else {
+            continue;
+        };
+        let limited: Vec<&String> = decl
+            .touches
+            .iter()
+            .filter(|q| {
+                h.header
+                    .quotas
+                    .iter()
+                    .any(|d| &d.name == *q && d.kind != crate::vocab::QuotaKind::Scoped)
+            })
+            .collect();
+        let readings: Vec<_> = limited.iter().filter_map(|q| s.get(q)).collect();
+        if readings.is_empty() || readings.len() < limited.len() {
+            continue;
+        }
+        if !readings
+            .iter()
+            .all(|r| r.limit.saturating_sub(r.consumed) >= o.amount)
+        {
+            continue;
+        }
+        // The other tenant's own use of those quotas, as it last listed them.
+        let Some(os) = f.others.iter().rfind(|x| x.done <= o.sent_us) else {
+            continue;
+        };
+        let used: Vec<String> = limited
+            .iter()
+            .filter_map(|q| os.get(q))
+            .filter(|r| r.consumed > 0)
+            .map(|r| format!("{} {} of {}", r.name, r.consumed, r.limit))
+            .collect();
+        if used.is_empty() {
+            continue;
+        }
+        if o.outcome == Outcome::RejectedQuota {
+            let shown: Vec<String> = readings
+                .iter()
+                .map(|r| format!("{} {} of {}", r.name, r.consumed, r.limit))
+                .collect();
+            return Some(Judgement::fail(
+                format!(
+                    "order #{} of {} on tenant {:?} was refused as over quota right after its own snapshot #{} showed room ({}), while tenant {:?} listed {} (snapshot #{}): its admission counts another tenant's use",
+                    o.id,
+                    o.amount,
+                    h.header.tenant.as_str(),
+                    s.id,
+                    shown.join(", "),
+                    h.ops[os.index].tenant.as_str(),
+                    used.join(", "),
+                    os.id
+                ),
+                vec![os.id, s.id, o.id],
+            ));
+        }
+        t.held();
+    }
+    None
 }

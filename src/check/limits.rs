@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::facts::{cite, kind_of, quota_bit, thousands, window_name, window_start, Facts, Snap};
+use super::facts::{cite, quota_bit, thousands, window_name, window_start, Facts, Snap};
 use super::{Judgement, Level, Rule, RuleInfo, Tally};
 use crate::history::History;
 use crate::vocab::Outcome;
@@ -34,10 +34,17 @@ impl Rule for NeverExceeded {
         {
             let Some(s) = &o.snapshot else { continue };
             if let Some(r) = s.iter().find(|r| r.consumed > r.limit) {
+                // A scoped quota's consumption is its fullest parent's count: name it.
+                let parent = r.parents.as_ref().and_then(|m| {
+                    m.iter()
+                        .find(|(_, &n)| n == r.consumed)
+                        .map(|(p, _)| format!(" in {p}"))
+                });
                 return Judgement::fail(
                     format!(
-                        "{}: the target itself listed consumed {} > quota {} (list op #{})",
+                        "{}{}: the target itself listed consumed {} > quota {} (list op #{})",
                         r.name,
+                        parent.unwrap_or_default(),
                         thousands(r.consumed),
                         thousands(r.limit),
                         o.id
@@ -70,7 +77,15 @@ impl Rule for NeverExceeded {
             let r = match q.kind {
                 QuotaKind::Period => period(h, facts, &q.name, bit, q.period.as_ref(), &mut t),
                 QuotaKind::Concurrent => concurrent(h, facts, &q.name, bit, limit, &mut t),
-                QuotaKind::Scoped => scoped(h, &q.name, limit).map(|n| t.held_note(n)),
+                QuotaKind::Scoped => {
+                    let s = super::parents::scoped(h, facts)
+                        .into_iter()
+                        .find(|s| s.quota == q.name);
+                    match s {
+                        Some(s) => scoped(h, facts, &s, limit, &mut t),
+                        None => Ok(()),
+                    }
+                }
             };
             if let Err(j) = r {
                 return j;
@@ -443,6 +458,13 @@ impl Rule for RejectionJustified {
             .filter(|q| q.kind != QuotaKind::Scoped)
             .map(|q| (q.name.clone(), quota_bit(h, &q.name)))
             .collect();
+        // Scoped quotas are judged in the order's own parent.
+        let scoped = super::parents::scoped(h, f);
+        let known = quotas
+            .iter()
+            .map(|(_, b)| b)
+            .chain(scoped.iter().map(|s| &s.bit));
+        let known = known.fold(0, |m, b| m | b);
         let mut t = Tally::default();
         for &i in &f.order {
             let o = &h.ops[i];
@@ -485,11 +507,41 @@ impl Rule for RejectionJustified {
                     thousands(possible)
                 ));
             }
-            // A quota the order touches that is scoped or unlisted may have been full.
-            let hidden = d.touches & !quotas.iter().fold(0, |m, (_, b)| m | b) != 0;
-            if full || hidden || !judged {
+            let mut unknown_parent = None;
+            for sq in scoped.iter().filter(|sq| d.touches & sq.bit != 0) {
+                if full {
+                    break;
+                }
+                let (Some(parent), Some(limit)) = (o.parent.as_deref(), sq.limit(f)) else {
+                    judged = false;
+                    continue;
+                };
+                let Some(b) = sq.base(f, parent, o.sent_us) else {
+                    unknown_parent = Some(format!("{} in {parent}", sq.quota));
+                    continue;
+                };
+                let upper = sq.upper(h, parent, &b, o.done_us, o.id);
+                if upper + o.amount > limit {
+                    full = true;
+                    break;
+                }
+                fits.push(format!(
+                    "{} in {parent} had at most {} of {} (count {} from {} + at most {} possibly accepted in it since)",
+                    sq.quota,
+                    thousands(upper),
+                    thousands(limit),
+                    thousands(b.count),
+                    b.origin,
+                    thousands(upper - b.count)
+                ));
+            }
+            // A quota the order touches that is unlisted may have been full.
+            let hidden = d.touches & !known != 0;
+            if full || hidden || !judged || unknown_parent.is_some() {
                 if full {
                     t.held();
+                } else if let Some(p) = unknown_parent {
+                    t.undecided(|| format!("#{}: the count of {p} is not known (never listed, not created by the run)", o.id));
                 } else {
                     t.undecided(|| format!("#{}: a quota it draws on is not listed", o.id));
                 }
@@ -600,55 +652,47 @@ impl Rule for RejectionShape {
     }
 }
 
-/// A scoped quota bounds each parent on its own (destinations per configuration).
-/// Parents created during the run start at 0; others have no known baseline and are
-/// left to the listing rules.
-fn scoped(h: &History, quota: &str, limit: u64) -> Result<String, Judgement> {
-    let created: std::collections::HashSet<&str> = h
-        .ops
-        .iter()
-        .filter(|o| kind_of(h, o) == Some(OpKind::Setup) && o.outcome == Outcome::Accepted)
-        .filter_map(|o| o.object.as_deref())
-        .collect();
-    let consumes: Vec<&str> = h
-        .header
-        .operations
-        .iter()
-        .filter(|(_, d)| d.kind == OpKind::Consume && d.touches.iter().any(|t| t == quota))
-        .map(|(n, _)| n.as_str())
-        .collect();
-    let mut events: BTreeMap<&str, Vec<(u64, i64, u64)>> = BTreeMap::new();
-    for o in &h.ops {
-        let (Some(d), Some(parent)) = (
-            h.header.operations.get(o.name.as_str()),
-            o.parent.as_deref(),
-        ) else {
+/// A scoped quota bounds each parent on its own (destinations per configuration): from
+/// the parent's first known count before its first consume (a snapshot listing it, or
+/// 0 at its creation by the run), a lower bound of its count at every instant —
+/// consumes certainly done, minus every release that may have taken effect — stays
+/// within the limit. A parent with no known count is left undecided.
+fn scoped(
+    h: &History,
+    f: &Facts,
+    s: &super::parents::Scoped,
+    limit: u64,
+    t: &mut Tally,
+) -> Result<(), Judgement> {
+    let quota = &s.quota;
+    let mut judged = 0usize;
+    for (parent, log) in &s.parents {
+        let Some(first) = log.consumes.iter().map(|&i| h.ops[i].sent_us).min() else {
             continue;
         };
-        if !created.contains(parent) {
+        let Some(b) = s.base(f, parent, first) else {
+            t.undecided(|| format!("{quota} in {parent}: no count known before its first consume"));
             continue;
+        };
+        let mut events: Vec<(u64, i64, u64)> = Vec::new();
+        for &i in &log.consumes {
+            let o = &h.ops[i];
+            if o.outcome == Outcome::Accepted && o.sent_us >= b.done {
+                events.push((o.done_us, o.amount as i64, o.id));
+            }
         }
-        if d.kind == OpKind::Consume
-            && consumes.contains(&o.name.as_str())
-            && o.outcome == Outcome::Accepted
-        {
-            events.entry(parent).or_default().push((o.done_us, 1, o.id));
-        } else if d.kind == OpKind::Release
-            && d.releases.as_deref().is_some_and(|r| consumes.contains(&r))
-            && matches!(o.outcome, Outcome::Accepted | Outcome::Indeterminate)
-        {
-            events
-                .entry(parent)
-                .or_default()
-                .push((o.sent_us, -1, o.id));
+        for &i in &log.releases {
+            let o = &h.ops[i];
+            let late = o.outcome == Outcome::Indeterminate;
+            if (o.outcome == Outcome::Accepted && o.done_us > b.sent) || late {
+                events.push((o.sent_us.max(b.done), -1, o.id));
+            }
         }
-    }
-    let parents = events.len();
-    for (parent, mut ev) in events {
-        ev.sort_by_key(|e| (e.0, e.1));
-        let mut active = 0i64;
+        // Releases first at equal times: the bound stays a lower bound.
+        events.sort_by_key(|e| (e.0, e.1));
+        let mut active = b.count as i64;
         let mut ids = Vec::new();
-        for (t, d, id) in ev {
+        for (at, d, id) in events {
             active += d;
             if d > 0 {
                 ids.push(id);
@@ -657,14 +701,20 @@ fn scoped(h: &History, quota: &str, limit: u64) -> Result<String, Judgement> {
                 let cited: Vec<u64> = ids.iter().rev().take(6).rev().copied().collect();
                 return Err(Judgement::fail(
                     format!(
-                        "{quota} in {parent}: at t={:.3}s at least {active} active > quota {limit} (accepted: {})",
-                        t as f64 / 1e6,
+                        "{quota} in {parent}: at t={:.3}s at least {active} active > quota {limit} (baseline {} from {}; latest accepted: {})",
+                        at as f64 / 1e6,
+                        b.count,
+                        b.origin,
                         cite(&cited, 6)
                     ),
                     cited,
                 ));
             }
         }
+        judged += 1;
     }
-    Ok(format!("{quota}: ≤ {limit} in each of {parents} parents"))
+    if judged > 0 {
+        t.held_note(format!("{quota}: ≤ {limit} in each of {judged} parents"));
+    }
+    Ok(())
 }

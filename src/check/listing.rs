@@ -342,3 +342,89 @@ impl Rule for Values {
         t.finish("listed values", "no quota was listed")
     }
 }
+
+/// `listing.objects`: a scoped quota's listed count follows what was done inside each
+/// parent. Alone between two snapshots that list (or, for a parent the run created in
+/// between, would have to list) its parent, an accepted consume raises the parent's
+/// count by its amount, an accepted release lowers it by one, and a refused consume
+/// leaves it — so an attach the listing never shows, a detach it still shows, or a
+/// refused attach it shows is caught.
+pub struct Objects;
+
+impl Rule for Objects {
+    fn info(&self) -> RuleInfo {
+        RuleInfo {
+            id: "listing.objects",
+            level: Level::Must,
+            title: "a scoped quota's listed count follows the consumes and releases in each parent",
+        }
+    }
+
+    fn judge(&self, h: &History, f: &Facts) -> Judgement {
+        let scoped = super::parents::scoped(h, f);
+        if scoped.is_empty() {
+            return Judgement::skipped("the target declares no scoped quota");
+        }
+        let mut t = Tally::default();
+        for sq in &scoped {
+            for (g, i) in f.lone() {
+                let (o, Some(d)) = (&h.ops[i], f.decl(i)) else {
+                    continue;
+                };
+                let Some(parent) = o.parent.as_deref() else {
+                    continue;
+                };
+                let (what, expect): (&str, i64) = match (d.kind, o.outcome) {
+                    (OpKind::Consume, Outcome::Accepted) if d.touches & sq.bit != 0 => {
+                        ("accepted consume", o.amount as i64)
+                    }
+                    (OpKind::Consume, Outcome::RejectedQuota | Outcome::RejectedInvalid)
+                        if d.touches & sq.bit != 0 =>
+                    {
+                        ("refused consume", 0)
+                    }
+                    (OpKind::Release, Outcome::Accepted) if d.frees & sq.bit != 0 => {
+                        ("accepted release", -1)
+                    }
+                    _ => continue,
+                };
+                let (sa, sb) = (&f.snapshots[g], &f.snapshots[g + 1]);
+                let created_between = sq
+                    .parents
+                    .get(parent)
+                    .and_then(|l| l.created)
+                    .is_some_and(|c| c.0 >= sa.done);
+                let listed = |s: &super::facts::Snap| s.get(&sq.quota)?.in_parent(parent);
+                let a = listed(sa).or(created_between.then_some(0));
+                let (Some(a), Some(b)) = (a, listed(sb)) else {
+                    t.undecided(|| {
+                        format!(
+                            "{what} #{} in {parent}: snapshot #{} or #{} does not list the parent",
+                            o.id, sa.id, sb.id
+                        )
+                    });
+                    continue;
+                };
+                let moved = b as i64 - a as i64;
+                if moved != expect {
+                    return Judgement::fail(
+                        format!(
+                            "{} in {parent}: {what} #{}{} alone between snapshots #{} and #{}, yet the listed count went from {a} to {b} ({moved:+}, expected {expect:+})",
+                            sq.quota,
+                            o.id,
+                            o.object.as_deref().map(|x| format!(" of {x}")).unwrap_or_default(),
+                            sa.id,
+                            sb.id
+                        ),
+                        vec![o.id, sa.id, sb.id],
+                    );
+                }
+                t.held();
+            }
+        }
+        t.finish(
+            "lone consumes and releases in a parent",
+            "no consume or release of a scoped quota was alone between two snapshots (add `probe: release`)",
+        )
+    }
+}

@@ -11,6 +11,7 @@ pub(crate) mod ledger;
 mod limits;
 mod listing;
 mod order;
+pub(crate) mod parents;
 mod quota;
 mod rejected;
 mod reset;
@@ -20,6 +21,8 @@ pub(crate) mod verdict;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_scoped;
 
 pub use crate::vocab::Verdict;
 pub use facts::{time_source, Facts};
@@ -119,6 +122,7 @@ pub fn catalogue() -> Vec<&'static dyn Rule> {
         &listing::Filter,
         &listing::UnknownFilter,
         &listing::Values,
+        &listing::Objects,
         &isolation::Tenants,
         &auth::Required,
     ]
@@ -199,7 +203,8 @@ pub fn rule_ids() -> Vec<&'static str> {
 pub const DEFAULT_MAX_INDEFINITE: f64 = 0.05;
 
 /// Rules that attribute a counter move to one lone operation between two snapshots.
-const LONE_RULES: [&str; 6] = [
+const LONE_RULES: [&str; 7] = [
+    "listing.objects",
     "reset.period-boundary",
     "reset.monthly-not-daily",
     "concurrent.cap",

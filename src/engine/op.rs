@@ -65,6 +65,20 @@ pub(crate) async fn execute(
     intended: Instant,
     body: &mut Vec<u8>,
 ) -> Done {
+    execute_in(sh, slot, op, amount, intended, body, None).await
+}
+
+/// [`execute`], with a consume that acts inside a parent (`uses:`) sent inside `pinned`
+/// when given, instead of the run's parents in turn (a race on one parent).
+pub(crate) async fn execute_in(
+    sh: &Shared,
+    slot: &Slot<'_>,
+    op: &CompiledOp,
+    amount: u64,
+    intended: Instant,
+    body: &mut Vec<u8>,
+    pinned: Option<&Obj>,
+) -> Done {
     let profile = &sh.target.profile;
     // A release needs an object to end; with none yet, consume instead (reported
     // under the consume's own name).
@@ -105,10 +119,10 @@ pub(crate) async fn execute(
             _ => (None, false),
         };
         if let Some(from) = from {
-            let found = if moves {
-                pop(sh, from)
-            } else {
-                peek(sh, from, sh.seq.load(Ordering::Relaxed))
+            let found = match (moves, pinned) {
+                (true, _) => pop(sh, from),
+                (false, Some(p)) => Some(p.clone()),
+                (false, None) => peek(sh, from, sh.seq.load(Ordering::Relaxed)),
             };
             object = match found {
                 Some(o) => Some(o),
@@ -348,6 +362,27 @@ fn settle_objects(
         }
         _ => {}
     }
+}
+
+/// Creates one new parent object with the setup operation `setup` (by the coordinator,
+/// under the setup's own label) and returns it; `None` when the target refused it or
+/// gave it no id (the attempt is in the history).
+pub(crate) async fn new_parent(sh: &Shared, phase: u32, setup: &CompiledOp) -> Option<Obj> {
+    let slot = Slot {
+        phase,
+        worker: COORDINATOR,
+        label: &setup.name,
+        label_index: sh.recorder.label_index(&setup.name).unwrap_or(0),
+    };
+    let before = sh.pools.get(&setup.name).map_or(0, |p| p.lock().len());
+    let mut body = Vec::new();
+    let done = send_record(sh, &slot, setup, 0, Instant::now(), None, &mut body).await;
+    if done.outcome != Outcome::Accepted {
+        return None;
+    }
+    // The coordinator runs alone here, so the one object added is the new one.
+    let p = sh.pools.get(&setup.name)?.lock();
+    (p.len() > before).then(|| p.last().cloned()).flatten()
 }
 
 /// A quiescent list by the coordinator.

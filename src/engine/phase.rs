@@ -6,10 +6,11 @@ use std::time::{Duration, Instant};
 
 use rand::SeedableRng;
 
-use super::op::{execute, Slot};
+use super::op::{execute_in, new_parent, Slot};
 use super::schedule::Schedule;
 use super::{sleep_or_stop, Mix, Shared};
-use crate::scenario::{MixEntry, Phase};
+use crate::api::CompiledOp;
+use crate::scenario::{MixEntry, Parents, Phase};
 use crate::vocab::units::Amount;
 use crate::vocab::OpKind;
 use crate::vocab::PhaseStats;
@@ -88,6 +89,15 @@ pub(crate) async fn run(
         }
         None => (None, None),
     };
+    // `parents: one`: every scoped consume of the phase acts inside one fresh parent.
+    let pinned = match w.parents {
+        Parents::One => match scoped_setup(sh, mix) {
+            Some(setup) => new_parent(sh, index, &setup).await,
+            None => None,
+        },
+        Parents::Spread => None,
+    };
+    let pinned = Arc::new(pinned);
     let weights: Vec<u32> = mix.iter().map(|m| m.weight).collect();
     let mix_pick = Mix::new(&weights);
     let mut handles = Vec::new();
@@ -101,6 +111,7 @@ pub(crate) async fn run(
         let think = w.think_time.map(|t| t.0);
         let amounts = amounts.clone();
         let arrivals = arrivals.clone();
+        let pinned = pinned.clone();
         handles.push(tokio::spawn(async move {
             let mut rng =
                 rand::rngs::SmallRng::seed_from_u64(seed ^ ((index as u64) << 32) ^ wid as u64);
@@ -146,7 +157,8 @@ pub(crate) async fn run(
                     label_index: label_idx[k],
                 };
                 let amount = amounts.get(&op.name).copied().unwrap_or(invalid_amount);
-                execute(&sh, &slot, op, amount, intended, &mut body).await;
+                let pin = (*pinned).as_ref();
+                execute_in(&sh, &slot, op, amount, intended, &mut body, pin).await;
                 executed.fetch_add(1, Ordering::Relaxed);
                 if let Some(t) = think {
                     if !sleep_or_stop(&sh.stop, t).await {
@@ -232,6 +244,15 @@ impl Pace {
             }
         }
     }
+}
+
+/// The setup operation the mix's first scoped consume (`uses:`) acts inside.
+fn scoped_setup(sh: &Shared, mix: &[MixEntry]) -> Option<CompiledOp> {
+    let c = mix
+        .iter()
+        .flat_map(|m| &m.ops)
+        .find(|o| o.kind == OpKind::Consume && o.uses.is_some())?;
+    sh.target.profile.ops.get(c.uses.as_deref()?).cloned()
 }
 
 /// Units per order for each consume operation of the mix: fixed, or sized so that

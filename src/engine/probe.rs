@@ -262,13 +262,17 @@ impl Probe<'_> {
         }
     }
 
-    /// Both directions, each judged by admission and by counters: the other tenant's
-    /// counters (the run also read them before its first phase), then, while the main
-    /// tenant has room, a one-unit order there and the other's counters again (they must
-    /// not move); then a one-unit order on the other tenant — the plan runs this probe
-    /// after the fills, so the main tenant is usually full — which must be admitted while
-    /// the other's own counters show room, with the main tenant's counters around it
-    /// (they must not move). What it created on the other tenant is cleaned up.
+    /// Both directions, each judged by admission and by counters. First, while the main
+    /// tenant has room, a one-unit order there with the other tenant's counters read
+    /// around it (they must not move). Then, with a consume that can be released (an
+    /// enable, an expiration; else the probes' usual consume): the main tenant is filled
+    /// to its cap and the other tenant consumes one unit, which its own counters say
+    /// fits, so it must be admitted (an admission count shared between tenants refuses
+    /// it), with the main tenant's counters read around it; then the other way round:
+    /// the other tenant is filled to its cap, the main tenant releases one object, and
+    /// consumes one unit, which must be admitted while its own snapshot shows room.
+    /// Fills are bounded (see [`Probe::fill`]). What it created on the other tenant is
+    /// cleaned up; the main tenant's fill is released.
     async fn isolation(&self) {
         let other = self.plan.loaded.scenario.target.other_tenant.as_ref();
         let Some(other) = other.map(|o| o.value.clone()).filter(|o| !o.is_empty()) else {
@@ -283,8 +287,7 @@ impl Probe<'_> {
         let Some(v) = self.variant(&other, &self.scenario_headers()) else {
             return;
         };
-        self.send_via(&v, &list, 0).await;
-        self.done_with_ids(&v);
+        self.read_via(&v, &list).await;
         let room = self
             .snap()
             .await
@@ -293,29 +296,111 @@ impl Probe<'_> {
         if room > 0 && !self.stopped() {
             self.send(&op, 1).await;
             self.snap().await;
-            v.seq
-                .fetch_max(self.sh.seq.load(Ordering::Relaxed), Ordering::Relaxed);
-            self.send_via(&v, &list, 0).await;
-            self.done_with_ids(&v);
+            self.read_via(&v, &list).await;
         }
+        let (x, rel) = self.releasable().unwrap_or((op, None));
+        // Main full, the other consumes.
         if !self.stopped() {
-            v.seq
-                .fetch_max(self.sh.seq.load(Ordering::Relaxed), Ordering::Relaxed);
-            self.send_via(&v, &op, 1).await;
+            self.fill(self.sh, &x, None).await;
+            self.sync_into(&v);
+            self.send_via(&v, &x, 1).await;
             self.done_with_ids(&v);
             self.snap().await;
-            v.seq
-                .fetch_max(self.sh.seq.load(Ordering::Relaxed), Ordering::Relaxed);
-            self.send_via(&v, &list, 0).await;
-            self.done_with_ids(&v);
+            self.read_via(&v, &list).await;
+        }
+        // The other full, the main tenant consumes.
+        if !self.stopped() {
+            self.fill(&v, &x, Some(&list)).await;
+            if let Some(rel) = &rel {
+                self.send(rel, 1).await;
+            }
+            let room = self
+                .snap()
+                .await
+                .and_then(|s| self.remaining(&s, &x))
+                .unwrap_or(0);
+            if room > 0 && !self.stopped() {
+                self.send(&x, 1).await;
+                self.snap().await;
+                self.read_via(&v, &list).await;
+            }
+        }
+        if let Some(rel) = &rel {
+            self.release_all(rel, &x).await;
         }
         let cleaner = super::cleanup::detached(&v);
-        cleaner
-            .seq
-            .fetch_max(self.sh.seq.load(Ordering::Relaxed), Ordering::Relaxed);
+        self.sync_into(&cleaner);
         let left = super::cleanup::clean(&cleaner, self.phase).await;
         self.sh.left.lock().extend(left);
         self.done_with(cleaner);
+    }
+
+    /// The first consume drawing only on concurrent quotas (besides scoped ones) that a
+    /// release ends, with that release: filling it costs nothing that stays consumed.
+    fn releasable(&self) -> Option<(CompiledOp, Option<CompiledOp>)> {
+        let profile = &self.sh.target.profile;
+        profile
+            .ops
+            .values()
+            .filter(|r| r.kind == OpKind::Release)
+            .find_map(|r| {
+                let c = profile.ops.get(r.releases.as_deref()?)?;
+                let kinds: Vec<_> = c
+                    .touches
+                    .iter()
+                    .filter_map(|t| self.quota_kind(t))
+                    .collect();
+                let only = kinds.contains(&QuotaKind::Concurrent)
+                    && kinds.iter().all(|k| *k != QuotaKind::Period);
+                (c.kind == OpKind::Consume && c.uses.is_none() && only)
+                    .then(|| (c.clone(), Some(r.clone())))
+            })
+    }
+
+    /// Fills what `op` draws on, on the tenant of `via`, to its cap: orders of what
+    /// remains (capped at the largest order) with a read after each — the main tenant's
+    /// snapshot, or `list` sent through `via` for another tenant. Bounded: at most
+    /// [`MAX_STEPS`] orders, and only when no more than [`MAX_FILL`] orders' worth
+    /// remains of a quota limited to one unit per order; it stops at the first refusal.
+    async fn fill(&self, via: &Shared, op: &CompiledOp, list: Option<&CompiledOp>) {
+        let max = op.max_amount.unwrap_or(u64::MAX).max(1);
+        for step in 0..MAX_STEPS {
+            if self.stopped() {
+                return;
+            }
+            let snap = match list {
+                Some(l) => self.read_via(via, l).await,
+                None => self.snap().await,
+            };
+            let Some(r) = snap.and_then(|s| self.remaining(&s, op)) else {
+                return;
+            };
+            if r == 0 || (step == 0 && r.div_ceil(max) > MAX_FILL) {
+                return;
+            }
+            self.sync_into(via);
+            let out = self.send_via(via, op, r.min(max)).await;
+            self.done_with_ids(via);
+            if out != Outcome::Accepted {
+                return;
+            }
+        }
+    }
+
+    /// Sends `list` through `via` (another tenant) and returns what it read.
+    async fn read_via(&self, via: &Shared, list: &CompiledOp) -> Option<Snap> {
+        self.sync_into(via);
+        let mut body = Vec::new();
+        let done = execute(via, &self.slot(), list, 0, Instant::now(), &mut body).await;
+        self.done_with_ids(via);
+        let r = done.snapshot?;
+        Some(r.iter().map(|r| (r.name.to_string(), r.clone())).collect())
+    }
+
+    /// Hands the run's request ids on to a variant before it sends.
+    fn sync_into(&self, v: &Shared) {
+        v.seq
+            .fetch_max(self.sh.seq.load(Ordering::Relaxed), Ordering::Relaxed);
     }
 
     fn done_with_ids(&self, v: &Shared) {
@@ -491,27 +576,40 @@ impl Probe<'_> {
         self.snap().await;
     }
 
-    /// Fills a concurrent quota to its cap and one past it, releases one object, and
-    /// creates one again; then releases what the run left active.
+    /// For every kind of release the profile declares: fills the quota it frees to its
+    /// cap and one past it, releases one object, and consumes one again, with a
+    /// snapshot after each step; then releases what the run left active. A concurrent
+    /// quota is filled on the tenant; a scoped one inside one parent the probe creates.
     async fn release(&self) {
         let profile = &self.sh.target.profile;
-        let found = profile
+        let kinds: Vec<(CompiledOp, CompiledOp, QuotaKind)> = profile
             .ops
             .values()
             .filter(|o| o.kind == OpKind::Release)
-            .find_map(|r| {
+            .filter_map(|r| {
                 let c = profile.ops.get(r.releases.as_deref()?)?;
-                let concurrent = c
-                    .touches
-                    .iter()
-                    .any(|t| self.quota_kind(t) == Some(QuotaKind::Concurrent));
-                concurrent.then(|| (r.clone(), c.clone()))
-            });
-        let Some((rel, cons)) = found else { return };
+                let kind = [QuotaKind::Concurrent, QuotaKind::Scoped]
+                    .into_iter()
+                    .find(|k| c.touches.iter().any(|t| self.quota_kind(t) == Some(*k)))?;
+                Some((r.clone(), c.clone(), kind))
+            })
+            .collect();
+        for (rel, cons, kind) in kinds {
+            if self.stopped() {
+                return;
+            }
+            match kind {
+                QuotaKind::Scoped => self.release_in_parent(&rel, &cons).await,
+                _ => self.release_concurrent(&rel, &cons).await,
+            }
+        }
+    }
+
+    async fn release_concurrent(&self, rel: &CompiledOp, cons: &CompiledOp) {
         let Some(snap) = self.snap().await else {
             return;
         };
-        let Some(r) = self.remaining(&snap, &cons) else {
+        let Some(r) = self.remaining(&snap, cons) else {
             return;
         };
         let creates = if r <= MAX_FILL { r + 1 } else { 1 };
@@ -519,17 +617,82 @@ impl Probe<'_> {
             if self.stopped() {
                 return;
             }
-            self.send(&cons, 1).await;
+            self.send(cons, 1).await;
             self.snap().await;
         }
-        for o in [&rel, &cons] {
+        for o in [rel, cons] {
             self.send(o, 1).await;
             self.snap().await;
         }
+        self.release_all(rel, cons).await;
+    }
+
+    /// A scoped quota (destinations per configuration): in a parent of its own, consumes
+    /// up to the limit and one past it, releases one, consumes one again.
+    async fn release_in_parent(&self, rel: &CompiledOp, cons: &CompiledOp) {
+        let Some(setup) = cons
+            .uses
+            .as_deref()
+            .and_then(|u| self.sh.target.profile.ops.get(u))
+        else {
+            return;
+        };
+        let Some(parent) = op::new_parent(self.sh, self.phase, setup).await else {
+            return;
+        };
+        let Some(snap) = self.snap().await else {
+            return;
+        };
+        let limit = cons
+            .touches
+            .iter()
+            .filter(|t| self.quota_kind(t) == Some(QuotaKind::Scoped))
+            .filter_map(|t| snap.get(t))
+            .map(|r| r.limit)
+            .min();
+        let Some(limit) = limit.filter(|l| *l <= MAX_FILL) else {
+            return;
+        };
+        let send_in = |o: &CompiledOp| {
+            let o = o.clone();
+            let parent = parent.clone();
+            async move {
+                let mut body = Vec::new();
+                op::execute_in(
+                    self.sh,
+                    &self.slot(),
+                    &o,
+                    1,
+                    Instant::now(),
+                    &mut body,
+                    Some(&parent),
+                )
+                .await;
+            }
+        };
+        for _ in 0..=limit {
+            if self.stopped() {
+                return;
+            }
+            send_in(cons).await;
+            self.snap().await;
+        }
+        // The coordinator runs alone: the pool's newest object is one made just now,
+        // inside this parent.
+        self.send(rel, 1).await;
+        self.snap().await;
+        send_in(cons).await;
+        self.snap().await;
+        self.release_all(rel, cons).await;
+    }
+
+    /// Releases every object of `cons` the run holds, stopping at a release that did not
+    /// take effect; then a snapshot.
+    async fn release_all(&self, rel: &CompiledOp, cons: &CompiledOp) {
         let left = |sh: &Shared| sh.pools.get(&cons.name).map_or(0, |p| p.lock().len());
         let mut n = left(self.sh);
         while n > 0 && !self.stopped() {
-            self.send(&rel, 1).await;
+            self.send(rel, 1).await;
             let now = left(self.sh);
             // A release that did not take effect puts its object back: stop there.
             if now >= n {

@@ -136,6 +136,19 @@ impl HistoryWriter {
                         if r.absent {
                             json.extend_from_slice(b",\"absent\":true");
                         }
+                        // Per-parent counts of a scoped quota (serde's map order: the
+                        // BTreeMap's).
+                        if let Some(ps) = &r.parents {
+                            json.extend_from_slice(b",\"parents\":{");
+                            for (j, (id, n)) in ps.iter().enumerate() {
+                                if j > 0 {
+                                    json.push(b',');
+                                }
+                                string(&mut json, id);
+                                num(&mut json, b":", *n);
+                            }
+                            json.push(b'}');
+                        }
                         json.push(b'}');
                     }
                     json.push(b']');
@@ -378,6 +391,14 @@ mod tests {
             Reading {
                 absent: true,
                 ..Reading::new("absent", 100, 0)
+            },
+            Reading {
+                parents: Some(Box::new(
+                    [("cfg-1".to_string(), 2), ("c\"2".to_string(), 0)]
+                        .into_iter()
+                        .collect(),
+                )),
+                ..Reading::new("per parent", 2, 2)
             },
         ]
         .into();

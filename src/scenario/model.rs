@@ -165,6 +165,23 @@ pub struct Workload {
     /// Pause between a virtual user's operations (closed model).
     #[serde(default)]
     pub think_time: Option<Span>,
+    /// Where consumes that act inside a parent object (an operation with `uses:`, such
+    /// as attaching a destination to a configuration) go: `spread` (default) over the
+    /// run's parents in turn, or `one` fresh parent created when the phase opens, so
+    /// every worker races for that one parent's room (a scoped quota's race).
+    #[serde(default)]
+    pub parents: Parents,
+}
+
+/// Where a phase's scoped consumes act (see [`Workload::parents`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Parents {
+    /// Over the run's parents in turn (creating one when there is none).
+    #[default]
+    Spread,
+    /// All inside one parent created when the phase opens.
+    One,
 }
 
 /// One stage of an open-model ramp.

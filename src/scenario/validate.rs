@@ -343,6 +343,18 @@ pub fn resolve_mix(l: &Loaded, profile: &CompiledProfile) -> Result<Vec<Vec<MixE
                 ops,
             });
         }
+        let scoped = entries
+            .iter()
+            .flat_map(|e| &e.ops)
+            .any(|o| o.kind == OpKind::Consume && o.uses.is_some());
+        if p.workload.parents == super::model::Parents::One && !scoped {
+            if let Error::Config(c) = l.error_at(
+                &format!("phases[{i}].workload.parents"),
+                "`parents: one` needs a consume that acts inside a parent (an operation with `uses:`, like attach_destination) in the mix",
+            ) {
+                errs.push(c);
+            }
+        }
         phases.push(entries);
     }
     finish(errs)?;

@@ -1,5 +1,6 @@
 //! What a list operation read: one reading per quota, shared between records.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -28,7 +29,9 @@ pub struct Reading {
     pub name: Sym,
     /// The limit reported.
     pub limit: u64,
-    /// What was consumed (derived from `remaining` when the API reports that).
+    /// What was consumed (derived from `remaining` when the API reports that). For a
+    /// scoped quota: the largest count over the parents listed, an upper bound for
+    /// every one of them (the per-parent counts are in `parents`).
     pub consumed: u64,
     /// How long after its answer the quota's current window ends, µs, where the profile
     /// declares where the answer says so (`read.expires_in`): it places first-hit
@@ -39,10 +42,16 @@ pub struct Reading {
     /// (`read.absent: zero`), read as nothing consumed: no window was open.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub absent: bool,
+    /// For a scoped quota counted from a resources listing: the count in each parent
+    /// listed, by the parent's id (a configuration's destinations). A parent absent
+    /// from the map was not listed, so its count is unknown, never 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parents: Option<Box<BTreeMap<String, u64>>>,
 }
 
 impl Reading {
-    /// A reading with no window information.
+    /// A reading of a quota counted as one number: no window information, no per-parent
+    /// counts.
     pub fn new(name: impl Into<Sym>, limit: u64, consumed: u64) -> Reading {
         Reading {
             name: name.into(),
@@ -50,7 +59,14 @@ impl Reading {
             consumed,
             ends_in_us: None,
             absent: false,
+            parents: None,
         }
+    }
+
+    /// The count listed for `parent`, when the reading has per-parent counts and the
+    /// parent was listed.
+    pub fn in_parent(&self, parent: &str) -> Option<u64> {
+        self.parents.as_ref()?.get(parent).copied()
     }
 }
 

@@ -30,6 +30,7 @@ mod preflight;
 mod report_html;
 mod report_junit;
 mod report_summary;
+mod seeded_bugs;
 mod signals;
 mod target_clock;
 mod third_api;

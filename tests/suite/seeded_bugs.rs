@@ -1,0 +1,159 @@
+//! The bug matrix: each built-in suite against the independent implementation of its
+//! API (`tests/targets/*_like.py`, written apart from the fake, no clock hook, a fresh
+//! long-lived server per run), correct and with every seeded bug its `--list-bugs`
+//! names. Correct: exit 0, or 3 only with every unknown rule giving its reason, and no
+//! rule failing. Each bug: exit 1, and failed *by the rule the bug list names*.
+//!
+//! Runs go two at a time (each takes 3–5 s), so a suite's matrix costs about
+//! `modes / 2 × 5 s` whatever the machine.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+
+use crate::conformance_support::{self, Run, ADOBE, DIDOMI};
+
+/// Runs in flight at once, per suite.
+const PARALLEL: usize = 2;
+
+/// A target on loopback, killed (and its stdin closed) when dropped.
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn python(script: &str, bug: Option<&str>) -> Server {
+    let mut cmd = Command::new("python3");
+    cmd.arg(format!("tests/targets/{script}")).args([
+        "--listen",
+        "127.0.0.1:0",
+        "--max-seconds",
+        "300",
+    ]);
+    if let Some(b) = bug {
+        cmd.args(["--bug", b]);
+    }
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 runs the independent targets");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .strip_prefix("LISTENING ")
+        .unwrap_or_else(|| panic!("{script}: {line}"))
+        .trim()
+        .to_string();
+    Server {
+        child,
+        url: format!("http://{addr}"),
+    }
+}
+
+/// `(bug, rule that must catch it)` from the target's own `--list-bugs`.
+fn bugs(script: &str) -> Vec<(String, String)> {
+    let out = Command::new("python3")
+        .arg(format!("tests/targets/{script}"))
+        .arg("--list-bugs")
+        .output()
+        .expect("python3 runs the independent targets");
+    assert!(out.status.success(), "{script} --list-bugs failed");
+    let list: Vec<(String, String)> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let mut f = l.split('\t');
+            let (name, rule) = (f.next().unwrap(), f.next().unwrap_or(""));
+            (name.to_string(), rule.to_string())
+        })
+        .collect();
+    assert!(!list.is_empty(), "{script} lists no bug");
+    list
+}
+
+fn rule<'a>(r: &'a Run, id: &str) -> Option<&'a serde_json::Value> {
+    r.summary["rules"]
+        .as_array()?
+        .iter()
+        .find(|x| x["id"] == id)
+}
+
+/// What is wrong with one run, if anything.
+fn judge_mode(suite: &str, bug: Option<&(String, String)>, r: &Run) -> Option<String> {
+    let mode = bug.map_or("correct", |b| b.0.as_str());
+    let why = || format!("{suite} {mode}: exit {}\n{}", r.code, r.explain());
+    match bug {
+        None => {
+            let failed = r.failed();
+            if !failed.is_empty() || !matches!(r.code, 0 | 3) {
+                return Some(format!("{} (expected 0, or 3 with reasons)", why()));
+            }
+            let silent: Vec<&str> = r.summary["rules"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|x| x["verdict"] == "unknown" || x["verdict"] == "skipped")
+                .filter(|x| x["witness"].as_str().is_none_or(|w| w.trim().is_empty()))
+                .filter_map(|x| x["id"].as_str())
+                .collect();
+            (!silent.is_empty()).then(|| format!("{}: no reason given for {silent:?}", why()))
+        }
+        Some((_, id)) => {
+            let verdict = rule(r, id).map(|x| x["verdict"].clone());
+            (r.code != 1 || verdict.as_ref().is_none_or(|v| v != "fail")).then(|| {
+                format!(
+                    "{}\n(expected exit 1 by {id}, which was {verdict:?})",
+                    why()
+                )
+            })
+        }
+    }
+}
+
+/// Every mode of `script` against `suite`, `PARALLEL` at a time; every problem found.
+fn matrix(suite: &str, script: &str) -> Vec<String> {
+    let bugs = bugs(script);
+    let modes: Vec<Option<&(String, String)>> =
+        std::iter::once(None).chain(bugs.iter().map(Some)).collect();
+    let next = Mutex::new(modes.into_iter());
+    let problems = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..PARALLEL {
+            s.spawn(|| loop {
+                let Some(bug) = next.lock().unwrap().next() else {
+                    return;
+                };
+                let server = python(script, bug.map(|b| b.0.as_str()));
+                let r = conformance_support::run_with(suite, 1, &["--target", &server.url], &[]);
+                drop(server);
+                if let Some(p) = judge_mode(suite, bug, &r) {
+                    problems.lock().unwrap().push(p);
+                }
+            });
+        }
+    });
+    problems.into_inner().unwrap()
+}
+
+#[test]
+fn the_didomi_suite_passes_didomi_like_and_catches_each_seeded_bug_by_its_rule() {
+    let problems = matrix(DIDOMI, "didomi_like.py");
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
+
+#[test]
+fn the_adobe_suite_passes_adobe_like_and_catches_each_seeded_bug_by_its_rule() {
+    let problems = matrix(ADOBE, "adobe_like.py");
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
