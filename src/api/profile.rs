@@ -85,6 +85,10 @@ pub struct OperationDecl {
     /// operations, 64 KiB for the rest); past it the answer is indeterminate.
     #[serde(default)]
     pub max_body: Option<usize>,
+    /// List (with `read.items`) or resources: how its pages are followed
+    /// (docs/vendors.md, "Paged lists"); without it the answer is one page.
+    #[serde(default)]
+    pub paging: Option<super::paging::PagingDecl>,
 }
 
 /// A request template. Strings may hold `{{tenant}}`, `{{amount}}`, `{{request_id}}`,

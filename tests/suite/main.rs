@@ -23,6 +23,7 @@ mod layers;
 mod live_tenant;
 mod mutation;
 mod outcomes;
+mod paging;
 mod preflight;
 mod report_html;
 mod report_junit;
