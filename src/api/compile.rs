@@ -489,4 +489,35 @@ mod tests {
         assert_eq!(p.ops["f"].filter.as_deref(), Some("q"));
         assert_eq!(p.all_of(OpKind::ListInvalid).len(), 1);
     }
+
+    #[test]
+    fn paging_is_checked_where_it_is_declared() {
+        let base = "name: t\nquotas:\n  - {name: q, kind: scoped}\noperations:\n  l:\n    kind: list\n    request: {method: GET, path: /l}\n    read:\n      limits: /data/0\n      count:\n        - {quota: q, from: r, items: /data, per_item: /d}\n  r:\n    kind: resources\n    request: {method: GET, path: /r}\n";
+        let bad = format!("{base}    paging: {{style: page, param: page}}\noutcomes: []\n");
+        let e = compile_text(Path::new("p.yaml"), &bad)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("p.yaml:15:")
+                && e.contains("operations.r.paging.first: say whether pages count from 0 or 1"),
+            "{e}"
+        );
+        let good = format!(
+            "{base}    paging: {{style: offset, param: $skip, total: /total}}\noutcomes: []\n"
+        );
+        let p = compile_text(Path::new("p.yaml"), &good).unwrap();
+        // The items of each page default to those of the count that reads it.
+        assert_eq!(p.ops["r"].paging.as_ref().unwrap().items, "/data");
+        let on_limits = base.replace(
+            "kind: list\n",
+            "kind: list\n    paging: {style: offset, param: o}\n",
+        ) + "outcomes: []\n";
+        let e = compile_text(Path::new("p.yaml"), &on_limits)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("operations.l.paging: only a list read with `items`"),
+            "{e}"
+        );
+    }
 }
