@@ -69,7 +69,7 @@ impl Target {
         vars: &Vars<'_>,
         scratch: &mut Vec<u8>,
     ) -> ClockRead {
-        let (mut performed, body) = self.exchange(op, vars, scratch).await;
+        let (mut performed, body) = self.exchange(op, vars, scratch, None).await;
         if performed.outcome != Outcome::Accepted {
             return ClockRead {
                 performed,

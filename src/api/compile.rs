@@ -55,6 +55,8 @@ pub struct CompiledOp {
     pub windows: Vec<(String, std::time::Duration)>,
     /// Largest answer body read, in bytes.
     pub max_body: usize,
+    /// List or resources: how its pages are followed (none: one page).
+    pub paging: Option<super::paging::Paging>,
 }
 
 /// The default body cap of a list or resources answer: big enough for a thousand
@@ -334,6 +336,11 @@ pub fn compile_text(src: &Path, text: &str) -> Result<CompiledProfile, Error> {
         if let Some((field, msg)) = super::clock::check_decl(decl) {
             errors.push(err(format!("{at}.{field}"), msg));
         }
+        let paging = decl.paging.as_ref().and_then(|d| {
+            check_paging(&profile, name, decl, d, &mut |f: String, m: String| {
+                errors.push(err(format!("{at}.paging{f}"), m))
+            })
+        });
         if decl.kind == OpKind::Setup && decl.id.is_none() {
             errors.push(err(
                 format!("{at}.id"),
@@ -377,6 +384,7 @@ pub fn compile_text(src: &Path, text: &str) -> Result<CompiledProfile, Error> {
                     OpKind::List | OpKind::Resources => LIST_BODY_CAP,
                     _ => BODY_CAP,
                 }),
+                paging,
             },
         );
     }
@@ -394,6 +402,66 @@ pub fn compile_text(src: &Path, text: &str) -> Result<CompiledProfile, Error> {
         }),
         1 => Err(Error::Config(errors.remove(0))),
         _ => Err(Error::ConfigMany(errors)),
+    }
+}
+
+/// Checks an operation's `paging:`: only lists of quota objects and resources page, and
+/// the items of every page must be known (a list's `read.items`, or the one `items`
+/// pointer of the counts reading this resources operation, unless `paging.items` says).
+fn check_paging(
+    profile: &Profile,
+    name: &str,
+    decl: &super::profile::OperationDecl,
+    d: &super::paging::PagingDecl,
+    report: &mut dyn FnMut(String, String),
+) -> Option<super::paging::Paging> {
+    let items: Option<String> = match decl.kind {
+        OpKind::List => match decl.read.as_ref().and_then(|r| r.items.clone()) {
+            Some(i) => Some(i),
+            None => {
+                report(String::new(), "only a list read with `items` (an array of quota objects) pages; a `limits` list is one object, its counts' resources operations page".into());
+                return None;
+            }
+        },
+        OpKind::Resources => {
+            let mut seen: Vec<&str> = profile
+                .operations
+                .values()
+                .filter_map(|o| o.read.as_ref())
+                .flat_map(|r| &r.count)
+                .filter(|c| c.from == name)
+                .map(|c| c.items.as_str())
+                .collect();
+            seen.sort_unstable();
+            seen.dedup();
+            match seen.as_slice() {
+                [] | [_] => seen.first().map(|s| s.to_string()),
+                _ if d.items.is_some() => None,
+                _ => {
+                    report(".items".into(), format!("the counts reading {name} point at different arrays ({}): say which holds each page's items", seen.join(", ")));
+                    return None;
+                }
+            }
+        }
+        k => {
+            report(
+                String::new(),
+                format!(
+                    "only list and resources operations page; this one is {}",
+                    k.as_str()
+                ),
+            );
+            return None;
+        }
+    };
+    match super::paging::check(d, items.as_deref()) {
+        Ok(p) => Some(p),
+        Err(es) => {
+            for (f, m) in es {
+                report(format!(".{f}"), m);
+            }
+            None
+        }
     }
 }
 
@@ -452,5 +520,36 @@ mod tests {
         let p = compile_text(Path::new("p.yaml"), &good).unwrap();
         assert_eq!(p.ops["f"].filter.as_deref(), Some("q"));
         assert_eq!(p.all_of(OpKind::ListInvalid).len(), 1);
+    }
+
+    #[test]
+    fn paging_is_checked_where_it_is_declared() {
+        let base = "name: t\nquotas:\n  - {name: q, kind: scoped}\noperations:\n  l:\n    kind: list\n    request: {method: GET, path: /l}\n    read:\n      limits: /data/0\n      count:\n        - {quota: q, from: r, items: /data, per_item: /d}\n  r:\n    kind: resources\n    request: {method: GET, path: /r}\n";
+        let bad = format!("{base}    paging: {{style: page, param: page}}\noutcomes: []\n");
+        let e = compile_text(Path::new("p.yaml"), &bad)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("p.yaml:15:")
+                && e.contains("operations.r.paging.first: say whether pages count from 0 or 1"),
+            "{e}"
+        );
+        let good = format!(
+            "{base}    paging: {{style: offset, param: $skip, total: /total}}\noutcomes: []\n"
+        );
+        let p = compile_text(Path::new("p.yaml"), &good).unwrap();
+        // The items of each page default to those of the count that reads it.
+        assert_eq!(p.ops["r"].paging.as_ref().unwrap().items, "/data");
+        let on_limits = base.replace(
+            "kind: list\n",
+            "kind: list\n    paging: {style: offset, param: o}\n",
+        ) + "outcomes: []\n";
+        let e = compile_text(Path::new("p.yaml"), &on_limits)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("operations.l.paging: only a list read with `items`"),
+            "{e}"
+        );
     }
 }

@@ -8,6 +8,7 @@ pub(crate) mod client;
 pub(crate) mod clock;
 pub(crate) mod compile;
 pub(crate) mod dry_run;
+pub(crate) mod paging;
 pub(crate) mod perform;
 pub(crate) mod preflight;
 pub(crate) mod profile;

@@ -10,6 +10,7 @@ use super::answer::SendFailure;
 use super::classify::classify;
 use super::client::{extract_id, Target};
 use super::compile::CompiledOp;
+use super::paging::{self, PageAt, Step, Walk};
 use super::read::{count_sources, read_list};
 use super::template::Vars;
 use crate::vocab::{OpKind, Outcome, Readings, OUT_OF_RANGE_NOTE};
@@ -111,11 +112,75 @@ impl Target {
         vars: &Vars<'_>,
         scratch: &mut Vec<u8>,
     ) -> Performed {
-        let (mut p, body) = self.exchange(op, vars, scratch).await;
+        let (mut p, body) = self.exchange_paged(op, vars, scratch).await;
         if op.kind == OpKind::List && p.outcome == Outcome::Accepted {
             self.finish_list(op, vars, scratch, &mut p, body).await;
         }
         p
+    }
+
+    /// [`Target::exchange`], then, when `op` pages, every further page (each rendered,
+    /// sent and classified the same way; a rate-limited page waits and is sent again up
+    /// to [`RATE_RETRIES`] times). Accepted, the body holds every page's items. A read
+    /// cut short (a page not accepted, the bound hit, pages contradicting the total) is
+    /// indeterminate with the reason; a page not in the declared shape is an error.
+    async fn exchange_paged(
+        &self,
+        op: &CompiledOp,
+        vars: &Vars<'_>,
+        scratch: &mut Vec<u8>,
+    ) -> (Performed, bytes::Bytes) {
+        let Some(pg) = &op.paging else {
+            return self.exchange(op, vars, scratch, None).await;
+        };
+        let mut walk = Walk::new(pg);
+        let mut at = walk.first();
+        loop {
+            let n = walk.pages() + 1;
+            let mut attempts = 0;
+            let (mut p, body, url) = loop {
+                attempts += 1;
+                let (p, b, u) = self.exchange_at(op, vars, scratch, Some(&at)).await;
+                // The first page's refusal is the operation's (its caller may retry).
+                if n == 1 || p.outcome != Outcome::RejectedRate || attempts >= RATE_RETRIES {
+                    break (p, b, u);
+                }
+                tokio::time::sleep(p.retry_wait()).await;
+            };
+            if p.outcome != Outcome::Accepted {
+                if n > 1 {
+                    let why = match p.outcome {
+                        Outcome::RejectedRate => {
+                            format!("still rate limited after {attempts} attempts")
+                        }
+                        o => p
+                            .note
+                            .take()
+                            .unwrap_or_else(|| format!("answered {}", o.as_str())),
+                    };
+                    let status = p.status.map_or(String::new(), |s| format!(" ({s})"));
+                    p.outcome = Outcome::Indeterminate;
+                    p.note = Some(format!("paged read cut short: page {n}{status}: {why}"));
+                }
+                return (p, body);
+            }
+            let Some(url) = url else { return (p, body) };
+            match walk.take(&body, &p.headers, &url) {
+                Step::Next(next) => at = next,
+                Step::Done(None) => return (p, body),
+                Step::Done(Some(merged)) => return (p, merged.into()),
+                Step::Bad(why) => {
+                    p.outcome = Outcome::Error;
+                    p.note = Some(format!("list answer unreadable: {why}"));
+                    return (p, bytes::Bytes::new());
+                }
+                Step::Cut(why) => {
+                    p.outcome = Outcome::Indeterminate;
+                    p.note = Some(format!("paged read cut short: {why}"));
+                    return (p, bytes::Bytes::new());
+                }
+            }
+        }
     }
 
     /// One exchange, classified, with the answer's body (empty when none came whole).
@@ -124,22 +189,43 @@ impl Target {
         op: &CompiledOp,
         vars: &Vars<'_>,
         scratch: &mut Vec<u8>,
+        at: Option<&PageAt>,
     ) -> (Performed, bytes::Bytes) {
+        let (p, b, _) = self.exchange_at(op, vars, scratch, at).await;
+        (p, b)
+    }
+
+    /// One exchange on a page (`at`: none is the request as rendered), with the URL sent.
+    async fn exchange_at(
+        &self,
+        op: &CompiledOp,
+        vars: &Vars<'_>,
+        scratch: &mut Vec<u8>,
+        at: Option<&PageAt>,
+    ) -> (Performed, bytes::Bytes, Option<hyper::http::Uri>) {
         let none = bytes::Bytes::new();
-        let req = match self.render_into(op, vars, scratch) {
+        let mut req = match self.render_into(op, vars, scratch) {
             Ok(r) => r,
-            Err(e) => return (Performed::failed(Outcome::NotSent, e), none),
+            Err(e) => return (Performed::failed(Outcome::NotSent, e), none, None),
         };
+        if let Some(at) = at {
+            if let Err(e) = paging::apply(&mut req, at) {
+                return (Performed::failed(Outcome::NotSent, e), none, None);
+            }
+        }
+        let url = Some(req.uri().clone());
         let ans = match self.send(req, op.max_body).await {
             Ok(a) => a,
-            Err(SendFailure::NotSent(e)) => return (Performed::failed(Outcome::NotSent, e), none),
+            Err(SendFailure::NotSent(e)) => {
+                return (Performed::failed(Outcome::NotSent, e), none, url)
+            }
             Err(SendFailure::Indeterminate(e)) => {
-                return (Performed::failed(Outcome::Indeterminate, e), none)
+                return (Performed::failed(Outcome::Indeterminate, e), none, url)
             }
             Err(SendFailure::Cut { status, why }) => {
                 let mut p = Performed::failed(Outcome::Indeterminate, why);
                 p.status = Some(status);
-                return (p, none);
+                return (p, none, url);
             }
         };
         let c = classify(op, ans.status, &ans.headers, &ans.body);
@@ -166,7 +252,7 @@ impl Target {
             follow_ups: Vec::new(),
             by_rule: c.by_rule,
         };
-        (p, ans.body)
+        (p, ans.body, url)
     }
 
     /// Follows the counting lists, then reads the list (or reuses the last reading
@@ -187,7 +273,7 @@ impl Target {
             let mut attempts = 0;
             let (f, fbody) = loop {
                 attempts += 1;
-                let (f, b) = self.exchange(rop, vars, scratch).await;
+                let (f, b) = self.exchange_paged(rop, vars, scratch).await;
                 if f.outcome != Outcome::RejectedRate || attempts >= RATE_RETRIES {
                     break (f, b);
                 }

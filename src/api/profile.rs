@@ -89,6 +89,10 @@ pub struct OperationDecl {
     /// string or Unix seconds (`/now`). The run then reasons in the target's time.
     #[serde(default)]
     pub now: Option<String>,
+    /// List (with `read.items`) or resources: how its pages are followed
+    /// (docs/vendors.md, "Paged lists"); without it the answer is one page.
+    #[serde(default)]
+    pub paging: Option<super::paging::PagingDecl>,
 }
 
 /// A request template. Strings may hold `{{tenant}}`, `{{amount}}`, `{{request_id}}`,

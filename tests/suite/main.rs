@@ -26,6 +26,7 @@ mod live_tenant;
 mod load_thresholds;
 mod mutation;
 mod outcomes;
+mod paging;
 mod preflight;
 mod report_html;
 mod report_junit;
