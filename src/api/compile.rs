@@ -310,7 +310,7 @@ pub fn compile_text(src: &Path, text: &str) -> Result<CompiledProfile, Error> {
                 }
             }
         }
-        if let Some((field, msg)) = super::clock::check_decl(decl) {
+        if let Some((field, msg)) = decl.clock_error() {
             errors.push(err(format!("{at}.{field}"), msg));
         }
         if decl.kind == OpKind::Setup && decl.id.is_none() {
