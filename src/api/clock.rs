@@ -6,9 +6,8 @@
 use super::client::Target;
 use super::compile::CompiledOp;
 use super::perform::Performed;
-use super::profile::OperationDecl;
 use super::template::Vars;
-use crate::vocab::{OpKind, Outcome};
+use crate::vocab::Outcome;
 
 /// What a clock read came to: the answer, and the instant when one could be read.
 pub struct ClockRead {
@@ -16,29 +15,6 @@ pub struct ClockRead {
     pub performed: Performed,
     /// The target's instant, when the answer was accepted and held one.
     pub now: Option<jiff::Timestamp>,
-}
-
-/// Checks the clock fields of one operation declaration: a `clock` operation needs a
-/// `now` pointer, and only a `clock` operation takes one. `(field, message)`.
-pub fn check_decl(decl: &OperationDecl) -> Option<(&'static str, String)> {
-    match (&decl.now, decl.kind) {
-        (None, OpKind::Clock) => Some((
-            "now",
-            "a clock operation needs `now: /json/pointer` to the instant in its answer (an RFC 3339 string or Unix seconds)".into(),
-        )),
-        (Some(p), OpKind::Clock) if !(p.is_empty() || p.starts_with('/')) => Some((
-            "now",
-            format!("expected a JSON pointer like /now (\"\" for the whole answer), found {p:?}"),
-        )),
-        (Some(_), k) if k != OpKind::Clock => Some((
-            "now",
-            format!(
-                "only an operation of kind clock takes `now`; this one is {}",
-                k.as_str()
-            ),
-        )),
-        _ => None,
-    }
 }
 
 /// The instant a JSON value holds: an RFC 3339 string, or Unix seconds (a number,

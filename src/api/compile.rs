@@ -333,7 +333,7 @@ pub fn compile_text(src: &Path, text: &str) -> Result<CompiledProfile, Error> {
                 }
             }
         }
-        if let Some((field, msg)) = super::clock::check_decl(decl) {
+        if let Some((field, msg)) = decl.clock_error() {
             errors.push(err(format!("{at}.{field}"), msg));
         }
         let paging = decl.paging.as_ref().and_then(|d| {

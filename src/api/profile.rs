@@ -95,6 +95,31 @@ pub struct OperationDecl {
     pub paging: Option<super::paging::PagingDecl>,
 }
 
+impl OperationDecl {
+    /// Checks the clock fields of one operation declaration: a `clock` operation needs a
+    /// `now` pointer, and only a `clock` operation takes one. `(field, message)`.
+    pub fn clock_error(&self) -> Option<(&'static str, String)> {
+        match (&self.now, self.kind) {
+            (None, OpKind::Clock) => Some((
+                "now",
+                "a clock operation needs `now: /json/pointer` to the instant in its answer (an RFC 3339 string or Unix seconds)".into(),
+            )),
+            (Some(p), OpKind::Clock) if !(p.is_empty() || p.starts_with('/')) => Some((
+                "now",
+                format!("expected a JSON pointer like /now (\"\" for the whole answer), found {p:?}"),
+            )),
+            (Some(_), k) if k != OpKind::Clock => Some((
+                "now",
+                format!(
+                    "only an operation of kind clock takes `now`; this one is {}",
+                    k.as_str()
+                ),
+            )),
+            _ => None,
+        }
+    }
+}
+
 /// A request template. Strings may hold `{{tenant}}`, `{{amount}}`, `{{request_id}}`,
 /// `{{seq}}`, `{{id}}`, `{{index}}`, `{{seconds}}`, `{{now+25h}}`.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
