@@ -292,9 +292,18 @@ pub fn judge_with(h: &History, only: &[String], max_indefinite: f64) -> Vec<Rule
 }
 
 /// Per phase: (operations, operations with no definite answer), interrupted ones left out.
-pub fn phase_answers(h: &History) -> Vec<(u64, u64)> {
+/// With `writes_only`, reads (lists, resource listings, clock reads) are left out too: a
+/// read without a definite answer is missing evidence, but it changed nothing, so it
+/// blurs no counter — a paged read cut short by a total that moved under load must not
+/// thin a phase's writes.
+pub fn phase_answers(h: &History, writes_only: bool) -> Vec<(u64, u64)> {
     let mut per = vec![(0u64, 0u64); h.header.phases.len()];
-    for o in h.ops.iter().filter(|o| !interrupted(o)) {
+    for o in h
+        .ops
+        .iter()
+        .filter(|o| !interrupted(o))
+        .filter(|o| !writes_only || facts::kind_of(h, o).is_none_or(facts::effectful))
+    {
         if let Some(p) = per.get_mut(o.phase as usize) {
             p.0 += 1;
             if no_answer(o) {
@@ -308,9 +317,10 @@ pub fn phase_answers(h: &History) -> Vec<(u64, u64)> {
 /// Why the run's evidence is too thin to pass on: a phase where more than
 /// `max_indefinite` of the operations got no definite answer, or no definite answer at all.
 pub fn too_indefinite(h: &History, max_indefinite: f64) -> Option<String> {
-    let per = phase_answers(h);
-    let total: u64 = per.iter().map(|p| p.0).sum();
-    let none: u64 = per.iter().map(|p| p.1).sum();
+    let all = phase_answers(h, false);
+    let total: u64 = all.iter().map(|p| p.0).sum();
+    let none: u64 = all.iter().map(|p| p.1).sum();
+    let per = phase_answers(h, true);
     if total > 0 && none == total {
         return Some(format!(
             "no operation of the run got a definite answer ({total} sent or attempted): a run never passes on nothing"
@@ -320,7 +330,7 @@ pub fn too_indefinite(h: &History, max_indefinite: f64) -> Option<String> {
     for (i, (n, x)) in per.iter().enumerate() {
         if *n > 0 && (*x as f64) > max_indefinite * (*n as f64) {
             bad.push(format!(
-                "phase {}: {x} of {n} operations ({:.1}%) got no definite answer",
+                "phase {}: {x} of {n} writes ({:.1}%) got no definite answer",
                 h.header.phases.get(i).map_or("?", |s| s.as_str()),
                 100.0 * *x as f64 / *n as f64
             ));
