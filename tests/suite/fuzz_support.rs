@@ -98,7 +98,7 @@ pub fn mutate(text: &str, r: &mut SmallRng) -> (String, String) {
             lines.swap(i, j);
             format!("swapped lines {} and {}", i + 1, j + 1)
         }
-        3 | 4 | 5 => {
+        3..=5 => {
             let v = HOSTILE[r.random_range(0..HOSTILE.len())];
             match lines[i].find(": ") {
                 Some(at) => {
