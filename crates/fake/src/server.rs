@@ -65,10 +65,11 @@ impl Drop for RunningFake {
 
 /// How long a client has to send a request's complete headers, counted from the
 /// connection's accept (first request) or from the end of the previous response (each
-/// later one, so an idle keep-alive connection is closed after it too): nginx's
-/// `client_header_timeout` is 60 s, hyper's default 30 s; 30 s is far beyond any
-/// loopback or LAN client that is really sending.
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// later one, so an idle keep-alive connection is closed after it too). Longer than
+/// the clients' own idle-connection timeout (hyper's and reqwest's pools: 90 s), so a
+/// pooled client always drops an idle connection before the fake closes it and never
+/// sends on one being closed (which would make an answer indeterminate).
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// How [`serve_with`] serves.
 #[derive(Debug, Clone, Copy)]
