@@ -147,6 +147,10 @@ pub async fn run_one(
         .as_ref()
         .map(|u| u.value.clone())
         .filter(|u| !u.trim().is_empty());
+    if let Some(t) = &opts.target {
+        // The caller masked --target with the default list; the scenario may name more.
+        crate::redact::register_url(t, &s.target.secret_params);
+    }
     let url = opts.target.clone().or(scenario_url);
     let (base_url, fake) = match url {
         Some(u) => {

@@ -2,13 +2,26 @@
 
 use super::{Header, History, OpRecord, Readings, HISTORY_VERSION};
 use crate::error::{ConfigError, Error};
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 /// Streams records to a file as they complete, so an interrupted run keeps them.
+///
+/// Lines are buffered here rather than in a `BufWriter` so that a failed write (a full
+/// disk) knows how many bytes reached the file: the file is then cut back to its last
+/// whole line, and the error says how many records it holds. Nothing half-written is
+/// left for `check` to trip on.
 pub struct HistoryWriter {
-    out: BufWriter<std::fs::File>,
+    file: std::fs::File,
     path: std::path::PathBuf,
+    /// Lines not yet written to the file.
+    pending: Vec<u8>,
+    /// Where each record in `pending` ends (one past its newline).
+    ends: Vec<usize>,
+    /// Bytes of whole lines in the file (the header and `written` records).
+    on_disk: u64,
+    /// Records in the file.
+    written: u64,
     /// The line being built (reused: no allocation per record).
     line: Vec<u8>,
     /// The last snapshot written and its JSON: list records share their readings while
@@ -21,6 +34,9 @@ pub struct HistoryWriter {
     records: u64,
 }
 
+/// Lines are written to the file once this many bytes are pending.
+const WRITE_AT: usize = 1 << 16;
+
 /// The type of the closing line a finished run writes: `{"type":"end","records":N}`.
 /// A history without it was cut short (a crash, a kill, a full disk): the operations in
 /// flight when it stopped are missing, so `check` does not fail it on what is there.
@@ -31,8 +47,12 @@ impl HistoryWriter {
     pub fn create(path: &Path, header: &Header) -> Result<Self, Error> {
         let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
         let mut w = HistoryWriter {
-            out: BufWriter::with_capacity(1 << 16, file),
+            file,
             path: path.to_path_buf(),
+            pending: Vec::with_capacity(WRITE_AT + 4096),
+            ends: Vec::with_capacity(256),
+            on_disk: 0,
+            written: 0,
             line: Vec::with_capacity(512),
             last_snapshot: None,
             last_tenant: None,
@@ -44,11 +64,11 @@ impl HistoryWriter {
 
     fn header(&mut self, v: &Header) -> Result<(), Error> {
         let text = serde_json::to_string(v).map_err(|e| Error::Target(e.to_string()))?;
-        let text = crate::redact::redact(&text);
-        self.out
-            .write_all(text.as_bytes())
-            .and_then(|_| self.out.write_all(b"\n"))
-            .map_err(|e| Error::io(&self.path, e))
+        let mut text = crate::redact::redact(&text).into_owned().into_bytes();
+        text.push(b'\n');
+        // Written at once: a file without its header is no history.
+        self.pending = text;
+        self.write_pending(false)
     }
 
     /// Appends one record. Records hold no secrets (error excerpts are redacted when
@@ -60,13 +80,72 @@ impl HistoryWriter {
         line.clear();
         self.encode(rec, &mut line);
         line.push(b'\n');
-        let r = self
-            .out
-            .write_all(&line)
-            .map_err(|e| Error::io(&self.path, e));
+        self.pending.extend_from_slice(&line);
+        self.ends.push(self.pending.len());
         self.line = line;
-        self.records += r.is_ok() as u64;
-        r
+        self.records += 1;
+        if self.pending.len() >= WRITE_AT {
+            self.write_pending(true)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the pending lines. On a failure, cuts the file back to its last whole
+    /// line and says, naming the file, how many records it holds. `records` is whether
+    /// the pending lines are records (false for the header).
+    fn write_pending(&mut self, records: bool) -> Result<(), Error> {
+        let mut done = 0;
+        while done < self.pending.len() {
+            match std::io::Write::write(&mut self.file, &self.pending[done..]) {
+                Ok(0) => {
+                    let e = std::io::Error::new(
+                        std::io::ErrorKind::WriteZero,
+                        "the file took no more bytes",
+                    );
+                    return Err(self.stopped_at(done, records, e));
+                }
+                Ok(n) => done += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(self.stopped_at(done, records, e)),
+            }
+        }
+        self.on_disk += done as u64;
+        self.written += self.ends.len() as u64;
+        self.pending.clear();
+        self.ends.clear();
+        Ok(())
+    }
+
+    /// The error for a write that stopped after `done` pending bytes.
+    fn stopped_at(&mut self, done: usize, records: bool, e: std::io::Error) -> Error {
+        let whole = if records {
+            self.ends.iter().take_while(|&&end| end <= done).count()
+        } else {
+            0
+        };
+        let keep = if whole > 0 { self.ends[whole - 1] } else { 0 };
+        self.written += whole as u64;
+        self.on_disk += keep as u64;
+        // Shrinking frees space, so this works on a full disk; if it fails anyway the
+        // torn last line is one `check` names and leaves out.
+        let cut = self.file.set_len(self.on_disk).is_ok();
+        let lost = self.records - self.written;
+        let held = if self.on_disk == 0 {
+            "the file is empty (not even its header was written)".to_string()
+        } else {
+            format!(
+                "the file holds its header and {} whole records (lines 2 to {}){}",
+                self.written,
+                self.written + 1,
+                if cut { "" } else { ", then a torn line" }
+            )
+        };
+        let context = format!(
+            "{e}; the history stopped there: {held}; {lost} records after them were not written"
+        );
+        self.pending.clear();
+        self.ends.clear();
+        Error::io(&self.path, std::io::Error::new(e.kind(), context))
     }
 
     fn encode(&mut self, rec: &OpRecord, o: &mut Vec<u8>) {
@@ -167,15 +246,12 @@ impl HistoryWriter {
     /// Writes the closing line (the run finished: every operation it sent is above)
     /// and flushes to disk.
     pub fn finish(mut self) -> Result<(), Error> {
+        self.write_pending(true)?;
         let end = format!("{{\"type\":\"{END_TYPE}\",\"records\":{}}}\n", self.records);
-        self.out
-            .write_all(end.as_bytes())
-            .map_err(|e| Error::io(&self.path, e))?;
-        self.out.flush().map_err(|e| Error::io(&self.path, e))?;
-        self.out
-            .get_ref()
-            .sync_all()
-            .map_err(|e| Error::io(&self.path, e))
+        self.pending.extend_from_slice(end.as_bytes());
+        // The closing line is no record: a failure to write it names the records above.
+        self.write_pending(false)?;
+        self.file.sync_all().map_err(|e| Error::io(&self.path, e))
     }
 }
 
@@ -379,6 +455,32 @@ mod tests {
         }
     }
 
+    fn header() -> Header {
+        serde_json::from_value(serde_json::json!({
+            "type": "header", "history_version": HISTORY_VERSION, "scenario": "s",
+            "profile": "p", "target": "http://x", "tenant": "t",
+            "started_at": "2025-01-01T00:00:00Z", "phases": ["a"], "quotas": [],
+            "operations": {}, "capabilities": {}, "clock_control": false
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_history_that_cannot_take_its_header_says_so_naming_the_file() {
+        // /dev/full takes no byte (ENOSPC), as a full disk.
+        let full = Path::new("/dev/full");
+        if !full.exists() {
+            eprintln!("skipped: no /dev/full here");
+            return;
+        }
+        let e = HistoryWriter::create(full, &header())
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.starts_with("/dev/full: "), "{e}");
+        assert!(e.contains("not even its header was written"), "{e}");
+    }
+
     #[test]
     fn records_are_written_exactly_as_serde_json_writes_them() {
         let shared: Readings = vec![
@@ -417,14 +519,7 @@ mod tests {
         recs[4].snapshot = Some(Vec::new().into());
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("history.jsonl");
-        let header: Header = serde_json::from_value(serde_json::json!({
-            "type": "header", "history_version": HISTORY_VERSION, "scenario": "s",
-            "profile": "p", "target": "http://x", "tenant": "t",
-            "started_at": "2025-01-01T00:00:00Z", "phases": ["a"], "quotas": [],
-            "operations": {}, "capabilities": {}, "clock_control": false
-        }))
-        .unwrap();
-        let mut w = HistoryWriter::create(&path, &header).unwrap();
+        let mut w = HistoryWriter::create(&path, &header()).unwrap();
         for r in &recs {
             w.append(r).unwrap();
         }

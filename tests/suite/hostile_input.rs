@@ -447,8 +447,31 @@ fn secrets_in_urls_and_tenants_are_masked_in_every_output() {
         },
         Duration::from_secs(60),
     );
+    // 3. In --target, a parameter named only by the scenario's secret_params: the
+    //    scenario's list applies to --target too, not just the default list.
+    let s3 = dir.path().join("s3.yaml");
+    std::fs::write(
+        &s3,
+        BASE.replace("  headers:", "  secret_params: [mine]\n  headers:"),
+    )
+    .unwrap();
+    let out3 = dir.path().join("out3");
+    let o3 = output_within(
+        {
+            let mut c = qb();
+            c.arg("run")
+                .arg(&s3)
+                .arg("--out")
+                .arg(&out3)
+                .arg("--target")
+                .arg(format!("http://{hostport}/?mine=MINE-SECRET-seven&page=1"));
+            c
+        },
+        Duration::from_secs(60),
+    );
     let _ = server.kill();
     let _ = server.wait();
+    assert_no_secret(&out3, &o3, &["MINE-SECRET-seven"]);
     assert_no_secret(
         &out2,
         &o,

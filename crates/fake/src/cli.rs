@@ -1,4 +1,5 @@
-//! `quotabench fake`: runs the fake standalone on the hyper server until Ctrl-C.
+//! `quotabench fake`: runs the fake standalone on the hyper server until Ctrl-C or
+//! SIGTERM (both a clean stop, exit 0).
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -8,7 +9,7 @@ use std::sync::Arc;
 use super::config::FakeConfig;
 use super::faults::{catalogue, FaultSet};
 use super::server::serve;
-use super::service::Fake;
+use super::service::{AdminAccess, Fake};
 use crate::error::{exit, Error};
 
 /// Arguments of `quotabench fake`.
@@ -26,6 +27,31 @@ pub struct FakeArgs {
     /// Print the fault catalogue, one `NAME<TAB>RULE-ID` line per fault, and exit.
     #[arg(long)]
     pub list_faults: bool,
+    /// Require `Authorization: Bearer TOKEN` on /__admin. Without it the admin API is
+    /// open on a loopback --listen and off (403) on any other address.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "QUOTABENCH_FAKE_ADMIN_TOKEN",
+        hide_env_values = true
+    )]
+    pub admin_token: Option<String>,
+}
+
+/// The warning `quotabench fake` prints on stderr when it listens beyond loopback, or
+/// `None` on loopback.
+pub fn exposure_warning(listen: &SocketAddr, admin: &AdminAccess) -> Option<String> {
+    if listen.ip().is_loopback() {
+        return None;
+    }
+    let admin = match admin {
+        AdminAccess::Off => "the admin API (/__admin: reset, clock, limits) is OFF; give --admin-token TOKEN to use it",
+        AdminAccess::Token(_) => "the admin API (/__admin) needs Authorization: Bearer TOKEN",
+        AdminAccess::Open => "the admin API (/__admin) is OPEN to anyone who can connect",
+    };
+    Some(format!(
+        "WARNING: quotabench fake listens on {listen}, beyond loopback: anyone who can reach this machine can use the fake; {admin}"
+    ))
 }
 
 /// Runs the fake; returns the exit code.
@@ -44,17 +70,39 @@ pub async fn run(args: FakeArgs) -> Result<i32, Error> {
         None => FakeConfig::default(),
     };
     let faults = FaultSet::parse(&args.faults)?;
-    let fake = Arc::new(Fake::new(config, faults));
+    if args
+        .admin_token
+        .as_deref()
+        .is_some_and(|t| t.trim().is_empty())
+    {
+        return Err(Error::Usage(
+            "--admin-token is empty; give a token, or leave the flag out".into(),
+        ));
+    }
+    let admin = AdminAccess::for_listen(&args.listen, args.admin_token.as_deref());
+    // Installed before the port is printed: a SIGTERM sent by a script that read the
+    // port is always a clean stop, never the default kill.
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| Error::Usage(format!("cannot watch SIGTERM: {e}")))?;
+    let fake = Arc::new(Fake::new(config, faults).with_admin(admin.clone()));
     let running = serve(fake, args.listen)
         .await
         .map_err(|e| Error::Usage(format!("--listen {}: {e}", args.listen)))?;
+    if let Some(w) = exposure_warning(&running.addr, &admin) {
+        eprintln!("{w}");
+    }
     {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "quotabench fake listening on {}", running.url);
         let _ = out.flush();
     }
-    let _ = tokio::signal::ctrl_c().await;
+    let why = tokio::select! {
+        _ = tokio::signal::ctrl_c() => "SIGINT",
+        _ = term.recv() => "SIGTERM",
+    };
     running.shutdown().await;
-    // Ctrl-C is how a server is meant to stop: a clean exit, not an interruption.
+    eprintln!("quotabench fake: stopped by {why}");
+    // Ctrl-C and SIGTERM are how a server is meant to stop: a clean exit (0), not an
+    // interruption.
     Ok(exit::PASS)
 }

@@ -30,7 +30,7 @@ pub use config::FakeConfig;
 pub use error::{ConfigError, Error};
 pub use faults::{catalogue, FaultInfo, FaultSet};
 pub use routes::{FakeRequest, FakeResponse};
-pub use server::{serve, RunningFake};
-pub use service::Fake;
+pub use server::{serve, serve_with, RunningFake, ServeOptions, HEADER_READ_TIMEOUT};
+pub use service::{AdminAccess, Fake};
 #[cfg(feature = "wiremock")]
 pub use wiremock::mount_on_wiremock;

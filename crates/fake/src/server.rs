@@ -1,17 +1,24 @@
 //! The standalone transport: a hyper 1 server (HTTP/1.1 and h2c via hyper-util's auto
 //! builder) on tokio. This is what serves long runs and `quotabench fake`: it keeps
 //! nothing per request, unlike wiremock (see docs/fake.md).
+//!
+//! A connection that does not finish a request's headers within the header-read
+//! timeout ([`HEADER_READ_TIMEOUT`] unless [`ServeOptions`] says otherwise) is closed:
+//! without it, half-open connections each hold a task and a descriptor for ever (3,000
+//! of them were held in #14's measurement).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -56,13 +63,45 @@ impl Drop for RunningFake {
     }
 }
 
+/// How long a client has to send a request's complete headers, counted from the
+/// connection's accept (first request) or from the end of the previous response (each
+/// later one, so an idle keep-alive connection is closed after it too). Longer than
+/// the clients' own idle-connection timeout (hyper's and reqwest's pools: 90 s), so a
+/// pooled client always drops an idle connection before the fake closes it and never
+/// sends on one being closed (which would make an answer indeterminate).
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// How [`serve_with`] serves.
+#[derive(Debug, Clone, Copy)]
+pub struct ServeOptions {
+    /// The header-read timeout (see [`HEADER_READ_TIMEOUT`]); never zero.
+    pub header_read_timeout: Duration,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            header_read_timeout: HEADER_READ_TIMEOUT,
+        }
+    }
+}
+
 /// Serves `fake` on `listen` (port 0 picks a free port) until the returned handle is
-/// dropped or shut down.
+/// dropped or shut down, with the default [`ServeOptions`].
 pub async fn serve(fake: Arc<Fake>, listen: SocketAddr) -> std::io::Result<RunningFake> {
+    serve_with(fake, listen, ServeOptions::default()).await
+}
+
+/// [`serve`] with explicit options.
+pub async fn serve_with(
+    fake: Arc<Fake>,
+    listen: SocketAddr,
+    options: ServeOptions,
+) -> std::io::Result<RunningFake> {
     let listener = TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = watch::channel(false);
-    let task = tokio::spawn(accept_loop(listener, fake.clone(), stopped));
+    let task = tokio::spawn(accept_loop(listener, fake.clone(), stopped, options));
     Ok(RunningFake {
         url: format!("http://{addr}"),
         addr,
@@ -72,8 +111,19 @@ pub async fn serve(fake: Arc<Fake>, listen: SocketAddr) -> std::io::Result<Runni
     })
 }
 
-async fn accept_loop(listener: TcpListener, fake: Arc<Fake>, mut stopped: watch::Receiver<bool>) {
-    let builder = Builder::new(TokioExecutor::new());
+async fn accept_loop(
+    listener: TcpListener,
+    fake: Arc<Fake>,
+    mut stopped: watch::Receiver<bool>,
+    options: ServeOptions,
+) {
+    let limit = options.header_read_timeout.max(Duration::from_millis(1));
+    let mut builder = Builder::new(TokioExecutor::new());
+    // hyper's own timer covers HTTP/1 headers, first request and every later one.
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limit);
     loop {
         let stream = tokio::select! {
             _ = stopped.changed() => break,
@@ -88,7 +138,15 @@ async fn accept_loop(listener: TcpListener, fake: Arc<Fake>, mut stopped: watch:
         };
         let _ = stream.set_nodelay(true);
         let fake = fake.clone();
-        let svc = service_fn(move |req| answer(fake.clone(), req));
+        // hyper's timer starts only once the auto builder has told HTTP/1 from h2c by
+        // the first bytes: a connection that sends nothing (or an h2c preface and no
+        // request) is closed here when no request arrived within the limit.
+        let answered = Arc::new(AtomicBool::new(false));
+        let seen = answered.clone();
+        let svc = service_fn(move |req| {
+            seen.store(true, Ordering::Relaxed);
+            answer(fake.clone(), req)
+        });
         let conn = builder
             .serve_connection(TokioIo::new(stream), svc)
             .into_owned();
@@ -97,8 +155,17 @@ async fn accept_loop(listener: TcpListener, fake: Arc<Fake>, mut stopped: watch:
             tokio::select! {
                 _ = conn => {}
                 _ = stop.changed() => {}
+                _ = no_request_within(limit, &answered) => {}
             }
         });
+    }
+}
+
+/// Ends after `limit` if no request has arrived by then; otherwise never.
+async fn no_request_within(limit: Duration, answered: &AtomicBool) {
+    tokio::time::sleep(limit).await;
+    if answered.load(Ordering::Relaxed) {
+        std::future::pending::<()>().await;
     }
 }
 

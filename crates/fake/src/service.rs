@@ -20,6 +20,43 @@ pub struct Fake {
     started_at: String,
     /// API requests seen, for the deterministic `error-rate` fault.
     requests: AtomicU64,
+    /// Who may use `/__admin`.
+    admin: AdminAccess,
+}
+
+/// Who may use the admin API (`/__admin`: reset, clock moves, limits, ground truth).
+/// Its `Debug` never shows the token.
+#[derive(Clone, PartialEq, Eq)]
+pub enum AdminAccess {
+    /// Anyone who can connect: the default, for a fake on loopback or in-process.
+    Open,
+    /// Nobody: every admin request is 403 (a fake listening beyond loopback without a
+    /// token, where anyone on the network could reset it).
+    Off,
+    /// Only requests with `Authorization: Bearer TOKEN`; others are 401.
+    Token(String),
+}
+
+impl std::fmt::Debug for AdminAccess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AdminAccess::Open => f.write_str("Open"),
+            AdminAccess::Off => f.write_str("Off"),
+            AdminAccess::Token(_) => f.write_str("Token(***)"),
+        }
+    }
+}
+
+impl AdminAccess {
+    /// The access `quotabench fake --listen ADDR [--admin-token T]` gives: a token when
+    /// one is given, otherwise open on loopback and off beyond it.
+    pub fn for_listen(listen: &std::net::SocketAddr, token: Option<&str>) -> AdminAccess {
+        match token {
+            Some(t) => AdminAccess::Token(t.to_string()),
+            None if listen.ip().is_loopback() => AdminAccess::Open,
+            None => AdminAccess::Off,
+        }
+    }
 }
 
 impl Fake {
@@ -32,7 +69,19 @@ impl Fake {
             started: Instant::now(),
             started_at,
             requests: AtomicU64::new(0),
+            admin: AdminAccess::Open,
         }
+    }
+
+    /// This fake with its admin API guarded as `admin` says (open by default).
+    pub fn with_admin(mut self, admin: AdminAccess) -> Fake {
+        self.admin = admin;
+        self
+    }
+
+    /// Who may use the admin API.
+    pub fn admin_access(&self) -> &AdminAccess {
+        &self.admin
     }
 
     /// Under `error-rate`: whether this API request is one of the seeded failures.

@@ -159,6 +159,43 @@ fn shorten_found(msg: &str) -> String {
     )
 }
 
+/// A key or variant quoted in backticks by serde (`unknown variant `…`, expected …`) is
+/// shortened like a found string: a value that swallowed the rest of the file (a stray
+/// quote) would otherwise print it.
+fn shorten_variant(msg: &str) -> String {
+    let Some(start) = ["unknown variant `", "unknown field `"]
+        .iter()
+        .find_map(|p| msg.find(p).map(|i| i + p.len()))
+    else {
+        return msg.to_string();
+    };
+    let rest = &msg[start..];
+    let Some(end) = rest.find("`, expected").or_else(|| rest.find('`')) else {
+        return msg.to_string();
+    };
+    let quoted = &rest[..end];
+    if quoted.chars().count() <= 40 && !quoted.chars().any(char::is_control) {
+        return msg.to_string();
+    }
+    let short: String = quoted
+        .chars()
+        .take(24)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    format!(
+        "{}{short}…` ({} characters){}",
+        &msg[..start],
+        quoted.chars().count(),
+        &rest[end + 1..]
+    )
+}
+
+/// An error is one line (`file:line:col: …`): line breaks a message still holds are
+/// written as `\n`, so no continuation line reads as unlocated.
+fn one_line(msg: &str) -> String {
+    msg.replace('\r', "\\r").replace('\n', "\\n")
+}
+
 /// Parses `text` (the contents of `file`) into `T`, rejecting unknown fields where `T`
 /// says so, and reports the first mistake with its position and field path.
 pub fn from_str<T: DeserializeOwned>(file: &Path, text: &str) -> Result<T, ConfigError> {
@@ -182,7 +219,9 @@ pub fn from_str<T: DeserializeOwned>(file: &Path, text: &str) -> Result<T, Confi
                 Some(loc) => (Some(loc.line()), Some(loc.column())),
                 None => (None, None),
             };
-            let mut message = shorten_found(&strip_path(&strip_location(&inner.to_string())));
+            let mut message = one_line(&shorten_variant(&shorten_found(&strip_path(
+                &strip_location(&inner.to_string()),
+            ))));
             if let Some(field) = unknown_field(&message) {
                 // serde_path_to_error usually names the unknown key already.
                 if !path.ends_with(&field) {
@@ -423,6 +462,38 @@ mod tests {
         assert_eq!(locate(text, "a.b[1].c"), Some((4, 10)));
         assert_eq!(locate(text, "a.b[0]"), Some((3, 7)));
         assert_eq!(locate(text, "a.zz"), None);
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    enum Kind {
+        Period,
+        Concurrent,
+    }
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Kinds {
+        #[allow(dead_code)]
+        kinds: std::collections::BTreeMap<String, Kind>,
+    }
+
+    #[test]
+    fn a_key_or_variant_that_swallowed_the_file_is_shortened_to_one_line() {
+        // Found by tests/suite/fuzz_profile.rs: a stray quote makes the rest of the file
+        // one multi-line scalar, which serde quoted whole in `unknown variant`.
+        let secret = "password: hunter2-SECRET";
+        let text = format!("kinds:\n  a: \"\n    {secret}\n    more: lines\n    and: more\"\n");
+        let err = from_str::<Kinds>(Path::new("p.yaml"), &text).unwrap_err();
+        let shown = err.to_string();
+        assert_eq!(shown.lines().count(), 1, "{shown}");
+        assert!(shown.starts_with("p.yaml:"), "{shown}");
+        assert!(!shown.contains("more: lines"), "{shown}");
+        assert!(shown.contains("characters)"), "{shown}");
+        let text = format!("name: x\nphases: []\n\"{secret}\n  x\": 1\n");
+        let err = from_str::<Doc>(Path::new("p.yaml"), &text).unwrap_err();
+        let shown = err.to_string();
+        assert_eq!(shown.lines().count(), 1, "{shown}");
+        assert!(!shown.contains("  x"), "{shown}");
     }
 
     #[test]

@@ -1,20 +1,58 @@
-//! The admin API under `/__admin` (no authentication, never subject to faults): the
-//! clock, reset, quota limits per organization, ground-truth state, the fault list.
+//! The admin API under `/__admin` (never subject to faults): the clock, reset, quota
+//! limits per organization, ground-truth state, the fault list. Open by default; off,
+//! or behind a bearer token, as [`AdminAccess`] says (docs/fake.md).
 
 use serde_json::{json, Value};
 
 use super::{error, json_body, method_not_allowed, segments, FakeRequest, FakeResponse, Style};
 use crate::faults::catalogue;
 use crate::quota::index_of;
-use crate::service::Fake;
+use crate::service::{AdminAccess, Fake};
 
 /// The largest clock move `/__admin/clock` accepts, in seconds (100 years).
 const MAX_ADVANCE_SECONDS: f64 = 100.0 * 366.0 * 86_400.0;
 
 const S: Style = Style::Admin;
 
+/// The answer to an admin request its access does not allow, or `None` to serve it.
+fn refuse(access: &AdminAccess, req: &FakeRequest) -> Option<FakeResponse> {
+    match access {
+        AdminAccess::Open => None,
+        AdminAccess::Off => Some(error(
+            S,
+            403,
+            "the admin API is off: this fake listens beyond loopback; restart it with --admin-token TOKEN and send Authorization: Bearer TOKEN",
+        )),
+        AdminAccess::Token(token) => {
+            let given = req
+                .header_value("authorization")
+                .and_then(|v| v.strip_prefix("Bearer "));
+            if given.is_some_and(|g| same(g.as_bytes(), token.as_bytes())) {
+                return None;
+            }
+            let mut r = error(
+                S,
+                401,
+                "the admin API needs Authorization: Bearer TOKEN, with the token given to --admin-token",
+            );
+            r.headers
+                .push(("www-authenticate".into(), "Bearer".into()));
+            Some(r)
+        }
+    }
+}
+
+/// Equal bytes, compared in time independent of where they differ (the token is a
+/// secret; a loopback attacker timing early exits could guess it byte by byte).
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
+}
+
 /// Handles a request under `/__admin`.
 pub fn handle(fake: &Fake, req: &FakeRequest) -> FakeResponse {
+    if let Some(refused) = refuse(fake.admin_access(), req) {
+        return refused;
+    }
     let Some(seg) = segments(&req.path, "/__admin") else {
         return error(S, 404, "no such admin route");
     };

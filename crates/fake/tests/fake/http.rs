@@ -224,6 +224,7 @@ async fn cli_lists_faults_and_rejects_bad_ones() {
         config: None,
         faults,
         list_faults: list,
+        admin_token: None,
     };
     assert_eq!(run(args(vec![], true)).await.unwrap(), 0);
     let err = run(args(vec!["nope".into()], false)).await.unwrap_err();

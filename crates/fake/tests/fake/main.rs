@@ -4,6 +4,7 @@
 mod admin;
 mod adobe;
 mod didomi;
+mod exposure;
 mod faults;
 mod http;
 mod robustness;
