@@ -1,6 +1,7 @@
 //! Transports: send one rendered `http::Request<Bytes>` and bring back the answer, its
 //! body capped. `http://` goes through hyper directly (no per-request URL re-parse, no
-//! redirect layer; measured cheaper on the hot path, docs/performance.md); `https://`
+//! redirect layer; measured cheaper on the hot path, docs/performance.md), on a load
+//! worker's own connection when the request comes from one (worker_conn.rs); `https://`
 //! through reqwest with rustls. Both send exactly the request they are given: the
 //! header rule lives in rendering (client.rs), not here.
 
@@ -15,6 +16,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
 use super::answer::{Answer, SendFailure};
+use super::worker_conn;
 
 /// Sends one request; reads at most `cap` bytes of the answer's body.
 pub trait Transport: Send + Sync {
@@ -49,10 +51,12 @@ impl Default for TransportOptions {
     }
 }
 
-/// A pooled HTTP/1.1 client for `http://` targets.
+/// An HTTP/1.1 client for `http://` targets: a load worker's own keep-alive
+/// connection (worker_conn.rs), or the pool for everyone else.
 pub struct Plain {
     client: Client<HttpConnector, Full<Bytes>>,
     timeout: Duration,
+    connect_timeout: Duration,
 }
 
 impl Plain {
@@ -60,19 +64,25 @@ impl Plain {
     pub fn new(o: &TransportOptions) -> Plain {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
-        connector.set_connect_timeout(Some(o.timeout.min(Duration::from_secs(5))));
+        let connect_timeout = o.timeout.min(Duration::from_secs(5));
+        connector.set_connect_timeout(Some(connect_timeout));
         let client = Client::builder(TokioExecutor::new())
             .pool_max_idle_per_host(o.connections.max(1))
             .build(connector);
         Plain {
             client,
             timeout: o.timeout,
+            connect_timeout,
         }
     }
 }
 
 impl Transport for Plain {
     async fn send(&self, req: Request<Bytes>, cap: usize) -> Result<Answer, SendFailure> {
+        if let Some(held) = worker_conn::take() {
+            let owned = worker_conn::send(held, req, cap, self.connect_timeout);
+            return within(self.timeout, owned).await;
+        }
         let exchange = async {
             let resp = self.client.request(req.map(Full::new)).await.map_err(|e| {
                 if e.is_connect() {
@@ -87,7 +97,7 @@ impl Transport for Plain {
     }
 }
 
-async fn read_hyper(
+pub(super) async fn read_hyper(
     resp: Response<hyper::body::Incoming>,
     cap: usize,
 ) -> Result<Answer, SendFailure> {
