@@ -115,6 +115,45 @@ fn hot_paths(c: &mut Criterion) {
         })
     });
 
+    // The whole per-request path a load worker pays besides the network: render the
+    // request (prepared URL and headers cloned, request id, body), count it in the
+    // histograms, write its history line and its second's histogram.
+    let target = quotabench::api::Target::new(
+        "http://127.0.0.1:9",
+        "org-1",
+        profile.clone(),
+        &[
+            ("authorization".into(), "Bearer bench".into()),
+            ("x-api-key".into(), "bench".into()),
+        ],
+        std::time::Duration::from_secs(10),
+        1,
+    )
+    .expect("a target");
+    let mut scratch = Vec::with_capacity(1 << 12);
+    c.bench_function(
+        "per request: render list + record it (histograms, history, second)",
+        |b| {
+            b.iter(|| {
+                record.id += 1;
+                record.done_us += 12;
+                let vars = Vars {
+                    tenant: "org-1",
+                    request_id: "qb1-42",
+                    seq: record.id,
+                    ..Vars::default()
+                };
+                let req = target
+                    .render_into(list, &vars, &mut scratch)
+                    .expect("rendered");
+                black_box(&req);
+                rec.record(1, Outcome::Accepted, 500, 400, 3);
+                writer.append(black_box(&record)).expect("written");
+                intervals.record(record.op, record.done_us, 500);
+            })
+        },
+    );
+
     let mix = Mix::new(&[9, 1, 1, 3]);
     let mut rng = rand::rngs::SmallRng::seed_from_u64(1);
     c.bench_function("pick from a 4-way mix", |b| {

@@ -1,26 +1,37 @@
 #!/usr/bin/env bash
 # Side-by-side throughput of quotabench, wrk and oha against the same loopback target,
-# same connections and duration. Prints each tool's requests/s and the ratios.
+# same connections and duration. The three tools run interleaved, ROUNDS times (wrk, oha,
+# quotabench, wrk, oha, …), so on a shared machine they share its noise; the load average
+# is recorded before each run. Prints each run's requests/s and CPU µs per request
+# (the tool's own user + system time over the requests it completed), then the ratios.
 #
-#   benches/peer.sh                     # nginx serving a quota JSON, 32 connections, 10 s
+#   benches/peer.sh                     # nginx (one worker) serving a quota JSON, 32 connections, 10 s, 3 rounds
 #   TARGET=fake benches/peer.sh         # the standalone bundled fake instead
-#   CONNECTIONS=64 DURATION=5 benches/peer.sh
+#   CONNECTIONS=64 DURATION=5 ROUNDS=1 benches/peer.sh
+#   PROFILE=release benches/peer.sh     # quotabench built with the README's profile instead of `peak`
+#   WRK_THREADS=2 benches/peer.sh       # wrk's default-ish setting (on 2 cores it fights nginx)
 #
-# Installs what it lacks: wrk and nginx-light (apt), oha (cargo install). Loopback only.
+# wrk runs with one thread by default: on a 2-core machine beside a one-worker nginx that
+# is its best setting (a second thread takes the core nginx needs). Installs what it
+# lacks: wrk and nginx-light (apt), oha (cargo install). Loopback only.
 set -euo pipefail
 
 CONNECTIONS=${CONNECTIONS:-32}
 DURATION=${DURATION:-10}
+ROUNDS=${ROUNDS:-3}
 TARGET=${TARGET:-nginx}
 PORT=${PORT:-18080}
+PROFILE=${PROFILE:-peak}
+WRK_THREADS=${WRK_THREADS:-1}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BIN=$ROOT/target/peak/quotabench
+TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+BIN=$TARGET_DIR/$PROFILE/quotabench
 URL_PATH=/data/core/hygiene/quota
 
 need() { command -v "$1" >/dev/null 2>&1; }
 need wrk || apt-get install -y wrk >/dev/null
 need oha || cargo install oha --locked >/dev/null
-(cd "$ROOT" && cargo build --profile peak --quiet)
+(cd "$ROOT" && cargo build --profile "$PROFILE" --quiet)
 
 WORK=$(mktemp -d)
 PID=
@@ -66,16 +77,52 @@ done
 URL="http://127.0.0.1:$PORT$URL_PATH"
 HDR=(-H 'authorization: Bearer bench' -H 'x-api-key: bench' -H 'x-gw-ims-org-id: quotabench-org')
 
-wrk_rps=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" "${HDR[@]}" "$URL" | awk '/Requests\/sec/ {print $2}')
-oha_rps=$(oha -c "$CONNECTIONS" -z "${DURATION}s" --no-tui --output-format json "${HDR[@]}" "$URL" | python3 -c 'import json,sys; print(round(json.load(sys.stdin)["summary"]["requestsPerSec"], 1))')
-QB_TARGET_URL="http://127.0.0.1:$PORT" "$BIN" run "$ROOT/scenarios/load/max-throughput.yaml" --out "$WORK/qb" > "$WORK/qb.log" 2>&1 || true
-qb_rps=$(python3 -c 'import json,glob,sys; s=json.load(open(glob.glob(sys.argv[1]+"/*/summary.json")[0])); print(s["operations"]["list"]["per_second"])' "$WORK/qb")
+# Runs a command with its stdout in $WORK/out and prints the user + system seconds it
+# (and its children) spent, from getrusage: the same measure for every tool.
+cpu() {
+  python3 - "$WORK/out" "$@" <<'PY'
+import resource, subprocess, sys
+with open(sys.argv[1], "wb") as out:
+    subprocess.run(sys.argv[2:], stdout=out, stderr=subprocess.STDOUT)
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(f"{r.ru_utime + r.ru_stime:.3f}")
+PY
+}
 
-printf '%-12s %12s\n' tool "requests/s"
-printf '%-12s %12s\n' wrk "$wrk_rps" oha "$oha_rps" quotabench "$qb_rps"
-python3 - "$qb_rps" "$wrk_rps" "$oha_rps" <<'PY'
+RESULTS=$WORK/results
+: > "$RESULTS"
+for round in $(seq "$ROUNDS"); do
+  load=$(cut -d' ' -f1-3 /proc/loadavg)
+  cpu_s=$(cpu wrk "-t$WRK_THREADS" "-c$CONNECTIONS" "-d${DURATION}s" "${HDR[@]}" "$URL")
+  n=$(awk '/requests in/ {print $1}' "$WORK/out")
+  rps=$(awk '/Requests\/sec/ {print $2}' "$WORK/out")
+  echo "$round wrk $rps $n $cpu_s $load" >> "$RESULTS"
+
+  load=$(cut -d' ' -f1-3 /proc/loadavg)
+  cpu_s=$(cpu oha -c "$CONNECTIONS" -z "${DURATION}s" --no-tui --output-format json "${HDR[@]}" "$URL")
+  read -r rps n < <(python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); d=s["statusCodeDistribution"]; print(round(s["summary"]["requestsPerSec"], 1), sum(d.values()))' "$WORK/out")
+  echo "$round oha $rps $n $cpu_s $load" >> "$RESULTS"
+
+  load=$(cut -d' ' -f1-3 /proc/loadavg)
+  rm -rf "$WORK/qb"
+  cpu_s=$(QB_TARGET_URL="http://127.0.0.1:$PORT" cpu "$BIN" run "$ROOT/scenarios/load/max-throughput.yaml" --out "$WORK/qb")
+  read -r rps n < <(python3 -c 'import json,glob,sys; s=json.load(open(glob.glob(sys.argv[1]+"/*/summary.json")[0])); o=s["operations"]["list"]; print(o["per_second"], o["count"])' "$WORK/qb")
+  echo "$round quotabench $rps $n $cpu_s $load" >> "$RESULTS"
+done
+
+python3 - "$RESULTS" "$PROFILE" "$WRK_THREADS" <<'PY'
 import sys
-qb, wrk, oha = map(float, sys.argv[1:])
-print(f"quotabench / oha = {qb / oha:.2f}x (goal >= 1.00x)")
-print(f"quotabench / wrk = {qb / wrk:.2f}x (goal >= 0.75x)")
+rows = [l.split() for l in open(sys.argv[1])]
+print(f"quotabench profile {sys.argv[2]}, wrk -t{sys.argv[3]}")
+print(f"{'round':>5} {'tool':<11} {'requests/s':>11} {'requests':>10} {'CPU s':>7} {'CPU µs/req':>10}  load avg")
+by = {}
+for r in rows:
+    rnd, tool, rps, n, cpu = r[0], r[1], float(r[2]), int(r[3]), float(r[4])
+    us = cpu * 1e6 / max(n, 1)
+    by.setdefault(rnd, {})[tool] = rps
+    print(f"{rnd:>5} {tool:<11} {rps:>11.0f} {n:>10} {cpu:>7.2f} {us:>10.2f}  {' '.join(r[5:])}")
+for rnd, t in by.items():
+    qb, wrk, oha = t["quotabench"], t["wrk"], t["oha"]
+    print(f"round {rnd}: quotabench / oha = {qb / oha:.2f}x (goal >= 1.00x), "
+          f"quotabench / wrk = {qb / wrk:.2f}x (goal >= 0.75x)")
 PY

@@ -144,10 +144,20 @@ pub fn phase_done(p: &PhaseStats) {
         p.name, p.operations, p.seconds
     );
     if let Some(r) = p.asked_rate {
+        let achieved = p.achieved_rate.unwrap_or_else(|| p.achieved_per_second());
         line.push_str(&format!(
-            "  asked {r:.0}/s late {} dropped {}",
+            "  asked {r:.0}/s achieved {achieved:.0}/s late {} dropped {}",
             p.late, p.dropped
         ));
+        // Said outright: a phase that could not keep its rate measured the engine or
+        // the target at its limit, not the target holding the rate.
+        if p.dropped > 0 {
+            line.push_str(&format!(
+                "\n      the asked rate was not reached: {} arrivals dropped \
+                 (the engine or the target was at its limit; see `dropped`)",
+                p.dropped
+            ));
+        }
     }
     eprintln!("{}", crate::redact::redact(&line));
 }

@@ -2,6 +2,7 @@
 //! (render → transport → perform), reads of list answers, preflight and dry runs.
 
 mod answer;
+mod body;
 pub mod builtin;
 pub(crate) mod classify;
 pub(crate) mod client;
@@ -15,6 +16,7 @@ pub(crate) mod profile;
 mod read;
 pub mod template;
 pub(crate) mod transport;
+pub(crate) mod worker_conn;
 
 pub use classify::{classify, Classified};
 pub use client::{extract_id, Answer, SendFailure, Target};
@@ -22,3 +24,4 @@ pub use compile::{compile_text, load, CompiledOp, CompiledProfile};
 pub use perform::{FollowUp, Performed, RATE_RETRIES};
 pub use read::{count_sources, read_list, Listed};
 pub use transport::{Transport, TransportOptions};
+pub use worker_conn::owning_connection;

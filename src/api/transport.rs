@@ -1,6 +1,7 @@
 //! Transports: send one rendered `http::Request<Bytes>` and bring back the answer, its
 //! body capped. `http://` goes through hyper directly (no per-request URL re-parse, no
-//! redirect layer; measured cheaper on the hot path, docs/performance.md); `https://`
+//! redirect layer; measured cheaper on the hot path, docs/performance.md), on a load
+//! worker's own connection when the request comes from one (worker_conn.rs); `https://`
 //! through reqwest with rustls. Both send exactly the request they are given: the
 //! header rule lives in rendering (client.rs), not here.
 
@@ -8,13 +9,15 @@ use std::future::Future;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::http::{Request, Response};
+use http_body_util::Full;
+use hyper::http::Request;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
 use super::answer::{Answer, SendFailure};
+use super::body::{cause, declared_len, over, read_hyper};
+use super::worker_conn;
 
 /// Sends one request; reads at most `cap` bytes of the answer's body.
 pub trait Transport: Send + Sync {
@@ -49,10 +52,12 @@ impl Default for TransportOptions {
     }
 }
 
-/// A pooled HTTP/1.1 client for `http://` targets.
+/// An HTTP/1.1 client for `http://` targets: a load worker's own keep-alive
+/// connection (worker_conn.rs), or the pool for everyone else.
 pub struct Plain {
     client: Client<HttpConnector, Full<Bytes>>,
     timeout: Duration,
+    connect_timeout: Duration,
 }
 
 impl Plain {
@@ -60,19 +65,25 @@ impl Plain {
     pub fn new(o: &TransportOptions) -> Plain {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
-        connector.set_connect_timeout(Some(o.timeout.min(Duration::from_secs(5))));
+        let connect_timeout = o.timeout.min(Duration::from_secs(5));
+        connector.set_connect_timeout(Some(connect_timeout));
         let client = Client::builder(TokioExecutor::new())
             .pool_max_idle_per_host(o.connections.max(1))
             .build(connector);
         Plain {
             client,
             timeout: o.timeout,
+            connect_timeout,
         }
     }
 }
 
 impl Transport for Plain {
     async fn send(&self, req: Request<Bytes>, cap: usize) -> Result<Answer, SendFailure> {
+        if let Some(held) = worker_conn::take() {
+            let owned = worker_conn::send(held, req, cap, self.connect_timeout);
+            return within(self.timeout, owned).await;
+        }
         let exchange = async {
             let resp = self.client.request(req.map(Full::new)).await.map_err(|e| {
                 if e.is_connect() {
@@ -84,31 +95,6 @@ impl Transport for Plain {
             read_hyper(resp, cap).await
         };
         within(self.timeout, exchange).await
-    }
-}
-
-async fn read_hyper(
-    resp: Response<hyper::body::Incoming>,
-    cap: usize,
-) -> Result<Answer, SendFailure> {
-    let status = resp.status().as_u16();
-    let (parts, body) = resp.into_parts();
-    if declared_len(&parts.headers).is_some_and(|n| n > cap as u64) {
-        return Err(over(status, cap));
-    }
-    // Limited stops at the cap without buffering more; dropping the body then closes
-    // the connection instead of draining it.
-    match Limited::new(body, cap).collect().await {
-        Ok(b) => Ok(Answer {
-            status,
-            body: b.to_bytes(),
-            headers: parts.headers,
-        }),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(over(status, cap)),
-        Err(e) => Err(SendFailure::Cut {
-            status,
-            why: format!("body lost: {}", cause(&*e)),
-        }),
     }
 }
 
@@ -194,45 +180,4 @@ async fn within(
             "no answer within {timeout:?}"
         ))),
     }
-}
-
-fn declared_len(h: &hyper::http::HeaderMap) -> Option<u64> {
-    h.get(hyper::http::header::CONTENT_LENGTH)?
-        .to_str()
-        .ok()?
-        .parse()
-        .ok()
-}
-
-fn over(status: u16, cap: usize) -> SendFailure {
-    SendFailure::Cut {
-        status,
-        why: format!("body over {cap} bytes"),
-    }
-}
-
-/// The cause of a failure in a few words. A refused connection says so plainly (it is
-/// the commonest reason a run cannot start); anything else is the error chain.
-pub(crate) fn cause(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = src {
-        if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            if io.kind() == std::io::ErrorKind::ConnectionRefused {
-                return "connection refused".into();
-            }
-        }
-        src = err.source();
-    }
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(inner) = src {
-        let t = inner.to_string();
-        // Layers often repeat their inner error's text; say it once.
-        if !s.contains(&t) {
-            s.push_str(": ");
-            s.push_str(&t);
-        }
-        src = inner.source();
-    }
-    crate::redact::redact(&s).into_owned()
 }

@@ -3,6 +3,7 @@
 //!
 //! The engine knows nothing of specific APIs: it sends compiled profile operations.
 
+mod arrivals;
 mod cleanup;
 mod clock;
 mod mix;

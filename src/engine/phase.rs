@@ -6,9 +6,11 @@ use std::time::{Duration, Instant};
 
 use rand::SeedableRng;
 
+use super::arrivals::{Alarm, Arrivals};
 use super::op::{execute_in, new_parent, Slot};
 use super::schedule::Schedule;
 use super::{sleep_or_stop, Mix, Shared};
+use crate::api::worker_conn::owning_connection;
 use crate::api::CompiledOp;
 use crate::scenario::{MixEntry, Parents, Phase};
 use crate::vocab::units::Amount;
@@ -69,23 +71,13 @@ pub(crate) async fn run(
         (None, None) => 1,
     };
     let schedule = schedule.map(Arc::new);
-    // Open model: one pacer thread releases each arrival at its intended instant (OS
-    // sleeps are precise to tens of µs; tokio's timer wheel rounds up to the next
-    // millisecond, which alone added ~1.4 ms to every latency-from-intended at 200/s).
-    // A worker takes the next arrival when it is free; an arrival that waits for one is
-    // late, and its latency counts the wait (coordinated omission stays corrected).
-    let (arrivals, pacer) = match &schedule {
+    // Open model: free workers claim arrivals in order (arrivals.rs); nothing is queued
+    // per arrival, so the phase ends at its deadline whatever the rate.
+    let (arrivals, alarm) = match &schedule {
         Some(s) => {
-            let (tx, rx) = tokio::sync::mpsc::channel::<Instant>(workers.max(1) as usize);
-            let pace = Pace {
-                schedule: s.clone(),
-                start,
-                deadline,
-                budget,
-                stop: sh.stop.clone(),
-            };
-            let pacer = tokio::task::spawn_blocking(move || pace.run(tx));
-            (Some(Arc::new(tokio::sync::Mutex::new(rx))), Some(pacer))
+            let (alarm, thread) = Alarm::start();
+            let a = Arrivals::new(s.clone(), start, deadline, budget, alarm.clone());
+            (Some(Arc::new(a)), Some((alarm, thread)))
         }
         None => (None, None),
     };
@@ -112,7 +104,8 @@ pub(crate) async fn run(
         let amounts = amounts.clone();
         let arrivals = arrivals.clone();
         let pinned = pinned.clone();
-        handles.push(tokio::spawn(async move {
+        // Each worker owns its keep-alive connection to an http:// target.
+        handles.push(tokio::spawn(owning_connection(async move {
             let mut rng =
                 rand::rngs::SmallRng::seed_from_u64(seed ^ ((index as u64) << 32) ^ wid as u64);
             let mut body = Vec::new();
@@ -126,12 +119,10 @@ pub(crate) async fn run(
                     break;
                 }
                 let intended = match &arrivals {
-                    Some(rx) => {
-                        let next = tokio::select! {
-                            next = async { rx.lock().await.recv().await } => next,
-                            _ = sh.stop.cancelled() => None,
+                    Some(a) => {
+                        let Some(intended) = a.next(&sh.stop).await else {
+                            break;
                         };
-                        let Some(intended) = next else { break };
                         if Instant::now().saturating_duration_since(intended) > LATE_AFTER {
                             late.fetch_add(1, Ordering::Relaxed);
                         }
@@ -166,18 +157,20 @@ pub(crate) async fn run(
                     }
                 }
             }
-        }));
+        })));
     }
     drop(arrivals);
     for h in handles {
         let _ = h.await;
     }
-    if let Some(p) = pacer {
-        let _ = p.await;
+    if let Some((alarm, thread)) = alarm {
+        alarm.close();
+        let _ = thread.await;
     }
     let seconds = start.elapsed().as_secs_f64();
     let operations = executed.load(Ordering::Relaxed);
-    // Arrivals the schedule asked for within the phase but that were never sent.
+    // Arrivals the schedule asked for within the phase but that no worker sent by the
+    // deadline (an interrupted phase drops nothing: it was cut, not outrun).
     let (asked_rate, dropped) = match (&schedule, limit) {
         (Some(s), Some(l)) if !sh.stop.is_cancelled() => {
             let expected = s.expected(l);
@@ -195,55 +188,12 @@ pub(crate) async fn run(
         seconds,
         operations,
         asked_rate,
+        achieved_rate: asked_rate.map(|_| operations as f64 / seconds.max(1e-9)),
         late: late.load(Ordering::Relaxed),
         dropped,
         amounts,
     };
     (stats, sizing)
-}
-
-/// The open model's arrival clock: releases arrival n at `start + schedule.at(n)`.
-struct Pace {
-    schedule: Arc<Schedule>,
-    start: Instant,
-    deadline: Option<Instant>,
-    budget: Option<u64>,
-    stop: tokio_util::sync::CancellationToken,
-}
-
-impl Pace {
-    /// Longest single sleep, so a stop is seen promptly.
-    const SLICE: Duration = Duration::from_millis(20);
-
-    /// Runs on a blocking thread until the schedule, the deadline or the budget ends, the
-    /// run stops, or every worker is gone.
-    fn run(self, tx: tokio::sync::mpsc::Sender<Instant>) {
-        for n in 0u64.. {
-            if self.budget.is_some_and(|b| n >= b) {
-                return;
-            }
-            let Some(t) = self.schedule.at(n) else { return };
-            let intended = self.start + Duration::from_secs_f64(t);
-            if self.deadline.is_some_and(|d| intended >= d) {
-                return;
-            }
-            loop {
-                if self.stop.is_cancelled() {
-                    return;
-                }
-                let now = Instant::now();
-                if intended <= now {
-                    break;
-                }
-                std::thread::sleep((intended - now).min(Self::SLICE));
-            }
-            // Blocks while every worker is busy and the queue is full: the arrival is
-            // then late, and is sent with its intended time all the same.
-            if tx.blocking_send(intended).is_err() {
-                return;
-            }
-        }
-    }
 }
 
 /// The setup operation the mix's first scoped consume (`uses:`) acts inside.
@@ -309,73 +259,4 @@ fn order_amounts(
         )
     });
     (amounts, why)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn pace(rate: f64, length: Option<Duration>, budget: Option<u64>) -> (Pace, Instant) {
-        let start = Instant::now();
-        let p = Pace {
-            schedule: Arc::new(Schedule::constant(rate)),
-            start,
-            deadline: length.map(|l| start + l),
-            budget,
-            stop: tokio_util::sync::CancellationToken::new(),
-        };
-        (p, start)
-    }
-
-    /// Collects what a pacer releases, with the instant each was received.
-    fn released(p: Pace) -> Vec<(Instant, Instant)> {
-        let (tx, mut rx) = tokio::sync::mpsc::channel(4);
-        let t = std::thread::spawn(move || p.run(tx));
-        let mut got = Vec::new();
-        while let Some(i) = rx.blocking_recv() {
-            got.push((i, Instant::now()));
-        }
-        t.join().unwrap();
-        got
-    }
-
-    #[test]
-    fn the_pacer_releases_each_arrival_at_its_intended_time_never_early() {
-        let (p, start) = pace(1000.0, Some(Duration::from_millis(50)), None);
-        let schedule = p.schedule.clone();
-        let got = released(p);
-        assert_eq!(got.len(), 50, "1000/s for 50 ms");
-        for (n, (intended, received)) in got.iter().enumerate() {
-            let want = start + Duration::from_secs_f64(schedule.at(n as u64).unwrap());
-            assert_eq!(*intended, want, "arrival {n}");
-            assert!(received >= intended, "arrival {n} released early");
-        }
-    }
-
-    #[test]
-    fn the_pacer_stops_at_the_budget_and_on_stop() {
-        let (p, _) = pace(10_000.0, None, Some(7));
-        assert_eq!(released(p).len(), 7);
-
-        let (p, _) = pace(1.0, None, None);
-        let stop = p.stop.clone();
-        let (tx, mut rx) = tokio::sync::mpsc::channel(4);
-        let t = std::thread::spawn(move || p.run(tx));
-        // Arrival 0 is due at once; arrival 1 a second later: stop before it.
-        assert!(rx.blocking_recv().is_some());
-        stop.cancel();
-        t.join().unwrap();
-        assert!(
-            rx.blocking_recv().is_none(),
-            "nothing released after the stop"
-        );
-    }
-
-    #[test]
-    fn the_pacer_ends_when_every_worker_is_gone() {
-        let (p, _) = pace(10_000.0, None, None);
-        let (tx, rx) = tokio::sync::mpsc::channel(1);
-        drop(rx);
-        p.run(tx);
-    }
 }

@@ -65,6 +65,7 @@ pub(crate) async fn run(
         seconds: start.elapsed().as_secs_f64(),
         operations: sh.seq.load(Ordering::Relaxed) - first,
         asked_rate: None,
+        achieved_rate: None,
         late: 0,
         dropped: 0,
         amounts: BTreeMap::new(),

@@ -16,9 +16,14 @@ pub struct PhaseStats {
     /// Open model: the asked arrival rate per second (averaged over the phase).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asked_rate: Option<f64>,
+    /// Open model: operations sent per second of the phase, beside `asked_rate`; below it
+    /// when the engine or the target could not keep the rate (the rest is `dropped`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub achieved_rate: Option<f64>,
     /// Open model: arrivals sent more than 5 ms after their intended time.
     pub late: u64,
-    /// Open model: arrivals scheduled within the phase but never sent.
+    /// Open model: arrivals the schedule asked for within the phase that no worker sent
+    /// by its deadline (k6's dropped iterations); 0 when the phase was interrupted.
     pub dropped: u64,
     /// Units per order this phase used, per consume operation.
     pub amounts: std::collections::BTreeMap<String, u64>,

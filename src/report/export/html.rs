@@ -158,7 +158,7 @@ fn thresholds_and_phases(s: &mut String, r: &Report) {
     if !r.phases.is_empty() {
         s.push_str("<h2 id=\"phases\">Phases</h2><table><tr><th>phase</th><th>seconds</th><th>operations</th><th>asked /s</th><th>achieved /s</th><th>late</th><th>dropped</th></tr>");
         for p in &r.phases {
-            let achieved = p.achieved_per_second();
+            let achieved = p.achieved_rate.unwrap_or_else(|| p.achieved_per_second());
             let _ = write!(
                 s,
                 "<tr><td>{}</td><td class=\"n\">{:.1}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\

@@ -153,6 +153,7 @@ impl Exporter for MarkdownExporter {
             }
             s.push('\n');
         }
+        phases(&mut s, r);
         if !r.operations.is_empty() {
             let _ = writeln!(s, "### Latency (ms)\n");
             let _ = writeln!(
@@ -191,6 +192,34 @@ impl Exporter for MarkdownExporter {
         }
         Ok(s.into_bytes())
     }
+}
+
+/// Delivery per phase: asked beside achieved, so a rate the engine or the target could
+/// not keep reads as such (with what was dropped), never as a rate the target held.
+fn phases(s: &mut String, r: &Report) {
+    if r.phases.is_empty() {
+        return;
+    }
+    let _ = writeln!(s, "### Phases\n");
+    let _ = writeln!(
+        s,
+        "| phase | seconds | operations | asked /s | achieved /s | late | dropped |"
+    );
+    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|");
+    for p in &r.phases {
+        let achieved = p.achieved_rate.unwrap_or_else(|| p.achieved_per_second());
+        let _ = writeln!(
+            s,
+            "| {} | {:.1} | {} | {} | {achieved:.1} | {} | {} |",
+            escape(&p.name),
+            p.seconds,
+            p.operations,
+            p.asked_rate.map_or("closed".into(), |a| format!("{a:.1}")),
+            p.late,
+            p.dropped
+        );
+    }
+    s.push('\n');
 }
 
 /// Appends report.md to the file named by `$GITHUB_STEP_SUMMARY`, when that is set
