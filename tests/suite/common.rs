@@ -50,3 +50,53 @@ pub fn standalone_fake(args: &[&str]) -> (std::process::Child, String) {
         .to_string();
     (child, url)
 }
+
+/// A server on loopback (an independent Python target, a standalone fake), killed —
+/// and its stdin closed, which ends a Python target too — when dropped, so a failing
+/// test never leaves one behind.
+pub struct Target {
+    child: std::process::Child,
+    /// `127.0.0.1:PORT`.
+    pub addr: String,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+}
+
+impl Target {
+    /// Wraps a started server and the URL it listens on.
+    pub fn new(child: std::process::Child, url: String) -> Target {
+        let addr = url.trim_start_matches("http://").to_string();
+        Target { child, addr, url }
+    }
+}
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `python3 tests/targets/SCRIPT --listen 127.0.0.1:0 --max-seconds 300 [args]`
+/// (a later `--max-seconds` in `args` wins), once it printed `LISTENING ADDR`.
+pub fn python_target(script: &str, args: &[&str]) -> Target {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new("python3")
+        .arg(format!("tests/targets/{script}"))
+        .args(["--listen", "127.0.0.1:0", "--max-seconds", "300"])
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs the independent targets");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .strip_prefix("LISTENING ")
+        .unwrap_or_else(|| panic!("{script}: {line:?}"))
+        .trim()
+        .to_string();
+    Target::new(child, format!("http://{addr}"))
+}

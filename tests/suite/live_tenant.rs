@@ -3,52 +3,13 @@
 //! runs on one server give the same verdicts) and isolation in both directions — judged
 //! against the standalone fake and against the independent Python targets.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-
+use crate::common::{python_target as python, Target as Server};
 use crate::conformance_support::{self, Run, ADOBE, DIDOMI};
-
-/// A server on loopback, killed (and its stdin closed) when dropped.
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// `quotabench fake --listen 127.0.0.1:0 [args]`.
 fn fake(args: &[&str]) -> Server {
     let (child, url) = crate::common::standalone_fake(args);
-    Server { child, url }
-}
-
-/// `python3 tests/targets/NAME --listen 127.0.0.1:0 [args]`: exits at stdin EOF.
-fn python(name: &str, args: &[&str]) -> Server {
-    let mut child = Command::new("python3")
-        .arg(format!("tests/targets/{name}"))
-        .args(["--listen", "127.0.0.1:0", "--max-seconds", "300"])
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python3 runs the independent targets");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .strip_prefix("LISTENING ")
-        .unwrap_or_else(|| panic!("{name}: {line}"))
-        .trim();
-    Server {
-        child,
-        url: format!("http://{addr}"),
-    }
+    Server::new(child, url)
 }
 
 fn run(suite: &str, seed: u64, url: &str) -> Run {

@@ -3,48 +3,12 @@
 //! gives correct verdicts run after run; a read cut short (a page bound of 1, bodies cut
 //! by a hostile proxy) is indeterminate — never a count, never a false failure.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 
+use crate::common::{python_target as python, Target as Server};
 use crate::conformance_support::{self, Run, DIDOMI};
-
-/// A Python target on loopback, killed (and its stdin closed) when dropped.
-struct Server {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// `python3 tests/targets/NAME --listen 127.0.0.1:0 [args]`: exits at stdin EOF.
-fn python(name: &str, args: &[&str]) -> Server {
-    let mut child = Command::new("python3")
-        .arg(format!("tests/targets/{name}"))
-        .args(["--listen", "127.0.0.1:0", "--max-seconds", "300"])
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python3 runs the independent targets");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .strip_prefix("LISTENING ")
-        .unwrap_or_else(|| panic!("{name}: {line}"))
-        .trim()
-        .to_string();
-    Server { child, addr }
-}
 
 /// The Didomi target with pages of 2 configurations (a run creates about twelve, and
 /// up to three are enabled at once: both counting lists span pages).

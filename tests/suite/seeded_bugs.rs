@@ -7,56 +7,18 @@
 //! Runs go two at a time (each takes 3–5 s), so a suite's matrix costs about
 //! `modes / 2 × 5 s` whatever the machine.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Mutex;
 
+use crate::common::{python_target, Target as Server};
 use crate::conformance_support::{self, Run, ADOBE, DIDOMI};
 
 /// Runs in flight at once, per suite.
 const PARALLEL: usize = 2;
-
-/// A target on loopback, killed (and its stdin closed) when dropped.
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn python(script: &str, bug: Option<&str>) -> Server {
-    let mut cmd = Command::new("python3");
-    cmd.arg(format!("tests/targets/{script}")).args([
-        "--listen",
-        "127.0.0.1:0",
-        "--max-seconds",
-        "300",
-    ]);
-    if let Some(b) = bug {
-        cmd.args(["--bug", b]);
-    }
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python3 runs the independent targets");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .strip_prefix("LISTENING ")
-        .unwrap_or_else(|| panic!("{script}: {line}"))
-        .trim()
-        .to_string();
-    Server {
-        child,
-        url: format!("http://{addr}"),
+    match bug {
+        Some(b) => python_target(script, &["--bug", b]),
+        None => python_target(script, &[]),
     }
 }
 

@@ -3,54 +3,22 @@
 //! checks a real boundary on a target whose clock cannot be moved — here a Python target
 //! whose UTC clock is set a few seconds before its own midnight, so nothing waits for ours.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-
-use crate::common::rule;
+use crate::common::{python_target, rule, Target as Server};
 use crate::conformance_support::{self, Run};
-
-/// A server on loopback, killed (and its stdin closed) when dropped.
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// `adobe_like.py` with its clock at `at` (RFC 3339) now, readable at GET /__admin/clock.
 fn adobe_at(at: &str) -> Server {
     let target = at.parse::<jiff::Timestamp>().unwrap().as_millisecond();
     let offset = (target - jiff::Timestamp::now().as_millisecond()) as f64 / 1000.0;
-    let mut child = Command::new("python3")
-        .args(["tests/targets/adobe_like.py", "--listen", "127.0.0.1:0"])
-        .args([
+    python_target(
+        "adobe_like.py",
+        &[
             "--max-seconds",
             "120",
             "--clock-offset",
             &format!("{offset:.3}"),
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python3 runs the independent targets");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .strip_prefix("LISTENING ")
-        .unwrap_or_else(|| panic!("adobe_like.py: {line}"))
-        .trim()
-        .to_string();
-    Server {
-        child,
-        url: format!("http://{addr}"),
-    }
+        ],
+    )
 }
 
 /// A suite of one reset probe with `wait`, against `url`.

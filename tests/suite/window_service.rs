@@ -5,48 +5,14 @@
 //! skipped because the profile says `auth: none`); each seeded bug: exit 1 by the rule
 //! the service's own `--list-bugs` names.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
+use crate::common::{python_target, Target as Server};
 use crate::conformance_support::{self, Run};
 
 const SUITE: &str = "tests/targets/window-service.scenario.yaml";
-
-/// The service on loopback, killed (and its stdin closed) when dropped.
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn service(args: &[&str]) -> Server {
-    let mut child = Command::new("python3")
-        .args(["tests/targets/window_service.py", "--listen", "127.0.0.1:0"])
-        .args(["--max-seconds", "300"])
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python3 runs the independent targets");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .strip_prefix("LISTENING ")
-        .unwrap_or_else(|| panic!("window_service.py: {line}"))
-        .trim()
-        .to_string();
-    Server {
-        child,
-        url: format!("http://{addr}"),
-    }
+    python_target("window_service.py", args)
 }
 
 fn run_against(args: &[&str]) -> Run {

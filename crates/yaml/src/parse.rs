@@ -240,6 +240,23 @@ pub fn from_str<T: DeserializeOwned>(file: &Path, text: &str) -> Result<T, Confi
                     column = Some(c);
                 }
             }
+            if line.is_none() && message.contains("more than one document") {
+                // A `---` (often a line moved by an edit) starts a second document.
+                match second_document(text) {
+                    Ok(Some((l, c))) => {
+                        line = Some(l);
+                        column = Some(c);
+                        message = "expected one YAML document, found a second one starting here (a `---` line); remove it or split the file".into();
+                    }
+                    // The text does not parse as YAML at all: its first syntax error.
+                    Err((l, c, why)) => {
+                        line = Some(l);
+                        column = Some(c);
+                        message = format!("{why} (is a line indented wrongly?)");
+                    }
+                    Ok(None) => {}
+                }
+            }
             Err(ConfigError {
                 file: file.to_path_buf(),
                 line,
@@ -274,6 +291,28 @@ pub fn error_at(file: &Path, text: &str, path: &str, message: impl Into<String>)
         column,
         path: path.to_string(),
         message: message.into(),
+    }
+}
+
+/// Where a second YAML document starts, if the text has one; or where the text stops
+/// being YAML (line, column, why).
+fn second_document(text: &str) -> Result<Option<(usize, usize)>, (usize, usize, String)> {
+    struct Docs(Vec<(usize, usize)>);
+    impl MarkedEventReceiver for Docs {
+        fn on_event(&mut self, ev: Event, mark: Marker) {
+            if let Event::DocumentStart = ev {
+                self.0.push((mark.line(), mark.col() + 1));
+            }
+        }
+    }
+    let mut d = Docs(Vec::new());
+    match Parser::new_from_str(text).load(&mut d, true) {
+        Ok(()) => Ok(d.0.get(1).copied()),
+        Err(e) => Err((
+            e.marker().line(),
+            e.marker().col() + 1,
+            e.info().to_string(),
+        )),
     }
 }
 
@@ -412,6 +451,30 @@ fn index(text: &str) -> Option<Index> {
     let mut parser = Parser::new_from_str(text);
     parser.load(&mut ix, false).ok()?;
     Some(ix.index)
+}
+
+#[cfg(test)]
+mod second_document_tests {
+    use super::*;
+
+    #[test]
+    fn a_second_document_is_located_at_its_marker() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct T {
+            a: u32,
+        }
+        let e = from_str::<T>(Path::new("x.yaml"), "a: 1\nb: 2\n---\na: 3\n").unwrap_err();
+        assert_eq!(e.line, Some(3), "{e}");
+        assert!(e.message.contains("second one"), "{e}");
+        let e =
+            from_str::<serde_yaml::Value>(Path::new("x.yaml"), "a: 1\n---\na: 3\n").unwrap_err();
+        assert_eq!(e.line, Some(2), "{e}");
+        // A sequence indented under nothing, then a mapping: not YAML at all.
+        let e = from_str::<serde_yaml::Value>(Path::new("x.yaml"), "# c\n  - a: 1\n#\nb: 2\n")
+            .unwrap_err();
+        assert!(e.line.is_some(), "{e}");
+    }
 }
 
 #[cfg(test)]
