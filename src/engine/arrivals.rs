@@ -191,7 +191,9 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
     async fn each_arrival_comes_at_its_intended_time_never_early() {
-        let a = arrivals(1000.0, Some(Duration::from_millis(50)), None);
+        // Bounded by a budget, not a deadline: an arrival released late past a deadline is
+        // dropped, and how many that is depends on the machine's load.
+        let a = arrivals(1000.0, None, Some(50));
         let stop = CancellationToken::new();
         let mut n = 0u64;
         while let Some(intended) = a.next(&stop).await {
@@ -200,7 +202,7 @@ mod tests {
             assert!(Instant::now() >= intended, "arrival {n} released early");
             n += 1;
         }
-        assert_eq!(n, 50, "1000/s for 50 ms");
+        assert_eq!(n, 50, "1000/s, a budget of 50");
         a.alarm.close();
     }
 
