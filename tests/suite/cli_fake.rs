@@ -68,46 +68,14 @@ fn an_unknown_fault_is_a_usage_error() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("gremlins"));
 }
 
-/// A child that is killed when the test ends, however it ends.
-struct Killed(std::process::Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `quotabench fake` with `args`, stderr piped; returns it and its URL.
-fn fake_with_stderr(args: &[&str]) -> (Killed, String) {
-    use std::io::{BufRead, BufReader};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_quotabench"))
-        .args(["fake", "--listen", "127.0.0.1:0"])
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://127.0.0.1:"))
-        .unwrap_or_else(|| panic!("{line}"))
-        .to_string();
-    (Killed(child), url)
-}
-
 #[test]
 fn sigterm_stops_the_standalone_fake_cleanly_with_exit_0() {
-    let (mut child, _url) = fake_with_stderr(&[]);
-    crate::signals::kill(&child.0, "TERM");
-    let code = crate::signals::wait_exit(&mut child.0, std::time::Duration::from_secs(20));
+    let mut fake = crate::common::standalone_fake_piped(&[]);
+    let child = fake.child_mut();
+    crate::signals::kill(child, "TERM");
+    let code = crate::signals::wait_exit(child, std::time::Duration::from_secs(20));
     let mut stderr = String::new();
-    std::io::Read::read_to_string(child.0.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
     // Before, SIGTERM killed it by the default action: no exit code at all.
     assert_eq!(code, Some(0), "{stderr}");
     assert!(stderr.contains("stopped by SIGTERM"), "{stderr}");
@@ -115,7 +83,8 @@ fn sigterm_stops_the_standalone_fake_cleanly_with_exit_0() {
 
 #[test]
 fn admin_token_guards_the_admin_api_and_is_never_echoed() {
-    let (mut child, url) = fake_with_stderr(&["--admin-token", "tok-SECRET-1"]);
+    let mut fake = crate::common::standalone_fake_piped(&["--admin-token", "tok-SECRET-1"]);
+    let url = fake.url.clone();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -135,10 +104,11 @@ fn admin_token_guards_the_admin_api_and_is_never_echoed() {
         }
         got
     });
-    crate::signals::kill(&child.0, "TERM");
-    let _ = crate::signals::wait_exit(&mut child.0, std::time::Duration::from_secs(20));
+    let child = fake.child_mut();
+    crate::signals::kill(child, "TERM");
+    let _ = crate::signals::wait_exit(child, std::time::Duration::from_secs(20));
     let mut stderr = String::new();
-    std::io::Read::read_to_string(child.0.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
     assert_eq!(statuses[0].0, 401, "{:?}", statuses[0]);
     assert_eq!(statuses[1].0, 401, "{:?}", statuses[1]);
     assert_eq!(statuses[2].0, 200, "{:?}", statuses[2]);

@@ -32,11 +32,24 @@ pub fn rule<'a>(s: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
 /// Starts `quotabench fake --listen 127.0.0.1:0 [args]` and returns it with the URL it
 /// printed on its first line.
 pub fn standalone_fake(args: &[&str]) -> (std::process::Child, String) {
+    spawn_fake(args, std::process::Stdio::inherit())
+}
+
+/// `standalone_fake` with its stderr piped (read it through `Target::child_mut`), killed
+/// when dropped.
+pub fn standalone_fake_piped(args: &[&str]) -> Target {
+    let (child, url) = spawn_fake(args, std::process::Stdio::piped());
+    Target::new(child, url)
+}
+
+fn spawn_fake(args: &[&str], stderr: std::process::Stdio) -> (std::process::Child, String) {
     use std::io::{BufRead, BufReader};
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_quotabench"))
         .args(["fake", "--listen", "127.0.0.1:0"])
         .args(args)
+        .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
+        .stderr(stderr)
         .spawn()
         .unwrap();
     let mut line = String::new();
@@ -67,6 +80,11 @@ impl Target {
     pub fn new(child: std::process::Child, url: String) -> Target {
         let addr = url.trim_start_matches("http://").to_string();
         Target { child, addr, url }
+    }
+
+    /// The process, to signal it or read its piped output.
+    pub fn child_mut(&mut self) -> &mut std::process::Child {
+        &mut self.child
     }
 }
 
