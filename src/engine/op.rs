@@ -274,16 +274,14 @@ async fn send_record(
     }
 }
 
-/// Counts an operation in the metrics and sends it to the history.
+/// Counts an operation in the metrics and sends it to the history: on a shard, the
+/// shard's one recording point (shard.rs); on the coordinator, the run's recorder and
+/// one record sent alone.
 fn record(sh: &Shared, slot: &Slot<'_>, rec: OpRecord) {
-    let (iu, su, du) = (rec.intended_us, rec.sent_us, rec.done_us);
-    sh.recorder.record(
-        slot.label_index,
-        rec.outcome,
-        du.saturating_sub(iu),
-        du.saturating_sub(su),
-        (du / 1_000_000) as usize,
-    );
+    let Some(rec) = super::shard::complete(slot.label_index, rec) else {
+        return;
+    };
+    sh.recorder.record_op(slot.label_index, &rec);
     sh.counters.done.fetch_add(1, Ordering::Relaxed);
     if matches!(
         rec.outcome,
@@ -291,8 +289,7 @@ fn record(sh: &Shared, slot: &Slot<'_>, rec: OpRecord) {
     ) {
         sh.counters.failed.fetch_add(1, Ordering::Relaxed);
     }
-    // The collector outlives every sender; a send error only means shutdown.
-    let _ = sh.sink.send(rec);
+    sh.sink.send(rec);
 }
 
 /// Moves objects between pools according to what the target answered.
