@@ -3,6 +3,8 @@
 //!
 //! The engine knows nothing of specific APIs: it sends compiled profile operations.
 
+#[cfg(test)]
+mod alloc_count;
 mod arrivals;
 mod cleanup;
 mod clock;

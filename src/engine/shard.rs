@@ -262,6 +262,57 @@ mod tests {
     }
 
     #[test]
+    fn recording_an_operation_allocates_nothing_once_warm() {
+        use crate::history::{Header, HistoryWriter};
+        let header: Header = serde_json::from_value(serde_json::json!({
+            "type": "header", "history_version": crate::history::HISTORY_VERSION,
+            "scenario": "s", "profile": "p", "target": "http://127.0.0.1:1",
+            "tenant": "t", "started_at": "2026-12-02T00:00:00Z", "phases": ["p"],
+            "quotas": [], "operations": {}, "capabilities": {}, "clock_control": false
+        }))
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut writer = HistoryWriter::create(&dir.path().join("h.jsonl"), &header).unwrap();
+        let (sink, rx, spares) = Sink::new();
+        let mut s = Shard::new(
+            Recorder::new(vec!["list".into()]),
+            sink,
+            Arc::new(Counters::default()),
+        );
+        let snapshot: crate::vocab::Readings =
+            vec![crate::vocab::Reading::new("q".to_string(), 100, 7)].into();
+        // The shard records, the writer (here on the same thread) writes and hands the
+        // batch back: the whole recording path of one operation.
+        let mut one = |id: u64| {
+            let mut r = rec(id, Outcome::Accepted);
+            r.snapshot = Some(snapshot.clone());
+            r.done_us = id * 37 % 3_000_000;
+            s.complete(0, r);
+            while let Ok(mut batch) = rx.try_recv() {
+                for r in batch.drain(..) {
+                    writer.append(&r).unwrap();
+                }
+                spares.give_back(batch);
+            }
+        };
+        // Warm: the histograms exist, the seconds are sized, the writer's buffers grown.
+        for id in 0..4 * BATCH as u64 {
+            one(id);
+        }
+        let ((), n) = super::super::alloc_count::allocations(|| {
+            for id in 4 * BATCH as u64..40 * BATCH as u64 {
+                one(id % (4 * BATCH as u64));
+            }
+        });
+        assert_eq!(
+            n,
+            0,
+            "allocations while recording {} operations",
+            36 * BATCH
+        );
+    }
+
+    #[test]
     fn off_a_shard_the_record_comes_back() {
         assert!(complete(0, rec(1, Outcome::Accepted)).is_some());
     }

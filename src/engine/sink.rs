@@ -14,7 +14,7 @@ use crate::history::OpRecord;
 use crate::metrics::Recorder;
 use crate::vocab::Outcome;
 
-/// Batches the channel holds before a sender waits: at [`super::shard::BATCH`] records
+/// Batches the channel holds before a sender waits: at a shard's 256 records
 /// each, a few hundred thousand records, a few tens of MB.
 const CHANNEL_BATCHES: usize = 1024;
 
