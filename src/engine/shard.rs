@@ -310,6 +310,11 @@ mod tests {
             "allocations while recording {} operations",
             36 * BATCH
         );
+        // The count is real: a batch made afresh (what a shard pays without the writer's
+        // spares) is seen.
+        let (_, fresh) =
+            super::super::alloc_count::allocations(|| Vec::<OpRecord>::with_capacity(BATCH));
+        assert_eq!(fresh, 1);
     }
 
     #[test]
