@@ -183,7 +183,7 @@ fn hot_paths(c: &mut Criterion) {
             .expect("rendered");
         black_box(req);
     };
-    let mut step = |record: &mut OpRecord| {
+    let step = |record: &mut OpRecord| {
         record.id += 1;
         record.done_us += 12;
         record.intended_us = record.done_us - 500;

@@ -10,7 +10,7 @@ use super::{Shared, SNAPSHOT};
 use crate::api::perform::RATE_RETRIES;
 use crate::api::template::Vars;
 use crate::api::{CompiledOp, Performed};
-use crate::history::OpRecord;
+use crate::history::{OpRecord, Sym};
 use crate::vocab::OpKind;
 use crate::vocab::COORDINATOR;
 use crate::vocab::{Outcome, Reading, Readings};
@@ -246,9 +246,9 @@ async fn send_record(
             id: seq,
             phase: slot.phase,
             worker: slot.worker,
-            op: slot.label.into(),
-            name: op.name.as_str().into(),
-            tenant: sh.target.tenant.as_str().into(),
+            op: interned(slot.label),
+            name: interned(&op.name),
+            tenant: interned(&sh.target.tenant),
             amount,
             intended_us: sh.us(intended),
             sent_us: sh.us(sent),
@@ -272,6 +272,28 @@ async fn send_record(
             None => return Done { outcome, snapshot },
         }
     }
+}
+
+thread_local! {
+    /// The names this thread's records carried (labels, operations, tenants: a few).
+    static NAMES: std::cell::RefCell<Vec<(String, Sym)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// `Sym::new(s)` through this thread's few names: the process-wide table takes a lock
+/// (shared by every shard's thread and the history writer) and hashes the name, three
+/// times per operation otherwise.
+fn interned(s: &str) -> Sym {
+    NAMES.with(|n| {
+        if let Some((_, sym)) = n.borrow().iter().find(|(k, _)| k == s) {
+            return *sym;
+        }
+        let sym = Sym::new(s);
+        let mut n = n.borrow_mut();
+        if n.len() < 64 {
+            n.push((s.to_string(), sym));
+        }
+        sym
+    })
 }
 
 /// Counts an operation in the metrics and sends it to the history: on a shard, the
