@@ -1,8 +1,13 @@
 //! Hot paths of the load engine: what every operation pays besides the network.
 //!   cargo bench --bench engine_hot
+//!
+//! Besides criterion's timings, the bench counts the allocations of each step of the
+//! per-request path (its own counting allocator) and prints them per operation.
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use rand::SeedableRng;
@@ -15,6 +20,40 @@ use quotabench::history::{Header, HistoryWriter, OpRecord};
 use quotabench::metrics::intervals::Intervals;
 use quotabench::metrics::Recorder;
 use quotabench::vocab::{Outcome, Reading};
+
+/// The bench binary's allocator: the system's, counting calls (not sizes).
+struct Counting;
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: every call is forwarded unchanged to the system allocator.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Relaxed);
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        unsafe { System.dealloc(p, l) }
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Relaxed);
+        unsafe { System.realloc(p, l, n) }
+    }
+}
+
+#[global_allocator]
+static COUNTING: Counting = Counting;
+
+/// Allocations per call of `f`, over `n` calls after `n` warm-up calls.
+fn allocations_per_call(n: u64, mut f: impl FnMut()) -> f64 {
+    for _ in 0..n {
+        f();
+    }
+    let before = ALLOCATIONS.load(Relaxed);
+    for _ in 0..n {
+        f();
+    }
+    (ALLOCATIONS.load(Relaxed) - before) as f64 / n as f64
+}
 
 fn hot_paths(c: &mut Criterion) {
     let profile = quotabench::api::load("adobe-hygiene", Path::new(".")).expect("built-in profile");
@@ -51,7 +90,7 @@ fn hot_paths(c: &mut Criterion) {
         b.iter(|| black_box(classify(consume, black_box(429), &no_headers, b"{}")))
     });
 
-    let rec = Recorder::new(vec!["consume".into(), "list".into()]);
+    let mut rec = Recorder::new(vec!["consume".into(), "list".into()]);
     let mut i = 0u64;
     c.bench_function("record one operation (2 histograms + throughput)", |b| {
         b.iter(|| {
@@ -131,27 +170,49 @@ fn hot_paths(c: &mut Criterion) {
     )
     .expect("a target");
     let mut scratch = Vec::with_capacity(1 << 12);
+    let mut shard_recorder = Recorder::new(vec!["consume".into(), "list".into()]);
+    let mut render = |seq: u64| {
+        let vars = Vars {
+            tenant: "org-1",
+            request_id: "qb1-42",
+            seq,
+            ..Vars::default()
+        };
+        let req = target
+            .render_into(list, &vars, &mut scratch)
+            .expect("rendered");
+        black_box(req);
+    };
+    let step = |record: &mut OpRecord| {
+        record.id += 1;
+        record.done_us += 12;
+        record.intended_us = record.done_us - 500;
+        record.sent_us = record.done_us - 400;
+    };
     c.bench_function(
-        "per request: render list + record it (histograms, history, second)",
+        "per request: render list + record it (histograms, history line, second)",
         |b| {
             b.iter(|| {
-                record.id += 1;
-                record.done_us += 12;
-                let vars = Vars {
-                    tenant: "org-1",
-                    request_id: "qb1-42",
-                    seq: record.id,
-                    ..Vars::default()
-                };
-                let req = target
-                    .render_into(list, &vars, &mut scratch)
-                    .expect("rendered");
-                black_box(&req);
-                rec.record(1, Outcome::Accepted, 500, 400, 3);
+                step(&mut record);
+                render(record.id);
+                shard_recorder.record_op(1, black_box(&record));
                 writer.append(black_box(&record)).expect("written");
                 intervals.record(record.op, record.done_us, 500);
             })
         },
+    );
+    // Allocations per operation of each step (printed, not timed).
+    let n = 20_000;
+    let render_allocs = allocations_per_call(n, || render(42));
+    let record_allocs = allocations_per_call(n, || {
+        step(&mut record);
+        shard_recorder.record_op(1, &record);
+        writer.append(&record).expect("written");
+        intervals.record(record.op, record.done_us, 500);
+    });
+    println!(
+        "allocations per operation: render list {render_allocs:.2}, \
+         record it (histograms + history line + second) {record_allocs:.4}"
     );
 
     let mix = Mix::new(&[9, 1, 1, 3]);

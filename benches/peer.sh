@@ -10,6 +10,7 @@
 #   CONNECTIONS=64 DURATION=5 ROUNDS=1 benches/peer.sh
 #   PROFILE=release benches/peer.sh     # quotabench built with the README's profile instead of `peak`
 #   WRK_THREADS=2 benches/peer.sh       # wrk's default-ish setting (on 2 cores it fights nginx)
+#   BASELINE=/path/to/old/quotabench benches/peer.sh   # also that build, each round: before/after
 #
 # wrk runs with one thread by default: on a 2-core machine beside a one-worker nginx that
 # is its best setting (a second thread takes the core nginx needs). Installs what it
@@ -91,6 +92,14 @@ PY
 
 RESULTS=$WORK/results
 : > "$RESULTS"
+# One quotabench run for DURATION: tool name, binary.
+qb() {
+  load=$(cut -d' ' -f1-3 /proc/loadavg)
+  rm -rf "$WORK/qb"
+  cpu_s=$(QB_TARGET_URL="http://127.0.0.1:$PORT" cpu "$2" run "$ROOT/scenarios/load/max-throughput.yaml" --duration "${DURATION}s" --out "$WORK/qb")
+  read -r rps n < <(python3 -c 'import json,glob,sys; s=json.load(open(glob.glob(sys.argv[1]+"/*/summary.json")[0])); o=s["operations"]["list"]; print(o["per_second"], o["count"])' "$WORK/qb")
+  echo "$round $1 $rps $n $cpu_s $load" >> "$RESULTS"
+}
 for round in $(seq "$ROUNDS"); do
   load=$(cut -d' ' -f1-3 /proc/loadavg)
   cpu_s=$(cpu wrk "-t$WRK_THREADS" "-c$CONNECTIONS" "-d${DURATION}s" "${HDR[@]}" "$URL")
@@ -103,11 +112,8 @@ for round in $(seq "$ROUNDS"); do
   read -r rps n < <(python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); d=s["statusCodeDistribution"]; print(round(s["summary"]["requestsPerSec"], 1), sum(d.values()))' "$WORK/out")
   echo "$round oha $rps $n $cpu_s $load" >> "$RESULTS"
 
-  load=$(cut -d' ' -f1-3 /proc/loadavg)
-  rm -rf "$WORK/qb"
-  cpu_s=$(QB_TARGET_URL="http://127.0.0.1:$PORT" cpu "$BIN" run "$ROOT/scenarios/load/max-throughput.yaml" --out "$WORK/qb")
-  read -r rps n < <(python3 -c 'import json,glob,sys; s=json.load(open(glob.glob(sys.argv[1]+"/*/summary.json")[0])); o=s["operations"]["list"]; print(o["per_second"], o["count"])' "$WORK/qb")
-  echo "$round quotabench $rps $n $cpu_s $load" >> "$RESULTS"
+  qb quotabench "$BIN"
+  if [ -n "${BASELINE:-}" ]; then qb baseline "$BASELINE"; fi
 done
 
 python3 - "$RESULTS" "$PROFILE" "$WRK_THREADS" <<'PY'
@@ -124,5 +130,6 @@ for r in rows:
 for rnd, t in by.items():
     qb, wrk, oha = t["quotabench"], t["wrk"], t["oha"]
     print(f"round {rnd}: quotabench / oha = {qb / oha:.2f}x (goal >= 1.00x), "
-          f"quotabench / wrk = {qb / wrk:.2f}x (goal >= 0.75x)")
+          f"quotabench / wrk = {qb / wrk:.2f}x (goal >= 0.75x)"
+          + (f", quotabench / baseline = {qb / t['baseline']:.2f}x" if "baseline" in t else ""))
 PY

@@ -40,6 +40,8 @@ pub async fn owning_connection<F: Future>(f: F) -> F::Output {
 /// A worker's connection: the sending half and the connection future it drives.
 struct Owned {
     authority: Authority,
+    /// The `Host` header for `authority`, made once per connection, not per request.
+    host: HeaderValue,
     sender: SendRequest<Full<Bytes>>,
     conn: Pin<Box<Connection<TokioIo<TcpStream>, Full<Bytes>>>>,
 }
@@ -84,16 +86,18 @@ pub(super) async fn send(
     cap: usize,
     connect_timeout: Duration,
 ) -> Result<Answer, SendFailure> {
-    let (req, authority) = origin_form(req)?;
-    let mut req = req.map(Full::new);
+    let Some(authority) = req.uri().authority() else {
+        return Err(SendFailure::NotSent(format!("{} names no host", req.uri())));
+    };
     let reuse = held
         .map(|s| s.0)
-        .filter(|c| c.authority == authority)
+        .filter(|c| c.authority == *authority)
         .and_then(|mut c| c.usable().then_some(c));
     let mut conn = match reuse {
         Some(c) => c,
-        None => connect(&authority, connect_timeout).await?,
+        None => connect(authority, connect_timeout).await?,
     };
+    let mut req = origin_form(req, &conn.host).map(Full::new);
     // A request the closed connection never wrote is sent once more on a new one.
     for retry in [false, true] {
         match attempt(&mut conn, req, cap).await {
@@ -105,7 +109,7 @@ pub(super) async fn send(
             }
             Attempt::NotWritten(r) if !retry => {
                 req = r;
-                conn = connect(&authority, connect_timeout).await?;
+                conn = connect(&conn.authority, connect_timeout).await?;
             }
             Attempt::NotWritten(_) => break,
         }
@@ -168,27 +172,30 @@ async fn connect(authority: &Authority, timeout: Duration) -> Result<Owned, Send
         .await
         .map_err(|e| SendFailure::NotSent(cause(&e)))?;
     Ok(Owned {
+        host: host_header(authority)?,
         authority: authority.clone(),
         sender,
         conn: Box::pin(conn),
     })
 }
 
-/// The request as hyper-util's pooled client puts it on the wire: a `Host` header from
-/// the URL when the request has none (the port only when not 80), then the origin-form
-/// target (`/path?query`).
-fn origin_form(mut req: Request<Bytes>) -> Result<(Request<Bytes>, Authority), SendFailure> {
-    let Some(authority) = req.uri().authority().cloned() else {
-        return Err(SendFailure::NotSent(format!("{} names no host", req.uri())));
+/// The `Host` header hyper-util's pooled client sends for `authority`: the host, and
+/// the port only when not 80.
+fn host_header(authority: &Authority) -> Result<HeaderValue, SendFailure> {
+    let host = match authority.port_u16() {
+        Some(p) if p != 80 => format!("{}:{p}", authority.host()),
+        _ => authority.host().to_string(),
     };
+    HeaderValue::from_str(&host)
+        .map_err(|_| SendFailure::NotSent(format!("host {host:?} is not a header value")))
+}
+
+/// The request as hyper-util's pooled client puts it on the wire: the connection's
+/// `Host` header when the request has none, then the origin-form target (`/path?query`).
+fn origin_form(mut req: Request<Bytes>, host: &HeaderValue) -> Request<Bytes> {
     if !req.headers().contains_key(hyper::http::header::HOST) {
-        let host = match authority.port_u16() {
-            Some(p) if p != 80 => format!("{}:{p}", authority.host()),
-            _ => authority.host().to_string(),
-        };
-        let v = HeaderValue::from_str(&host)
-            .map_err(|_| SendFailure::NotSent(format!("host {host:?} is not a header value")))?;
-        req.headers_mut().insert(hyper::http::header::HOST, v);
+        req.headers_mut()
+            .insert(hyper::http::header::HOST, host.clone());
     }
     let pq = req
         .uri()
@@ -196,5 +203,5 @@ fn origin_form(mut req: Request<Bytes>) -> Result<(Request<Bytes>, Authority), S
         .cloned()
         .unwrap_or_else(|| PathAndQuery::from_static("/"));
     *req.uri_mut() = Uri::from(pq);
-    Ok((req, authority))
+    req
 }

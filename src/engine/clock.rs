@@ -66,7 +66,7 @@ pub(crate) async fn read(sh: &Shared, phase: u32) -> Option<jiff::Timestamp> {
         du.saturating_sub(su),
         (du / 1_000_000) as usize,
     );
-    let _ = sh.sink.send(OpRecord {
+    sh.sink.send(OpRecord {
         id: seq,
         phase,
         worker: COORDINATOR,

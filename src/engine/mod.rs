@@ -3,6 +3,8 @@
 //!
 //! The engine knows nothing of specific APIs: it sends compiled profile operations.
 
+#[cfg(test)]
+mod alloc_count;
 mod arrivals;
 mod cleanup;
 mod clock;
@@ -12,6 +14,8 @@ mod phase;
 pub(crate) mod plan;
 mod probe;
 pub mod schedule;
+mod shard;
+mod sink;
 
 pub use crate::vocab::PhaseStats;
 pub use mix::Mix;
@@ -27,7 +31,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::Target;
 use crate::error::Error;
-use crate::history::{Header, History, HistoryWriter, OpDecl, OpRecord, HISTORY_VERSION};
+use crate::history::{Header, History, HistoryWriter, OpDecl, HISTORY_VERSION};
 use crate::metrics::Recorder;
 use crate::scenario::{Loaded, MixEntry};
 use crate::vocab::OpKind;
@@ -49,9 +53,6 @@ pub struct Plan {
     /// Most operation records kept in memory for the checker ([`DEFAULT_HISTORY_CAP`]).
     pub history_cap: usize,
 }
-
-/// How often the collector takes the records the workers sent.
-const COLLECT_EVERY: Duration = Duration::from_millis(5);
 
 /// Records kept in memory by default: about 2 GB at the measured ~400–800 bytes a record.
 pub const DEFAULT_HISTORY_CAP: usize = 3_000_000;
@@ -81,7 +82,7 @@ pub struct Outcome {
 /// State shared by the coordinator and every worker of a run.
 pub(crate) struct Shared {
     pub target: Arc<Target>,
-    pub recorder: Arc<Recorder>,
+    pub recorder: Arc<sink::RunRecorder>,
     pub start: Instant,
     pub seq: AtomicU64,
     pub stop: CancellationToken,
@@ -94,7 +95,7 @@ pub(crate) struct Shared {
     /// The clock read got a definite refusal (a target without the route): not sent again.
     pub clock_refused: std::sync::atomic::AtomicBool,
     pub run_id: String,
-    pub sink: tokio::sync::mpsc::UnboundedSender<OpRecord>,
+    pub sink: sink::Sink,
     pub counters: Arc<crate::progress::Counters>,
     /// What probes could not clean up on other tenants (in words).
     pub left: Mutex<Vec<String>>,
@@ -160,7 +161,7 @@ pub async fn run(
             labels.push(name.clone());
         }
     }
-    let recorder = Arc::new(Recorder::new(labels));
+    let recorder = Arc::new(sink::RunRecorder::new(labels));
     let wall = jiff::Timestamp::now();
     let header = Header {
         kind: "header".into(),
@@ -202,7 +203,7 @@ pub async fn run(
         }),
     };
     let mut writer = HistoryWriter::create(history_path, &header)?;
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<OpRecord>();
+    let (tx, rx, spares) = sink::Sink::new();
     let shared = Arc::new(Shared {
         target: target.clone(),
         recorder: recorder.clone(),
@@ -240,51 +241,48 @@ pub async fn run(
     // A failed history write (a full disk) stops the run at once: going on would send
     // requests whose evidence is lost.
     let stop_on_write_error = stop.clone();
-    let collector = tokio::spawn(async move {
-        let mut ops = Vec::new();
-        let mut dropped = 0u64;
-        let mut err = None;
-        // Drained on a tick rather than woken per record: at tens of thousands of
-        // records a second, a wake per send costs the workers more than the writing.
-        let mut tick = tokio::time::interval(COLLECT_EVERY);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        'drain: loop {
-            tick.tick().await;
-            loop {
-                let rec = match rx.try_recv() {
-                    Ok(rec) => rec,
-                    Err(tokio::sync::mpsc::error::TryRecvError::Empty) => break,
-                    Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => break 'drain,
-                };
-                if err.is_none() {
-                    if let Err(e) = writer.append(&rec) {
-                        eprintln!("error: {e}; stopping the run (the history cannot grow)");
-                        stop_on_write_error.cancel();
-                        err = Some(e);
+    // The history writer has a thread of its own: it blocks on the records the shards
+    // and the coordinator send (batches), never on the runtime they run on.
+    let collector = std::thread::Builder::new()
+        .name("qb-history".into())
+        .spawn(move || {
+            let mut ops = Vec::new();
+            let mut dropped = 0u64;
+            let mut err = None;
+            // Ends when every sender is gone: the shards, the coordinator and its copies.
+            while let Ok(mut batch) = rx.recv() {
+                for rec in batch.drain(..) {
+                    if err.is_none() {
+                        if let Err(e) = writer.append(&rec) {
+                            eprintln!("error: {e}; stopping the run (the history cannot grow)");
+                            stop_on_write_error.cancel();
+                            err = Some(e);
+                        }
+                    }
+                    intervals.record(
+                        rec.op,
+                        rec.done_us,
+                        rec.done_us.saturating_sub(rec.intended_us),
+                    );
+                    quota_series.record(&rec);
+                    if ops.len() < cap {
+                        ops.push(rec);
+                    } else {
+                        dropped += 1;
                     }
                 }
-                intervals.record(
-                    rec.op,
-                    rec.done_us,
-                    rec.done_us.saturating_sub(rec.intended_us),
-                );
-                quota_series.record(&rec);
-                if ops.len() < cap {
-                    ops.push(rec);
-                } else {
-                    dropped += 1;
-                }
+                spares.give_back(batch);
             }
-        }
-        let over_time = intervals.finish();
-        match err {
-            Some(e) => Err(e),
-            None => writer
-                .finish()
-                .and(over_time)
-                .map(|t| (ops, dropped, t, quota_series.finish())),
-        }
-    });
+            let over_time = intervals.finish();
+            match err {
+                Some(e) => Err(e),
+                None => writer
+                    .finish()
+                    .and(over_time)
+                    .map(|t| (ops, dropped, t, quota_series.finish())),
+            }
+        })
+        .map_err(|e| Error::Target(format!("cannot start the history writer: {e}")))?;
 
     let mut phases = Vec::new();
     let window = target.profile.profile.capabilities.consistency_window.0;
@@ -397,10 +395,13 @@ pub async fn run(
     drop(cleaner);
     let elapsed = shared.start.elapsed();
     let interrupted = stop.is_cancelled();
+    let recorder = Arc::new(shared.recorder.take());
     drop(shared);
-    let (mut ops, not_kept, over_time, quotas) = collector
-        .await
-        .map_err(|e| Error::Target(format!("history writer failed: {e}")))??;
+    let (mut ops, not_kept, over_time, quotas) =
+        tokio::task::spawn_blocking(move || collector.join())
+            .await
+            .map_err(|e| Error::Target(format!("history writer failed: {e}")))?
+            .map_err(|_| Error::Target("the history writer ended abnormally".into()))??;
     ops.sort_by_key(|o| (o.done_us, o.id));
     Ok(Outcome {
         history: History { header, ops },

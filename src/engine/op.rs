@@ -10,7 +10,7 @@ use super::{Shared, SNAPSHOT};
 use crate::api::perform::RATE_RETRIES;
 use crate::api::template::Vars;
 use crate::api::{CompiledOp, Performed};
-use crate::history::OpRecord;
+use crate::history::{OpRecord, Sym};
 use crate::vocab::OpKind;
 use crate::vocab::COORDINATOR;
 use crate::vocab::{Outcome, Reading, Readings};
@@ -246,9 +246,9 @@ async fn send_record(
             id: seq,
             phase: slot.phase,
             worker: slot.worker,
-            op: slot.label.into(),
-            name: op.name.as_str().into(),
-            tenant: sh.target.tenant.as_str().into(),
+            op: interned(slot.label),
+            name: interned(&op.name),
+            tenant: interned(&sh.target.tenant),
             amount,
             intended_us: sh.us(intended),
             sent_us: sh.us(sent),
@@ -274,16 +274,36 @@ async fn send_record(
     }
 }
 
-/// Counts an operation in the metrics and sends it to the history.
+thread_local! {
+    /// The names this thread's records carried (labels, operations, tenants: a few).
+    static NAMES: std::cell::RefCell<Vec<(String, Sym)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// `Sym::new(s)` through this thread's few names: the process-wide table takes a lock
+/// (shared by every shard's thread and the history writer) and hashes the name, three
+/// times per operation otherwise.
+fn interned(s: &str) -> Sym {
+    NAMES.with(|n| {
+        if let Some((_, sym)) = n.borrow().iter().find(|(k, _)| k == s) {
+            return *sym;
+        }
+        let sym = Sym::new(s);
+        let mut n = n.borrow_mut();
+        if n.len() < 64 {
+            n.push((s.to_string(), sym));
+        }
+        sym
+    })
+}
+
+/// Counts an operation in the metrics and sends it to the history: on a shard, the
+/// shard's one recording point (shard.rs); on the coordinator, the run's recorder and
+/// one record sent alone.
 fn record(sh: &Shared, slot: &Slot<'_>, rec: OpRecord) {
-    let (iu, su, du) = (rec.intended_us, rec.sent_us, rec.done_us);
-    sh.recorder.record(
-        slot.label_index,
-        rec.outcome,
-        du.saturating_sub(iu),
-        du.saturating_sub(su),
-        (du / 1_000_000) as usize,
-    );
+    let Some(rec) = super::shard::complete(slot.label_index, rec) else {
+        return;
+    };
+    sh.recorder.record_op(slot.label_index, &rec);
     sh.counters.done.fetch_add(1, Ordering::Relaxed);
     if matches!(
         rec.outcome,
@@ -291,8 +311,7 @@ fn record(sh: &Shared, slot: &Slot<'_>, rec: OpRecord) {
     ) {
         sh.counters.failed.fetch_add(1, Ordering::Relaxed);
     }
-    // The collector outlives every sender; a send error only means shutdown.
-    let _ = sh.sink.send(rec);
+    sh.sink.send(rec);
 }
 
 /// Moves objects between pools according to what the target answered.

@@ -9,7 +9,7 @@ use rand::SeedableRng;
 use super::arrivals::{Alarm, Arrivals};
 use super::op::{execute_in, new_parent, Slot};
 use super::schedule::Schedule;
-use super::{sleep_or_stop, Mix, Shared};
+use super::{shard, sleep_or_stop, Mix, Shared};
 use crate::api::worker_conn::owning_connection;
 use crate::api::CompiledOp;
 use crate::scenario::{MixEntry, Parents, Phase};
@@ -56,8 +56,6 @@ pub(crate) async fn run(
     let deadline = limit.map(|l| start + Duration::from_secs_f64(l));
     let budget = w.operations;
     let ticket = Arc::new(AtomicU64::new(0));
-    let late = Arc::new(AtomicU64::new(0));
-    let executed = Arc::new(AtomicU64::new(0));
     let peak = w
         .stages
         .iter()
@@ -92,20 +90,24 @@ pub(crate) async fn run(
     let pinned = Arc::new(pinned);
     let weights: Vec<u32> = mix.iter().map(|m| m.weight).collect();
     let mix_pick = Mix::new(&weights);
-    let mut handles = Vec::new();
+    // Workers are dealt to the shards in turn (shard.rs): each shard's thread runs its
+    // workers and their connections, and records what they do itself.
+    let mut shards: Vec<Vec<_>> = (0..shard::count(workers)).map(|_| Vec::new()).collect();
+    let n_shards = shards.len();
     for wid in 0..workers {
         let sh = sh.clone();
         let mix: Vec<MixEntry> = mix.to_vec();
         let mix_pick = mix_pick.clone();
         let ticket = ticket.clone();
-        let late = late.clone();
-        let executed = executed.clone();
         let think = w.think_time.map(|t| t.0);
         let amounts = amounts.clone();
         let arrivals = arrivals.clone();
         let pinned = pinned.clone();
         // Each worker owns its keep-alive connection to an http:// target.
-        handles.push(tokio::spawn(owning_connection(async move {
+        shards[wid as usize % n_shards].push(owning_connection(async move {
+            // Counted per worker and summed when the phase ends: no shared counter
+            // bounces between the shards' cores on every operation.
+            let mut tally = Tally::default();
             let mut rng =
                 rand::rngs::SmallRng::seed_from_u64(seed ^ ((index as u64) << 32) ^ wid as u64);
             let mut body = Vec::new();
@@ -124,14 +126,17 @@ pub(crate) async fn run(
                             break;
                         };
                         if Instant::now().saturating_duration_since(intended) > LATE_AFTER {
-                            late.fetch_add(1, Ordering::Relaxed);
+                            tally.late += 1;
                         }
                         intended
                     }
                     None => {
-                        let n = ticket.fetch_add(1, Ordering::Relaxed);
                         let now = Instant::now();
-                        if budget.is_some_and(|b| n >= b) || deadline.is_some_and(|d| now >= d) {
+                        if deadline.is_some_and(|d| now >= d) {
+                            break;
+                        }
+                        // The budget is shared: claimed one operation at a time.
+                        if budget.is_some_and(|b| ticket.fetch_add(1, Ordering::Relaxed) >= b) {
                             break;
                         }
                         now
@@ -150,25 +155,24 @@ pub(crate) async fn run(
                 let amount = amounts.get(&op.name).copied().unwrap_or(invalid_amount);
                 let pin = (*pinned).as_ref();
                 execute_in(&sh, &slot, op, amount, intended, &mut body, pin).await;
-                executed.fetch_add(1, Ordering::Relaxed);
+                tally.executed += 1;
                 if let Some(t) = think {
                     if !sleep_or_stop(&sh.stop, t).await {
                         break;
                     }
                 }
             }
-        })));
+            tally
+        }));
     }
     drop(arrivals);
-    for h in handles {
-        let _ = h.await;
-    }
+    let tallies = shard::run(sh, shards).await;
     if let Some((alarm, thread)) = alarm {
         alarm.close();
         let _ = thread.await;
     }
     let seconds = start.elapsed().as_secs_f64();
-    let operations = executed.load(Ordering::Relaxed);
+    let operations: u64 = tallies.iter().map(|t| t.executed).sum();
     // Arrivals the schedule asked for within the phase but that no worker sent by the
     // deadline (an interrupted phase drops nothing: it was cut, not outrun).
     let (asked_rate, dropped) = match (&schedule, limit) {
@@ -189,11 +193,20 @@ pub(crate) async fn run(
         operations,
         asked_rate,
         achieved_rate: asked_rate.map(|_| operations as f64 / seconds.max(1e-9)),
-        late: late.load(Ordering::Relaxed),
+        late: tallies.iter().map(|t| t.late).sum(),
         dropped,
         amounts,
     };
     (stats, sizing)
+}
+
+/// What one worker did in a phase.
+#[derive(Default)]
+struct Tally {
+    /// Operations it sent (each recorded).
+    executed: u64,
+    /// Open model: arrivals it sent more than [`LATE_AFTER`] after their instant.
+    late: u64,
 }
 
 /// The setup operation the mix's first scoped consume (`uses:`) acts inside.

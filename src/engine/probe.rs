@@ -443,7 +443,7 @@ impl Probe<'_> {
             du.saturating_sub(su),
             (du / 1_000_000) as usize,
         );
-        let _ = sh.sink.send(OpRecord {
+        sh.sink.send(OpRecord {
             id: seq,
             phase: self.phase,
             worker: COORDINATOR,

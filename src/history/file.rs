@@ -32,6 +32,10 @@ pub struct HistoryWriter {
     last_tenant: Option<(super::Sym, bool)>,
     /// Records appended, stated by the closing line.
     records: u64,
+    /// The names records carried so far (labels, operations, tenants: a handful),
+    /// looked up here rather than in the process-wide table, whose lock every shard's
+    /// thread takes too.
+    names: Vec<(super::Sym, &'static str)>,
 }
 
 /// Lines are written to the file once this many bytes are pending.
@@ -57,6 +61,7 @@ impl HistoryWriter {
             last_snapshot: None,
             last_tenant: None,
             records: 0,
+            names: Vec::new(),
         };
         w.header(header)?;
         Ok(w)
@@ -148,6 +153,19 @@ impl HistoryWriter {
         Error::io(&self.path, std::io::Error::new(e.kind(), context))
     }
 
+    /// The text of an interned name.
+    fn name(&mut self, s: super::Sym) -> &'static str {
+        if let Some(&(_, text)) = self.names.iter().find(|(k, _)| *k == s) {
+            return text;
+        }
+        let text = s.as_str();
+        // A run has a handful of names; a history of many would only scan longer.
+        if self.names.len() < 64 {
+            self.names.push((s, text));
+        }
+        text
+    }
+
     fn encode(&mut self, rec: &OpRecord, o: &mut Vec<u8>) {
         let mut n = itoa::Buffer::new();
         let mut num = |o: &mut Vec<u8>, key: &[u8], v: u64| {
@@ -158,9 +176,9 @@ impl HistoryWriter {
         num(o, b",\"phase\":", rec.phase.into());
         num(o, b",\"worker\":", rec.worker.into());
         o.extend_from_slice(b",\"op\":");
-        string(o, &rec.op);
+        string(o, self.name(rec.op));
         o.extend_from_slice(b",\"name\":");
-        string(o, &rec.name);
+        string(o, self.name(rec.name));
         o.extend_from_slice(b",\"tenant\":");
         let secret = match self.last_tenant {
             Some((t, secret)) if t == rec.tenant => secret,
@@ -173,7 +191,7 @@ impl HistoryWriter {
         if secret {
             string(o, crate::redact::MASK);
         } else {
-            string(o, &rec.tenant);
+            string(o, self.name(rec.tenant));
         }
         num(o, b",\"amount\":", rec.amount);
         num(o, b",\"intended_us\":", rec.intended_us);

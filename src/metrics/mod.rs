@@ -3,12 +3,12 @@
 
 use std::collections::BTreeMap;
 
+mod absorb;
 pub(crate) mod hlog;
 pub mod intervals;
 pub(crate) mod quota_series;
 
 use hdrhistogram::Histogram;
-use parking_lot::Mutex;
 
 use crate::vocab::Outcome;
 
@@ -29,23 +29,33 @@ pub enum View {
     Service = 1,
 }
 
-/// Thread-safe recorder shared by the workers; constant size whatever the run length.
+/// Latency histograms and completions per second, per label × outcome; constant size
+/// whatever the run length. Owned by one recording point (a shard of the engine, or the
+/// coordinator behind its lock): recording takes no lock and, once a slot's histogram
+/// exists, allocates nothing. Recorders of several shards or machines add up exactly
+/// with [`Recorder::absorb`].
+#[derive(Clone)]
 pub struct Recorder {
     labels: Vec<String>,
-    slots: Vec<Mutex<Option<Histogram<u64>>>>,
-    per_second: Vec<Mutex<Vec<u64>>>,
+    slots: Vec<Option<Histogram<u64>>>,
+    per_second: Vec<Vec<u64>>,
 }
 
 const OUTCOMES: usize = Outcome::ALL.len();
+
+/// Where one label × outcome × view histogram lives in `slots`.
+fn slot(label: usize, outcome: Outcome, view: View) -> usize {
+    (label * OUTCOMES + outcome.index()) * 2 + view as usize
+}
 
 impl Recorder {
     /// A recorder for these labels.
     pub fn new(labels: Vec<String>) -> Recorder {
         let n = labels.len() * OUTCOMES * 2;
         Recorder {
-            per_second: labels.iter().map(|_| Mutex::new(Vec::new())).collect(),
+            per_second: labels.iter().map(|_| Vec::new()).collect(),
             labels,
-            slots: (0..n).map(|_| Mutex::new(None)).collect(),
+            slots: (0..n).map(|_| None).collect(),
         }
     }
 
@@ -61,7 +71,7 @@ impl Recorder {
 
     /// Records one completed operation.
     pub fn record(
-        &self,
+        &mut self,
         label: usize,
         outcome: Outcome,
         latency_us: u64,
@@ -69,22 +79,33 @@ impl Recorder {
         done_second: usize,
     ) {
         for (view, v) in [(View::Latency, latency_us), (View::Service, service_us)] {
-            let slot = &self.slots[(label * OUTCOMES + outcome.index()) * 2 + view as usize];
-            let mut g = slot.lock();
-            g.get_or_insert_with(new_hist)
+            self.slots[slot(label, outcome, view)]
+                .get_or_insert_with(new_hist)
                 .saturating_record(v.clamp(1, MAX_US));
         }
-        let mut ps = self.per_second[label].lock();
+        let ps = &mut self.per_second[label];
         if ps.len() <= done_second {
             ps.resize(done_second + 1, 0);
         }
         ps[done_second] += 1;
     }
 
+    /// Records one completed operation record under `label`: its latency from intended,
+    /// its service time and its second.
+    pub fn record_op(&mut self, label: usize, rec: &crate::history::OpRecord) {
+        let (iu, su, du) = (rec.intended_us, rec.sent_us, rec.done_us);
+        self.record(
+            label,
+            rec.outcome,
+            du.saturating_sub(iu),
+            du.saturating_sub(su),
+            (du / 1_000_000) as usize,
+        );
+    }
+
     /// A copy of one histogram (empty when nothing was recorded).
     pub fn histogram(&self, label: usize, outcome: Outcome, view: View) -> Histogram<u64> {
-        self.slots[(label * OUTCOMES + outcome.index()) * 2 + view as usize]
-            .lock()
+        self.slots[slot(label, outcome, view)]
             .clone()
             .unwrap_or_else(new_hist)
     }
@@ -101,7 +122,7 @@ impl Recorder {
 
     /// Completions per second of a label, by second since the run started.
     pub fn throughput(&self, label: usize) -> Vec<u64> {
-        self.per_second[label].lock().clone()
+        self.per_second[label].clone()
     }
 
     /// Counts per outcome of a label.
@@ -119,7 +140,7 @@ mod tests {
 
     #[test]
     fn records_by_label_outcome_and_view() {
-        let r = Recorder::new(vec!["consume".into(), "list".into()]);
+        let mut r = Recorder::new(vec!["consume".into(), "list".into()]);
         r.record(0, Outcome::Accepted, 2_000, 1_000, 0);
         r.record(0, Outcome::RejectedQuota, 5_000, 5_000, 1);
         r.record(1, Outcome::Accepted, 300, 300, 1);

@@ -108,7 +108,7 @@ pub fn example_history() -> History {
 pub fn example() -> Report {
     let h = example_history();
     let labels = vec!["consume".to_string(), "list".to_string()];
-    let rec = Recorder::new(labels.clone());
+    let mut rec = Recorder::new(labels.clone());
     for o in &h.ops {
         let i = rec.label_index(&o.op).unwrap_or(0);
         rec.record(
