@@ -530,7 +530,7 @@ mod tests {
     use serde_json::json;
 
     fn paging(yaml: &str, items: Option<&str>) -> Paging {
-        let d: PagingDecl = serde_yaml::from_str(yaml).unwrap();
+        let d: PagingDecl = crate::yaml::from_str(std::path::Path::new("t.yaml"), yaml).unwrap();
         check(&d, items).unwrap()
     }
 
@@ -803,7 +803,7 @@ mod tests {
     #[test]
     fn declarations_are_checked_with_the_fix_named() {
         let errs = |y: &str, items: Option<&str>| {
-            let d: PagingDecl = serde_yaml::from_str(y).unwrap();
+            let d: PagingDecl = crate::yaml::from_str(std::path::Path::new("t.yaml"), y).unwrap();
             check(&d, items).unwrap_err()
         };
         let e = errs("{style: page, param: page}", Some("/r"));

@@ -297,6 +297,8 @@ pub fn load_checked(path: &Path) -> Result<(History, Vec<String>), Error> {
             column: None,
             path: String::new(),
             message: msg,
+            // A history file is JSON lines: no YAML snippet.
+            snippet: String::new(),
         })
     };
     let mut warnings = Vec::new();

@@ -165,8 +165,16 @@ pub fn mutate_some(text: &str, r: &mut SmallRng) -> (String, String) {
 /// error names where it is).
 pub fn unlocated(error: &str, file: &std::path::Path) -> Vec<String> {
     let prefix = format!("{}:", file.display());
+    // The source lines under an error (`   7 |     think_time: 1s`, `     |     ^ …`)
+    // belong to the located line above them.
+    let snippet = |line: &str| {
+        line.split_once(" | ")
+            .or_else(|| line.strip_suffix(" |").map(|l| (l, "")))
+            .is_some_and(|(gutter, _)| gutter.trim().chars().all(|c| c.is_ascii_digit()))
+    };
     error
         .lines()
+        .filter(|line| !snippet(line))
         .filter(|line| {
             !line.strip_prefix(&prefix).is_some_and(|rest| {
                 rest.split(':')

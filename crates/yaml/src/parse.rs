@@ -1,13 +1,16 @@
 //! The one place that parses YAML.
 //!
-//! serde_yaml is deprecated upstream; every scenario, target profile and mock table is
-//! read through [`from_str`] so the parser can be swapped here and nowhere else.
-//! Errors come back as [`ConfigError`]s naming file, line, column and field path.
+//! Every scenario, target profile and mock table is read through [`from_str`] (or
+//! [`crate::from_str_rewritten`]): serde-saphyr reads the text into a [`Value`], which is
+//! then typed; yaml-rust2's events locate a field path in the text (serde-saphyr's
+//! positions are for the syntax; the typing knows only paths). Errors come back as
+//! [`ConfigError`]s naming file, line, column and field path, with a snippet.
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use serde::de::DeserializeOwned;
+use crate::Value;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::Marker;
 
@@ -26,6 +29,7 @@ fn whole_file_error(file: &Path, message: String) -> ConfigError {
         column: None,
         path: String::new(),
         message,
+        snippet: String::new(),
     }
 }
 
@@ -93,6 +97,7 @@ pub fn read_file(file: &Path) -> Result<String, ConfigError> {
             column: None,
             path: String::new(),
             message: "expected UTF-8 text, found bytes that are not; is this a YAML file?".into(),
+            snippet: String::new(),
         }
     })
 }
@@ -130,6 +135,7 @@ fn check_depth(file: &Path, text: &str) -> Result<(), ConfigError> {
             message: format!(
                 "expected mappings and lists nested at most {MAX_DEPTH} deep, found deeper"
             ),
+            snippet: crate::snippet::render(text, Some(line), Some(col), ""),
         }),
         None => Ok(()),
     }
@@ -191,14 +197,75 @@ fn shorten_variant(msg: &str) -> String {
 }
 
 /// An error is one line (`file:line:col: …`): line breaks a message still holds are
-/// written as `\n`, so no continuation line reads as unlocated.
+/// written as `\\n`, so no continuation line reads as unlocated.
 fn one_line(msg: &str) -> String {
     msg.replace('\r', "\\r").replace('\n', "\\n")
 }
 
-/// Parses `text` (the contents of `file`) into `T`, rejecting unknown fields where `T`
-/// says so, and reports the first mistake with its position and field path.
-pub fn from_str<T: DeserializeOwned>(file: &Path, text: &str) -> Result<T, ConfigError> {
+/// The parser's settings: YAML 1.2 booleans (`yes` stays a string, as with serde_yaml),
+/// duplicate keys refused, `<<` an ordinary key (serde_yaml did not merge; a merge
+/// would have no place in the located field paths), and aliases bounded so that a
+/// "billion laughs" file is refused instead of filling memory. Snippets are ours.
+fn options() -> serde_saphyr::Options {
+    serde_saphyr::options! {
+        with_snippet: false,
+        strict_booleans: true,
+        duplicate_keys: serde_saphyr::options::DuplicateKeyPolicy::Error,
+        merge_keys: serde_saphyr::options::MergeKeyPolicy::AsOrdinary,
+        alias_limits: serde_saphyr::alias_limits! {
+            max_total_replayed_events: MAX_ALIAS_EVENTS,
+            max_replay_stack_depth: MAX_DEPTH,
+        },
+    }
+}
+
+/// The most nodes that aliases (`*name`) may bring in, in all: far past any real
+/// configuration, far below what would exhaust memory (each is a few dozen bytes).
+pub const MAX_ALIAS_EVENTS: usize = 100_000;
+
+/// The parser's message for `err`, in the words of this project's errors (what was
+/// expected, what was found, what to do), without its location (ours comes first).
+fn plain_parser_words(err: &serde_saphyr::Error) -> String {
+    use serde_saphyr::Error as E;
+    // An error met while replaying an alias is wrapped; the cause is inside.
+    let mut err = err;
+    while let E::AliasError { error, .. } = err {
+        err = error;
+    }
+    match err {
+        E::DuplicateMappingKey { key, .. } => match key {
+            Some(k) => {
+                let k: String = k.chars().take(40).map(|c| if c.is_control() { ' ' } else { c }).collect();
+                format!("duplicate key `{k}`: a key may appear once in a mapping; remove one of the two")
+            }
+            None => "duplicate key: a key may appear once in a mapping; remove one of the two".into(),
+        },
+        E::AliasReplayLimitExceeded { .. }
+        | E::AliasExpansionLimitExceeded { .. }
+        | E::AliasReplayStackDepthExceeded { .. }
+        | E::AliasReplayCounterOverflow { .. } => format!(
+            "expected aliases (`*name`) to expand to at most {MAX_ALIAS_EVENTS} nodes, found more \
+             (an alias bomb?); write the values out or use fewer nested aliases"
+        ),
+        E::Budget { .. } => "expected a configuration file of ordinary size and shape, found one past the parser's limits (events, anchors or nesting); is this the right file?".into(),
+        E::UnknownAnchor { .. } => "this alias (`*name`) refers to no anchor (`&name`) defined above it".into(),
+        E::NonFiniteFloat { value, .. } => {
+            let v: String = value.chars().take(24).collect();
+            format!("expected a finite number, found `{v}`")
+        }
+        other => {
+            let raw = serde_saphyr::MessageFormatter::format_message(
+                &serde_saphyr::UserMessageFormatter,
+                other,
+            );
+            shorten_variant(&shorten_found(&raw))
+        }
+    }
+}
+
+/// Reads `text` as one YAML document, in written order. A syntax mistake, a second
+/// document, a duplicate key or an alias bomb is reported located, in plain words.
+pub fn parse_value(file: &Path, text: &str) -> Result<Value, ConfigError> {
     if text.trim().is_empty() {
         return Err(ConfigError {
             file: file.to_path_buf(),
@@ -206,66 +273,107 @@ pub fn from_str<T: DeserializeOwned>(file: &Path, text: &str) -> Result<T, Confi
             column: Some(1),
             path: String::new(),
             message: "the file is empty; expected a YAML mapping".into(),
+            snippet: String::new(),
         });
     }
     check_depth(file, text)?;
-    let de = serde_yaml::Deserializer::from_str(text);
-    match serde_path_to_error::deserialize::<_, T>(de) {
-        Ok(v) => Ok(v),
-        Err(err) => {
-            let mut path = err.path().to_string();
-            let inner = err.into_inner();
-            let (mut line, mut column) = match inner.location() {
-                Some(loc) => (Some(loc.line()), Some(loc.column())),
-                None => (None, None),
-            };
-            let mut message = one_line(&shorten_variant(&shorten_found(&strip_path(
-                &strip_location(&inner.to_string()),
-            ))));
-            if let Some(field) = unknown_field(&message) {
-                // serde_path_to_error usually names the unknown key already.
-                if !path.ends_with(&field) {
-                    path = join_path(&path, &field);
-                }
-                message = message.replacen("unknown field", "unknown field (misspelled?)", 1);
-            }
-            // Point at the field's key, like `x.yaml:12:7: phases[1].workload.rate`.
-            if let Some((l, c)) = locate_key(text, &path) {
+    let err = match serde_saphyr::from_str_with_options::<Value>(text, options()) {
+        Ok(v) => return Ok(v),
+        Err(e) => e,
+    };
+    let (mut line, mut column) = match err.location() {
+        Some(l) if l.line() > 0 => (
+            Some(l.line() as usize),
+            Some(l.column().max(1) as usize),
+        ),
+        _ => (None, None),
+    };
+    let inner = err.without_snippet();
+    let mut message = match inner {
+        serde_saphyr::Error::MultipleDocuments { .. } => {
+            // Where the second document starts (its `---`), as yaml-rust2 finds it.
+            if let Ok(Some((l, c))) = second_document(text) {
                 line = Some(l);
                 column = Some(c);
             }
-            if line.is_none() {
-                if let Some((l, c)) = locate(text, &path) {
-                    line = Some(l);
-                    column = Some(c);
-                }
+            "expected one YAML document, found a second one starting here (a `---` line); remove it or split the file".to_string()
+        }
+        other => plain_parser_words(other),
+    };
+    if let Some(l) = line {
+        if let Some(plain) = crate::hints::syntax(text, l) {
+            message = plain.message;
+            line = Some(plain.line);
+            column = Some(plain.column);
+        }
+    } else {
+        // No position from the parser: the first place yaml-rust2 stops reading.
+        if let Err((l, c, why)) = second_document(text) {
+            line = Some(l);
+            column = Some(c);
+            if message.is_empty() {
+                message = why;
             }
-            if line.is_none() && message.contains("more than one document") {
-                // A `---` (often a line moved by an edit) starts a second document.
-                match second_document(text) {
-                    Ok(Some((l, c))) => {
-                        line = Some(l);
-                        column = Some(c);
-                        message = "expected one YAML document, found a second one starting here (a `---` line); remove it or split the file".into();
-                    }
-                    // The text does not parse as YAML at all: its first syntax error.
-                    Err((l, c, why)) => {
-                        line = Some(l);
-                        column = Some(c);
-                        message = format!("{why} (is a line indented wrongly?)");
-                    }
-                    Ok(None) => {}
-                }
-            }
-            Err(ConfigError {
-                file: file.to_path_buf(),
-                line,
-                column,
-                path: if path == "." { String::new() } else { path },
-                message,
-            })
         }
     }
+    let mut e = ConfigError {
+        file: file.to_path_buf(),
+        line: line.or(Some(1)),
+        column: column.or(Some(1)),
+        path: String::new(),
+        message: one_line(&message),
+        snippet: String::new(),
+    };
+    e.snippet = crate::snippet::render(text, e.line, e.column, "");
+    Err(e)
+}
+
+/// Parses `text` (the contents of `file`) into `T`, rejecting unknown fields where `T`
+/// says so, and reports the first mistake with its position and field path.
+pub fn from_str<T: DeserializeOwned>(file: &Path, text: &str) -> Result<T, ConfigError> {
+    let value = parse_value(file, text)?;
+    from_value(file, text, value, &[])
+}
+
+/// Types a parsed document. `changed` lists the paths whose text was rewritten (and
+/// how it was written), so a mistake there names the text as written.
+pub(crate) fn from_value<T: DeserializeOwned>(
+    file: &Path,
+    text: &str,
+    value: Value,
+    changed: &[(String, String)],
+) -> Result<T, ConfigError> {
+    let trial = value.clone();
+    let err = match serde_path_to_error::deserialize::<_, T>(value) {
+        Ok(v) => return Ok(v),
+        Err(e) => e,
+    };
+    let mut path = err.path().to_string();
+    if path == "." {
+        path.clear();
+    }
+    let mut message = one_line(&shorten_variant(&shorten_found(&err.into_inner().to_string())));
+    if let Some((_, written)) = changed.iter().find(|(p, _)| *p == path) {
+        message = format!("{message} (the value of {written:?} after substitution)");
+        let mut e = crate::rewrite::at_value(file, text, &path, message);
+        e.snippet = crate::snippet::render(text, e.line, e.column, "");
+        return Err(e);
+    }
+    let mut hint = String::new();
+    if let Some(field) = unknown_field(&message) {
+        // serde_path_to_error usually names the unknown key already.
+        if !path.ends_with(&field) {
+            path = join_path(&path, &field);
+        }
+        message = message.replacen("unknown field", "unknown field (misspelled?)", 1);
+        let parent = path[..path.len() - field.len()].trim_end_matches('.');
+        hint = crate::hints::deeper::<T>(text, trial, parent, &field)
+            .or_else(|| crate::hints::closest(&field, &message))
+            .unwrap_or_default();
+    }
+    let mut e = error_at(file, text, &path, message);
+    e.snippet = crate::snippet::render(text, e.line, e.column, &hint);
+    Err(e)
 }
 
 /// Builds a [`ConfigError`] for a mistake found after parsing (a semantic check),
@@ -291,6 +399,7 @@ pub fn error_at(file: &Path, text: &str, path: &str, message: impl Into<String>)
         column,
         path: path.to_string(),
         message: message.into(),
+        snippet: crate::snippet::render(text, line, column, ""),
     }
 }
 
@@ -316,28 +425,6 @@ fn second_document(text: &str) -> Result<Option<(usize, usize)>, (usize, usize, 
     }
 }
 
-fn strip_location(msg: &str) -> String {
-    match msg.rfind(" at line ") {
-        Some(i) => msg[..i].to_string(),
-        None => msg.to_string(),
-    }
-}
-
-/// serde_yaml prefixes its own field path (`a.b[0]: msg`); ours is reported apart.
-fn strip_path(msg: &str) -> String {
-    match msg.split_once(": ") {
-        Some((head, rest))
-            if !head.is_empty()
-                && head
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "._-[]".contains(c)) =>
-        {
-            rest.to_string()
-        }
-        _ => msg.to_string(),
-    }
-}
-
 fn unknown_field(msg: &str) -> Option<String> {
     let rest = msg.strip_prefix("unknown field `")?;
     Some(rest[..rest.find('`')?].to_string())
@@ -358,7 +445,7 @@ pub fn locate(text: &str, path: &str) -> Option<(usize, usize)> {
 }
 
 /// Position of the *key* at `path` (for unknown-field errors).
-fn locate_key(text: &str, path: &str) -> Option<(usize, usize)> {
+pub(crate) fn locate_key(text: &str, path: &str) -> Option<(usize, usize)> {
     let index = index(text)?;
     index.keys.get(path).copied()
 }
@@ -468,10 +555,10 @@ mod second_document_tests {
         assert_eq!(e.line, Some(3), "{e}");
         assert!(e.message.contains("second one"), "{e}");
         let e =
-            from_str::<serde_yaml::Value>(Path::new("x.yaml"), "a: 1\n---\na: 3\n").unwrap_err();
+            from_str::<Value>(Path::new("x.yaml"), "a: 1\n---\na: 3\n").unwrap_err();
         assert_eq!(e.line, Some(2), "{e}");
         // A sequence indented under nothing, then a mapping: not YAML at all.
-        let e = from_str::<serde_yaml::Value>(Path::new("x.yaml"), "# c\n  - a: 1\n#\nb: 2\n")
+        let e = from_str::<Value>(Path::new("x.yaml"), "# c\n  - a: 1\n#\nb: 2\n")
             .unwrap_err();
         assert!(e.line.is_some(), "{e}");
     }
@@ -548,13 +635,13 @@ mod tests {
         let text = format!("kinds:\n  a: \"\n    {secret}\n    more: lines\n    and: more\"\n");
         let err = from_str::<Kinds>(Path::new("p.yaml"), &text).unwrap_err();
         let shown = err.to_string();
-        assert_eq!(shown.lines().count(), 1, "{shown}");
+        assert_eq!(err.headline().lines().count(), 1, "{shown}");
         assert!(shown.starts_with("p.yaml:"), "{shown}");
         assert!(!shown.contains("more: lines"), "{shown}");
         assert!(shown.contains("characters)"), "{shown}");
         let text = format!("name: x\nphases: []\n\"{secret}\n  x\": 1\n");
         let err = from_str::<Doc>(Path::new("p.yaml"), &text).unwrap_err();
-        let shown = err.to_string();
+        let shown = err.headline();
         assert_eq!(shown.lines().count(), 1, "{shown}");
         assert!(!shown.contains("  x"), "{shown}");
     }

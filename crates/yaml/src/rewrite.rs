@@ -10,23 +10,23 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use serde::de::DeserializeOwned;
-use serde_yaml::Value;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
-use crate::{error_at, from_str, locate, ConfigError};
+use crate::parse::{from_value, parse_value};
+use crate::{error_at, locate, ConfigError, Value};
 
 /// Decides, for one string scalar at `path` (`phases[0].workload.rate`), its new text:
 /// `Ok(None)` keeps it, `Err` is a mistake reported at the value.
 pub type Rewrite<'a> = &'a mut dyn FnMut(&str, &str) -> Result<Option<String>, String>;
 
-/// [`from_str`], with every string scalar offered to `rewrite` first.
+/// [`crate::from_str`], with every string scalar offered to `rewrite` first.
 pub fn from_str_rewritten<T: DeserializeOwned>(
     file: &Path,
     text: &str,
     rewrite: Rewrite,
 ) -> Result<T, ConfigError> {
-    let mut value: Value = from_str(file, text)?;
+    let mut value = parse_value(file, text)?;
     let quoted = quoted_paths(text);
     let mut changed: Vec<(String, String)> = Vec::new();
     walk(&mut value, String::new(), &mut |path, v| {
@@ -38,31 +38,20 @@ pub fn from_str_rewritten<T: DeserializeOwned>(
         *v = if quoted.contains(path) {
             Value::String(new)
         } else {
-            match serde_yaml::from_str::<Value>(&new) {
-                Ok(t @ (Value::Bool(_) | Value::Number(_) | Value::String(_))) => t,
+            match serde_saphyr::from_str::<Value>(&new) {
+                Ok(t @ (Value::Bool(_) | Value::U64(_) | Value::I64(_) | Value::F64(_))) => t,
+                Ok(Value::String(s)) => Value::String(s),
                 // Empty, null, or text that would read as a mapping or list: a string.
                 _ => Value::String(new),
             }
         };
         Ok(())
     })?;
-    match serde_path_to_error::deserialize::<_, T>(value) {
-        Ok(v) => Ok(v),
-        Err(err) => {
-            let path = err.path().to_string();
-            let path = if path == "." { String::new() } else { path };
-            let mut message = err.into_inner().to_string();
-            if let Some((_, written)) = changed.iter().find(|(p, _)| *p == path) {
-                message = format!("{message} (the value of {written:?} after substitution)");
-                return Err(at_value(file, text, &path, message));
-            }
-            Err(error_at(file, text, &path, message))
-        }
-    }
+    from_value(file, text, value, &changed)
 }
 
 /// A mistake in a value: at the value itself (where the `${…}` is written).
-fn at_value(file: &Path, text: &str, path: &str, message: String) -> ConfigError {
+pub(crate) fn at_value(file: &Path, text: &str, path: &str, message: String) -> ConfigError {
     match locate(text, path) {
         Some((line, column)) => ConfigError {
             file: file.to_path_buf(),
@@ -70,6 +59,7 @@ fn at_value(file: &Path, text: &str, path: &str, message: String) -> ConfigError
             column: Some(column),
             path: path.to_string(),
             message,
+            snippet: crate::snippet::render(text, Some(line), Some(column), ""),
         },
         None => error_at(file, text, path, message),
     }
@@ -81,15 +71,9 @@ fn walk(
     f: &mut dyn FnMut(&str, &mut Value) -> Result<(), ConfigError>,
 ) -> Result<(), ConfigError> {
     match v {
-        Value::Mapping(m) => {
+        Value::Map(m) => {
             for (k, child) in m.iter_mut() {
-                let key = match k {
-                    Value::String(s) => s.clone(),
-                    other => serde_yaml::to_string(other)
-                        .unwrap_or_default()
-                        .trim()
-                        .to_string(),
-                };
+                let key = k.key_text();
                 let p = if path.is_empty() {
                     key
                 } else {
@@ -99,13 +83,12 @@ fn walk(
             }
             Ok(())
         }
-        Value::Sequence(items) => {
+        Value::Seq(items) => {
             for (i, child) in items.iter_mut().enumerate() {
                 walk(child, format!("{path}[{i}]"), f)?;
             }
             Ok(())
         }
-        Value::Tagged(t) => walk(&mut t.value, path, f),
         _ => f(&path, v),
     }
 }
