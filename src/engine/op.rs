@@ -205,6 +205,7 @@ async fn send_record(
             seconds: 0,
             now_unix: jiff::Timestamp::now().as_second() + sh.clock_offset.load(Ordering::Relaxed),
         };
+        let in_flight = sh.live.in_flight();
         let sent = Instant::now();
         let p = tokio::select! {
             p = sh.target.perform(op, &vars, body) => p,
@@ -220,6 +221,7 @@ async fn send_record(
             },
         };
         let done = Instant::now();
+        drop(in_flight);
         let again = patient
             && p.outcome == Outcome::RejectedRate
             && attempt < RATE_RETRIES
@@ -284,6 +286,7 @@ fn record(sh: &Shared, slot: &Slot<'_>, rec: OpRecord) {
         du.saturating_sub(su),
         (du / 1_000_000) as usize,
     );
+    sh.live.record(slot.label_index, &rec);
     sh.counters.done.fetch_add(1, Ordering::Relaxed);
     if matches!(
         rec.outcome,
