@@ -14,7 +14,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::{Registry, Unit};
 
 use super::histogram::AtomicHistogram;
-use crate::vocab::{Outcome, PhaseStats};
+use crate::vocab::{Outcome, PhaseStats, Sym};
 
 /// Operation labels with a table slot; a scenario with more (never seen) still counts
 /// them, through the family's lock.
@@ -90,9 +90,9 @@ impl Metrics {
         }
     }
 
-    fn series(&self, label: &str, outcome: Outcome) -> Series {
+    fn series(&self, label: Sym, outcome: Outcome) -> Series {
         let key = [
-            ("operation", label.to_string()),
+            ("operation", label.as_str().to_string()),
             ("outcome", outcome.as_str().to_string()),
         ];
         Series {
@@ -103,7 +103,7 @@ impl Metrics {
 
     /// Counts one completed operation. `index` is the engine's label index for `label`.
     #[inline]
-    pub(crate) fn op_done(&self, index: usize, label: &str, outcome: Outcome, latency_us: u64) {
+    pub(crate) fn op_done(&self, index: usize, label: Sym, outcome: Outcome, latency_us: u64) {
         let slot = index
             .checked_mul(Outcome::ALL.len())
             .and_then(|i| self.table.get(i + outcome.index()));

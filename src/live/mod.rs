@@ -39,7 +39,9 @@ impl Live {
     pub fn record(&self, label_index: usize, rec: &OpRecord) {
         if let Some(m) = &self.0 {
             let latency = rec.done_us.saturating_sub(rec.intended_us);
-            m.op_done(label_index, rec.op.as_str(), rec.outcome, latency);
+            // The label's text is looked up (an interner read lock) only on its
+            // series' first operation.
+            m.op_done(label_index, rec.op, rec.outcome, latency);
         }
     }
 

@@ -104,8 +104,16 @@ fn a_passing_and_a_failing_scenario_fail_the_step_with_both_reports_on_the_summa
             s.summary
         );
     }
-    assert!(s.summary.contains("## quotabench: action-pass — ✅ pass"), "{}", s.summary);
-    assert!(s.summary.contains("## quotabench: action-fail — ❌ fail"), "{}", s.summary);
+    assert!(
+        s.summary.contains("## quotabench: action-pass — ✅ pass"),
+        "{}",
+        s.summary
+    );
+    assert!(
+        s.summary.contains("## quotabench: action-fail — ❌ fail"),
+        "{}",
+        s.summary
+    );
     let dirs: Vec<&str> = s.outputs["run-dirs"].lines().collect();
     assert_eq!(dirs.len(), 2, "{:?}", s.outputs);
     for d in &dirs {

@@ -340,3 +340,40 @@ fn run_sh_never_merges_an_incomplete_run() {
     assert_eq!(g.code, 3, "{}", g.stderr);
     assert_eq!(g.applied.len(), 1);
 }
+
+#[test]
+fn a_shard_pod_fails_only_when_its_run_errs() {
+    // The shard container's shell, run with a stand-in quotabench that exits as told.
+    let tmp = tempfile::tempdir().unwrap();
+    let stub = tmp.path().join("quotabench");
+    std::fs::write(
+        &stub,
+        "#!/bin/sh\necho \"$*\" >\"$ARGS_LOG\"\nexit \"$STUB_EXIT\"\n",
+    )
+    .unwrap();
+    Command::new("chmod").arg("+x").arg(&stub).status().unwrap();
+    let shell = script(&manifest("shards-job.yaml"));
+    let path = format!(
+        "{}:{}",
+        tmp.path().display(),
+        std::env::var("PATH").unwrap()
+    );
+    let log = tmp.path().join("args");
+    for (run_exit, pod_exit) in [(0, 0), (1, 0), (3, 0), (2, 2), (143, 143)] {
+        let s = Command::new("sh")
+            .args(["-c", &shell])
+            .env("PATH", &path)
+            .env("STUB_EXIT", run_exit.to_string())
+            .env("ARGS_LOG", &log)
+            .env("QB_START_AT", "2026-12-02T04:00:00Z")
+            .env("QB_RUN_ID", "qb-1")
+            .status()
+            .unwrap();
+        assert_eq!(s.code(), Some(pod_exit), "quotabench exit {run_exit}");
+    }
+    let args = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(
+        args.trim(),
+        "run /scenarios/scenario.yaml --start-at 2026-12-02T04:00:00Z --out /results/qb-1 --metrics-listen 0.0.0.0:9464"
+    );
+}
