@@ -140,6 +140,28 @@ pub async fn run_one(
 ) -> Result<RunResult, Error> {
     let (loaded, profile, mixes, thresholds) = prepare_with(path, &opts.overrides)?;
     crate::progress::set_quiet(opts.style.quiet);
+    // Live metrics: bound first, so a port in use stops the run before it sends or
+    // writes anything; served until this function returns (the report written).
+    let live = match &opts.metrics_listen {
+        Some(_) => crate::live::Live::collecting(),
+        None => crate::live::Live::default(),
+    };
+    let _metrics_server = match &opts.metrics_listen {
+        Some(listen) => {
+            let server = live.serve(listen).await.map_err(Error::Usage)?;
+            if let Some(w) = &listen.warning {
+                eprintln!("{w}");
+            }
+            if let Some(sv) = &server {
+                eprintln!(
+                    "metrics: serving http://{}/metrics while the run lasts",
+                    sv.addr()
+                );
+            }
+            server
+        }
+        None => None,
+    };
     let s = &loaded.scenario;
     let mut faults = s.fake.faults.clone();
     faults.extend(opts.faults.iter().cloned());
@@ -218,28 +240,6 @@ pub async fn run_one(
             ))
         })?,
         Err(_) => engine::DEFAULT_HISTORY_CAP,
-    };
-    // Live metrics: bound before the first request, so a port in use stops the run
-    // before it sends anything; served until this function returns (report written).
-    let live = match &opts.metrics_listen {
-        Some(_) => crate::live::Live::collecting(),
-        None => crate::live::Live::default(),
-    };
-    let _metrics_server = match &opts.metrics_listen {
-        Some(listen) => {
-            let server = live.serve(listen).await.map_err(Error::Usage)?;
-            if let Some(w) = &listen.warning {
-                eprintln!("{w}");
-            }
-            if let Some(sv) = &server {
-                eprintln!(
-                    "metrics: serving http://{}/metrics while the run lasts",
-                    sv.addr()
-                );
-            }
-            server
-        }
-        None => None,
     };
     let plan = Plan {
         loaded: loaded.clone(),

@@ -162,3 +162,36 @@ fn a_host_name_is_refused_before_the_run() {
         "{err}"
     );
 }
+
+#[test]
+fn a_port_in_use_stops_the_run_before_it_writes_anything() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = tmp.path().join("live.yaml");
+    std::fs::write(&scenario, SCENARIO).unwrap();
+    let out = tmp.path().join("out");
+    let o = Command::new(env!("CARGO_BIN_EXE_quotabench"))
+        .arg("run")
+        .arg(&scenario)
+        .arg("--out")
+        .arg(&out)
+        .args(["--metrics-listen", &addr])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&format!("--metrics-listen {addr}: cannot listen there")),
+        "{err}"
+    );
+    assert!(
+        std::fs::read_dir(&out)
+            .into_iter()
+            .flatten()
+            .next()
+            .is_none(),
+        "no run folder is left behind"
+    );
+}
