@@ -74,6 +74,12 @@ enum Command {
         /// (before the environment). Repeatable.
         #[arg(long = "env", short = 'e', value_name = "KEY=VALUE", value_parser = parse_var)]
         vars: Vec<(String, String)>,
+        /// Serve live Prometheus (OpenMetrics text) metrics at http://ADDR/metrics while
+        /// the run lasts: operations by outcome, latency histograms, in-flight, dropped
+        /// arrivals, phase. An IP and port: loopback (127.0.0.1:9464), or another IP
+        /// (0.0.0.0:9464) with a warning; host names are refused (docs/metrics.md).
+        #[arg(long, value_name = "ADDR", value_parser = quotabench::live::parse_listen)]
+        metrics_listen: Option<quotabench::live::Listen>,
     },
     /// Load and check scenario files; sends nothing.
     Validate {
@@ -253,6 +259,7 @@ async fn dispatch(cmd: Command, style: Style) -> Result<ExitStatus, Error> {
             concurrency,
             phase,
             vars,
+            metrics_listen,
         } => {
             quotabench::scenario::set_variables(vars.into_iter().collect());
             let stop = CancellationToken::new();
@@ -268,6 +275,7 @@ async fn dispatch(cmd: Command, style: Style) -> Result<ExitStatus, Error> {
                 print: true,
                 style,
                 max_duration,
+                metrics_listen,
                 overrides: quotabench::scenario::LoadOverrides {
                     duration,
                     rate,

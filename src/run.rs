@@ -39,6 +39,8 @@ pub struct RunOptions {
     /// Ends a stuck run: at this wall time after the start the run stops sending,
     /// writes its partial report and exits 3 (default: [`default_deadline`]).
     pub max_duration: Option<Duration>,
+    /// `--metrics-listen`: serve live Prometheus metrics there while each run lasts.
+    pub metrics_listen: Option<crate::live::Listen>,
 }
 
 /// The overall deadline of a run with no `--max-duration`: twice its planned time
@@ -138,6 +140,28 @@ pub async fn run_one(
 ) -> Result<RunResult, Error> {
     let (loaded, profile, mixes, thresholds) = prepare_with(path, &opts.overrides)?;
     crate::progress::set_quiet(opts.style.quiet);
+    // Live metrics: bound first, so a port in use stops the run before it sends or
+    // writes anything; served until this function returns (the report written).
+    let live = match &opts.metrics_listen {
+        Some(_) => crate::live::Live::collecting(),
+        None => crate::live::Live::default(),
+    };
+    let _metrics_server = match &opts.metrics_listen {
+        Some(listen) => {
+            let server = live.serve(listen).await.map_err(Error::Usage)?;
+            if let Some(w) = &listen.warning {
+                eprintln!("{w}");
+            }
+            if let Some(sv) = &server {
+                eprintln!(
+                    "metrics: serving http://{}/metrics while the run lasts",
+                    sv.addr()
+                );
+            }
+            server
+        }
+        None => None,
+    };
     let s = &loaded.scenario;
     let mut faults = s.fake.faults.clone();
     faults.extend(opts.faults.iter().cloned());
@@ -224,6 +248,7 @@ pub async fn run_one(
         seed,
         clock_control,
         history_cap,
+        live,
     };
     // The overall deadline stops the engine like an interrupt, but the run's status
     // says why: a stuck run is unknown (exit 3), not interrupted by the user.

@@ -39,6 +39,7 @@ pub(crate) fn detached(sh: &Shared) -> Shared {
         sink: sh.sink.clone(),
         counters: sh.counters.clone(),
         left: Mutex::new(Vec::new()),
+        live: sh.live.clone(),
     }
 }
 

@@ -52,6 +52,8 @@ pub struct Plan {
     pub clock_control: bool,
     /// Most operation records kept in memory for the checker ([`DEFAULT_HISTORY_CAP`]).
     pub history_cap: usize,
+    /// Live metrics (`--metrics-listen`); an empty handle collects nothing.
+    pub live: crate::live::Live,
 }
 
 /// Records kept in memory by default: about 2 GB at the measured ~400–800 bytes a record.
@@ -99,6 +101,8 @@ pub(crate) struct Shared {
     pub counters: Arc<crate::progress::Counters>,
     /// What probes could not clean up on other tenants (in words).
     pub left: Mutex<Vec<String>>,
+    /// Live metrics: counted where records are completed (`op::record`).
+    pub live: crate::live::Live,
 }
 
 impl Shared {
@@ -125,6 +129,7 @@ impl Shared {
             sink: self.sink.clone(),
             counters: self.counters.clone(),
             left: Mutex::new(Vec::new()),
+            live: self.live.clone(),
         }
     }
 
@@ -223,6 +228,7 @@ pub async fn run(
         sink: tx,
         counters: Arc::new(crate::progress::Counters::default()),
         left: Mutex::new(Vec::new()),
+        live: plan.live.clone(),
     });
 
     // The writer task keeps the history on disk as it grows: an interrupted run keeps it.
@@ -356,6 +362,7 @@ pub async fn run(
             phase.workload.operations,
             phase.workload.duration.map(|d| d.0),
         );
+        shared.live.phase_started(&phase.name);
         let stats = match phase.probe {
             Some(kind) => probe::run(&shared, plan, i as u32, phase, kind).await,
             None => {
@@ -371,6 +378,7 @@ pub async fn run(
             }
         };
         view.finish().await;
+        shared.live.phase_done(&stats);
         crate::progress::phase_done(&stats);
         phases.push(stats);
     }

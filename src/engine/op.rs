@@ -205,6 +205,7 @@ async fn send_record(
             seconds: 0,
             now_unix: jiff::Timestamp::now().as_second() + sh.clock_offset.load(Ordering::Relaxed),
         };
+        let in_flight = sh.live.in_flight();
         let sent = Instant::now();
         let p = tokio::select! {
             p = sh.target.perform(op, &vars, body) => p,
@@ -220,6 +221,7 @@ async fn send_record(
             },
         };
         let done = Instant::now();
+        drop(in_flight);
         let again = patient
             && p.outcome == Outcome::RejectedRate
             && attempt < RATE_RETRIES
@@ -300,6 +302,8 @@ fn interned(s: &str) -> Sym {
 /// shard's one recording point (shard.rs); on the coordinator, the run's recorder and
 /// one record sent alone.
 fn record(sh: &Shared, slot: &Slot<'_>, rec: OpRecord) {
+    // Live metrics see every operation, a shard's or the coordinator's.
+    sh.live.record(slot.label_index, &rec);
     let Some(rec) = super::shard::complete(slot.label_index, rec) else {
         return;
     };
