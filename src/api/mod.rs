@@ -13,8 +13,10 @@ pub(crate) mod paging;
 pub(crate) mod perform;
 pub(crate) mod preflight;
 pub(crate) mod profile;
+pub mod proxy;
 mod read;
 pub mod template;
+pub mod tls;
 pub(crate) mod transport;
 pub(crate) mod worker_conn;
 
@@ -23,5 +25,7 @@ pub use client::{extract_id, Answer, SendFailure, Target};
 pub use compile::{compile_text, load, CompiledOp, CompiledProfile};
 pub use perform::{FollowUp, Performed, RATE_RETRIES};
 pub use read::{count_sources, read_list, Listed};
+pub use proxy::ProxySetting;
+pub use tls::TlsSettings;
 pub use transport::{Transport, TransportOptions};
 pub use worker_conn::owning_connection;
