@@ -80,7 +80,9 @@ pub fn parse(text: &str, from: &str) -> Result<Proxy, String> {
         }
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(format!("{from}: the proxy URL names no host; expected http://HOST:PORT"));
+        return Err(format!(
+            "{from}: the proxy URL names no host; expected http://HOST:PORT"
+        ));
     }
     Ok(Proxy {
         url,
@@ -118,8 +120,9 @@ pub fn for_target(
             // Parsed (and its credentials registered) even when NO_PROXY bypasses it:
             // a bad variable is an error whatever the target.
             let proxy = parse(&value, &name)?;
-            let bypass = var("NO_PROXY")
-                .is_some_and(|(_, list)| no_proxy_matches(&list, t.host(), t.port_or_known_default()));
+            let bypass = var("NO_PROXY").is_some_and(|(_, list)| {
+                no_proxy_matches(&list, t.host(), t.port_or_known_default())
+            });
             Ok((!bypass).then_some(proxy))
         }
     }
@@ -142,28 +145,31 @@ pub fn no_proxy_matches(list: &str, host: Option<url::Host<&str>>, port: Option<
         url::Host::Domain(d) => d.trim_end_matches('.').to_ascii_lowercase(),
         _ => String::new(),
     };
-    list.split([',', ' ']).map(str::trim).filter(|e| !e.is_empty()).any(|entry| {
-        if entry == "*" {
-            return true;
-        }
-        let (entry, want_port) = split_port(entry);
-        if want_port.is_some() && want_port != port {
-            return false;
-        }
-        let entry = entry.trim_start_matches('[').trim_end_matches(']');
-        if let Some(ip) = ip {
-            return match entry.split_once('/') {
-                Some((net, bits)) => in_cidr(ip, net, bits),
-                None => entry.parse::<IpAddr>().is_ok_and(|e| e == ip),
-            };
-        }
-        let e = entry
-            .trim_start_matches("*.")
-            .trim_start_matches('.')
-            .trim_end_matches('.')
-            .to_ascii_lowercase();
-        !e.is_empty() && (name == e || name.ends_with(&format!(".{e}")))
-    })
+    list.split([',', ' '])
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .any(|entry| {
+            if entry == "*" {
+                return true;
+            }
+            let (entry, want_port) = split_port(entry);
+            if want_port.is_some() && want_port != port {
+                return false;
+            }
+            let entry = entry.trim_start_matches('[').trim_end_matches(']');
+            if let Some(ip) = ip {
+                return match entry.split_once('/') {
+                    Some((net, bits)) => in_cidr(ip, net, bits),
+                    None => entry.parse::<IpAddr>().is_ok_and(|e| e == ip),
+                };
+            }
+            let e = entry
+                .trim_start_matches("*.")
+                .trim_start_matches('.')
+                .trim_end_matches('.')
+                .to_ascii_lowercase();
+            !e.is_empty() && (name == e || name.ends_with(&format!(".{e}")))
+        })
 }
 
 /// `host:port` → (host, port); an IPv6 address without brackets has no port.
@@ -175,7 +181,9 @@ fn split_port(entry: &str) -> (&str, Option<u16>) {
         return (entry, None);
     }
     match entry.rsplit_once(':') {
-        Some((h, p)) if !h.contains(':') && !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
+        Some((h, p))
+            if !h.contains(':') && !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) =>
+        {
             (h, p.parse().ok())
         }
         _ => (entry, None),
@@ -204,7 +212,12 @@ mod tests {
     use super::*;
 
     fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
     }
 
     fn via(setting: &ProxySetting, target: &str, pairs: &[(&str, &str)]) -> Option<String> {
@@ -220,19 +233,34 @@ mod tests {
             ("HTTPS_PROXY", "http://secure:3128"),
         ];
         let f = ProxySetting::FromEnv;
-        assert_eq!(via(&f, "http://api.test", &e).as_deref(), Some("http://plain:3128"));
-        assert_eq!(via(&f, "https://api.test", &e).as_deref(), Some("http://secure:3128"));
+        assert_eq!(
+            via(&f, "http://api.test", &e).as_deref(),
+            Some("http://plain:3128")
+        );
+        assert_eq!(
+            via(&f, "https://api.test", &e).as_deref(),
+            Some("http://secure:3128")
+        );
         // Lower case wins over upper case; ALL_PROXY covers a scheme with no variable.
         let e = [
             ("http_proxy", "http://lower:1"),
             ("HTTP_PROXY", "http://upper:1"),
             ("ALL_PROXY", "http://all:1"),
         ];
-        assert_eq!(via(&f, "http://api.test", &e).as_deref(), Some("http://lower:1"));
-        assert_eq!(via(&f, "https://api.test", &e).as_deref(), Some("http://all:1"));
+        assert_eq!(
+            via(&f, "http://api.test", &e).as_deref(),
+            Some("http://lower:1")
+        );
+        assert_eq!(
+            via(&f, "https://api.test", &e).as_deref(),
+            Some("http://all:1")
+        );
         // An empty variable is unset; a bare host:port is http://.
         let e = [("HTTPS_PROXY", ""), ("all_proxy", "corp:8080")];
-        assert_eq!(via(&f, "https://api.test", &e).as_deref(), Some("http://corp:8080"));
+        assert_eq!(
+            via(&f, "https://api.test", &e).as_deref(),
+            Some("http://corp:8080")
+        );
         assert_eq!(via(&f, "https://api.test", &[]), None);
     }
 
@@ -243,13 +271,20 @@ mod tests {
         let u = ProxySetting::Url("http://flag:2".into());
         // Even a host NO_PROXY names: the flag is explicit.
         let e = [("HTTP_PROXY", "http://env:1"), ("NO_PROXY", "*")];
-        assert_eq!(via(&u, "http://api.test", &e).as_deref(), Some("http://flag:2"));
+        assert_eq!(
+            via(&u, "http://api.test", &e).as_deref(),
+            Some("http://flag:2")
+        );
     }
 
     #[test]
     fn no_proxy_bypasses_names_addresses_blocks_and_ports() {
         let e = |list: &'static str| {
-            [("HTTP_PROXY", "http://p:1"), ("HTTPS_PROXY", "http://p:1"), ("no_proxy", list)]
+            [
+                ("HTTP_PROXY", "http://p:1"),
+                ("HTTPS_PROXY", "http://p:1"),
+                ("no_proxy", list),
+            ]
         };
         let f = ProxySetting::FromEnv;
         for (list, target) in [
@@ -264,7 +299,11 @@ mod tests {
             ("localhost:8080", "http://localhost:8080"),
             ("10.0.0.0/8 ,  other", "https://10.9.8.7"),
         ] {
-            assert_eq!(via(&f, target, &e(list)), None, "{list} should bypass {target}");
+            assert_eq!(
+                via(&f, target, &e(list)),
+                None,
+                "{list} should bypass {target}"
+            );
         }
         for (list, target) in [
             ("example.com", "http://notexample.com"),
@@ -273,7 +312,10 @@ mod tests {
             ("10.0.0.0/8", "http://11.0.0.1"),
             ("", "http://127.0.0.1"),
         ] {
-            assert!(via(&f, target, &e(list)).is_some(), "{list} should not bypass {target}");
+            assert!(
+                via(&f, target, &e(list)).is_some(),
+                "{list} should not bypass {target}"
+            );
         }
     }
 
@@ -282,10 +324,20 @@ mod tests {
         let f = ProxySetting::FromEnv;
         let e = [("HTTP_PROXY", "socks5://h:1")];
         let msg = for_target(&f, "http://a.test", env(&e)).unwrap_err();
-        assert!(msg.contains("HTTP_PROXY") && msg.contains("socks5"), "{msg}");
-        let p = parse("http://proxyuser-77:pr0xy-SECRET-pw@127.0.0.1:3128", "--proxy").unwrap();
+        assert!(
+            msg.contains("HTTP_PROXY") && msg.contains("socks5"),
+            "{msg}"
+        );
+        let p = parse(
+            "http://proxyuser-77:pr0xy-SECRET-pw@127.0.0.1:3128",
+            "--proxy",
+        )
+        .unwrap();
         assert_eq!(p.shown(), "http://127.0.0.1:3128");
         let out = crate::redact::redact("via http://proxyuser-77:pr0xy-SECRET-pw@127.0.0.1:3128");
-        assert!(!out.contains("pr0xy-SECRET-pw") && !out.contains("proxyuser-77"), "{out}");
+        assert!(
+            !out.contains("pr0xy-SECRET-pw") && !out.contains("proxyuser-77"),
+            "{out}"
+        );
     }
 }

@@ -154,12 +154,11 @@ pub fn client_config_with(
     };
     let mut config = match (&s.client_cert, &s.client_key) {
         (None, None) => builder.with_no_client_auth(),
-        (Some(_), None) => {
-            return Err(err(
-                Setting::ClientCert,
-                "a client certificate needs its private key: give client_key (--client-key FILE) too".into(),
-            ))
-        }
+        (Some(_), None) => return Err(err(
+            Setting::ClientCert,
+            "a client certificate needs its private key: give client_key (--client-key FILE) too"
+                .into(),
+        )),
         (None, Some(_)) => {
             return Err(err(
                 Setting::ClientKey,

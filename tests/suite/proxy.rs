@@ -102,7 +102,9 @@ fn no_credentials_in(o: &std::process::Output, out: &std::path::Path) {
     if out.exists() {
         for dir in std::fs::read_dir(out).unwrap() {
             for f in std::fs::read_dir(dir.unwrap().path()).unwrap() {
-                all.push_str(&String::from_utf8_lossy(&std::fs::read(f.unwrap().path()).unwrap()));
+                all.push_str(&String::from_utf8_lossy(
+                    &std::fs::read(f.unwrap().path()).unwrap(),
+                ));
             }
         }
     }
@@ -117,7 +119,12 @@ async fn http_proxy_carries_an_http_run_and_no_proxy_or_the_flag_go_direct() {
     std::fs::write(d.path().join("s.yaml"), scenario(&fake.url, "")).unwrap();
     let via = with_credentials(paddr);
 
-    let o = qb_async(d.path(), &["run", "s.yaml", "--out", "via"], &[("HTTP_PROXY", &via)]).await;
+    let o = qb_async(
+        d.path(),
+        &["run", "s.yaml", "--out", "via"],
+        &[("HTTP_PROXY", &via)],
+    )
+    .await;
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     no_credentials_in(&o, &d.path().join("via"));
     let s = summary(&run_dir(&d.path().join("via")));
@@ -130,7 +137,11 @@ async fn http_proxy_carries_an_http_run_and_no_proxy_or_the_flag_go_direct() {
         let c = carried.lock().unwrap();
         let want = format!("GET {}/", fake.url);
         assert!(!c.lines.is_empty(), "the proxy carried nothing");
-        assert!(c.lines.iter().all(|l| l.starts_with(&want)), "{:?}", c.lines);
+        assert!(
+            c.lines.iter().all(|l| l.starts_with(&want)),
+            "{:?}",
+            c.lines
+        );
         // The credentials went to the proxy (Basic base64 of user:password).
         assert!(c.auth.iter().all(|a| a.starts_with("Basic ")) && !c.auth.is_empty());
     }
@@ -155,10 +166,21 @@ async fn http_proxy_carries_an_http_run_and_no_proxy_or_the_flag_go_direct() {
     assert!(summary(&run_dir(&d.path().join("flag")))["target"]["proxy"].is_null());
 
     // A proxy that is down: exit 2 naming the proxy, never its password.
-    let closed = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let o = qb_async(
         d.path(),
-        &["run", "s.yaml", "--out", "down", "--proxy", &with_credentials(closed)],
+        &[
+            "run",
+            "s.yaml",
+            "--out",
+            "down",
+            "--proxy",
+            &with_credentials(closed),
+        ],
         &[],
     )
     .await;
@@ -180,7 +202,11 @@ async fn https_proxy_tunnels_an_https_run_with_connect() {
     let d = tempfile::tempdir().unwrap();
     std::fs::write(d.path().join("ca.pem"), pem).unwrap();
     let url = format!("https://127.0.0.1:{}", tls.addr.port());
-    std::fs::write(d.path().join("s.yaml"), scenario(&url, "  ca_cert: ca.pem\n")).unwrap();
+    std::fs::write(
+        d.path().join("s.yaml"),
+        scenario(&url, "  ca_cert: ca.pem\n"),
+    )
+    .unwrap();
     let via = with_credentials(paddr);
     // HTTP_PROXY is for http:// targets only: it must not catch this one.
     let o = qb_async(
@@ -194,6 +220,10 @@ async fn https_proxy_tunnels_an_https_run_with_connect() {
     let c = carried.lock().unwrap();
     let want = format!("CONNECT 127.0.0.1:{} ", tls.addr.port());
     assert!(!c.lines.is_empty(), "the proxy carried nothing");
-    assert!(c.lines.iter().all(|l| l.starts_with(&want)), "{:?}", c.lines);
+    assert!(
+        c.lines.iter().all(|l| l.starts_with(&want)),
+        "{:?}",
+        c.lines
+    );
     assert!(!c.auth.is_empty(), "the CONNECT carried the credentials");
 }

@@ -93,7 +93,9 @@ pub fn qb(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Outp
     for (k, v) in env {
         c.env(k, v);
     }
-    c.timeout(std::time::Duration::from_secs(60)).output().unwrap()
+    c.timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap()
 }
 
 /// `qb` off the test's runtime threads (the servers run on them).
@@ -142,11 +144,24 @@ async fn trust_is_refused_without_a_ca_and_given_by_ca_cert_ssl_cert_file_or_ins
     let o = qb_async(d.path(), &["run", "s.yaml", "--out", "no-trust"], &[]).await;
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("--ca-cert") && err.contains("--insecure"), "{}", text(&o));
-    assert_eq!(tls.accepted.load(Ordering::SeqCst), 0, "no handshake completed");
+    assert!(
+        err.contains("--ca-cert") && err.contains("--insecure"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(
+        tls.accepted.load(Ordering::SeqCst),
+        0,
+        "no handshake completed"
+    );
 
     // --ca-cert: verified, and the reports say nothing of insecurity.
-    let o = qb_async(d.path(), &["run", "s.yaml", "--out", "ca", "--ca-cert", "ca.pem"], &[]).await;
+    let o = qb_async(
+        d.path(),
+        &["run", "s.yaml", "--out", "ca", "--ca-cert", "ca.pem"],
+        &[],
+    )
+    .await;
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let s = summary(&run_dir(&d.path().join("ca")));
     assert_eq!(s["target"]["insecure"], false, "{s}");
@@ -171,9 +186,18 @@ async fn trust_is_refused_without_a_ca_and_given_by_ca_cert_ssl_cert_file_or_ins
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 
     // --insecure: accepted unverified, and loud in every report.
-    let o = qb_async(d.path(), &["run", "s.yaml", "--out", "insecure", "--insecure"], &[]).await;
+    let o = qb_async(
+        d.path(),
+        &["run", "s.yaml", "--out", "insecure", "--insecure"],
+        &[],
+    )
+    .await;
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("INSECURE"), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("INSECURE"),
+        "{}",
+        text(&o)
+    );
     let dir = run_dir(&d.path().join("insecure"));
     assert_eq!(summary(&dir)["target"]["insecure"], true);
     let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
@@ -189,10 +213,12 @@ fn demanding(client_ca: &rcgen::Certificate) -> Arc<rustls::ServerConfig> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = rustls::RootCertStore::empty();
     roots.add(client_ca.der().clone()).unwrap();
-    let verifier =
-        rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-            .build()
-            .unwrap();
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+        Arc::new(roots),
+        provider.clone(),
+    )
+    .build()
+    .unwrap();
     let server = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into()]).unwrap();
     let key = rustls::pki_types::PrivateKeyDer::Pkcs8(server.key_pair.serialize_der().into());
     let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
@@ -216,15 +242,27 @@ async fn a_server_asking_for_a_client_certificate_takes_only_a_run_that_has_one(
     let url = format!("https://127.0.0.1:{}", tls.addr.port());
     write(d.path(), "s.yaml", &scenario(&url, ""));
 
-    let o = qb_async(d.path(), &["run", "s.yaml", "--out", "without", "--insecure"], &[]).await;
+    let o = qb_async(
+        d.path(),
+        &["run", "s.yaml", "--out", "without", "--insecure"],
+        &[],
+    )
+    .await;
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert_eq!(tls.accepted.load(Ordering::SeqCst), 0, "{}", text(&o));
 
     let o = qb_async(
         d.path(),
         &[
-            "run", "s.yaml", "--out", "with", "--insecure", "--client-cert", "client.pem",
-            "--client-key", "client.key",
+            "run",
+            "s.yaml",
+            "--out",
+            "with",
+            "--insecure",
+            "--client-cert",
+            "client.pem",
+            "--client-key",
+            "client.key",
         ],
         &[],
     )
@@ -243,19 +281,37 @@ fn bad_tls_files_are_located_errors_before_any_load() {
     write(d.path(), "junk.pem", "not a certificate\n");
     let base = scenario("https://127.0.0.1:9", "");
     for (extra, line, field, words) in [
-        ("  ca_cert: missing.pem\n", 8, "target.ca_cert", "missing.pem"),
-        ("  ca_cert: junk.pem\n", 8, "target.ca_cert", "holds no PEM certificate"),
+        (
+            "  ca_cert: missing.pem\n",
+            8,
+            "target.ca_cert",
+            "missing.pem",
+        ),
+        (
+            "  ca_cert: junk.pem\n",
+            8,
+            "target.ca_cert",
+            "holds no PEM certificate",
+        ),
         (
             "  client_cert: a.pem\n  client_key: b.key\n",
             9,
             "target.client_key",
             "does not fit",
         ),
-        ("  proxy: socks5://127.0.0.1:1080\n", 8, "target.proxy", "socks5"),
+        (
+            "  proxy: socks5://127.0.0.1:1080\n",
+            8,
+            "target.proxy",
+            "socks5",
+        ),
     ] {
         let at = base.replace("checks: none\n", &format!("{extra}checks: none\n"));
         let path = write(d.path(), "bad.yaml", &at);
-        let e = quotabench::run::prepare(&path).err().map(|e| e.to_string()).unwrap_or_default();
+        let e = quotabench::run::prepare(&path)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(
             e.contains(&format!("bad.yaml:{line}:")) && e.contains(field) && e.contains(words),
             "{extra:?}: {e}"
@@ -263,9 +319,16 @@ fn bad_tls_files_are_located_errors_before_any_load() {
     }
     // A flag is named as a flag, and nothing is run: no run folder.
     write(d.path(), "s.yaml", &base);
-    let o = qb(d.path(), &["run", "s.yaml", "--out", "out", "--ca-cert", "junk.pem"], &[]);
+    let o = qb(
+        d.path(),
+        &["run", "s.yaml", "--out", "out", "--ca-cert", "junk.pem"],
+        &[],
+    );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("--ca-cert: ") && err.contains("junk.pem"), "{err}");
+    assert!(
+        err.contains("--ca-cert: ") && err.contains("junk.pem"),
+        "{err}"
+    );
     assert!(!d.path().join("out").exists());
 }

@@ -93,11 +93,7 @@ impl Exporter for MarkdownExporter {
             );
         }
         if r.target.insecure {
-            let _ = writeln!(
-                s,
-                "> **Insecure**: {}.\n",
-                crate::report::INSECURE_NOTE
-            );
+            let _ = writeln!(s, "> **Insecure**: {}.\n", crate::report::INSECURE_NOTE);
         }
         if !r.rules.is_empty() {
             let _ = writeln!(s, "### Rules\n");
