@@ -138,9 +138,9 @@ pub fn client_config_with(
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(NoVerification(provider())))
     } else {
-        let mut roots = platform_roots();
-        for c in extra {
-            roots.add(c).map_err(|e| {
+        let (mut roots, platform) = platform_roots();
+        for c in &extra {
+            roots.add(c.clone()).map_err(|e| {
                 err(
                     Setting::CaCert,
                     format!(
@@ -150,7 +150,18 @@ pub fn client_config_with(
                 )
             })?;
         }
-        builder.with_root_certificates(roots)
+        let webpki = rustls::client::WebPkiServerVerifier::builder_with_provider(
+            Arc::new(roots),
+            provider(),
+        )
+        .build()
+        .map_err(|e| err(Setting::CaCert, format!("the trusted roots: {e}")))?;
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(TrustedOrPinned {
+                webpki,
+                pinned: extra.into_iter().chain(platform).collect(),
+            }))
     };
     let mut config = match (&s.client_cert, &s.client_key) {
         (None, None) => builder.with_no_client_auth(),
@@ -190,15 +201,74 @@ pub fn client_config_with(
 /// system store (rustls-native-certs reads both). A machine with none at all (a
 /// scratch container without ca-certificates) falls back to the Mozilla roots compiled
 /// into the binary, as before this setting existed, rather than trusting nothing.
-fn platform_roots() -> RootCertStore {
+/// Also returns the store's certificates as found, for [`TrustedOrPinned`].
+fn platform_roots() -> (RootCertStore, Vec<CertificateDer<'static>>) {
     let mut roots = RootCertStore::empty();
     // Certificates the store holds but rustls cannot parse are skipped, as browsers do.
-    let found = rustls_native_certs::load_native_certs();
-    let _ = roots.add_parsable_certificates(found.certs);
+    let found = rustls_native_certs::load_native_certs().certs;
+    let _ = roots.add_parsable_certificates(found.iter().cloned());
     if roots.is_empty() {
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     }
-    roots
+    (roots, found)
+}
+
+/// The platform's roots and the CA bundle, verified as browsers do; and, as OpenSSL
+/// does, a certificate of the bundle presented as the server's own certificate — the
+/// self-signed certificate `openssl req -x509` makes is marked as a CA, which WebPKI
+/// refuses as a server's certificate even when it is trusted. Such a pinned
+/// certificate must still name the host.
+#[derive(Debug)]
+struct TrustedOrPinned {
+    webpki: Arc<rustls::client::WebPkiServerVerifier>,
+    pinned: Vec<CertificateDer<'static>>,
+}
+
+impl ServerCertVerifier for TrustedOrPinned {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        match self
+            .webpki
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
+        {
+            Ok(v) => Ok(v),
+            Err(e) if self.pinned.iter().any(|p| p.as_ref() == end_entity.as_ref()) => {
+                let parsed = rustls::server::ParsedCertificate::try_from(end_entity)
+                    .map_err(|_| e.clone())?;
+                rustls::client::verify_server_name(&parsed, server_name)?;
+                Ok(ServerCertVerified::assertion())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.webpki.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.webpki.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.webpki.supported_verify_schemes()
+    }
 }
 
 /// `--insecure`: any certificate for any name is accepted. The handshake signatures are
@@ -356,6 +426,6 @@ mod tests {
 
     #[test]
     fn the_platform_roots_are_never_empty() {
-        assert!(!platform_roots().is_empty());
+        assert!(!platform_roots().0.is_empty());
     }
 }

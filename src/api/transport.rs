@@ -152,7 +152,8 @@ impl Pooled {
     /// certificate.
     fn explain(&self, why: String) -> String {
         let mut why = why;
-        if why.contains("certificate") || why.contains("UnknownIssuer") {
+        // Not for a name mismatch or an expired certificate: trusting more would not help.
+        if why.contains("UnknownIssuer") || why.contains("CaUsedAsEndEntity") {
             why.push_str("; trust its CA with --ca-cert FILE (target.ca_cert), or turn verification off with --insecure");
         }
         match &self.via {

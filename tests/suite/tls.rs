@@ -77,10 +77,26 @@ pub async fn fake() -> quotabench_fake::RunningFake {
     .unwrap()
 }
 
-/// A certificate for 127.0.0.1 signed by nobody: (its PEM, a server config presenting it).
+/// A certificate for 127.0.0.1 signed by nobody: (its PEM, a server config presenting
+/// it). Made as `openssl req -x509` makes one — marked as a CA, presented as the
+/// server's own — which WebPKI alone refuses even when trusted.
 pub fn server_cert() -> (String, Arc<rustls::ServerConfig>) {
-    let (pem, cfg) = crate::echo::self_signed();
-    (String::from_utf8(pem).unwrap(), cfg)
+    let mut params =
+        rcgen::CertificateParams::new(vec!["127.0.0.1".into(), "localhost".into()]).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    let der = rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into());
+    let mut cfg = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![cert.der().clone()], der)
+    .unwrap();
+    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+    (cert.pem(), Arc::new(cfg))
 }
 
 /// `quotabench ARGS` in `dir`, with no proxy or TLS variable from outside; `env` added.
