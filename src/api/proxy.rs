@@ -75,7 +75,7 @@ pub fn parse(text: &str, from: &str) -> Result<Proxy, String> {
         "http" | "https" => {}
         s => {
             return Err(format!(
-                "{from}: {s}:// proxies are not supported; expected an http:// or https:// proxy"
+                "{from}: {s}:// proxies are not supported; expected an http:// or https:// proxy (or go direct with --no-proxy)"
             ))
         }
     }

@@ -238,7 +238,12 @@ impl ServerCertVerifier for TrustedOrPinned {
             .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
         {
             Ok(v) => Ok(v),
-            Err(e) if self.pinned.iter().any(|p| p.as_ref() == end_entity.as_ref()) => {
+            Err(e)
+                if self
+                    .pinned
+                    .iter()
+                    .any(|p| p.as_ref() == end_entity.as_ref()) =>
+            {
                 let parsed = rustls::server::ParsedCertificate::try_from(end_entity)
                     .map_err(|_| e.clone())?;
                 rustls::client::verify_server_name(&parsed, server_name)?;
