@@ -80,6 +80,8 @@ enum Command {
         /// (0.0.0.0:9464) with a warning; host names are refused (docs/metrics.md).
         #[arg(long, value_name = "ADDR", value_parser = quotabench::live::parse_listen)]
         metrics_listen: Option<quotabench::live::Listen>,
+        #[command(flatten)]
+        net: NetArgs,
     },
     /// Load and check scenario files; sends nothing.
     Validate {
@@ -160,7 +162,56 @@ enum ProfileCommand {
         /// Also call the clock hook (advance_clock).
         #[arg(long)]
         with_clock: bool,
+        #[command(flatten)]
+        net: NetArgs,
     },
+}
+
+/// TLS trust and proxies (docs/scenarios.md, "TLS and proxies"); each replaces the
+/// scenario's `target:` field of the same name.
+#[derive(clap::Args)]
+struct NetArgs {
+    /// Trust the CA certificates of this PEM bundle too (a private CA), besides the
+    /// platform's roots (SSL_CERT_FILE / SSL_CERT_DIR when set).
+    #[arg(long, value_name = "FILE")]
+    ca_cert: Option<PathBuf>,
+    /// Present this client certificate (PEM) when the server asks (mutual TLS); needs
+    /// --client-key.
+    #[arg(long, value_name = "FILE", requires = "client_key")]
+    client_cert: Option<PathBuf>,
+    /// The private key (PEM) of --client-cert.
+    #[arg(long, value_name = "FILE", requires = "client_cert")]
+    client_key: Option<PathBuf>,
+    /// Accept any server certificate: no verification (a test server only). Said in
+    /// every report.
+    #[arg(long)]
+    insecure: bool,
+    /// Send every request through this proxy (`http://[user:password@]host:port`),
+    /// whatever HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY say.
+    #[arg(long, value_name = "URL", conflicts_with = "no_proxy")]
+    proxy: Option<String>,
+    /// Go direct, whatever the proxy environment variables say.
+    #[arg(long)]
+    no_proxy: bool,
+}
+
+impl NetArgs {
+    fn options(self) -> quotabench::run::NetOptions {
+        use quotabench::api::ProxySetting;
+        quotabench::run::NetOptions {
+            tls: quotabench::api::TlsSettings {
+                ca_cert: self.ca_cert,
+                client_cert: self.client_cert,
+                client_key: self.client_key,
+                insecure: self.insecure,
+            },
+            proxy: match (self.proxy, self.no_proxy) {
+                (Some(u), _) => Some(ProxySetting::Url(u)),
+                (None, true) => Some(ProxySetting::Off),
+                (None, false) => None,
+            },
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -260,6 +311,7 @@ async fn dispatch(cmd: Command, style: Style) -> Result<ExitStatus, Error> {
             phase,
             vars,
             metrics_listen,
+            net,
         } => {
             quotabench::scenario::set_variables(vars.into_iter().collect());
             let stop = CancellationToken::new();
@@ -267,7 +319,11 @@ async fn dispatch(cmd: Command, style: Style) -> Result<ExitStatus, Error> {
             if let Some(t) = &target {
                 quotabench::redact::register_url(t, &[]);
             }
+            if let Some(p) = &net.proxy {
+                quotabench::redact::register_url(&quotabench::api::proxy::with_scheme(p), &[]);
+            }
             let opts = RunOptions {
+                net: net.options(),
                 target,
                 out,
                 faults,
@@ -393,9 +449,13 @@ async fn dispatch(cmd: Command, style: Style) -> Result<ExitStatus, Error> {
             tenant,
             headers,
             with_clock,
+            net,
         }) => {
             if let Some(t) = &target {
                 quotabench::redact::register_url(t, &[]);
+            }
+            if let Some(p) = &net.proxy {
+                quotabench::redact::register_url(&quotabench::api::proxy::with_scheme(p), &[]);
             }
             quotabench::run::profile_check(
                 &profile,
@@ -403,6 +463,7 @@ async fn dispatch(cmd: Command, style: Style) -> Result<ExitStatus, Error> {
                 &tenant,
                 &headers,
                 with_clock,
+                &net.options(),
             )
             .await
             .map(ExitStatus::from_code)

@@ -41,6 +41,62 @@ pub struct RunOptions {
     pub max_duration: Option<Duration>,
     /// `--metrics-listen`: serve live Prometheus metrics there while each run lasts.
     pub metrics_listen: Option<crate::live::Listen>,
+    /// `--ca-cert`, `--client-cert`, `--client-key`, `--insecure`, `--proxy`, `--no-proxy`.
+    pub net: NetOptions,
+}
+
+/// TLS and proxy settings from the command line; each one given replaces the
+/// scenario's `target:` field of the same name.
+#[derive(Debug, Clone, Default)]
+pub struct NetOptions {
+    /// Paths given on the command line (relative to the working directory);
+    /// `insecure` set by `--insecure`.
+    pub tls: api::TlsSettings,
+    /// `--proxy URL` or `--no-proxy`.
+    pub proxy: Option<api::ProxySetting>,
+}
+
+impl NetOptions {
+    /// The TLS settings of a run: the scenario's (when there is one), each field the
+    /// command line gives replacing it, every file read and checked now — before any
+    /// load — with the error naming the flag or the scenario field it came from.
+    pub fn tls_for(&self, loaded: Option<&Loaded>) -> Result<api::TlsSettings, Error> {
+        let cli = &self.tls;
+        let mut s = loaded.map(scenario::tls_settings).unwrap_or_default();
+        let from_cli = |f: &Option<PathBuf>| f.is_some();
+        if from_cli(&cli.ca_cert) {
+            s.ca_cert = cli.ca_cert.clone();
+        }
+        if from_cli(&cli.client_cert) {
+            s.client_cert = cli.client_cert.clone();
+        }
+        if from_cli(&cli.client_key) {
+            s.client_key = cli.client_key.clone();
+        }
+        s.insecure |= cli.insecure;
+        if let Err(e) = api::tls::client_config(&s) {
+            use api::tls::Setting;
+            let (flag, field, given) = match e.setting {
+                Setting::CaCert => ("--ca-cert", "target.ca_cert", &cli.ca_cert),
+                Setting::ClientCert => ("--client-cert", "target.client_cert", &cli.client_cert),
+                Setting::ClientKey => ("--client-key", "target.client_key", &cli.client_key),
+            };
+            return Err(match loaded {
+                Some(l) if given.is_none() => l.error_at(field, e.message),
+                _ => Error::Usage(format!("{flag}: {}", e.message)),
+            });
+        }
+        Ok(s)
+    }
+
+    /// The proxy setting of a run: `--proxy` / `--no-proxy`, else the scenario's.
+    pub fn proxy_for(&self, loaded: Option<&Loaded>) -> api::ProxySetting {
+        match (&self.proxy, loaded) {
+            (Some(p), _) => p.clone(),
+            (None, Some(l)) => scenario::proxy_setting(l),
+            (None, None) => api::ProxySetting::FromEnv,
+        }
+    }
 }
 
 /// The overall deadline of a run with no `--max-duration`: twice its planned time
@@ -139,6 +195,8 @@ pub async fn run_one(
     stop: CancellationToken,
 ) -> Result<RunResult, Error> {
     let (loaded, profile, mixes, thresholds) = prepare_with(path, &opts.overrides)?;
+    // Bad TLS files stop the run here, before the fake starts or anything is sent.
+    let tls = opts.net.tls_for(Some(&loaded))?;
     crate::progress::set_quiet(opts.style.quiet);
     // Live metrics: bound first, so a port in use stops the run before it sends or
     // writes anything; served until this function returns (the report written).
@@ -212,13 +270,21 @@ pub async fn run_one(
         .max()
         .unwrap_or(1);
     let clock_control = fake.is_some() && profile.first_of(OpKind::AdvanceClock).is_some();
-    let target = Arc::new(Target::new(
-        &base_url,
-        &tenant,
-        profile,
-        &headers,
+    let transport = api::TransportOptions {
         timeout,
         connections,
+        tls,
+        // The bundled fake runs in this process: a proxy could only get in its way.
+        proxy: if fake.is_some() {
+            api::ProxySetting::Off
+        } else {
+            opts.net.proxy_for(Some(&loaded))
+        },
+        ..api::TransportOptions::default()
+    };
+    let insecure = transport.tls.insecure;
+    let target = Arc::new(Target::with_options(
+        &base_url, &tenant, profile, &headers, &transport,
     )?);
     if fake.is_none() {
         // Read the target once before any load: a dead port, a bad scheme, TLS or
@@ -352,6 +418,8 @@ pub async fn run_one(
             clock_control,
             time: Some(check::time_source(&outcome.history)),
             capabilities: Some(target.profile.profile.capabilities.clone()),
+            insecure,
+            proxy: target.proxy.clone(),
         },
         rules,
         thresholds,
@@ -478,7 +546,9 @@ pub async fn profile_check(
     tenant: &str,
     headers: &[String],
     with_clock: bool,
+    net: &NetOptions,
 ) -> Result<i32, Error> {
+    let tls = net.tls_for(None)?;
     let compiled = api::compile::load(profile, Path::new("."))?;
     let mut hs = Vec::new();
     for h in headers {
@@ -505,7 +575,19 @@ pub async fn profile_check(
         hs.push(("authorization".into(), "Bearer dry-run".into()));
         hs.push(("x-api-key".into(), "dry-run".into()));
     }
-    let t = Target::new(&base, tenant, compiled, &hs, Duration::from_secs(10), 1)?;
+    let transport = api::TransportOptions {
+        tls,
+        proxy: if fake.is_some() {
+            api::ProxySetting::Off
+        } else {
+            net.proxy_for(None)
+        },
+        ..api::TransportOptions::default()
+    };
+    let t = Target::with_options(&base, tenant, compiled, &hs, &transport)?;
+    if net.tls.insecure {
+        println!("INSECURE: {}", crate::report::INSECURE_NOTE);
+    }
     let probes = api::dry_run::dry_run(&t, with_clock).await;
     print!("{}", api::dry_run::render(&probes));
     let bad = probes.iter().filter(|p| !p.ok()).count();

@@ -18,7 +18,7 @@ pub use super::answer::{Answer, SendFailure};
 use super::compile::{CompiledOp, CompiledProfile};
 use super::profile::IdSource;
 use super::template::Vars;
-use super::transport::{Plain, Tls, Transport, TransportOptions};
+use super::transport::{Plain, Pooled, Transport, TransportOptions};
 use crate::error::Error;
 use crate::vocab::Readings;
 
@@ -38,6 +38,9 @@ pub struct Target {
     prepared: HashMap<String, Prepared>,
     /// The last list answer read, so identical answers share one readings allocation.
     pub(crate) list_cache: Mutex<Option<ListCache>>,
+    /// The proxy requests go through (its URL without credentials, and where it was
+    /// set), or `None` for direct.
+    pub proxy: Option<String>,
 }
 
 /// (operation, body, readings, note) of the last list answer read.
@@ -47,8 +50,10 @@ pub(crate) type ListCache = (String, Bytes, Readings, Option<String>);
 // to every request on the hot path.
 #[allow(clippy::large_enum_variant)]
 enum Link {
+    /// hyper, direct: `http://` with no proxy (the hot path).
     Plain(Plain),
-    Tls(Tls),
+    /// reqwest: `https://`, and `http://` through a proxy.
+    Pooled(Pooled),
     /// The base URL cannot be sent to: every request is not sent, with this reason.
     Unsupported(String),
 }
@@ -172,9 +177,13 @@ impl Target {
         if let Some(v) = basic.filter(|_| !hs.iter().any(|(k, _)| k == "authorization")) {
             hs.push((hyper::header::AUTHORIZATION, v));
         }
+        let proxy = super::proxy::for_target(&o.proxy, &base, |k| std::env::var(k).ok())
+            .map_err(Error::Usage)?;
         let link = match unsupported(&base) {
             Some(why) => Link::Unsupported(why),
-            None if base.starts_with("https://") => Link::Tls(Tls::new(o).map_err(Error::Usage)?),
+            None if base.starts_with("https://") || proxy.is_some() => {
+                Link::Pooled(Pooled::new(o, proxy.as_ref()).map_err(Error::Usage)?)
+            }
             None => Link::Plain(Plain::new(o)),
         };
         let tenant_vars = Vars {
@@ -220,6 +229,7 @@ impl Target {
             profile,
             headers: hs,
             list_cache: Mutex::new(None),
+            proxy: proxy.map(|p| format!("{} ({})", p.shown(), p.from)),
         })
     }
 
@@ -279,7 +289,7 @@ impl Target {
     pub async fn send(&self, req: Request<Bytes>, cap: usize) -> Result<Answer, SendFailure> {
         match &self.link {
             Link::Plain(t) => t.send(req, cap).await,
-            Link::Tls(t) => t.send(req, cap).await,
+            Link::Pooled(t) => t.send(req, cap).await,
             Link::Unsupported(why) => Err(SendFailure::NotSent(why.clone())),
         }
     }

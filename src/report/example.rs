@@ -163,6 +163,8 @@ pub fn example() -> Report {
                 version: Some("1.2.3".into()),
             }),
             clock_control: true,
+            insecure: false,
+            proxy: None,
             time: Some("read from the target (read_clock)".into()),
             capabilities: Some(crate::vocab::Capabilities::default()),
         },

@@ -117,7 +117,19 @@ pub struct TargetInfo {
     /// What the profile declares the target supports and tolerates.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capabilities: Option<crate::vocab::Capabilities>,
+    /// Whether TLS certificate verification was off (`--insecure`, `target.insecure`):
+    /// the target's identity was not checked.
+    #[serde(default)]
+    pub insecure: bool,
+    /// The proxy requests went through, without its credentials, and where it was set
+    /// (`http://proxy:3128 (HTTPS_PROXY)`); absent when they went direct.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<String>,
 }
+
+/// What every report says when certificate verification was off.
+pub const INSECURE_NOTE: &str =
+    "TLS certificate verification was OFF (--insecure): the target's identity was not checked";
 
 /// One threshold's result.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 pub use env::set_overrides as set_variables;
 pub use model::*;
 pub use overrides::LoadOverrides;
-pub use validate::{resolve_mix, MixEntry};
+pub use validate::{proxy_setting, resolve_mix, tls_settings, MixEntry};
 
 use crate::error::Error;
 use crate::yaml;
@@ -96,7 +96,8 @@ fn register_secrets(s: &Scenario) {
         .values()
         .chain(t.base_url.iter())
         .chain(t.tenant.iter())
-        .chain(t.other_tenant.iter());
+        .chain(t.other_tenant.iter())
+        .chain(t.proxy.iter());
     for v in all {
         for secret in &v.secrets {
             crate::redact::register(secret);
@@ -105,6 +106,10 @@ fn register_secrets(s: &Scenario) {
     if let Some(u) = &t.base_url {
         crate::redact::register_url(&u.value, &t.secret_params);
         crate::redact::register_url(&u.template, &t.secret_params);
+    }
+    // A proxy's credentials (`http://user:password@proxy:3128`) are masked everywhere.
+    if let Some(p) = &t.proxy {
+        crate::redact::register_url(&crate::api::proxy::with_scheme(&p.value), &[]);
     }
 }
 

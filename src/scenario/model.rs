@@ -68,6 +68,29 @@ pub struct TargetSpec {
     /// `client_secret`: masked in every output wherever a URL shows them.
     #[serde(default)]
     pub secret_params: Vec<String>,
+    /// A PEM bundle of CA certificates to trust for an `https://` target, besides the
+    /// platform's roots (a private CA). Relative to this scenario file. `--ca-cert`
+    /// replaces it.
+    #[serde(default)]
+    pub ca_cert: Option<EnvString>,
+    /// A client certificate (PEM) for a server that asks for one (mutual TLS), with
+    /// `client_key`. Relative to this scenario file. `--client-cert` replaces it.
+    #[serde(default)]
+    pub client_cert: Option<EnvString>,
+    /// The private key (PEM) of `client_cert`. Relative to this scenario file.
+    /// `--client-key` replaces it.
+    #[serde(default)]
+    pub client_key: Option<EnvString>,
+    /// Accept any server certificate (no verification): for a test server with a
+    /// throwaway certificate only. Said loudly in every report. `--insecure` sets it.
+    #[serde(default)]
+    pub insecure: bool,
+    /// The proxy every request goes through (`http://[user:password@]host:port`), or
+    /// `none` for none whatever the environment. Absent or empty: `HTTP_PROXY`,
+    /// `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY` decide. `--proxy` / `--no-proxy`
+    /// replace it.
+    #[serde(default)]
+    pub proxy: Option<EnvString>,
 }
 
 /// Bundled-fake options (ignored when a real target is given).

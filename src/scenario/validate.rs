@@ -2,7 +2,8 @@
 //! serve, rule ids that exist. Every error is located in the file.
 
 use super::Loaded;
-use crate::api::{CompiledOp, CompiledProfile};
+use crate::api::tls::Setting;
+use crate::api::{CompiledOp, CompiledProfile, ProxySetting, TlsSettings};
 use crate::error::{ConfigError, Error};
 use crate::vocab::units::Span;
 use crate::vocab::OpKind;
@@ -250,12 +251,62 @@ fn target(l: &Loaded, push: &mut impl FnMut(Error)) {
             )),
         }
     }
+    target_tls(l, push);
     if let Some(d) = t.timeout {
         if d.0.is_zero() || d.0 > MAX_TIMEOUT {
             push(l.error_at(
                 "target.timeout",
                 format!("expected a timeout above 0 and at most 1h, found {d}"),
             ));
+        }
+    }
+}
+
+/// The scenario's TLS settings, paths taken relative to the scenario file.
+pub fn tls_settings(l: &Loaded) -> TlsSettings {
+    let t = &l.scenario.target;
+    let dir = l.path.parent().unwrap_or(std::path::Path::new("."));
+    let path = |v: &Option<super::env::EnvString>| {
+        v.as_ref()
+            .map(|v| v.value.trim())
+            .filter(|v| !v.is_empty())
+            .map(|v| dir.join(v))
+    };
+    TlsSettings {
+        ca_cert: path(&t.ca_cert),
+        client_cert: path(&t.client_cert),
+        client_key: path(&t.client_key),
+        insecure: t.insecure,
+    }
+}
+
+/// The scenario's proxy setting: `none`, a URL, or (absent or empty) the environment's.
+pub fn proxy_setting(l: &Loaded) -> ProxySetting {
+    match l.scenario.target.proxy.as_ref().map(|p| p.value.trim()) {
+        None | Some("") => ProxySetting::FromEnv,
+        Some("none") => ProxySetting::Off,
+        Some(u) => ProxySetting::Url(u.to_string()),
+    }
+}
+
+/// Every TLS file is read and checked (a key against its certificate) and the proxy
+/// parsed here, so `validate` finds what would otherwise fail every request.
+fn target_tls(l: &Loaded, push: &mut impl FnMut(Error)) {
+    let s = tls_settings(l);
+    if s.ca_cert.is_some() || s.client_cert.is_some() || s.client_key.is_some() {
+        if let Err(e) = crate::api::tls::client_config(&s) {
+            let field = match e.setting {
+                Setting::CaCert => "target.ca_cert",
+                Setting::ClientCert => "target.client_cert",
+                Setting::ClientKey => "target.client_key",
+            };
+            push(l.error_at(field, e.message));
+        }
+    }
+    if let ProxySetting::Url(u) = proxy_setting(l) {
+        if let Err(e) = crate::api::proxy::parse(&u, "target.proxy") {
+            let msg = e.strip_prefix("target.proxy: ").unwrap_or(&e).to_string();
+            push(l.error_at("target.proxy", msg));
         }
     }
 }

@@ -54,6 +54,13 @@ fn header(s: &mut String, r: &Report) {
             "<p class=\"banner\">Interrupted: this report holds what was done before the stop.</p>"
         );
     }
+    if r.target.insecure {
+        let _ = write!(
+            s,
+            "<p class=\"banner\">Insecure: {}.</p>",
+            escape(crate::report::INSECURE_NOTE)
+        );
+    }
     let t = &r.target;
     let implementation = t.implementation.as_ref().map_or("not stated".into(), |i| {
         format!(
@@ -76,6 +83,7 @@ fn header(s: &mut String, r: &Report) {
         ("profile", escape(&t.profile)),
         ("implementation", implementation),
         ("tenant", escape(&t.tenant)),
+        ("proxy", escape(t.proxy.as_deref().unwrap_or("none"))),
         (
             "clock control",
             if t.clock_control { "yes" } else { "no" }.into(),

@@ -120,6 +120,12 @@ impl Exporter for JunitExporter {
         run.add_test_cases(r.thresholds.iter().map(|t| threshold_case(&r.scenario, t)));
         run.add_property(Property::new("target", r.target.url.as_str()));
         run.add_property(Property::new("profile", r.target.profile.as_str()));
+        if r.target.insecure {
+            run.add_property(Property::new("insecure", "true"));
+        }
+        if let Some(p) = &r.target.proxy {
+            run.add_property(Property::new("proxy", p.as_str()));
+        }
         if let Some(i) = &r.target.implementation {
             let name = match &i.version {
                 Some(v) => format!("{} {v}", i.name),

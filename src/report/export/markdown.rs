@@ -92,6 +92,9 @@ impl Exporter for MarkdownExporter {
                 "> **Interrupted**: this report holds what was done before the stop.\n"
             );
         }
+        if r.target.insecure {
+            let _ = writeln!(s, "> **Insecure**: {}.\n", crate::report::INSECURE_NOTE);
+        }
         if !r.rules.is_empty() {
             let _ = writeln!(s, "### Rules\n");
             let _ = writeln!(s, "| rule | level | verdict | witness |");

@@ -42,6 +42,12 @@ impl Exporter for TerminalExporter {
                 "INTERRUPTED: the report holds what was done before the stop"
             );
         }
+        if r.target.insecure {
+            let _ = writeln!(s, "INSECURE: {}", crate::report::INSECURE_NOTE);
+        }
+        if let Some(p) = &r.target.proxy {
+            let _ = writeln!(s, "through proxy {p}");
+        }
         let style = self.style;
         if !r.rules.is_empty() {
             let _ = writeln!(s, "\nrules");
