@@ -358,7 +358,8 @@ pub async fn run(
             phase.workload.operations,
             phase.workload.duration.map(|d| d.0),
         );
-        let stats = match phase.probe {
+        let began = shared.start.elapsed().as_secs_f64();
+        let mut stats = match phase.probe {
             Some(kind) => probe::run(&shared, plan, i as u32, phase, kind).await,
             None => {
                 let (stats, sizing) =
@@ -372,6 +373,8 @@ pub async fn run(
                 stats
             }
         };
+        // Where the phase's band sits on the report's charts.
+        stats.started_s = Some((began * 1000.0).round() / 1000.0);
         view.finish().await;
         crate::progress::phase_done(&stats);
         phases.push(stats);

@@ -192,6 +192,7 @@ pub(crate) async fn run(
         late: late.load(Ordering::Relaxed),
         dropped,
         amounts,
+        started_s: None,
     };
     (stats, sizing)
 }
