@@ -218,9 +218,10 @@ impl Report {
     }
 }
 
-/// A limit more than this many times the peak use is noted, not drawn: drawn, it would
-/// flatten the use into the axis (600,000 against 690).
-pub const QUOTA_OFF_SCALE: u64 = 4;
+/// A limit (or threshold) more than this many times the peak use is noted, not drawn:
+/// drawn, it would flatten the use into the axis (600,000 against 690); within it, the
+/// use keeps at least a tenth of the chart's height.
+pub const QUOTA_OFF_SCALE: u64 = 10;
 
 /// How [`Report::quota_scale`] says a quota is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

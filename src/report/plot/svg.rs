@@ -106,7 +106,7 @@ pub struct Chart {
     /// Threshold and limit lines; one above the vertical axis is written in the note
     /// instead of drawn.
     pub marks: Vec<Mark>,
-    /// A remark written in the plot's corner (a limit off scale).
+    /// A remark written in the plot's top right corner (a limit off scale).
     pub note: Option<String>,
     /// How the hover readout writes x.
     pub x_kind: XKind,
@@ -302,7 +302,24 @@ impl Chart {
     fn legend(&self, s: &mut String) {
         s.push_str("<g class=\"legend\">");
         let mut lx = LEFT;
-        for se in self.series.iter().filter(|se| !se.points.is_empty()) {
+        let shown: Vec<&Series> = self
+            .series
+            .iter()
+            .filter(|se| !se.points.is_empty())
+            .collect();
+        for (i, se) in shown.iter().enumerate() {
+            // ~7 px per character at 12 px, plus the sample line and a gap.
+            let slot = 42.0 + 7.0 * se.name.chars().count() as f64;
+            if lx + slot > W - RIGHT + 10.0 {
+                // No room left on the line: say how many more (the readout names all).
+                let _ = write!(
+                    s,
+                    "<text x=\"{lx:.1}\" y=\"{:.1}\" fill=\"#333\">+{} more</text>",
+                    LEGEND_Y + 4.0,
+                    shown.len() - i
+                );
+                break;
+            }
             let (dash, ly) = (dash(se.style), LEGEND_Y);
             let width = if se.style == Style::Stacked {
                 10.0
@@ -319,8 +336,7 @@ impl Chart {
                 ly + 4.0,
                 escape(&se.name)
             );
-            // ~7 px per character at 12 px, plus the sample line and a gap.
-            lx += 42.0 + 7.0 * se.name.chars().count() as f64;
+            lx += slot;
         }
         s.push_str("</g>");
     }
@@ -491,7 +507,7 @@ impl Chart {
                 s,
                 "<text class=\"note\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" font-size=\"11\" fill=\"#8a6d00\">{}</text>",
                 x1 - 4.0,
-                y0 - 6.0,
+                y1 + 12.0,
                 escape(&note.join(" · "))
             );
         }
@@ -658,6 +674,22 @@ mod tests {
             "{legend}"
         );
         assert!(legend.contains(&format!("y1=\"{LEGEND_Y:.1}\"")));
+    }
+
+    #[test]
+    fn a_legend_too_long_for_its_line_says_how_many_more() {
+        let mut c = chart(vec![(0.0, 1.0)], Style::Line);
+        for i in 0..8 {
+            let mut se = c.series[0].clone();
+            se.name = format!("operation-with-a-long-name-{i}");
+            c.series.push(se);
+        }
+        let svg = c.to_svg();
+        let legend = svg.split("<g class=\"legend\">").nth(1).unwrap();
+        let legend = &legend[..legend.find("</g>").unwrap()];
+        assert!(legend.contains(" more</text>"), "{legend}");
+        let drawn = legend.matches("<line").count();
+        assert!(drawn < 9 && legend.contains(&format!("+{} more", 9 - drawn)));
     }
 
     #[test]
