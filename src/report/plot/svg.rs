@@ -123,6 +123,9 @@ const RIGHT: f64 = 30.0;
 const TOP: f64 = 50.0;
 const TITLE_Y: f64 = 18.0;
 const LEGEND_Y: f64 = 36.0;
+// The legend's 12 px glyphs (~10 px above their baseline, 4 px below the sample line)
+// clear the title's descenders, and the legend sits above the plot.
+const _: () = assert!(LEGEND_Y + 4.0 - 10.0 > TITLE_Y + 3.0 && TOP > LEGEND_Y + 6.0);
 const BOTTOM: f64 = 46.0;
 const FONT: &str = "font-family=\"system-ui,-apple-system,'Segoe UI',sans-serif\"";
 
@@ -665,9 +668,6 @@ mod tests {
         let mut c = chart(vec![(0.0, 1.0)], Style::Line);
         c.title = "quota a-very-long-quota-name-that-runs-across-the-chart: consumed".into();
         let svg = c.to_svg();
-        // Title baseline, then a 12 px legend whose glyphs rise ~10 px above its baseline.
-        assert!(LEGEND_Y + 4.0 - 10.0 > TITLE_Y + 3.0);
-        assert!(TOP > LEGEND_Y + 6.0, "the legend sits above the plot");
         let legend = svg.split("<g class=\"legend\">").nth(1).unwrap();
         assert!(
             legend.starts_with(&format!("<line x1=\"{LEFT:.1}\"")),
