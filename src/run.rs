@@ -373,6 +373,7 @@ pub async fn run_one(
         &outcome.recorder,
         &outcome.over_time,
         outcome.elapsed.as_secs_f64(),
+        &outcome.history.header,
     );
     for o in outcome.history.ops.iter().filter(|o| check::interrupted(o)) {
         if let Some(st) = operations.get_mut(o.op.as_str()) {
@@ -429,6 +430,7 @@ pub async fn run_one(
         errors,
         errors_left_off,
         plan: Some(outcome.plan.clone()),
+        banners: Vec::new(),
     };
     report::write_all(&report, &dir)?;
     crate::report::export::markdown::append_step_summary(&report)?;

@@ -18,7 +18,7 @@ use super::Shared;
 use crate::vocab::{OpKind, Outcome, COORDINATOR};
 
 /// The label cleanup requests are recorded under.
-pub const CLEANUP: &str = "cleanup";
+pub use crate::vocab::CLEANUP;
 
 /// A copy of `sh` that owns its objects (taken out of `sh`) and stops only on its own.
 pub(crate) fn detached(sh: &Shared) -> Shared {

@@ -363,7 +363,8 @@ pub async fn run(
             phase.workload.duration.map(|d| d.0),
         );
         shared.live.phase_started(&phase.name);
-        let stats = match phase.probe {
+        let began = shared.start.elapsed().as_secs_f64();
+        let mut stats = match phase.probe {
             Some(kind) => probe::run(&shared, plan, i as u32, phase, kind).await,
             None => {
                 let (stats, sizing) =
@@ -377,6 +378,8 @@ pub async fn run(
                 stats
             }
         };
+        // Where the phase's band sits on the report's charts.
+        stats.started_s = Some((began * 1000.0).round() / 1000.0);
         view.finish().await;
         shared.live.phase_done(&stats);
         crate::progress::phase_done(&stats);

@@ -196,6 +196,7 @@ pub(crate) async fn run(
         late: tallies.iter().map(|t| t.late).sum(),
         dropped,
         amounts,
+        started_s: None,
     };
     (stats, sizing)
 }

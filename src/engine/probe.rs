@@ -69,6 +69,7 @@ pub(crate) async fn run(
         late: 0,
         dropped: 0,
         amounts: BTreeMap::new(),
+        started_s: None,
     }
 }
 

@@ -31,10 +31,12 @@ impl Recorder {
             }
             let (mine, theirs) = (&mut self.per_second[si], &other.per_second[oi]);
             if mine.len() < theirs.len() {
-                mine.resize(theirs.len(), 0);
+                mine.resize(theirs.len(), [0; OUTCOMES]);
             }
             for (m, t) in mine.iter_mut().zip(theirs) {
-                *m += t;
+                for (a, b) in m.iter_mut().zip(t) {
+                    *a = a.saturating_add(*b);
+                }
             }
         }
     }

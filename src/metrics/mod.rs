@@ -38,7 +38,9 @@ pub enum View {
 pub struct Recorder {
     labels: Vec<String>,
     slots: Vec<Option<Histogram<u64>>>,
-    per_second: Vec<Vec<u64>>,
+    /// Completions per second of each label, by outcome class (u32: 4 billion a
+    /// second is out of reach; 32 bytes a second and label).
+    per_second: Vec<Vec<[u32; OUTCOMES]>>,
 }
 
 const OUTCOMES: usize = Outcome::ALL.len();
@@ -85,9 +87,10 @@ impl Recorder {
         }
         let ps = &mut self.per_second[label];
         if ps.len() <= done_second {
-            ps.resize(done_second + 1, 0);
+            ps.resize(done_second + 1, [0; OUTCOMES]);
         }
-        ps[done_second] += 1;
+        let n = &mut ps[done_second][outcome.index()];
+        *n = n.saturating_add(1);
     }
 
     /// Records one completed operation record under `label`: its latency from intended,
@@ -122,7 +125,21 @@ impl Recorder {
 
     /// Completions per second of a label, by second since the run started.
     pub fn throughput(&self, label: usize) -> Vec<u64> {
-        self.per_second[label].clone()
+        self.per_second[label]
+            .iter()
+            .map(|s| s.iter().map(|&n| u64::from(n)).sum())
+            .collect()
+    }
+
+    /// Completions per second of a label for each outcome class that occurred, by
+    /// second since the run started (every series as long as the label's throughput).
+    pub fn outcomes_per_second(&self, label: usize) -> BTreeMap<Outcome, Vec<u64>> {
+        let ps = &self.per_second[label];
+        Outcome::ALL
+            .iter()
+            .filter(|o| ps.iter().any(|s| s[o.index()] > 0))
+            .map(|&o| (o, ps.iter().map(|s| u64::from(s[o.index()])).collect()))
+            .collect()
     }
 
     /// Counts per outcome of a label.
@@ -156,5 +173,9 @@ mod tests {
         assert_eq!(r.counts(0)[&Outcome::RejectedQuota], 1);
         assert_eq!(r.throughput(0), vec![1, 1]);
         assert_eq!(r.throughput(1), vec![0, 1]);
+        let by = r.outcomes_per_second(0);
+        assert_eq!(by.len(), 2, "only the classes that occurred");
+        assert_eq!(by[&Outcome::Accepted], vec![1, 0]);
+        assert_eq!(by[&Outcome::RejectedQuota], vec![0, 1]);
     }
 }

@@ -8,7 +8,7 @@ use crate::vocab::PhaseStats;
 use crate::vocab::Verdict;
 use crate::vocab::{Outcome, Reading};
 
-use super::{op_stats, Report, TargetInfo, ThresholdResult, SCHEMA_VERSION};
+use super::{op_stats, LineOn, Report, TargetInfo, ThresholdLine, ThresholdResult, SCHEMA_VERSION};
 
 /// Seconds the example run lasts.
 pub const EXAMPLE_SECONDS: u64 = 20;
@@ -43,7 +43,11 @@ pub fn example_history() -> History {
         ops.push(OpRecord {
             id,
             phase: u32::from(intended >= 5_000_000),
-            worker: (id % 4) as u32,
+            worker: if op == crate::vocab::SNAPSHOT {
+                crate::vocab::COORDINATOR
+            } else {
+                (id % 4) as u32
+            },
             op: op.into(),
             name: op.into(),
             tenant: "org-1".into(),
@@ -59,6 +63,23 @@ pub fn example_history() -> History {
             note: None,
         });
     };
+    // The coordinator's quiescent snapshots opening each phase and closing the run:
+    // internal operations, reported apart from the workload. They read two quotas a
+    // chart should not draw as is: one with a limit of 0, one never used.
+    for at in [1_000u64, 5_000_000, 19_990_000] {
+        let snap = vec![
+            Reading::new("orders/month", 0, 0),
+            Reading::new("exports/day", 50, 0),
+        ];
+        push(
+            "snapshot",
+            at,
+            at,
+            at + 1_200,
+            Outcome::Accepted,
+            Some(snap.into()),
+        );
+    }
     let stall = 12_000_000..13_500_000u64;
     let mut consumed = 0u64;
     for n in 0..(EXAMPLE_SECONDS * 40) {
@@ -86,7 +107,12 @@ pub fn example_history() -> History {
         }
         consumed += 8;
         let service = 800 + (n * 31 % 900);
-        let snap = vec![Reading::new("orders/day", 120, consumed.min(120))];
+        // A limit that dwarfs the use (600,000 against at most 800): drawn to scale,
+        // the use would be a flat line on the axis.
+        let snap = vec![
+            Reading::new("orders/day", 120, consumed.min(120)),
+            Reading::new("records/day", 600_000, 8 * n),
+        ];
         push(
             "list",
             intended,
@@ -107,7 +133,11 @@ pub fn example_history() -> History {
 /// that need escaping, two thresholds and two phases.
 pub fn example() -> Report {
     let h = example_history();
-    let labels = vec!["consume".to_string(), "list".to_string()];
+    let labels = vec![
+        "consume".to_string(),
+        "list".to_string(),
+        crate::vocab::SNAPSHOT.to_string(),
+    ];
     let mut rec = Recorder::new(labels.clone());
     for o in &h.ops {
         let i = rec.label_index(&o.op).unwrap_or(0);
@@ -198,15 +228,25 @@ pub fn example() -> Report {
                 verdict: Verdict::Pass,
                 value: Some(1_650.0),
                 measured: Some("1.65 ms".into()),
+                line: Some(ThresholdLine {
+                    op: "list".into(),
+                    on: LineOn::Latency,
+                    bound: 50_000.0,
+                }),
             },
             ThresholdResult {
                 threshold: "p99(consume) < 20ms".into(),
                 verdict: Verdict::Fail,
                 value: Some(1_400_000.0),
                 measured: Some("1.40 s".into()),
+                line: Some(ThresholdLine {
+                    op: "consume".into(),
+                    on: LineOn::Latency,
+                    bound: 20_000.0,
+                }),
             },
         ],
-        operations: op_stats(&rec, &over_time, seconds),
+        operations: op_stats(&rec, &over_time, seconds, &h.header),
         phases: vec![
             PhaseStats {
                 name: "warmup".into(),
@@ -217,6 +257,7 @@ pub fn example() -> Report {
                 late: 0,
                 dropped: 0,
                 amounts: [("consume".to_string(), 1)].into_iter().collect(),
+                started_s: Some(0.0),
             },
             PhaseStats {
                 name: "steady".into(),
@@ -227,6 +268,7 @@ pub fn example() -> Report {
                 late: 60,
                 dropped: 0,
                 amounts: [("consume".to_string(), 1)].into_iter().collect(),
+                started_s: Some(5.0),
             },
         ],
         quotas: {
@@ -237,5 +279,6 @@ pub fn example() -> Report {
         errors: crate::report::errors::causes(&h).0,
         errors_left_off: 0,
         plan: None,
+        banners: Vec::new(),
     }
 }

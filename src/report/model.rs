@@ -6,8 +6,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::check::RuleVerdict;
+use crate::history::Header;
 use crate::metrics::{Recorder, View};
 use crate::vocab::Implementation;
+use crate::vocab::OpKind;
 use crate::vocab::Outcome;
 use crate::vocab::PhaseStats;
 use crate::vocab::Verdict;
@@ -55,7 +57,55 @@ pub struct Report {
     /// order; shortfalls (which make the run unknown); objects left behind.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan: Option<crate::vocab::BudgetPlan>,
+    /// Notices every format shows above everything else (an insecure TLS setting, a
+    /// shard's share of the run): features add theirs here, formats render them all.
+    /// The interrupt is not one of them: it has its own field, `interrupted`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub banners: Vec<Banner>,
 }
+
+/// A notice shown at the top of every report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Banner {
+    /// How loud: `warning` (the run's figures may mislead without it) or `info`.
+    pub level: BannerLevel,
+    /// The notice in words, one sentence or two.
+    pub text: String,
+}
+
+/// How loud a [`Banner`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum BannerLevel {
+    /// Read it before the figures.
+    Warning,
+    /// Context.
+    Info,
+}
+
+/// What a report's headline says: the verdict, or that the run was interrupted (then
+/// the verdict judges only what ran before the stop, and is never shown as a pass).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Headline {
+    /// The run went to its end: its verdict.
+    Verdict(Verdict),
+    /// The run was stopped; the verdict over what it did.
+    Interrupted(Verdict),
+}
+
+impl Headline {
+    /// The one word a headline shows: `pass`, `fail`, `unknown` or `interrupted`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Headline::Verdict(v) => v.as_str(),
+            Headline::Interrupted(_) => "interrupted",
+        }
+    }
+}
+
+/// The text of the notice an interrupted run carries in every format.
+pub const INTERRUPTED_BANNER: &str =
+    "Interrupted: this report holds what was done before the stop; it is no pass.";
 
 fn is_zero(n: &u64) -> bool {
     *n == 0
@@ -76,6 +126,125 @@ pub struct ErrorCause {
     pub outcome: Outcome,
     /// The first operation it ended (id in history.jsonl).
     pub first_op: u64,
+}
+
+impl Report {
+    /// The headline: an interrupted run says so instead of its verdict.
+    pub fn headline(&self) -> Headline {
+        if self.interrupted {
+            Headline::Interrupted(self.verdict)
+        } else {
+            Headline::Verdict(self.verdict)
+        }
+    }
+
+    /// Every notice to show on top, the interrupt first, then `--insecure`.
+    pub fn notices(&self) -> Vec<Banner> {
+        let stop = self.interrupted.then(|| Banner {
+            level: BannerLevel::Warning,
+            text: INTERRUPTED_BANNER.into(),
+        });
+        let insecure = self.target.insecure.then(|| Banner {
+            level: BannerLevel::Warning,
+            text: format!("Insecure: {INSECURE_NOTE}."),
+        });
+        stop.into_iter()
+            .chain(insecure)
+            .chain(self.banners.iter().cloned())
+            .collect()
+    }
+
+    /// Rules in the order people read them: failures, then unknowns (both need a
+    /// look), then passes and skips.
+    pub fn rules_by_concern(&self) -> (Vec<&RuleVerdict>, Vec<&RuleVerdict>) {
+        let rank = |v: Verdict| match v {
+            Verdict::Fail => 0,
+            Verdict::Unknown => 1,
+            Verdict::Pass => 2,
+            Verdict::Skipped => 3,
+        };
+        let mut all: Vec<&RuleVerdict> = self.rules.iter().collect();
+        // Stable: the catalogue's order within one verdict.
+        all.sort_by_key(|r| rank(r.verdict));
+        all.into_iter()
+            .partition(|r| matches!(r.verdict, Verdict::Fail | Verdict::Unknown))
+    }
+
+    /// The operations a user's workload sent, by label.
+    pub fn user_operations(&self) -> impl Iterator<Item = (&String, &OpStats)> {
+        self.operations.iter().filter(|(_, o)| !o.internal)
+    }
+
+    /// The coordinator's own operations (snapshots, clock reads, probes, cleanup).
+    pub fn internal_operations(&self) -> impl Iterator<Item = (&String, &OpStats)> {
+        self.operations.iter().filter(|(_, o)| o.internal)
+    }
+
+    /// Completions per second by outcome class over the user operations, classes in
+    /// [`Outcome::ALL`] order, only those that occurred: the stacked chart of outcomes
+    /// over time.
+    pub fn outcomes_over_time(&self) -> Vec<(Outcome, Vec<u64>)> {
+        Outcome::ALL
+            .iter()
+            .filter_map(|o| {
+                let mut sum: Vec<u64> = Vec::new();
+                for (_, op) in self.user_operations() {
+                    let Some(v) = op.outcomes_per_second.get(o.as_str()) else {
+                        continue;
+                    };
+                    if sum.len() < v.len() {
+                        sum.resize(v.len(), 0);
+                    }
+                    for (s, n) in sum.iter_mut().zip(v) {
+                        *s += n;
+                    }
+                }
+                sum.iter().any(|n| *n > 0).then_some((*o, sum))
+            })
+            .collect()
+    }
+
+    /// How a quota's readings are drawn: not at all (a limit of 0, or nothing ever
+    /// consumed: a flat line says nothing), or scaled to what was used, with the limit
+    /// on the chart only when it is within reach of the use.
+    pub fn quota_scale(&self, name: &str) -> QuotaScale {
+        let pts = self.quotas.get(name).map(Vec::as_slice).unwrap_or_default();
+        let used = pts.iter().map(|p| p.consumed).max().unwrap_or(0);
+        let limit = pts.iter().map(|p| p.limit).max().unwrap_or(0);
+        if limit == 0 {
+            QuotaScale::NotDrawn("its limit is 0")
+        } else if used == 0 {
+            QuotaScale::NotDrawn("nothing was consumed")
+        } else if limit > used.saturating_mul(QUOTA_OFF_SCALE) {
+            QuotaScale::LimitOffScale { used, limit }
+        } else {
+            QuotaScale::WithLimit { limit }
+        }
+    }
+}
+
+/// A limit (or threshold) more than this many times the peak use is noted, not drawn:
+/// drawn, it would flatten the use into the axis (600,000 against 690); within it, the
+/// use keeps at least a tenth of the chart's height.
+pub const QUOTA_OFF_SCALE: u64 = 10;
+
+/// How [`Report::quota_scale`] says a quota is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuotaScale {
+    /// Not charted, and why.
+    NotDrawn(&'static str),
+    /// Scaled to the peak use; the limit is written, not drawn.
+    LimitOffScale {
+        /// Peak consumed.
+        used: u64,
+        /// Highest limit read.
+        limit: u64,
+    },
+    /// Scaled to the limit, drawn as a line.
+    WithLimit {
+        /// Highest limit read.
+        limit: u64,
+    },
 }
 
 impl Report {
@@ -143,6 +312,30 @@ pub struct ThresholdResult {
     /// The measured value with its unit, for people (`7.09 ms`, `0.5%`, `1,200/s`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub measured: Option<String>,
+    /// Where the threshold can be drawn: a bound on one operation's latency or rate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<ThresholdLine>,
+}
+
+/// A threshold as a line on a chart: one operation's latency (µs) or rate (per second).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ThresholdLine {
+    /// The operation label it bounds.
+    pub op: String,
+    /// What it bounds.
+    pub on: LineOn,
+    /// The bound, µs for latency, operations per second for rate.
+    pub bound: f64,
+}
+
+/// What a [`ThresholdLine`] bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LineOn {
+    /// Latency (a percentile, the max or the mean), µs.
+    Latency,
+    /// Completions per second.
+    Rate,
 }
 
 impl ThresholdResult {
@@ -208,6 +401,18 @@ pub struct OpStats {
     /// but neither errors nor evidence).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub interrupted: u64,
+    /// The coordinator's own operation (a quiescent snapshot, a clock read, a probe,
+    /// cleanup), not the workload's: reported apart, never charted with the workload.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub internal: bool,
+    /// Completions per second by outcome class (only classes that occurred), by second
+    /// since the run started: the errors and outcomes over time.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub outcomes_per_second: BTreeMap<String, Vec<u64>>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl OpStats {
@@ -228,6 +433,25 @@ impl OpStats {
     /// Rate-limited answers.
     pub fn rate_limited(&self) -> u64 {
         self.outcome(Outcome::RejectedRate)
+    }
+
+    /// Whether latency and service time read the same in every percentile at the
+    /// 10 µs the formats print (a closed model has no gap between intended start and
+    /// send): the formats then show one row, not two identical ones.
+    pub fn views_identical(&self) -> bool {
+        let (a, b) = (&self.latency_us, &self.service_time_us);
+        // As the formats round: to the nearest 10 µs.
+        let r = |v: u64| (v + 5) / 10;
+        [
+            (a.p50, b.p50),
+            (a.p90, b.p90),
+            (a.p95, b.p95),
+            (a.p99, b.p99),
+            (a.p999, b.p999),
+            (a.max, b.max),
+        ]
+        .iter()
+        .all(|&(x, y)| r(x) == r(y))
     }
 
     /// `errors() / (count − interrupted)`.
@@ -265,11 +489,26 @@ fn spectrum(h: &hdrhistogram::Histogram<u64>) -> Vec<(f64, u64)> {
     out
 }
 
-/// Builds per-label statistics from the recorder and the per-second summaries.
+/// Whether a label is the coordinator's: the quiescent snapshot, cleanup, a probe
+/// (`probe.*`, scenario::ProbeKind::label) or an operation the header declares as a
+/// clock read or move.
+pub fn is_internal(label: &str, header: &Header) -> bool {
+    label == crate::vocab::SNAPSHOT
+        || label == crate::vocab::CLEANUP
+        || label.starts_with("probe.")
+        || header
+            .operations
+            .get(label)
+            .is_some_and(|d| matches!(d.kind, OpKind::Clock | OpKind::AdvanceClock))
+}
+
+/// Builds per-label statistics from the recorder and the per-second summaries; the
+/// header names which labels are the coordinator's ([`is_internal`]).
 pub fn op_stats(
     rec: &Recorder,
     over_time: &BTreeMap<String, Vec<TimePoint>>,
     seconds: f64,
+    header: &Header,
 ) -> BTreeMap<String, OpStats> {
     rec.labels()
         .iter()
@@ -302,6 +541,12 @@ pub fn op_stats(
                     service_spectrum: spectrum(&service),
                     over_time: over_time.get(label).cloned().unwrap_or_default(),
                     interrupted: 0,
+                    internal: is_internal(label, header),
+                    outcomes_per_second: rec
+                        .outcomes_per_second(i)
+                        .into_iter()
+                        .map(|(o, v)| (o.as_str().to_string(), v))
+                        .collect(),
                 },
             ))
         })

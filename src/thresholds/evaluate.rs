@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::{Metric, Threshold};
-use crate::report::{OpStats, ThresholdResult};
+use crate::report::{LineOn, OpStats, ThresholdLine, ThresholdResult};
 use crate::vocab::PhaseStats;
 use crate::vocab::Verdict;
 
@@ -29,9 +29,25 @@ pub fn evaluate(
                 },
                 value,
                 measured: value.map(|v| t.show(v)),
+                line: line(t),
             }
         })
         .collect()
+}
+
+/// The threshold as a line on one operation's chart, when it bounds one operation's
+/// latency or rate (an error rate or the achieved share has no chart line).
+fn line(t: &Threshold) -> Option<ThresholdLine> {
+    let (op, on) = match &t.metric {
+        Metric::Percentile { op, .. } | Metric::Max(op) | Metric::Mean(op) => (op, LineOn::Latency),
+        Metric::Rps(op) => (op, LineOn::Rate),
+        Metric::ErrorRate(_) | Metric::AchievedRate => return None,
+    };
+    Some(ThresholdLine {
+        op: op.clone(),
+        on,
+        bound: t.bound,
+    })
 }
 
 fn measure(

@@ -27,6 +27,11 @@ pub struct PhaseStats {
     pub dropped: u64,
     /// Units per order this phase used, per consume operation.
     pub amounts: std::collections::BTreeMap<String, u64>,
+    /// When the phase's load began, seconds since the run started (after its opening
+    /// snapshot): with `seconds`, the phase's band on the report's charts. Absent in
+    /// summaries written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_s: Option<f64>,
 }
 
 impl PhaseStats {

@@ -27,4 +27,4 @@ pub use quota::{AuthDecl, Capabilities, PeriodDecl, QuotaDecl, QuotaKind};
 pub use reading::{out_of_range, Reading, Readings, OUT_OF_RANGE_NOTE};
 pub use sym::Sym;
 pub use verdict::Verdict;
-pub use worker::{COORDINATOR, INTERRUPTED_NOTE, SNAPSHOT};
+pub use worker::{CLEANUP, COORDINATOR, INTERRUPTED_NOTE, SNAPSHOT};

@@ -100,6 +100,17 @@ fn stopped_by(sig: &str, code: i32) {
     for f in ["junit.xml", "report.md", "latency.hlog"] {
         assert!(run.join(f).is_file(), "{f} missing after SIG{sig}");
     }
+    // Every report says so; none headlines a pass (#16 item 7).
+    let md = std::fs::read_to_string(run.join("report.md")).unwrap();
+    assert!(
+        md.lines().next().unwrap().ends_with("⏹️ interrupted"),
+        "{md}"
+    );
+    assert!(!md.contains("✅ pass"), "{md}");
+    let html = std::fs::read_to_string(run.join("report.html")).unwrap();
+    assert!(html.contains("— interrupted</title>"));
+    let junit = std::fs::read_to_string(run.join("junit.xml")).unwrap();
+    assert!(junit.contains("<testcase name=\"interrupted\""), "{junit}");
     let h = std::fs::read_to_string(run.join("history.jsonl")).unwrap();
     assert!(h.ends_with('\n'), "history ends in a torn line");
     for line in h.lines() {

@@ -118,6 +118,19 @@ impl Exporter for JunitExporter {
                 .map(|v| rule_case(&r.scenario, RUN_SUITE, v)),
         );
         run.add_test_cases(r.thresholds.iter().map(|t| threshold_case(&r.scenario, t)));
+        if r.interrupted {
+            // A CI view of an interrupted run must not be all green: the stop is a case
+            // of its own, neither pass nor fail.
+            let mut tc = TestCase::new(
+                "interrupted",
+                status(Verdict::Unknown, crate::report::INTERRUPTED_BANNER, None),
+            );
+            tc.set_classname(format!("{}.{RUN_SUITE}", r.scenario));
+            run.add_test_case(tc);
+        }
+        for b in &r.banners {
+            run.add_property(Property::new("banner", b.text.as_str()));
+        }
         run.add_property(Property::new("target", r.target.url.as_str()));
         run.add_property(Property::new("profile", r.target.profile.as_str()));
         if r.target.insecure {
@@ -187,6 +200,25 @@ mod tests {
         );
         assert!(x.contains("<skipped message=\"the profile declares no list filter\""));
         assert!(x.contains("type=\"unknown\""));
+    }
+
+    #[test]
+    fn an_interrupted_run_is_never_all_green() {
+        let mut r = example();
+        r.interrupted = true;
+        let x = String::from_utf8(JunitExporter.render(&r).unwrap()).unwrap();
+        let case = x
+            .split("<testcase name=\"interrupted\"")
+            .nth(1)
+            .expect("{x}");
+        let case = &case[..case.find("</testcase>").unwrap()];
+        assert!(
+            case.contains("<error") && case.contains("type=\"unknown\""),
+            "{case}"
+        );
+        r.interrupted = false;
+        let x = String::from_utf8(JunitExporter.render(&r).unwrap()).unwrap();
+        assert!(!x.contains("<testcase name=\"interrupted\""));
     }
 
     #[test]

@@ -3,8 +3,9 @@
 use std::fmt::Write;
 
 use super::Exporter;
+use crate::check::RuleVerdict;
 use crate::error::Error;
-use crate::report::{Percentiles, Report};
+use crate::report::{BannerLevel, Headline, OpStats, Percentiles, Report};
 use crate::vocab::Verdict;
 
 /// Writes report.md.
@@ -41,6 +42,22 @@ fn badge(v: Verdict) -> &'static str {
     }
 }
 
+/// A verdict's badge in this report: a pass within an interrupted run held only for
+/// what ran before the stop, so it never reads as a plain pass.
+fn badge_in(r: &Report, v: Verdict) -> &'static str {
+    match (r.headline(), v) {
+        (Headline::Interrupted(_), Verdict::Pass) => "⏹️ pass before the stop",
+        _ => badge(v),
+    }
+}
+
+fn headline(h: Headline) -> String {
+    match h {
+        Headline::Verdict(v) => badge(v).into(),
+        Headline::Interrupted(_) => "⏹️ interrupted".into(),
+    }
+}
+
 fn ms(us: u64) -> String {
     format!("{:.2}", us as f64 / 1000.0)
 }
@@ -70,7 +87,7 @@ impl Exporter for MarkdownExporter {
             s,
             "## quotabench: {} — {}\n",
             escape(&r.scenario),
-            badge(r.verdict)
+            headline(r.headline())
         );
         let implementation = r.target.implementation.as_ref().map_or(String::new(), |i| {
             format!(
@@ -86,38 +103,8 @@ impl Exporter for MarkdownExporter {
             escape(&r.target.profile),
             r.duration_s
         );
-        if r.interrupted {
-            let _ = writeln!(
-                s,
-                "> **Interrupted**: this report holds what was done before the stop.\n"
-            );
-        }
-        if r.target.insecure {
-            let _ = writeln!(s, "> **Insecure**: {}.\n", crate::report::INSECURE_NOTE);
-        }
-        if !r.rules.is_empty() {
-            let _ = writeln!(s, "### Rules\n");
-            let _ = writeln!(s, "| rule | level | verdict | witness |");
-            let _ = writeln!(s, "|---|---|---|---|");
-            for v in &r.rules {
-                let mut witness = escape(v.witness.as_deref().unwrap_or(""));
-                if let Some(p) = &v.phase {
-                    let _ = write!(witness, "<br>in phase {}", escape(p));
-                }
-                if let Some(c) = &v.reproduce {
-                    let _ = write!(witness, "<br>reproduce: {}", escape(c));
-                }
-                let _ = writeln!(
-                    s,
-                    "| {} | {} | {} | {} |",
-                    escape(&v.id),
-                    v.level.as_str(),
-                    badge(v.verdict),
-                    witness
-                );
-            }
-            s.push('\n');
-        }
+        notices(&mut s, r);
+        rules(&mut s, r);
         if !r.errors.is_empty() {
             let (e, n) = r.error_counts();
             let _ = writeln!(
@@ -150,51 +137,168 @@ impl Exporter for MarkdownExporter {
                     s,
                     "| {} | {} | {} |",
                     escape(&t.threshold),
-                    badge(t.verdict),
+                    badge_in(r, t.verdict),
                     escape(&t.shown())
                 );
             }
             s.push('\n');
         }
         phases(&mut s, r);
-        if !r.operations.is_empty() {
-            let _ = writeln!(s, "### Latency (ms)\n");
-            let _ = writeln!(
-                s,
-                "*latency* is measured from the intended start (coordinated-omission corrected); \
-                 *service* from the actual send.\n"
-            );
-            let _ = writeln!(
-                s,
-                "| operation | view | p50 | p90 | p95 | p99 | p99.9 | max |"
-            );
-            let _ = writeln!(s, "|---|---|---:|---:|---:|---:|---:|---:|");
-            for (op, o) in &r.operations {
-                percentile_row(&mut s, op, "latency", &o.latency_us);
-                percentile_row(&mut s, op, "service", &o.service_time_us);
-            }
-            s.push('\n');
-            let _ = writeln!(s, "| operation | count | ops/s | outcomes |");
-            let _ = writeln!(s, "|---|---:|---:|---|");
-            for (op, o) in &r.operations {
-                let outcomes: Vec<String> = o
-                    .outcomes
-                    .iter()
-                    .filter(|(_, n)| **n > 0)
-                    .map(|(k, n)| format!("{}={n}", escape(k)))
-                    .collect();
-                let _ = writeln!(
-                    s,
-                    "| {} | {} | {:.1} | {} |",
-                    escape(op),
-                    o.count,
-                    o.per_second,
-                    outcomes.join(" ")
-                );
-            }
-        }
+        latency(&mut s, r);
+        internal(&mut s, r);
         Ok(s.into_bytes())
     }
+}
+
+/// The interrupt and every banner, each a quoted paragraph under the headline.
+fn notices(s: &mut String, r: &Report) {
+    for b in r.notices() {
+        let mark = match b.level {
+            BannerLevel::Warning => "⚠️ ",
+            BannerLevel::Info => "",
+        };
+        let _ = writeln!(s, "> {mark}{}\n", escape(&b.text));
+    }
+    if let Headline::Interrupted(v) = r.headline() {
+        let _ = writeln!(
+            s,
+            "Judged on what ran before the stop: {}.\n",
+            match v {
+                Verdict::Pass => "nothing failed, but the run did not finish",
+                Verdict::Fail => "failed",
+                Verdict::Unknown | Verdict::Skipped => "unknown",
+            }
+        );
+    }
+}
+
+fn rule_row(s: &mut String, r: &Report, v: &RuleVerdict) {
+    let mut witness = escape(v.witness.as_deref().unwrap_or(""));
+    if let Some(p) = &v.phase {
+        let _ = write!(witness, "<br>in phase {}", escape(p));
+    }
+    if let Some(c) = &v.reproduce {
+        let _ = write!(witness, "<br>reproduce: {}", escape(c));
+    }
+    let _ = writeln!(
+        s,
+        "| {} | {} | {} | {} |",
+        escape(&v.id),
+        v.level.as_str(),
+        badge_in(r, v.verdict),
+        witness
+    );
+}
+
+const RULE_HEAD: &str = "| rule | level | verdict | witness |\n|---|---|---|---|\n";
+
+/// Failures and unknowns first, in the open; passes and skips folded in `<details>`
+/// (a CI summary is read for what needs a look).
+fn rules(s: &mut String, r: &Report) {
+    if r.rules.is_empty() {
+        return;
+    }
+    let (open, folded) = r.rules_by_concern();
+    let _ = writeln!(s, "### Rules\n");
+    let count = |v: Verdict| r.rules.iter().filter(|x| x.verdict == v).count();
+    let _ = writeln!(
+        s,
+        "{} failed · {} unknown · {} passed · {} skipped\n",
+        count(Verdict::Fail),
+        count(Verdict::Unknown),
+        count(Verdict::Pass),
+        count(Verdict::Skipped)
+    );
+    if !open.is_empty() {
+        s.push_str(RULE_HEAD);
+        for v in open {
+            rule_row(s, r, v);
+        }
+        s.push('\n');
+    }
+    if !folded.is_empty() {
+        // GitHub renders Markdown inside <details> only after a blank line.
+        let _ = writeln!(
+            s,
+            "<details><summary>{} passed or skipped</summary>\n",
+            folded.len()
+        );
+        s.push_str(RULE_HEAD);
+        for v in folded {
+            rule_row(s, r, v);
+        }
+        s.push_str("\n</details>\n\n");
+    }
+}
+
+/// Latency per user operation; one row when both views read the same (a closed model
+/// has no gap between intended start and send), else latency and service apart.
+fn latency(s: &mut String, r: &Report) {
+    if r.user_operations().next().is_none() {
+        return;
+    }
+    let _ = writeln!(s, "### Latency (ms)\n");
+    let _ = writeln!(
+        s,
+        "*latency* is measured from the intended start (coordinated-omission corrected); \
+         *service* from the actual send; one row reads *latency = service* when they agree.\n"
+    );
+    let _ = writeln!(
+        s,
+        "| operation | view | p50 | p90 | p95 | p99 | p99.9 | max |"
+    );
+    let _ = writeln!(s, "|---|---|---:|---:|---:|---:|---:|---:|");
+    for (op, o) in r.user_operations() {
+        if o.views_identical() {
+            percentile_row(s, op, "latency = service", &o.latency_us);
+        } else {
+            percentile_row(s, op, "latency", &o.latency_us);
+            percentile_row(s, op, "service", &o.service_time_us);
+        }
+    }
+    s.push('\n');
+    let _ = writeln!(s, "| operation | count | ops/s | outcomes |");
+    let _ = writeln!(s, "|---|---:|---:|---|");
+    for (op, o) in r.user_operations() {
+        count_row(s, op, o);
+    }
+    s.push('\n');
+}
+
+fn count_row(s: &mut String, op: &str, o: &OpStats) {
+    let outcomes: Vec<String> = o
+        .outcomes
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(k, n)| format!("{}={n}", escape(k)))
+        .collect();
+    let _ = writeln!(
+        s,
+        "| {} | {} | {:.1} | {} |",
+        escape(op),
+        o.count,
+        o.per_second,
+        outcomes.join(" ")
+    );
+}
+
+/// The coordinator's own operations, folded: they are the harness's reads, not load.
+fn internal(s: &mut String, r: &Report) {
+    let ops: Vec<_> = r.internal_operations().collect();
+    if ops.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "<details><summary>Internal operations: {} (snapshots, clock reads, probes, cleanup)</summary>\n",
+        ops.len()
+    );
+    let _ = writeln!(s, "| operation | count | ops/s | outcomes |");
+    let _ = writeln!(s, "|---|---:|---:|---|");
+    for (op, o) in ops {
+        count_row(s, op, o);
+    }
+    s.push_str("\n</details>\n\n");
 }
 
 /// Delivery per phase: asked beside achieved, so a rate the engine or the target could
@@ -282,6 +386,76 @@ mod tests {
         assert!(m.contains(&lat), "{m}");
         assert!(m.contains(&svc), "{m}");
         assert!(m.contains("| p99(consume) &lt; 20ms | ❌ fail |"));
+    }
+
+    #[test]
+    fn failures_first_and_open_passes_folded() {
+        let m = md();
+        let fail = m.find("| limits.reject-when-full").unwrap();
+        let unknown = m.find("| resets.on-period-boundary").unwrap();
+        let details = m
+            .find("<details><summary>2 passed or skipped</summary>")
+            .unwrap();
+        let pass = m.find("| limits.never-exceeded").unwrap();
+        let skipped = m.find("| listing.filter").unwrap();
+        assert!(fail < unknown && unknown < details, "{m}");
+        assert!(details < pass && details < skipped);
+        assert!(pass < m.find("</details>").unwrap());
+        assert!(m.contains("1 failed · 1 unknown · 1 passed · 1 skipped"));
+        // The blank line GitHub needs before a table inside <details>.
+        assert!(m.contains("</summary>\n\n| rule |"));
+    }
+
+    #[test]
+    fn identical_views_are_one_row() {
+        let mut r = example();
+        let o = r.operations.get_mut("list").unwrap();
+        o.service_time_us = o.latency_us.clone();
+        let m = String::from_utf8(MarkdownExporter.render(&r).unwrap()).unwrap();
+        assert_eq!(m.matches("| list | latency = service |").count(), 1, "{m}");
+        assert!(!m.contains("| list | service |"));
+        assert!(m.contains("| consume | latency |") && m.contains("| consume | service |"));
+    }
+
+    #[test]
+    fn internal_operations_are_folded_apart() {
+        let m = md();
+        let details = m
+            .find("<details><summary>Internal operations: 1 (snapshots")
+            .unwrap();
+        assert_eq!(m.matches("| snapshot |").count(), 1);
+        assert!(m.find("| snapshot |").unwrap() > details);
+        assert!(!m.contains("| snapshot | latency"), "{m}");
+    }
+
+    #[test]
+    fn an_interrupted_run_never_reads_as_a_pass() {
+        let mut r = example();
+        r.verdict = Verdict::Pass;
+        r.interrupted = true;
+        let m = String::from_utf8(MarkdownExporter.render(&r).unwrap()).unwrap();
+        assert!(
+            m.starts_with("## quotabench: example — ⏹️ interrupted\n"),
+            "{m}"
+        );
+        assert!(!m.contains("✅ pass"), "{m}");
+        assert!(m.contains("⏹️ pass before the stop"));
+        assert!(m.contains(crate::report::INTERRUPTED_BANNER));
+        r.interrupted = false;
+        let m = String::from_utf8(MarkdownExporter.render(&r).unwrap()).unwrap();
+        assert!(m.starts_with("## quotabench: example — ✅ pass\n"));
+    }
+
+    #[test]
+    fn banners_are_quoted_under_the_headline() {
+        let mut r = example();
+        r.banners.push(crate::report::Banner {
+            level: BannerLevel::Warning,
+            text: "TLS verification off (--insecure)".into(),
+        });
+        let m = String::from_utf8(MarkdownExporter.render(&r).unwrap()).unwrap();
+        let at = m.find("> ⚠️ TLS verification off (--insecure)").unwrap();
+        assert!(at < m.find("### Rules").unwrap());
     }
 
     #[test]

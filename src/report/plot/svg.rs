@@ -30,6 +30,9 @@ pub enum Style {
     Step,
     /// Dashed, held like [`Style::Step`].
     DashedStep,
+    /// A filled area stacked on the stacked series before it (points at the same x,
+    /// values per series, not cumulative): outcome classes per second.
+    Stacked,
 }
 
 /// One line on a chart.
@@ -37,12 +40,52 @@ pub enum Style {
 pub struct Series {
     /// Legend text.
     pub name: String,
-    /// Points in plot units.
+    /// Points in plot units; a NaN value breaks the line (a gap between phases).
     pub points: Vec<(f64, f64)>,
     /// Stroke colour (a CSS colour written by us, never user data).
     pub color: &'static str,
     /// Line style.
     pub style: Style,
+}
+
+/// A shaded span of the horizontal axis: a phase of the run.
+#[derive(Debug, Clone)]
+pub struct Band {
+    /// Where it starts, plot units.
+    pub from: f64,
+    /// Where it ends, plot units.
+    pub to: f64,
+    /// Its name, written at its top.
+    pub label: String,
+}
+
+/// A labelled horizontal line: a threshold or a limit.
+#[derive(Debug, Clone)]
+pub struct Mark {
+    /// Its value, plot units.
+    pub y: f64,
+    /// What it is (`p99(list) < 50ms`).
+    pub label: String,
+    /// Stroke colour (ours, never user data).
+    pub color: &'static str,
+}
+
+/// How the hover readout writes a horizontal position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum XKind {
+    /// Seconds since the run started.
+    Seconds,
+    /// A position on the 1/(1−p) percentile axis.
+    Percentile,
+}
+
+impl XKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            XKind::Seconds => "s",
+            XKind::Percentile => "pct",
+        }
+    }
 }
 
 /// A chart ready to render.
@@ -58,13 +101,31 @@ pub struct Chart {
     pub y: Axis,
     /// Lines.
     pub series: Vec<Series>,
+    /// Phase bands behind the data.
+    pub bands: Vec<Band>,
+    /// Threshold and limit lines; one above the vertical axis is written in the note
+    /// instead of drawn.
+    pub marks: Vec<Mark>,
+    /// A remark written in the plot's top right corner (a limit off scale).
+    pub note: Option<String>,
+    /// How the hover readout writes x.
+    pub x_kind: XKind,
+    /// The unit the hover readout appends to values (`ms`, `/s`).
+    pub y_unit: &'static str,
 }
 
 const W: f64 = 720.0;
 const H: f64 = 300.0;
 const LEFT: f64 = 70.0;
 const RIGHT: f64 = 30.0;
-const TOP: f64 = 34.0;
+/// Title on the first line, legend on the second, so a long title never runs under
+/// the legend.
+const TOP: f64 = 50.0;
+const TITLE_Y: f64 = 18.0;
+const LEGEND_Y: f64 = 36.0;
+// The legend's 12 px glyphs (~10 px above their baseline, 4 px below the sample line)
+// clear the title's descenders, and the legend sits above the plot.
+const _: () = assert!(LEGEND_Y + 4.0 - 10.0 > TITLE_Y + 3.0 && TOP > LEGEND_Y + 6.0);
 const BOTTOM: f64 = 46.0;
 const FONT: &str = "font-family=\"system-ui,-apple-system,'Segoe UI',sans-serif\"";
 
@@ -147,9 +208,16 @@ pub fn nice_max(v: f64) -> f64 {
 fn path(f: &Frame, s: &Series) -> String {
     let mut d = String::new();
     let mut last: Option<f64> = None;
-    for (i, &(x, y)) in s.points.iter().enumerate() {
+    for &(x, y) in &s.points {
+        if y.is_nan() {
+            last = None;
+            continue;
+        }
         let (px, py) = (f.px(x), f.py(y));
-        if i == 0 {
+        if last.is_none() {
+            if !d.is_empty() {
+                d.push(' ');
+            }
             let _ = write!(d, "M{px:.1},{py:.1}");
         } else {
             if matches!(s.style, Style::Step | Style::DashedStep) {
@@ -164,7 +232,128 @@ fn path(f: &Frame, s: &Series) -> String {
     d
 }
 
+/// A stacked series' polygon: its top (`base + value`) left to right, then `base`
+/// back, so a class sits on the classes before it.
+fn area(f: &Frame, pts: &[(f64, f64)], base: &[f64]) -> String {
+    let mut d = String::new();
+    for (i, &(x, v)) in pts.iter().enumerate() {
+        let top = base.get(i).copied().unwrap_or(0.0) + v;
+        let _ = write!(
+            d,
+            "{}{:.1},{:.1}",
+            if i == 0 { "M" } else { " L" },
+            f.px(x),
+            f.py(top)
+        );
+    }
+    for (i, &(x, _)) in pts.iter().enumerate().rev() {
+        let _ = write!(
+            d,
+            " L{:.1},{:.1}",
+            f.px(x),
+            f.py(base.get(i).copied().unwrap_or(0.0))
+        );
+    }
+    d.push_str(" Z");
+    d
+}
+
+/// A value for a tooltip: three significant figures, no exponent.
+pub fn short(v: f64) -> String {
+    let a = v.abs();
+    if a >= 100.0 || v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else if a >= 10.0 {
+        format!("{v:.1}")
+    } else if a >= 1.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+/// The series' points for the hover script: `x y,x y,…` in plot units (breaks left out).
+fn hover_data(pts: &[(f64, f64)]) -> String {
+    let mut out = String::new();
+    for &(x, y) in pts.iter().filter(|p| !p.1.is_nan()) {
+        if !out.is_empty() {
+            out.push(',');
+        }
+        let _ = write!(out, "{} {}", short_x(x), short(y));
+    }
+    out
+}
+
+/// An x in plot units with enough digits for the readout (percentile positions are
+/// logarithmic: four decimals).
+fn short_x(x: f64) -> String {
+    let r = (x * 10_000.0).round() / 10_000.0;
+    format!("{r}")
+}
+
+fn dash(style: Style) -> &'static str {
+    if matches!(style, Style::Dashed | Style::DashedStep) {
+        " stroke-dasharray=\"6 4\""
+    } else {
+        ""
+    }
+}
+
 impl Chart {
+    /// The legend on its own line under the title, left to right from the plot's left
+    /// edge: it can neither cover the data nor run under a long title.
+    fn legend(&self, s: &mut String) {
+        s.push_str("<g class=\"legend\">");
+        let mut lx = LEFT;
+        let shown: Vec<&Series> = self
+            .series
+            .iter()
+            .filter(|se| !se.points.is_empty())
+            .collect();
+        for (i, se) in shown.iter().enumerate() {
+            // ~7 px per character at 12 px, plus the sample line and a gap.
+            let slot = 42.0 + 7.0 * se.name.chars().count() as f64;
+            if lx + slot > W - RIGHT + 10.0 {
+                // No room left on the line: say how many more (the readout names all).
+                let _ = write!(
+                    s,
+                    "<text x=\"{lx:.1}\" y=\"{:.1}\" fill=\"#333\">+{} more</text>",
+                    LEGEND_Y + 4.0,
+                    shown.len() - i
+                );
+                break;
+            }
+            let (dash, ly) = (dash(se.style), LEGEND_Y);
+            let width = if se.style == Style::Stacked {
+                10.0
+            } else {
+                2.0
+            };
+            let _ = write!(
+                s,
+                "<line x1=\"{lx:.1}\" x2=\"{:.1}\" y1=\"{ly:.1}\" y2=\"{ly:.1}\" stroke=\"{}\" stroke-width=\"{width}\"{dash}/>\
+                 <text x=\"{:.1}\" y=\"{:.1}\" fill=\"#333\">{}</text>",
+                lx + 22.0,
+                se.color,
+                lx + 28.0,
+                ly + 4.0,
+                escape(&se.name)
+            );
+            lx += slot;
+        }
+        s.push_str("</g>");
+    }
+
+    fn x_text(&self, x: f64) -> String {
+        match self.x_kind {
+            XKind::Seconds => format!("{} s", short(x)),
+            XKind::Percentile => {
+                let p = 100.0 * (1.0 - 10f64.powf(-x));
+                format!("p{}", short(p))
+            }
+        }
+    }
+
     /// The chart as an `<svg>` element (no XML declaration: it is inlined in HTML).
     pub fn to_svg(&self) -> String {
         let f = Frame {
@@ -172,18 +361,44 @@ impl Chart {
             y: &self.y,
         };
         let mut s = String::new();
+        let (x0, x1) = (LEFT, W - RIGHT);
+        let (y0, y1) = (H - BOTTOM, TOP);
+        // data-map: plot left and right in pixels, then x's range in plot units, so
+        // the hover script turns a mouse position into an x without parsing the path.
         let _ = write!(
             s,
             "<svg id=\"{id}\" class=\"chart\" viewBox=\"0 0 {W} {H}\" width=\"{W}\" height=\"{H}\" \
-             role=\"img\" aria-labelledby=\"{id}-title\" {FONT} font-size=\"12\">\
+             role=\"img\" aria-labelledby=\"{id}-title\" {FONT} font-size=\"12\" \
+             data-map=\"{x0} {x1} {} {}\" data-x=\"{}\" data-unit=\"{}\">\
              <title id=\"{id}-title\">{t}</title>\
              <rect x=\"0\" y=\"0\" width=\"{W}\" height=\"{H}\" fill=\"#fff\"/>\
-             <text x=\"{LEFT}\" y=\"20\" font-size=\"14\" font-weight=\"600\" fill=\"#222\">{t}</text>",
+             <text x=\"{LEFT}\" y=\"{TITLE_Y}\" font-size=\"14\" font-weight=\"600\" fill=\"#222\">{t}</text>",
+            self.x.min,
+            self.x.max,
+            self.x_kind.as_str(),
+            escape(self.y_unit),
             id = self.id,
             t = escape(&self.title)
         );
-        let (x0, x1) = (LEFT, W - RIGHT);
-        let (y0, y1) = (H - BOTTOM, TOP);
+        for (i, b) in self.bands.iter().enumerate() {
+            let (a, z) = (f.px(b.from.max(self.x.min)), f.px(b.to.min(self.x.max)));
+            if z <= a {
+                continue;
+            }
+            let fill = if i % 2 == 0 { "#eef3fb" } else { "#f7f3ea" };
+            let _ = write!(
+                s,
+                "<rect class=\"band\" x=\"{a:.1}\" y=\"{y1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{fill}\">\
+                 <title>phase {}</title></rect>\
+                 <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" fill=\"#667\">{}</text>",
+                z - a,
+                y0 - y1,
+                escape(&b.label),
+                a + 3.0,
+                y1 + 11.0,
+                escape(&b.label)
+            );
+        }
         for (v, label) in &self.y.ticks {
             let y = f.py(*v);
             let _ = write!(
@@ -224,52 +439,90 @@ impl Chart {
                 (y0 + y1) / 2.0
             );
         }
-        for (i, se) in self.series.iter().enumerate() {
+        let mut base: Vec<f64> = Vec::new();
+        for se in &self.series {
             if se.points.is_empty() {
                 continue;
             }
-            let dash = if matches!(se.style, Style::Dashed | Style::DashedStep) {
-                " stroke-dasharray=\"6 4\""
-            } else {
-                ""
-            };
+            let dash = dash(se.style);
+            let name = escape(&se.name);
+            let data = hover_data(&se.points);
+            if se.style == Style::Stacked {
+                let _ = write!(
+                    s,
+                    "<path class=\"series\" d=\"{}\" fill=\"{}\" fill-opacity=\"0.75\" stroke=\"none\" \
+                     data-name=\"{name}\" data-xy=\"{data}\"><title>{name}</title></path>",
+                    area(&f, &se.points, &base),
+                    se.color,
+                );
+                base.resize(se.points.len().max(base.len()), 0.0);
+                for (b, p) in base.iter_mut().zip(&se.points) {
+                    *b += p.1;
+                }
+                continue;
+            }
             let _ = write!(
                 s,
-                "<path class=\"series\" d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"1.8\"{dash}>\
-                 <title>{}</title></path>",
+                "<path class=\"series\" d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"1.8\"{dash} \
+                 data-name=\"{name}\" data-xy=\"{data}\"><title>{name}</title></path>",
                 path(&f, se),
                 se.color,
-                escape(&se.name)
             );
             // A sparse series (a short run: one or two seconds) gets markers, else a
-            // single reading would draw nothing at all.
+            // single reading would draw nothing at all; each says its value on hover.
             if se.points.len() <= 30 {
-                for &(x, y) in &se.points {
+                for &(x, y) in se.points.iter().filter(|p| !p.1.is_nan()) {
                     let _ = write!(
                         s,
-                        "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"2.5\" fill=\"{}\"/>",
+                        "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"2.5\" fill=\"{}\"><title>{name} at {}: {} {}</title></circle>",
                         f.px(x),
                         f.py(y),
-                        se.color
+                        se.color,
+                        self.x_text(x),
+                        short(y),
+                        escape(self.y_unit)
                     );
                 }
             }
-            // Legend on the title line, right-aligned, so it never covers the data.
-            // ~7 px per character at 12 px, plus the sample line and a gap.
-            let slot = |se: &Series| 42.0 + 7.0 * se.name.chars().count() as f64;
-            let lx = x1 - self.series[i..].iter().map(slot).sum::<f64>();
-            let ly = 16.0;
+        }
+        let mut off_scale = Vec::new();
+        for m in &self.marks {
+            if m.y > self.y.max || m.y < self.y.min {
+                off_scale.push(format!("{} (off scale)", m.label));
+                continue;
+            }
+            let y = f.py(m.y);
+            let label = escape(&m.label);
             let _ = write!(
                 s,
-                "<line x1=\"{lx}\" x2=\"{:.1}\" y1=\"{ly:.1}\" y2=\"{ly:.1}\" stroke=\"{}\" stroke-width=\"2\"{dash}/>\
-                 <text x=\"{:.1}\" y=\"{:.1}\" fill=\"#333\">{}</text>",
-                lx + 22.0,
-                se.color,
-                lx + 28.0,
-                ly + 4.0,
-                escape(&se.name)
+                "<line class=\"mark\" x1=\"{x0}\" x2=\"{x1}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"{}\" \
+                 stroke-width=\"1.5\" stroke-dasharray=\"2 3\"><title>{label}</title></line>\
+                 <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" font-size=\"11\" fill=\"{}\">{label}</text>",
+                m.color,
+                x1 - 4.0,
+                y - 4.0,
+                m.color
             );
         }
+        let note: Vec<String> = self.note.iter().cloned().chain(off_scale).collect();
+        if !note.is_empty() {
+            let _ = write!(
+                s,
+                "<text class=\"note\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" font-size=\"11\" fill=\"#8a6d00\">{}</text>",
+                x1 - 4.0,
+                y1 + 12.0,
+                escape(&note.join(" · "))
+            );
+        }
+        self.legend(&mut s);
+        // The crosshair and its readout, hidden until the hover script shows them (the
+        // readout takes the legend's line while the pointer is on the plot).
+        let _ = write!(
+            s,
+            "<line class=\"xhair\" x1=\"{x0}\" x2=\"{x0}\" y1=\"{y1}\" y2=\"{y0}\" stroke=\"#555\" visibility=\"hidden\"/>\
+             <text class=\"readout\" x=\"{x0}\" y=\"{:.1}\" fill=\"#111\" visibility=\"hidden\"></text>",
+            LEGEND_Y + 4.0
+        );
         s.push_str("</svg>");
         s
     }
@@ -301,6 +554,11 @@ mod tests {
                 color: "#123",
                 style,
             }],
+            bands: vec![],
+            marks: vec![],
+            note: None,
+            x_kind: XKind::Seconds,
+            y_unit: "ms",
         }
     }
 
@@ -340,6 +598,107 @@ mod tests {
     fn a_single_reading_is_still_visible() {
         let svg = chart(vec![(5.0, 50.0)], Style::Line).to_svg();
         assert_eq!(svg.matches("<circle").count(), 1);
+    }
+
+    #[test]
+    fn a_nan_value_breaks_the_line() {
+        let svg = chart(
+            vec![
+                (0.0, 10.0),
+                (2.0, 10.0),
+                (2.0, f64::NAN),
+                (5.0, 20.0),
+                (8.0, 20.0),
+            ],
+            Style::Line,
+        )
+        .to_svg();
+        let d = svg.split("class=\"series\" d=\"").nth(1).unwrap();
+        let d = &d[..d.find('"').unwrap()];
+        assert_eq!(d.matches('M').count(), 2, "{d}");
+        assert!(!d.contains("NaN"));
+    }
+
+    #[test]
+    fn stacked_series_sit_on_the_ones_before() {
+        let mut c = chart(vec![(0.5, 30.0), (1.5, 30.0)], Style::Stacked);
+        c.series.push(Series {
+            name: "top".into(),
+            points: vec![(0.5, 20.0), (1.5, 20.0)],
+            color: "#456",
+            style: Style::Stacked,
+        });
+        let svg = c.to_svg();
+        let f = Frame { x: &c.x, y: &c.y };
+        // The second class's upper edge is at 30 + 20, its lower edge at 30.
+        let (top, floor) = (f.py(50.0), f.py(30.0));
+        let second = svg.split("class=\"series\" d=\"").nth(2).unwrap();
+        assert!(
+            second.starts_with(&format!("M{:.1},{top:.1}", f.px(0.5))),
+            "{second}"
+        );
+        assert!(second.contains(&format!("L{:.1},{floor:.1} Z", f.px(0.5))));
+        // Hover reads each class's own count, not the stacked height.
+        assert!(second.contains("data-xy=\"0.5 20,1.5 20\""));
+    }
+
+    #[test]
+    fn marks_are_drawn_in_range_and_named_when_off_scale() {
+        let mut c = chart(vec![(0.0, 1.0), (10.0, 2.0)], Style::Line);
+        c.marks = vec![
+            Mark {
+                y: 50.0,
+                label: "p99 < 50ms".into(),
+                color: "#c00",
+            },
+            Mark {
+                y: 500.0,
+                label: "limit 500".into(),
+                color: "#c00",
+            },
+        ];
+        let svg = c.to_svg();
+        assert_eq!(svg.matches("class=\"mark\"").count(), 1);
+        assert!(svg.contains("<title>p99 &lt; 50ms</title>"));
+        assert!(svg.contains("limit 500 (off scale)"));
+    }
+
+    #[test]
+    fn the_legend_has_its_own_line_under_the_title() {
+        let mut c = chart(vec![(0.0, 1.0)], Style::Line);
+        c.title = "quota a-very-long-quota-name-that-runs-across-the-chart: consumed".into();
+        let svg = c.to_svg();
+        let legend = svg.split("<g class=\"legend\">").nth(1).unwrap();
+        assert!(
+            legend.starts_with(&format!("<line x1=\"{LEFT:.1}\"")),
+            "{legend}"
+        );
+        assert!(legend.contains(&format!("y1=\"{LEGEND_Y:.1}\"")));
+    }
+
+    #[test]
+    fn a_legend_too_long_for_its_line_says_how_many_more() {
+        let mut c = chart(vec![(0.0, 1.0)], Style::Line);
+        for i in 0..8 {
+            let mut se = c.series[0].clone();
+            se.name = format!("operation-with-a-long-name-{i}");
+            c.series.push(se);
+        }
+        let svg = c.to_svg();
+        let legend = svg.split("<g class=\"legend\">").nth(1).unwrap();
+        let legend = &legend[..legend.find("</g>").unwrap()];
+        assert!(legend.contains(" more</text>"), "{legend}");
+        let drawn = legend.matches("<line").count();
+        assert!(drawn < 9 && legend.contains(&format!("+{} more", 9 - drawn)));
+    }
+
+    #[test]
+    fn hover_gets_the_data_and_points_their_values() {
+        let svg = chart(vec![(1.5, 12.345)], Style::Line).to_svg();
+        assert!(svg.contains("data-map=\"70 690 0 10\" data-x=\"s\" data-unit=\"ms\""));
+        assert!(svg.contains("data-xy=\"1.5 12.3\""));
+        assert!(svg.contains("<title>s at 1.50 s: 12.3 ms</title>"));
+        assert!(svg.contains("class=\"xhair\"") && svg.contains("class=\"readout\""));
     }
 
     #[test]
