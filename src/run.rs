@@ -238,7 +238,15 @@ pub async fn run_one(
     };
     let outcome = engine::run(&plan, &dir.join("history.jsonl"), engine_stop).await;
     timer.abort();
-    let outcome = outcome?;
+    let mut outcome = outcome?;
+    if outcome.not_kept > 0 {
+        // The run outgrew its in-memory copy: judge what it streamed to disk instead.
+        let (h, warnings) = crate::history::load_in_order(&dir.join("history.jsonl"))?;
+        for w in warnings {
+            eprintln!("quotabench: {w}");
+        }
+        outcome.history = h;
+    }
     let deadline_hit = outcome.interrupted && !stop.is_cancelled();
     if deadline_hit {
         eprintln!(
@@ -258,20 +266,6 @@ pub async fn run_one(
         Some(ids) => check::judge_with(&outcome.history, ids, max_indefinite),
         None => Vec::new(),
     };
-    if outcome.not_kept > 0 {
-        // Verdicts over part of the evidence would be guesses: say so instead.
-        let why = format!(
-            "the run outgrew the in-memory history ({} records kept, {} more only on disk); judge it offline with `quotabench check {}/history.jsonl` on a machine with more memory, or raise QB_HISTORY_IN_MEMORY",
-            outcome.history.ops.len(),
-            outcome.not_kept,
-            dir.display()
-        );
-        for r in rules.iter_mut() {
-            r.verdict = Verdict::Unknown;
-            r.witness = Some(why.clone());
-            r.ops.clear();
-        }
-    }
     for r in rules.iter_mut().filter(|r| r.verdict == Verdict::Fail) {
         r.reproduce = r
             .ops
