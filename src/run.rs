@@ -239,13 +239,27 @@ pub async fn run_one(
     let outcome = engine::run(&plan, &dir.join("history.jsonl"), engine_stop).await;
     timer.abort();
     let mut outcome = outcome?;
+    // The run outgrew its in-memory copy: judge what it streamed to disk instead, when
+    // this machine has the memory to hold it (else say so: a run killed for memory at
+    // its end would leave no report at all).
+    let mut too_big = None;
     if outcome.not_kept > 0 {
-        // The run outgrew its in-memory copy: judge what it streamed to disk instead.
-        let (h, warnings) = crate::history::load_in_order(&dir.join("history.jsonl"))?;
-        for w in warnings {
-            eprintln!("quotabench: {w}");
+        let path = dir.join("history.jsonl");
+        match crate::history::room_to_judge(outcome.not_kept) {
+            Ok(()) => {
+                let (h, warnings) = crate::history::load_in_order(&path)?;
+                for w in warnings {
+                    eprintln!("quotabench: {w}");
+                }
+                outcome.history = h;
+            }
+            Err(why) => {
+                too_big = Some(format!(
+                    "{why}; judge it with `quotabench check {}` on a machine with more memory",
+                    path.display()
+                ))
+            }
         }
-        outcome.history = h;
     }
     let deadline_hit = outcome.interrupted && !stop.is_cancelled();
     if deadline_hit {
@@ -266,6 +280,14 @@ pub async fn run_one(
         Some(ids) => check::judge_with(&outcome.history, ids, max_indefinite),
         None => Vec::new(),
     };
+    if let Some(why) = &too_big {
+        // Verdicts over part of the evidence would be guesses: say so instead.
+        for r in rules.iter_mut() {
+            r.verdict = Verdict::Unknown;
+            r.witness = Some(why.clone());
+            r.ops.clear();
+        }
+    }
     for r in rules.iter_mut().filter(|r| r.verdict == Verdict::Fail) {
         r.reproduce = r
             .ops
