@@ -245,7 +245,21 @@ pub async fn run_one(
     let mut too_big = None;
     if outcome.not_kept > 0 {
         let path = dir.join("history.jsonl");
-        match crate::history::room_to_judge(outcome.not_kept) {
+        // The file masks a secret tenant (one from a secret-named variable): with both
+        // tenants secret it cannot tell them apart, and isolation would be judged wrong.
+        let other = s.target.other_tenant.as_ref().map_or("", |o| o.value.as_str());
+        let masked = crate::redact::is_secret(&tenant)
+            && crate::redact::is_secret(other)
+            && tenant != other;
+        let room = if masked {
+            Err(format!(
+                "history.jsonl masks both tenants (each from a secret-named variable), so read back it cannot tell them apart; raise QB_HISTORY_IN_MEMORY above the run's {} records to judge it in memory",
+                outcome.not_kept
+            ))
+        } else {
+            crate::history::room_to_judge(outcome.not_kept)
+        };
+        match room {
             Ok(()) => {
                 let (h, warnings) = crate::history::load_in_order(&path)?;
                 for w in warnings {
@@ -253,9 +267,14 @@ pub async fn run_one(
                 }
                 outcome.history = h;
             }
+            Err(why) if masked => {
+                too_big = Some(format!(
+                    "the run outgrew its in-memory history and cannot be judged from its file: {why}"
+                ))
+            }
             Err(why) => {
                 too_big = Some(format!(
-                    "{why}; judge it with `quotabench check {}` on a machine with more memory",
+                    "the run outgrew its in-memory history and cannot be judged from its file: {why} (`quotabench check {}` judges it where it fits)",
                     path.display()
                 ))
             }
