@@ -247,10 +247,13 @@ pub async fn run_one(
         let path = dir.join("history.jsonl");
         // The file masks a secret tenant (one from a secret-named variable): with both
         // tenants secret it cannot tell them apart, and isolation would be judged wrong.
-        let other = s.target.other_tenant.as_ref().map_or("", |o| o.value.as_str());
-        let masked = crate::redact::is_secret(&tenant)
-            && crate::redact::is_secret(other)
-            && tenant != other;
+        let other = s
+            .target
+            .other_tenant
+            .as_ref()
+            .map_or("", |o| o.value.as_str());
+        let masked =
+            crate::redact::is_secret(&tenant) && crate::redact::is_secret(other) && tenant != other;
         let room = if masked {
             Err(format!(
                 "history.jsonl masks both tenants (each from a secret-named variable), so read back it cannot tell them apart; raise QB_HISTORY_IN_MEMORY above the run's {} records to judge it in memory",

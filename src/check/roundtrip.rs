@@ -18,7 +18,10 @@ pub(crate) fn judged_both_ways(h: &History, only: &[String], max: f64) -> Vec<Ru
     );
     // The report's other judgements of the history, too.
     assert_eq!(super::time_source(h), super::time_source(&back));
-    assert_eq!(super::too_indefinite(h, max), super::too_indefinite(&back, max));
+    assert_eq!(
+        super::too_indefinite(h, max),
+        super::too_indefinite(&back, max)
+    );
     in_memory
 }
 

@@ -122,7 +122,11 @@ fn generate(s: Shape) -> History {
         let r = next();
         let worker = (r % 8) as u32;
         t += 15 + r % 20;
-        let took = if s.overlap { 50 + (r >> 12) % 2_000 } else { 10 };
+        let took = if s.overlap {
+            50 + (r >> 12) % 2_000
+        } else {
+            10
+        };
         let mut o = match r % 100 {
             0..=54 => {
                 let amount = 1 + (r >> 8) % 60;
