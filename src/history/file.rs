@@ -254,12 +254,6 @@ impl HistoryWriter {
     }
 }
 
-/// Refuses what is not a regular file (a FIFO would block, `/dev/zero` never ends, a
-/// directory cannot be read) by its name, before opening it.
-pub fn refuse_special(path: &Path) -> Result<(), Error> {
-    crate::yaml::refuse_special(path).map_err(Error::Config)
-}
-
 /// Writes `s` as a JSON string: verbatim when nothing needs escaping (names, ids),
 /// otherwise through serde_json so escapes match its output exactly.
 fn string(o: &mut Vec<u8>, s: &str) {

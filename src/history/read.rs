@@ -10,7 +10,7 @@ use crate::error::{ConfigError, Error};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
-use super::file::{refuse_special, END_TYPE};
+use super::file::END_TYPE;
 
 /// What [`stream`] found besides the records.
 #[derive(Debug)]
@@ -242,6 +242,43 @@ pub fn stream(
     })
 }
 
+/// Refuses what is not a regular file (a FIFO would block, `/dev/zero` never ends, a
+/// directory cannot be read) by its name, before opening it. No size bound: a history
+/// grows with its run (a 10-minute soak writes 3 GB), and the reader holds one line.
+fn refuse_special(path: &Path) -> Result<(), Error> {
+    use std::os::unix::fs::FileTypeExt;
+    let refuse = |message: String| {
+        Error::Config(ConfigError {
+            file: path.to_path_buf(),
+            line: None,
+            column: None,
+            path: String::new(),
+            message,
+        })
+    };
+    let ft = std::fs::metadata(path)
+        .map_err(|e| refuse(format!("cannot read it: {e}")))?
+        .file_type();
+    let kind = if ft.is_dir() {
+        "a directory"
+    } else if ft.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if ft.is_char_device() {
+        "a character device"
+    } else if ft.is_block_device() {
+        "a block device"
+    } else if ft.is_socket() {
+        "a socket"
+    } else if !ft.is_file() {
+        "not a regular file"
+    } else {
+        return Ok(());
+    };
+    Err(refuse(format!(
+        "expected a regular file, found {kind}; give the path of a run's history.jsonl"
+    )))
+}
+
 /// The line a record id first appears on (the error path of a duplicate only: the
 /// reader keeps no line per id).
 fn first_line_of(path: &Path, id: u64) -> Option<usize> {
@@ -318,6 +355,39 @@ mod tests {
             let e = super::room_to_judge(u64::MAX / 512).unwrap_err();
             assert!(e.contains("MB available"), "{e}");
         }
+    }
+
+    #[test]
+    fn a_history_past_the_yaml_files_16_mib_bound_is_read() {
+        // The reader once shared the YAML loader's size bound: every soak's history
+        // was refused.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("history.jsonl");
+        let h = crate::history::History {
+            header: serde_json::from_value(serde_json::json!({
+                "type": "header", "history_version": crate::history::HISTORY_VERSION,
+                "scenario": "s", "profile": "p", "target": "http://127.0.0.1:1",
+                "tenant": "org", "started_at": "2026-11-21T05:00:00Z", "phases": ["a"],
+                "quotas": [], "operations": {},
+                "capabilities": {"consistency_window": "0s", "reset_tolerance": "0s"},
+                "clock_control": false
+            }))
+            .unwrap(),
+            ops: vec![],
+        };
+        let w = crate::history::HistoryWriter::create(&path, &h.header).unwrap();
+        drop(w);
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        // A blank line (spaces, then a newline) past 16 MiB: the reader skips it.
+        use std::io::Write;
+        f.write_all(&vec![b' '; 17 << 20]).unwrap();
+        f.write_all(b"\n").unwrap();
+        drop(f);
+        let read = super::stream(&path, |_| Ok(()), |_| ()).unwrap();
+        assert_eq!(read.records, 0);
     }
 
     #[test]
