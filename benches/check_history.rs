@@ -7,7 +7,7 @@
 //! coordinator snapshot every 10,000 operations.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use quotabench::history::{Header, History, OpRecord};
+use quotabench::history::{Header, History, HistoryWriter, OpRecord};
 use quotabench::vocab::COORDINATOR;
 use quotabench::vocab::{Outcome, Reading};
 
@@ -170,5 +170,46 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+/// What reading history.jsonl costs per record, apart from judging: the synthetic history
+/// written once, then read record by record and dropped (JSON parsing alone), and loaded
+/// whole in the engine's order (what a run past `QB_HISTORY_IN_MEMORY` and `quotabench
+/// check` do before judging). `QB_BENCH_WRITE=PATH` keeps the file, for measuring
+/// `quotabench check PATH` under `/usr/bin/time -v`.
+fn read(c: &mut Criterion) {
+    let mut g = c.benchmark_group("read_history");
+    g.sample_size(10);
+    for n in sizes() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let path = std::env::var_os("QB_BENCH_WRITE")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| dir.path().join("history.jsonl"));
+        let h = synthetic(n);
+        let mut w = HistoryWriter::create(&path, &h.header).expect("the history file");
+        for o in &h.ops {
+            w.append(o).expect("a record written");
+        }
+        w.finish().expect("the closing line");
+        drop(h);
+        let bytes = std::fs::metadata(&path).map_or(0, |m| m.len());
+        let t = std::time::Instant::now();
+        let mut count = 0u64;
+        let r = quotabench::history::stream(&path, |_| Ok(()), |_| count += 1).expect("read");
+        let secs = t.elapsed().as_secs_f64();
+        assert_eq!(r.records, count);
+        eprintln!(
+            "n={n}: parsed {count} records ({} B each on disk) in {secs:.2}s: {:.0} records/s",
+            bytes / count.max(1),
+            count as f64 / secs
+        );
+        g.bench_with_input(BenchmarkId::new("parse", n), &path, |b, p| {
+            b.iter(|| quotabench::history::stream(p, |_| Ok(()), |_| ()).expect("read"))
+        });
+        g.bench_with_input(BenchmarkId::new("load_in_order", n), &path, |b, p| {
+            b.iter(|| quotabench::history::load_in_order(p).expect("load"))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench, read);
 criterion_main!(benches);

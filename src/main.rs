@@ -393,7 +393,7 @@ async fn dispatch(cmd: Command, style: Style) -> Result<ExitStatus, Error> {
                 Some(p) => quotabench::scenario::load(&p)?.scenario.checks,
                 None => quotabench::scenario::Checks::All,
             };
-            let (h, warnings) = quotabench::history::load_checked(&history)?;
+            let (h, warnings) = quotabench::history::load_in_order(&history)?;
             for w in &warnings {
                 eprintln!("warning: {w}");
             }

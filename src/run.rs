@@ -329,7 +329,51 @@ pub async fn run_one(
     };
     let outcome = engine::run(&plan, &dir.join("history.jsonl"), engine_stop).await;
     timer.abort();
-    let outcome = outcome?;
+    let mut outcome = outcome?;
+    // The run outgrew its in-memory copy: judge what it streamed to disk instead, when
+    // this machine has the memory to hold it (else say so: a run killed for memory at
+    // its end would leave no report at all).
+    let mut too_big = None;
+    if outcome.not_kept > 0 {
+        let path = dir.join("history.jsonl");
+        // The file masks a secret tenant (one from a secret-named variable): with both
+        // tenants secret it cannot tell them apart, and isolation would be judged wrong.
+        let other = s
+            .target
+            .other_tenant
+            .as_ref()
+            .map_or("", |o| o.value.as_str());
+        let masked =
+            crate::redact::is_secret(&tenant) && crate::redact::is_secret(other) && tenant != other;
+        let room = if masked {
+            Err(format!(
+                "history.jsonl masks both tenants (each from a secret-named variable), so read back it cannot tell them apart; raise QB_HISTORY_IN_MEMORY above the run's {} records to judge it in memory",
+                outcome.not_kept
+            ))
+        } else {
+            crate::history::room_to_judge(outcome.not_kept)
+        };
+        match room {
+            Ok(()) => {
+                let (h, warnings) = crate::history::load_in_order(&path)?;
+                for w in warnings {
+                    eprintln!("quotabench: {w}");
+                }
+                outcome.history = h;
+            }
+            Err(why) if masked => {
+                too_big = Some(format!(
+                    "the run outgrew its in-memory history and cannot be judged from its file: {why}"
+                ))
+            }
+            Err(why) => {
+                too_big = Some(format!(
+                    "the run outgrew its in-memory history and cannot be judged from its file: {why} (`quotabench check {}` judges it where it fits)",
+                    path.display()
+                ))
+            }
+        }
+    }
     let deadline_hit = outcome.interrupted && !stop.is_cancelled();
     if deadline_hit {
         eprintln!(
@@ -349,14 +393,8 @@ pub async fn run_one(
         Some(ids) => check::judge_with(&outcome.history, ids, max_indefinite),
         None => Vec::new(),
     };
-    if outcome.not_kept > 0 {
+    if let Some(why) = &too_big {
         // Verdicts over part of the evidence would be guesses: say so instead.
-        let why = format!(
-            "the run outgrew the in-memory history ({} records kept, {} more only on disk); judge it offline with `quotabench check {}/history.jsonl` on a machine with more memory, or raise QB_HISTORY_IN_MEMORY",
-            outcome.history.ops.len(),
-            outcome.not_kept,
-            dir.display()
-        );
         for r in rules.iter_mut() {
             r.verdict = Verdict::Unknown;
             r.witness = Some(why.clone());

@@ -20,7 +20,11 @@ pub(crate) mod windows;
 pub(crate) mod verdict;
 
 #[cfg(test)]
+mod roundtrip;
+#[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_roundtrip;
 #[cfg(test)]
 mod tests_scoped;
 

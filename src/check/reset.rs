@@ -367,7 +367,7 @@ impl Rule for MonthlyNotDaily {
 mod tests {
     //! The reset rules in the target's time: clock reads place the counters, and a
     //! reset probe that waited for a real boundary is judged like a clock move.
-    use crate::check::{judge_with, Verdict};
+    use crate::check::Verdict;
     use crate::history::{Header, History, OpRecord};
     use crate::vocab::{Outcome, Reading, COORDINATOR};
 
@@ -454,7 +454,7 @@ mod tests {
                 header,
                 ops: self.ops.clone(),
             };
-            let v = judge_with(&h, &[id.to_string()], 1.0).remove(0);
+            let v = crate::check::roundtrip::judged_both_ways(&h, &[id.to_string()], 1.0).remove(0);
             (v.verdict, v.witness.unwrap_or_default())
         }
     }

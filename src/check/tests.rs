@@ -1,7 +1,7 @@
 //! Rules judged on small hand-built histories: each rule can fail, and indeterminate
 //! evidence never proves a pass or a fail.
 
-use super::{judge_with, RuleVerdict, Verdict};
+use super::{RuleVerdict, Verdict};
 use crate::history::{Header, History, OpRecord};
 use crate::vocab::COORDINATOR;
 use crate::vocab::{Outcome, Reading};
@@ -126,7 +126,7 @@ impl B {
         };
         // The rules alone: the share of indefinite answers a phase may hold is tested on
         // its own (`a_phase_thin_on_definite_answers_passes_nothing`).
-        judge_with(&h, &[id.to_string()], 1.0).remove(0)
+        super::roundtrip::judged_both_ways(&h, &[id.to_string()], 1.0).remove(0)
     }
     /// Judged as a run would be, with the default `max_indefinite` of 5 %.
     fn judge_default(&self, id: &str) -> RuleVerdict {
@@ -134,7 +134,8 @@ impl B {
             header: header(self.clock_control),
             ops: self.ops.clone(),
         };
-        super::judge(&h, &[id.to_string()]).remove(0)
+        super::roundtrip::judged_both_ways(&h, &[id.to_string()], super::DEFAULT_MAX_INDEFINITE)
+            .remove(0)
     }
 }
 

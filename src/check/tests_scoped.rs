@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{judge_with, RuleVerdict, Verdict};
+use super::{RuleVerdict, Verdict};
 use crate::history::{Header, History, OpRecord};
 use crate::vocab::COORDINATOR;
 use crate::vocab::{Outcome, Reading};
@@ -122,7 +122,7 @@ impl B {
             header: header(),
             ops: self.ops.clone(),
         };
-        judge_with(&h, &[id.to_string()], 1.0).remove(0)
+        super::roundtrip::judged_both_ways(&h, &[id.to_string()], 1.0).remove(0)
     }
 }
 

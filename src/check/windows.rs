@@ -264,7 +264,7 @@ pub fn first_hit_resets(h: &History) -> Result<usize, (String, Vec<u64>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::{judge_with, RuleVerdict};
+    use crate::check::RuleVerdict;
     use crate::history::Header;
     use crate::vocab::{Verdict, COORDINATOR};
 
@@ -340,7 +340,7 @@ mod tests {
                 header: header(),
                 ops: self.ops.clone(),
             };
-            judge_with(&h, &[id.to_string()], 1.0).remove(0)
+            crate::check::roundtrip::judged_both_ways(&h, &[id.to_string()], 1.0).remove(0)
         }
     }
 

@@ -1,8 +1,7 @@
 //! history.jsonl: one header line, then one line per operation.
 
-use super::{Header, History, OpRecord, Readings, HISTORY_VERSION};
-use crate::error::{ConfigError, Error};
-use std::io::{BufRead, BufReader};
+use super::{Header, OpRecord, Readings};
+use crate::error::Error;
 use std::path::Path;
 
 /// Streams records to a file as they complete, so an interrupted run keeps them.
@@ -273,169 +272,6 @@ impl HistoryWriter {
     }
 }
 
-/// Loads a saved history; a torn last line (an interrupted write) is left out. Use
-/// [`load_checked`] to hear about it.
-pub fn load(path: &Path) -> Result<History, Error> {
-    load_checked(path).map(|(h, _)| h)
-}
-
-/// Loads a saved history and says what it left out.
-///
-/// A run writes whole lines, so a crash leaves at most one torn line, the last. That
-/// line is left out with a warning naming it (`file:line`), and the whole lines before
-/// it are judged: a verdict never rests on a torn record. Anything else is an error
-/// naming its line: a first line that is not the header, a corrupt line before the
-/// last, a record id seen twice.
-pub fn load_checked(path: &Path) -> Result<(History, Vec<String>), Error> {
-    refuse_special(path)?;
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut reader = BufReader::new(file);
-    let bad = |line: usize, msg: String| {
-        Error::Config(ConfigError {
-            file: path.to_path_buf(),
-            line: Some(line),
-            column: None,
-            path: String::new(),
-            message: msg,
-            // A history file is JSON lines: no YAML snippet.
-            snippet: String::new(),
-        })
-    };
-    let mut warnings = Vec::new();
-    let mut buf = Vec::new();
-    // Reads one line; `Some((text, whole))`, whole when it ended in a newline.
-    let mut next = |buf: &mut Vec<u8>| -> Result<Option<bool>, Error> {
-        buf.clear();
-        let n = reader
-            .read_until(b'\n', buf)
-            .map_err(|e| Error::io(path, e))?;
-        if n == 0 {
-            return Ok(None);
-        }
-        let whole = buf.last() == Some(&b'\n');
-        if whole {
-            buf.pop();
-            if buf.last() == Some(&b'\r') {
-                buf.pop();
-            }
-        }
-        Ok(Some(whole))
-    };
-    if next(&mut buf)?.is_none() {
-        return Err(bad(1, "empty history; expected a header line".into()));
-    }
-    let first: serde_json::Value = serde_json::from_slice(&buf).map_err(|e| {
-        bad(
-            1,
-            format!("expected a history header (the first line of a run's history.jsonl), found a line that is not JSON: {e}"),
-        )
-    })?;
-    if first.get("type").and_then(|t| t.as_str()) != Some("header") {
-        return Err(bad(
-            1,
-            format!(
-                "expected the first line to have \"type\": \"header\", found {}; is this a run's history.jsonl?",
-                first.get("type").map_or("no type".to_string(), |t| t.to_string())
-            ),
-        ));
-    }
-    let header: Header = serde_json::from_value(first)
-        .map_err(|e| bad(1, format!("expected a history header: {e}")))?;
-    if header.history_version != HISTORY_VERSION {
-        return Err(bad(
-            1,
-            format!(
-                "history_version {} is not supported; expected {HISTORY_VERSION}",
-                header.history_version
-            ),
-        ));
-    }
-    let mut ops: Vec<OpRecord> = Vec::new();
-    let mut seen = std::collections::HashMap::new();
-    let mut pending: Option<(usize, String)> = None;
-    let mut ended: Option<usize> = None;
-    let mut n = 1;
-    while let Some(whole) = next(&mut buf)? {
-        n += 1;
-        if let Some(at) = ended {
-            return Err(bad(
-                n,
-                format!("a line after the closing line (line {at}); a history ends there"),
-            ));
-        }
-        if let Some((at, e)) = pending.take() {
-            return Err(bad(
-                at,
-                format!("{e}; only the last line of a history can be torn (an interrupted write), this one is corrupt"),
-            ));
-        }
-        if buf.iter().all(|b| b.is_ascii_whitespace()) {
-            continue;
-        }
-        if whole && buf.starts_with(b"{\"type\":") {
-            let v: serde_json::Value = serde_json::from_slice(&buf)
-                .map_err(|e| bad(n, format!("expected a closing line: {e}")))?;
-            if v.get("type").and_then(|t| t.as_str()) != Some(END_TYPE) {
-                return Err(bad(
-                    n,
-                    format!(
-                        "expected an operation record or the closing line, found type {}",
-                        v["type"]
-                    ),
-                ));
-            }
-            let said = v.get("records").and_then(|r| r.as_u64());
-            if said != Some(ops.len() as u64) {
-                return Err(bad(
-                    n,
-                    format!("the closing line counts {said:?} records, but {} are above it; records were lost or added", ops.len()),
-                ));
-            }
-            ended = Some(n);
-            continue;
-        }
-        match serde_json::from_slice::<OpRecord>(&buf) {
-            Ok(r) => {
-                if let Some(first) = seen.insert(r.id, n) {
-                    return Err(bad(
-                        n,
-                        format!("record id {} already used on line {first}; a run numbers its records once each", r.id),
-                    ));
-                }
-                ops.push(r);
-            }
-            Err(e) => {
-                let what = if whole {
-                    "expected an operation record"
-                } else {
-                    "torn record (no newline at its end)"
-                };
-                pending = Some((n, format!("{what}: {e}")));
-            }
-        }
-    }
-    if let Some((at, e)) = pending {
-        warnings.push(format!(
-            "{}:{at}: {e}; left out, the {} whole records before it are judged",
-            path.display(),
-            ops.len()
-        ));
-    } else if ended.is_none() {
-        warnings.push(format!(
-            "{}:{n}: the history ends without its closing line: the run stopped before finishing (a crash, a kill, a full disk), so operations in flight then are missing; the {} whole records are judged",
-            path.display(),
-            ops.len()
-        ));
-    }
-    Ok((History { header, ops }, warnings))
-}
-
-/// Refuses what is not a regular file (a FIFO would block, `/dev/zero` never ends, a
-/// directory cannot be read) by its name, before opening it.
-pub fn refuse_special(path: &Path) -> Result<(), Error> {
-    crate::yaml::refuse_special(path).map_err(Error::Config)
-}
-
 /// Writes `s` as a JSON string: verbatim when nothing needs escaping (names, ids),
 /// otherwise through serde_json so escapes match its output exactly.
 fn string(o: &mut Vec<u8>, s: &str) {
@@ -452,6 +288,7 @@ fn string(o: &mut Vec<u8>, s: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::history::{load, HISTORY_VERSION};
     use crate::vocab::{Outcome, Reading};
 
     fn rec(id: u64) -> OpRecord {

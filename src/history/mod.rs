@@ -2,9 +2,11 @@
 //! that makes a saved history self-contained (the checker needs nothing else).
 
 mod file;
+mod read;
 
 pub use crate::vocab::{Outcome, Reading, Readings, Sym};
-pub use file::{load, load_checked, HistoryWriter};
+pub use file::HistoryWriter;
+pub use read::{load, load_checked, load_in_order, room_to_judge, stream, Read};
 
 use std::collections::BTreeMap;
 

@@ -28,6 +28,7 @@ mod fuzz_profile;
 mod fuzz_scenario;
 mod fuzz_support;
 mod history_cuts;
+mod history_soak;
 mod hostile_input;
 mod latency_truth;
 mod layers;

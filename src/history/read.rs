@@ -1,0 +1,410 @@
+//! Reading history.jsonl: one record at a time ([`stream`]), or the whole history
+//! ([`load_checked`], built on it).
+//!
+//! The reader holds one line and the set of ids seen, never the file: the checker (or
+//! any other consumer) decides what to keep. Fields a newer writer adds to a record or
+//! to the header (a `shard`, clock uncertainty) are skipped, not refused.
+
+use super::{Header, History, OpRecord, Readings, HISTORY_VERSION};
+use crate::error::{ConfigError, Error};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
+use super::file::END_TYPE;
+
+/// What [`stream`] found besides the records.
+#[derive(Debug)]
+pub struct Read {
+    /// The header line.
+    pub header: Header,
+    /// What was left out and why (a torn last line, a missing closing line).
+    pub warnings: Vec<String>,
+    /// Records handed on.
+    pub records: u64,
+}
+
+/// Loads a saved history; a torn last line (an interrupted write) is left out. Use
+/// [`load_checked`] to hear about it.
+pub fn load(path: &Path) -> Result<History, Error> {
+    load_checked(path).map(|(h, _)| h)
+}
+
+/// Loads a saved history and says what it left out (see [`stream`] for what is an
+/// error and what a warning).
+pub fn load_checked(path: &Path) -> Result<(History, Vec<String>), Error> {
+    let mut ops: Vec<OpRecord> = Vec::new();
+    let read = stream(path, |_| Ok(()), |r| ops.push(r))?;
+    Ok((
+        History {
+            header: read.header,
+            ops,
+        },
+        read.warnings,
+    ))
+}
+
+/// Loads a run's history in the order the engine keeps its own copy (completion, then
+/// id): what a run that outgrew its in-memory copy judges, so the verdicts are those the
+/// copy would have given.
+pub fn load_in_order(path: &Path) -> Result<(History, Vec<String>), Error> {
+    let (mut h, warnings) = load_checked(path)?;
+    h.ops.sort_by_key(|o| (o.done_us, o.id));
+    Ok((h, warnings))
+}
+
+/// Memory a loaded and judged history takes per record, bytes: the measured ~190 B peak
+/// (`benches/check_history.rs`, docs/performance.md "Checker") with room for larger
+/// readings.
+pub const JUDGED_BYTES_PER_RECORD: u64 = 256;
+
+/// Whether this machine has the memory to load and judge `records` records: `Err` with
+/// the figures when what it has available (`MemAvailable`) is short. Where the figure
+/// cannot be read (not Linux), it is assumed to fit.
+pub fn room_to_judge(records: u64) -> Result<(), String> {
+    let need = records.saturating_mul(JUDGED_BYTES_PER_RECORD);
+    match available_memory() {
+        Some(have) if need > have => Err(format!(
+            "judging the run's {records} records needs about {} MB, and this machine has {} MB available",
+            need >> 20,
+            have >> 20
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `MemAvailable` from /proc/meminfo, bytes.
+fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Reads a saved history record by record: `on_header` sees the header before any
+/// record, `on_record` each record in file order.
+///
+/// A run writes whole lines, so a crash leaves at most one torn line, the last. That
+/// line is left out with a warning naming it (`file:line`), and the whole lines before
+/// it are handed on: a verdict never rests on a torn record. Anything else is an error
+/// naming its line: a first line that is not the header, a corrupt line before the
+/// last, a record id seen twice. Records are handed on as they are read, so a consumer
+/// that judges as it goes must wait for `Ok` before trusting what it was given.
+pub fn stream(
+    path: &Path,
+    mut on_header: impl FnMut(&Header) -> Result<(), Error>,
+    mut on_record: impl FnMut(OpRecord),
+) -> Result<Read, Error> {
+    refuse_special(path)?;
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut reader = BufReader::with_capacity(1 << 16, file);
+    let bad = |line: usize, msg: String| {
+        Error::Config(ConfigError {
+            file: path.to_path_buf(),
+            line: Some(line),
+            column: None,
+            path: String::new(),
+            message: msg,
+            // A history file is JSON lines: no YAML snippet.
+            snippet: String::new(),
+        })
+    };
+    let mut warnings = Vec::new();
+    let mut buf = Vec::new();
+    // Reads one line; `Some(whole)`, whole when it ended in a newline.
+    let mut next = |buf: &mut Vec<u8>| -> Result<Option<bool>, Error> {
+        buf.clear();
+        let n = reader
+            .read_until(b'\n', buf)
+            .map_err(|e| Error::io(path, e))?;
+        if n == 0 {
+            return Ok(None);
+        }
+        let whole = buf.last() == Some(&b'\n');
+        if whole {
+            buf.pop();
+            if buf.last() == Some(&b'\r') {
+                buf.pop();
+            }
+        }
+        Ok(Some(whole))
+    };
+    if next(&mut buf)?.is_none() {
+        return Err(bad(1, "empty history; expected a header line".into()));
+    }
+    let first: serde_json::Value = serde_json::from_slice(&buf).map_err(|e| {
+        bad(
+            1,
+            format!("expected a history header (the first line of a run's history.jsonl), found a line that is not JSON: {e}"),
+        )
+    })?;
+    if first.get("type").and_then(|t| t.as_str()) != Some("header") {
+        return Err(bad(
+            1,
+            format!(
+                "expected the first line to have \"type\": \"header\", found {}; is this a run's history.jsonl?",
+                first.get("type").map_or("no type".to_string(), |t| t.to_string())
+            ),
+        ));
+    }
+    let header: Header = serde_json::from_value(first)
+        .map_err(|e| bad(1, format!("expected a history header: {e}")))?;
+    if header.history_version != HISTORY_VERSION {
+        return Err(bad(
+            1,
+            format!(
+                "history_version {} is not supported; expected {HISTORY_VERSION}",
+                header.history_version
+            ),
+        ));
+    }
+    on_header(&header)?;
+    let mut seen = IdSet::default();
+    let mut shared = Shared::default();
+    let mut records = 0u64;
+    let mut pending: Option<(usize, String)> = None;
+    let mut ended: Option<usize> = None;
+    let mut n = 1;
+    while let Some(whole) = next(&mut buf)? {
+        n += 1;
+        if let Some(at) = ended {
+            return Err(bad(
+                n,
+                format!("a line after the closing line (line {at}); a history ends there"),
+            ));
+        }
+        if let Some((at, e)) = pending.take() {
+            return Err(bad(
+                at,
+                format!("{e}; only the last line of a history can be torn (an interrupted write), this one is corrupt"),
+            ));
+        }
+        if buf.iter().all(|b| b.is_ascii_whitespace()) {
+            continue;
+        }
+        if whole && buf.starts_with(b"{\"type\":") {
+            let v: serde_json::Value = serde_json::from_slice(&buf)
+                .map_err(|e| bad(n, format!("expected a closing line: {e}")))?;
+            if v.get("type").and_then(|t| t.as_str()) != Some(END_TYPE) {
+                return Err(bad(
+                    n,
+                    format!(
+                        "expected an operation record or the closing line, found type {}",
+                        v["type"]
+                    ),
+                ));
+            }
+            let said = v.get("records").and_then(|r| r.as_u64());
+            if said != Some(records) {
+                return Err(bad(
+                    n,
+                    format!("the closing line counts {said:?} records, but {records} are above it; records were lost or added"),
+                ));
+            }
+            ended = Some(n);
+            continue;
+        }
+        match serde_json::from_slice::<OpRecord>(&buf) {
+            Ok(mut r) => {
+                if !seen.insert(r.id) {
+                    let first = first_line_of(path, r.id).unwrap_or(0);
+                    return Err(bad(
+                        n,
+                        format!("record id {} already used on line {first}; a run numbers its records once each", r.id),
+                    ));
+                }
+                shared.share(&mut r);
+                records += 1;
+                on_record(r);
+            }
+            Err(e) => {
+                let what = if whole {
+                    "expected an operation record"
+                } else {
+                    "torn record (no newline at its end)"
+                };
+                pending = Some((n, format!("{what}: {e}")));
+            }
+        }
+    }
+    if let Some((at, e)) = pending {
+        warnings.push(format!(
+            "{}:{at}: {e}; left out, the {records} whole records before it are judged",
+            path.display(),
+        ));
+    } else if ended.is_none() {
+        warnings.push(format!(
+            "{}:{n}: the history ends without its closing line: the run stopped before finishing (a crash, a kill, a full disk), so operations in flight then are missing; the {records} whole records are judged",
+            path.display(),
+        ));
+    }
+    Ok(Read {
+        header,
+        warnings,
+        records,
+    })
+}
+
+/// Refuses what is not a regular file (a FIFO would block, `/dev/zero` never ends, a
+/// directory cannot be read) by its name, before opening it. No size bound: a history
+/// grows with its run (a 10-minute soak writes 3 GB), and the reader holds one line.
+fn refuse_special(path: &Path) -> Result<(), Error> {
+    use std::os::unix::fs::FileTypeExt;
+    let refuse = |message: String| {
+        Error::Config(ConfigError {
+            file: path.to_path_buf(),
+            line: None,
+            column: None,
+            path: String::new(),
+            message,
+            snippet: String::new(),
+        })
+    };
+    let ft = std::fs::metadata(path)
+        .map_err(|e| refuse(format!("cannot read it: {e}")))?
+        .file_type();
+    let kind = if ft.is_dir() {
+        "a directory"
+    } else if ft.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if ft.is_char_device() {
+        "a character device"
+    } else if ft.is_block_device() {
+        "a block device"
+    } else if ft.is_socket() {
+        "a socket"
+    } else if !ft.is_file() {
+        "not a regular file"
+    } else {
+        return Ok(());
+    };
+    Err(refuse(format!(
+        "expected a regular file, found {kind}; give the path of a run's history.jsonl"
+    )))
+}
+
+/// The line a record id first appears on (the error path of a duplicate only: the
+/// reader keeps no line per id).
+fn first_line_of(path: &Path, id: u64) -> Option<usize> {
+    let file = std::fs::File::open(path).ok()?;
+    for (k, line) in BufReader::new(file).split(b'\n').enumerate().skip(1) {
+        let line = line.ok()?;
+        if let Ok(r) = serde_json::from_slice::<OpRecord>(&line) {
+            if r.id == id {
+                return Some(k + 1);
+            }
+        }
+    }
+    None
+}
+
+/// The record ids seen: a bitmap while ids stay dense (a run numbers them 1, 2, 3, …;
+/// one bit each instead of a hash entry of 16 bytes or more), a hash set for the rest.
+#[derive(Default)]
+struct IdSet {
+    bits: Vec<u64>,
+    sparse: std::collections::HashSet<u64>,
+    len: u64,
+}
+
+impl IdSet {
+    /// Adds `id`; false when it was there already.
+    fn insert(&mut self, id: u64) -> bool {
+        self.len += 1;
+        // Dense: within a bitmap of at most 64 bits per id seen (plus a start), so a
+        // stray huge id cannot make it allocate the world.
+        let word = (id / 64) as usize;
+        let cap = (self.len as usize + 4096) * 8;
+        if word < self.bits.len() || word < cap {
+            if word >= self.bits.len() {
+                self.bits.resize((word + 1).max(self.bits.len() * 2), 0);
+            }
+            let mask = 1u64 << (id % 64);
+            let fresh = self.bits[word] & mask == 0;
+            self.bits[word] |= mask;
+            fresh
+        } else {
+            self.sparse.insert(id)
+        }
+    }
+}
+
+/// Consecutive list records with equal readings share one allocation, as the run's own
+/// copy does (a quiet target answers the same list for minutes).
+#[derive(Default)]
+struct Shared {
+    last: Option<Readings>,
+}
+
+impl Shared {
+    fn share(&mut self, r: &mut OpRecord) {
+        let Some(s) = r.snapshot.as_mut() else {
+            return;
+        };
+        match &self.last {
+            Some(l) if l == s => *s = l.clone(),
+            _ => self.last = Some(s.clone()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::IdSet;
+
+    #[test]
+    fn a_history_larger_than_memory_is_refused_with_the_figures_and_a_small_one_fits() {
+        assert_eq!(super::room_to_judge(1_000), Ok(()));
+        if super::available_memory().is_some() {
+            let e = super::room_to_judge(u64::MAX / 512).unwrap_err();
+            assert!(e.contains("MB available"), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_history_past_the_yaml_files_16_mib_bound_is_read() {
+        // The reader once shared the YAML loader's size bound: every soak's history
+        // was refused.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("history.jsonl");
+        let h = crate::history::History {
+            header: serde_json::from_value(serde_json::json!({
+                "type": "header", "history_version": crate::history::HISTORY_VERSION,
+                "scenario": "s", "profile": "p", "target": "http://127.0.0.1:1",
+                "tenant": "org", "started_at": "2026-11-21T05:00:00Z", "phases": ["a"],
+                "quotas": [], "operations": {},
+                "capabilities": {"consistency_window": "0s", "reset_tolerance": "0s"},
+                "clock_control": false
+            }))
+            .unwrap(),
+            ops: vec![],
+        };
+        let w = crate::history::HistoryWriter::create(&path, &h.header).unwrap();
+        drop(w);
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        // A blank line (spaces, then a newline) past 16 MiB: the reader skips it.
+        use std::io::Write;
+        f.write_all(&vec![b' '; 17 << 20]).unwrap();
+        f.write_all(b"\n").unwrap();
+        drop(f);
+        let read = super::stream(&path, |_| Ok(()), |_| ()).unwrap();
+        assert_eq!(read.records, 0);
+    }
+
+    #[test]
+    fn ids_are_told_apart_dense_or_sparse() {
+        let mut s = IdSet::default();
+        for id in 1..10_000u64 {
+            assert!(s.insert(id));
+        }
+        assert!(!s.insert(5_000), "a dense id seen twice");
+        assert!(s.insert(u64::MAX - 3));
+        assert!(!s.insert(u64::MAX - 3), "a sparse id seen twice");
+        assert!(s.insert(0));
+        assert!(!s.insert(0));
+        // The bitmap stayed near the ids' range, not the stray id's.
+        assert!(s.bits.len() < 1_000, "{}", s.bits.len());
+    }
+}

@@ -1,0 +1,99 @@
+//! A run longer than its in-memory history (QB_HISTORY_IN_MEMORY set far below the
+//! run's records, standing in for a soak past the default 3,000,000) is judged from
+//! history.jsonl: verdicts, not unknowns, and the same verdicts as an offline `check`.
+
+use assert_cmd::Command;
+
+use crate::common::{rule, run_dir, summary};
+
+/// Two short phases of orders and lists against the bundled fake: each opens with a
+/// quiescent snapshot, so the counters are judged between them (a second or two).
+const SCENARIO: &str = "name: soak-in-small\n\
+    target:\n  profile: adobe-hygiene\n  headers:\n    Authorization: Bearer local-dev-token\n    x-api-key: local-dev-key\n\
+    phases:\n\
+    \x20 - name: first\n    workload:\n      concurrency: 4\n      operations: 150\n      mix: {delete_identities: 3, list: 1}\n      amount: 1\n\
+    \x20 - name: second\n    workload:\n      concurrency: 4\n      operations: 150\n      mix: {delete_identities: 3, list: 1}\n      amount: 1\n";
+
+/// Records the run may keep in memory: far fewer than it makes.
+const CAP: u64 = 10;
+
+#[test]
+fn a_run_past_its_memory_cap_is_judged_from_its_file_with_verdicts_not_unknowns() {
+    let out = tempfile::tempdir().unwrap();
+    let scenario = out.path().join("soak.yaml");
+    std::fs::write(&scenario, SCENARIO).unwrap();
+    let o = Command::cargo_bin("quotabench")
+        .unwrap()
+        .arg("run")
+        .arg(&scenario)
+        .args(["--seed", "5", "--out"])
+        .arg(out.path().join("runs"))
+        .env("QB_HISTORY_IN_MEMORY", CAP.to_string())
+        .timeout(std::time::Duration::from_secs(120))
+        .assert()
+        .get_output()
+        .clone();
+    let dir = run_dir(&out.path().join("runs"));
+    let s = summary(&dir);
+    assert_eq!(o.status.code(), Some(0), "summary: {s:#}");
+    // Everything is on disk, far more than was kept: the file holds every operation.
+    let lines = std::fs::read_to_string(dir.join("history.jsonl"))
+        .unwrap()
+        .lines()
+        .count() as u64;
+    let counted: u64 = s["operations"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|o| o["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        lines,
+        counted + 2,
+        "header + one line per operation + the closing line"
+    );
+    assert!(counted > 10 * CAP, "{counted} operations");
+    // Judged, not given up on: the core rules decided, none turned unknown for length.
+    for id in ["limit.never-exceeded", "accounting.exact"] {
+        assert_eq!(rule(&s, id)["verdict"], "pass", "{}", rule(&s, id));
+    }
+    for r in s["rules"].as_array().unwrap() {
+        assert_ne!(r["verdict"], "unknown", "{r}");
+        let w = r["witness"].as_str().unwrap_or("");
+        assert!(!w.contains("in-memory"), "{r}");
+    }
+    // The run judged what `check` judges offline: the same verdict, rule by rule.
+    let c = Command::cargo_bin("quotabench")
+        .unwrap()
+        .arg("check")
+        .arg(dir.join("history.jsonl"))
+        .output()
+        .unwrap();
+    assert_eq!(c.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&c.stdout).into_owned();
+    for r in s["rules"].as_array().unwrap() {
+        let word = match r["verdict"].as_str().unwrap() {
+            "pass" => "PASS",
+            "fail" => "FAIL",
+            _ => "SKIP",
+        };
+        let line = format!(
+            "  {word:<8} {:<6} {}  ",
+            r["level"].as_str().unwrap(),
+            r["id"].as_str().unwrap()
+        );
+        assert!(text.contains(&line), "{line:?} not in check's {text}");
+    }
+    // Latency over time and latency.hlog are built as records arrive: they cover every
+    // operation whatever the memory cap.
+    let per_second: u64 = s["operations"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|o| o["over_time"].as_array().unwrap())
+        .map(|p| p["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(per_second, counted);
+    let hlog = std::fs::read_to_string(dir.join("latency.hlog")).unwrap();
+    assert!(!hlog.contains("PARTIAL"));
+}
