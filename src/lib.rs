@@ -25,6 +25,7 @@ pub mod engine;
 pub mod error;
 mod fake_target;
 pub mod history;
+pub mod merge;
 pub mod metrics;
 pub(crate) mod progress;
 pub mod redact;

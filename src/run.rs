@@ -39,6 +39,13 @@ pub struct RunOptions {
     /// Ends a stuck run: at this wall time after the start the run stops sending,
     /// writes its partial report and exits 3 (default: [`default_deadline`]).
     pub max_duration: Option<Duration>,
+    /// `--shard K/N` (or its environment): this process runs its share of the work.
+    pub shard: Option<scenario::shard::Shard>,
+    /// `--start-at`: the instant the run starts sending (shards start together).
+    pub start_at: Option<jiff::Timestamp>,
+    /// `--clock-uncertainty`: how far this machine's clock may be from the other
+    /// shards' (offset taken as 0); without it a shard estimates from the target's `Date`.
+    pub clock_uncertainty: Option<Duration>,
 }
 
 /// The overall deadline of a run with no `--max-duration`: twice its planned time
@@ -138,6 +145,19 @@ pub async fn run_one(
 ) -> Result<RunResult, Error> {
     let (loaded, profile, mixes, thresholds) = prepare_with(path, &opts.overrides)?;
     crate::progress::set_quiet(opts.style.quiet);
+    if let Some(at) = opts.start_at {
+        check_start_at(at, jiff::Timestamp::now())?;
+    }
+    let loaded = match opts.shard {
+        Some(shard) => {
+            let (mine, idle) = scenario::shard::split(&loaded, shard);
+            for line in idle {
+                eprintln!("shard {}/{}: {line}", shard.index, shard.count);
+            }
+            mine
+        }
+        None => loaded,
+    };
     let s = &loaded.scenario;
     let mut faults = s.fake.faults.clone();
     faults.extend(opts.faults.iter().cloned());
@@ -160,6 +180,12 @@ pub async fn run_one(
             url::Url::parse(&u)
                 .map_err(|e| Error::Usage(format!("target URL {u:?} is not valid: {e}")))?;
             (u, None)
+        }
+        None if opts.shard.is_some() => {
+            return Err(Error::Usage(format!(
+                "--shard splits one scenario's work over several processes against one shared target, but {} names no target URL (each shard would start its own bundled fake): give --target URL, e.g. a `quotabench fake --listen` every shard reaches",
+                path.display()
+            )))
         }
         None => {
             let config = s.fake.config.as_ref().map(PathBuf::from);
@@ -206,9 +232,26 @@ pub async fn run_one(
     let seed = opts
         .seed
         .unwrap_or_else(|| jiff::Timestamp::now().as_nanosecond() as u64);
+    let max_indefinite = max_indefinite_of(s)?;
+    let shard = match opts.shard {
+        Some(k) => Some(shard_info(k, &target, opts.clock_uncertainty, max_indefinite).await?),
+        None => None,
+    };
+    if let Some(at) = opts.start_at {
+        // The shards' phases line up from here: each sleeps until the same instant.
+        let wait = Duration::try_from(at - jiff::Timestamp::now()).unwrap_or(Duration::ZERO);
+        if !wait.is_zero() {
+            eprintln!("waiting until {at} (--start-at) to start");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = stop.cancelled() => {}
+        }
+    }
 
     let started = jiff::Timestamp::now();
-    let dir = run_dir(&opts.out, &s.name, started)?;
+    let suffix = opts.shard.map(|k| k.tag());
+    let dir = run_dir(&opts.out, &s.name, suffix.as_deref(), started)?;
     let history_cap = match std::env::var("QB_HISTORY_IN_MEMORY") {
         Ok(v) => v.parse().map_err(|_| {
             Error::Usage(format!(
@@ -224,6 +267,7 @@ pub async fn run_one(
         seed,
         clock_control,
         history_cap,
+        shard,
     };
     // The overall deadline stops the engine like an interrupt, but the run's status
     // says why: a stuck run is unknown (exit 3), not interrupted by the user.
@@ -249,107 +293,44 @@ pub async fn run_one(
     let bundled_fake = fake.is_some();
     drop(fake);
 
-    let max_indefinite = match &s.max_indefinite {
-        Some(t) => parse_share(t).map_err(|e| Error::Usage(format!("max_indefinite: {e}")))?,
-        None => check::DEFAULT_MAX_INDEFINITE,
+    let target_info = TargetInfo {
+        url: base_url.clone(),
+        bundled_fake,
+        faults,
+        profile: target.profile.profile.name.clone(),
+        tenant,
+        implementation: s.target.implementation.clone(),
+        clock_control,
+        time: None,
+        capabilities: Some(target.profile.profile.capabilities.clone()),
     };
-    // `checks: none`: a load scenario judged by its thresholds alone, with no rule lines.
-    let mut rules = match s.checks.ids() {
-        Some(ids) => check::judge_with(&outcome.history, ids, max_indefinite),
-        None => Vec::new(),
-    };
-    if outcome.not_kept > 0 {
-        // Verdicts over part of the evidence would be guesses: say so instead.
-        let why = format!(
-            "the run outgrew the in-memory history ({} records kept, {} more only on disk); judge it offline with `quotabench check {}/history.jsonl` on a machine with more memory, or raise QB_HISTORY_IN_MEMORY",
-            outcome.history.ops.len(),
-            outcome.not_kept,
-            dir.display()
-        );
-        for r in rules.iter_mut() {
-            r.verdict = Verdict::Unknown;
-            r.witness = Some(why.clone());
-            r.ops.clear();
-        }
-    }
-    for r in rules.iter_mut().filter(|r| r.verdict == Verdict::Fail) {
-        r.reproduce = r
-            .ops
-            .first()
-            .and_then(|id| reproduce(&outcome.history, &target, *id));
-    }
-    let mut operations = report::op_stats(
-        &outcome.recorder,
-        &outcome.over_time,
-        outcome.elapsed.as_secs_f64(),
-    );
-    for o in outcome.history.ops.iter().filter(|o| check::interrupted(o)) {
-        if let Some(st) = operations.get_mut(o.op.as_str()) {
-            st.interrupted += 1;
-        }
-    }
-    let (errors, errors_left_off) = report::errors::causes(&outcome.history);
-    let thin = check::too_indefinite(&outcome.history, max_indefinite);
-    let quantile = |op: &str, p: f64| {
-        let i = outcome.recorder.labels().iter().position(|l| l == op)?;
-        let h = outcome.recorder.merged(i, crate::metrics::View::Latency);
-        (!h.is_empty()).then(|| h.value_at_quantile(p / 100.0))
-    };
-    let thresholds =
-        crate::thresholds::evaluate(&thresholds, &operations, &outcome.phases, &quantile);
-    // A SHOULD rule's failure is reported but, alone, does not fail the run.
-    let mut verdict = Verdict::overall(
-        rules
-            .iter()
-            .map(|r| r.gating())
-            .chain(thresholds.iter().map(|t| t.verdict))
-            // A phase that found no room proved nothing: the run cannot pass on it.
-            .chain(outcome.plan.shortfalls.first().map(|_| Verdict::Unknown)),
-    );
-    // Too little definite evidence: unknown at best, never a pass on nothing.
-    if thin.is_some() && verdict == Verdict::Pass {
-        verdict = Verdict::Unknown;
-    }
-    let report = Report {
-        schema_version: report::SCHEMA_VERSION,
+    let report = conclude(Evidence {
         scenario: s.name.clone(),
-        verdict,
-        interrupted: outcome.interrupted,
         started_at: started.to_string(),
-        duration_s: (outcome.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
-        target: TargetInfo {
-            url: base_url.clone(),
-            bundled_fake,
-            faults,
-            profile: target.profile.profile.name.clone(),
-            tenant,
-            implementation: s.target.implementation.clone(),
-            clock_control,
-            time: Some(check::time_source(&outcome.history)),
-            capabilities: Some(target.profile.profile.capabilities.clone()),
-        },
-        rules,
-        thresholds,
-        operations,
-        phases: outcome.phases,
+        target: target_info,
+        history: &outcome.history,
+        recorder: &outcome.recorder,
+        over_time: &outcome.over_time,
         quotas: outcome.quotas,
-        errors,
-        errors_left_off,
-        plan: Some(outcome.plan.clone()),
-    };
-    report::write_all(&report, &dir)?;
-    crate::report::export::markdown::append_step_summary(&report)?;
-    if opts.print {
-        let text = TerminalExporter { style: opts.style }.render(&report)?;
-        println!("{}", crate::redact::redact(&String::from_utf8_lossy(&text)));
-        for line in &outcome.plan.shortfalls {
-            println!("unknown: {line}");
-        }
-        for line in &outcome.plan.left_behind {
-            println!("left behind: {line}");
-        }
-        println!("report: {}", dir.display());
-    }
+        phases: outcome.phases,
+        plan: outcome.plan.clone(),
+        elapsed: outcome.elapsed,
+        interrupted: outcome.interrupted,
+        not_kept: outcome.not_kept,
+        incomplete: false,
+        checks: s.checks.ids(),
+        max_indefinite,
+        thresholds: &thresholds,
+        dir: &dir,
+        reproduce_on: Some(&target),
+    });
+    let verdict = report.verdict;
+    write_and_print(
+        &report,
+        &dir,
+        opts.print.then_some(opts.style),
+        &outcome.plan,
+    )?;
     let code = if deadline_hit {
         // A failure on what it did still fails; otherwise the run did not do all it
         // planned, so a pass is not earned: unknown.
@@ -363,6 +344,154 @@ pub async fn run_one(
         code_for(verdict)
     };
     Ok(RunResult { report, dir, code })
+}
+
+/// The scenario's `max_indefinite` as a fraction (default [`check::DEFAULT_MAX_INDEFINITE`]).
+pub(crate) fn max_indefinite_of(s: &scenario::Scenario) -> Result<f64, Error> {
+    match &s.max_indefinite {
+        Some(t) => parse_share(t).map_err(|e| Error::Usage(format!("max_indefinite: {e}"))),
+        None => Ok(check::DEFAULT_MAX_INDEFINITE),
+    }
+}
+
+/// Everything a verdict and its report are computed from: what one run produced, or
+/// what `quotabench merge` put together from shard runs. One function judges both, so a
+/// merged run is judged exactly as a single run would be.
+pub(crate) struct Evidence<'a> {
+    pub scenario: String,
+    pub started_at: String,
+    /// What was tested (`time` is filled in from the history).
+    pub target: TargetInfo,
+    pub history: &'a History,
+    pub recorder: &'a crate::metrics::Recorder,
+    pub over_time:
+        &'a std::collections::BTreeMap<String, Vec<crate::metrics::intervals::TimePoint>>,
+    pub quotas: std::collections::BTreeMap<String, Vec<crate::metrics::quota_series::QuotaPoint>>,
+    pub phases: Vec<crate::vocab::PhaseStats>,
+    pub plan: crate::vocab::BudgetPlan,
+    pub elapsed: Duration,
+    pub interrupted: bool,
+    /// Records on disk but not in `history` (past the in-memory bound).
+    pub not_kept: u64,
+    /// Some history lost records (torn, or without its closing line): a failure may
+    /// come from the gap, so it is not a verdict.
+    pub incomplete: bool,
+    /// Rule ids to judge (empty: all); `None` for `checks: none`.
+    pub checks: Option<&'a [String]>,
+    pub max_indefinite: f64,
+    pub thresholds: &'a [Threshold],
+    /// The run folder (named in the out-of-memory reason).
+    pub dir: &'a Path,
+    /// The target a failure's `curl` is rendered for (none for a merge).
+    pub reproduce_on: Option<&'a Target>,
+}
+
+/// Judges the evidence: rules, thresholds, the overall verdict, and the report.
+pub(crate) fn conclude(ev: Evidence<'_>) -> Report {
+    let h = ev.history;
+    // `checks: none`: a load scenario judged by its thresholds alone, with no rule lines.
+    let mut rules = match ev.checks {
+        Some(ids) => check::judge_with(h, ids, ev.max_indefinite),
+        None => Vec::new(),
+    };
+    if ev.not_kept > 0 {
+        // Verdicts over part of the evidence would be guesses: say so instead.
+        let why = format!(
+            "the run outgrew the in-memory history ({} records kept, {} more only on disk); judge it offline with `quotabench check {}/history.jsonl` on a machine with more memory, or raise QB_HISTORY_IN_MEMORY",
+            h.ops.len(),
+            ev.not_kept,
+            ev.dir.display()
+        );
+        for r in rules.iter_mut() {
+            r.verdict = Verdict::Unknown;
+            r.witness = Some(why.clone());
+            r.ops.clear();
+        }
+    }
+    if ev.incomplete {
+        for r in rules.iter_mut().filter(|r| r.verdict == Verdict::Fail) {
+            r.verdict = Verdict::Unknown;
+            r.witness = Some(format!(
+                "incomplete history (a shard's history is torn, or without its closing line): records lost when it stopped may explain this: {}",
+                r.witness.as_deref().unwrap_or("")
+            ));
+        }
+    }
+    if let Some(target) = ev.reproduce_on {
+        for r in rules.iter_mut().filter(|r| r.verdict == Verdict::Fail) {
+            r.reproduce = r.ops.first().and_then(|id| reproduce(h, target, *id));
+        }
+    }
+    let mut operations = report::op_stats(ev.recorder, ev.over_time, ev.elapsed.as_secs_f64());
+    for o in h.ops.iter().filter(|o| check::interrupted(o)) {
+        if let Some(st) = operations.get_mut(o.op.as_str()) {
+            st.interrupted += 1;
+        }
+    }
+    let (errors, errors_left_off) = report::errors::causes(h);
+    let thin = check::too_indefinite(h, ev.max_indefinite);
+    let quantile = |op: &str, p: f64| {
+        let i = ev.recorder.labels().iter().position(|l| l == op)?;
+        let hist = ev.recorder.merged(i, crate::metrics::View::Latency);
+        (!hist.is_empty()).then(|| hist.value_at_quantile(p / 100.0))
+    };
+    let thresholds = crate::thresholds::evaluate(ev.thresholds, &operations, &ev.phases, &quantile);
+    // A SHOULD rule's failure is reported but, alone, does not fail the run.
+    let mut verdict = Verdict::overall(
+        rules
+            .iter()
+            .map(|r| r.gating())
+            .chain(thresholds.iter().map(|t| t.verdict))
+            // A phase that found no room proved nothing: the run cannot pass on it.
+            .chain(ev.plan.shortfalls.first().map(|_| Verdict::Unknown)),
+    );
+    // Too little definite evidence: unknown at best, never a pass on nothing.
+    if thin.is_some() && verdict == Verdict::Pass {
+        verdict = Verdict::Unknown;
+    }
+    let mut target = ev.target;
+    target.time = Some(check::time_source(h));
+    Report {
+        schema_version: report::SCHEMA_VERSION,
+        scenario: ev.scenario,
+        verdict,
+        interrupted: ev.interrupted,
+        started_at: ev.started_at,
+        duration_s: (ev.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
+        target,
+        rules,
+        thresholds,
+        operations,
+        phases: ev.phases,
+        quotas: ev.quotas,
+        errors,
+        errors_left_off,
+        plan: Some(ev.plan),
+    }
+}
+
+/// Writes the report's files into `dir` (and the CI step summary) and, with a style,
+/// prints it with the plan's shortfalls and what was left behind.
+pub(crate) fn write_and_print(
+    report: &Report,
+    dir: &Path,
+    print: Option<crate::report::export::style::Style>,
+    plan: &crate::vocab::BudgetPlan,
+) -> Result<(), Error> {
+    report::write_all(report, dir)?;
+    crate::report::export::markdown::append_step_summary(report)?;
+    if let Some(style) = print {
+        let text = TerminalExporter { style }.render(report)?;
+        println!("{}", crate::redact::redact(&String::from_utf8_lossy(&text)));
+        for line in &plan.shortfalls {
+            println!("unknown: {line}");
+        }
+        for line in &plan.left_behind {
+            println!("left behind: {line}");
+        }
+        println!("report: {}", dir.display());
+    }
+    Ok(())
 }
 
 /// Whether any of these scenarios drives a target on another machine (`--target`, else
@@ -416,13 +545,73 @@ pub fn code_for(v: Verdict) -> i32 {
     }
 }
 
-fn run_dir(out: &Path, name: &str, at: jiff::Timestamp) -> Result<PathBuf, Error> {
+/// The latest `--start-at` accepted, from now.
+const START_AT_MAX_AHEAD: Duration = Duration::from_secs(24 * 3600);
+
+/// Refuses a `--start-at` more than a second in the past (a shard started late would
+/// silently not be aligned) or more than 24 hours ahead (a typo, not a plan).
+pub fn check_start_at(at: jiff::Timestamp, now: jiff::Timestamp) -> Result<(), Error> {
+    let ahead = at.as_microsecond() - now.as_microsecond();
+    if ahead < -1_000_000 {
+        return Err(Error::Usage(format!(
+            "--start-at {at} is {:.1} s in the past (now {now}): every shard must start before it; give an instant a little ahead, e.g. `--start-at $(date -u -d '+30 seconds' +%Y-%m-%dT%H:%M:%SZ)`",
+            -ahead as f64 / 1e6
+        )));
+    }
+    if ahead > START_AT_MAX_AHEAD.as_micros() as i64 {
+        return Err(Error::Usage(format!(
+            "--start-at {at} is more than 24 hours ahead (now {now}): expected an instant within a day"
+        )));
+    }
+    Ok(())
+}
+
+/// This shard's header entry: which, its clock offset estimate and bound.
+async fn shard_info(
+    k: scenario::shard::Shard,
+    target: &Target,
+    uncertainty: Option<Duration>,
+    max_indefinite: f64,
+) -> Result<crate::history::ShardInfo, Error> {
+    let (offset_us, bound_us, source) = match uncertainty {
+        Some(d) => (0, d.as_micros() as u64, "clock-uncertainty"),
+        None => {
+            let (o, b) = crate::merge::offset::from_date_header(target)
+                .await
+                .map_err(|e| Error::Usage(format!("--shard {}/{}: {e}", k.index, k.count)))?;
+            (o, b, "date-header")
+        }
+    };
+    eprintln!(
+        "shard {}/{}: clock offset to the target {:+.3} s ± {:.3} s ({source})",
+        k.index,
+        k.count,
+        offset_us as f64 / 1e6,
+        bound_us as f64 / 1e6
+    );
+    Ok(crate::history::ShardInfo {
+        index: k.index,
+        count: k.count,
+        offset_us,
+        bound_us,
+        source: source.into(),
+        max_indefinite,
+    })
+}
+
+pub(crate) fn run_dir(
+    out: &Path,
+    name: &str,
+    suffix: Option<&str>,
+    at: jiff::Timestamp,
+) -> Result<PathBuf, Error> {
     let stamp = at.strftime("%Y%m%dT%H%M%SZ").to_string();
-    let mut dir = out.join(format!("{name}-{stamp}"));
+    let tail = suffix.map_or(String::new(), |s| format!("-{s}"));
+    let mut dir = out.join(format!("{name}-{stamp}{tail}"));
     let mut n = 1;
     while dir.exists() {
         n += 1;
-        dir = out.join(format!("{name}-{stamp}-{n}"));
+        dir = out.join(format!("{name}-{stamp}-{n}{tail}"));
     }
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     Ok(dir)

@@ -48,6 +48,10 @@ pub struct Plan {
     pub clock_control: bool,
     /// Most operation records kept in memory for the checker ([`DEFAULT_HISTORY_CAP`]).
     pub history_cap: usize,
+    /// `run --shard K/N`: this process's shard, copied into the history header. Its
+    /// index also goes into request ids, so ids stay unique across the shards. The
+    /// engine does nothing else with it: the scenario was split before it (`scenario::shard`).
+    pub shard: Option<crate::history::ShardInfo>,
 }
 
 /// How often the collector takes the records the workers sent.
@@ -200,6 +204,7 @@ pub async fn run(
                 wait_s: wait.0.as_secs(),
             })
         }),
+        shards: plan.shard.iter().cloned().collect(),
     };
     let mut writer = HistoryWriter::create(history_path, &header)?;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<OpRecord>();
@@ -218,7 +223,11 @@ pub async fn run(
             .collect(),
         clock_offset: AtomicI64::new(0),
         clock_refused: false.into(),
-        run_id: format!("qb{}", wall.as_millisecond() % 100_000_000),
+        // Shards start together (`--start-at`): the shard keeps their ids apart.
+        run_id: match &plan.shard {
+            Some(k) => format!("qb{}s{}", wall.as_millisecond() % 100_000_000, k.index),
+            None => format!("qb{}", wall.as_millisecond() % 100_000_000),
+        },
         sink: tx,
         counters: Arc::new(crate::progress::Counters::default()),
         left: Mutex::new(Vec::new()),

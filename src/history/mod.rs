@@ -65,6 +65,33 @@ pub struct Header {
     /// A reset probe that waits for a real boundary (`probe: reset` with `wait:`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reset_wait: Option<ResetWait>,
+    /// A sharded run (`run --shard K/N`): its one shard. A merged history: every shard
+    /// it was merged from, in shard order. Empty (absent) for a single run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shards: Vec<ShardInfo>,
+}
+
+/// One shard of a sharded run: which, how far its clock may be from the target's, and
+/// what the merge needs to judge the whole as the shards were judged.
+///
+/// Clock differences between machines are uncertainty, not truth: `offset_us` is an
+/// estimate, and the true offset lies within `bound_us` of it. `quotabench merge`
+/// aligns each shard's records by the estimate and widens them by the bound.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShardInfo {
+    /// K, from 1.
+    pub index: u32,
+    /// N, the number of shards.
+    pub count: u32,
+    /// The target's clock minus this shard's, µs (estimate).
+    pub offset_us: i64,
+    /// The most the true offset may differ from the estimate, µs.
+    pub bound_us: u64,
+    /// Where the estimate comes from: `date-header` (the target's `Date` answers) or
+    /// `clock-uncertainty` (given on the command line; offset 0).
+    pub source: String,
+    /// The scenario's `max_indefinite` (a fraction), which the merge judges with too.
+    pub max_indefinite: f64,
 }
 
 /// `probe: reset` with `wait:`: which phase, and how long it may wait.

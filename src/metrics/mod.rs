@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+mod absorb;
 pub(crate) mod hlog;
 pub mod intervals;
 pub(crate) mod quota_series;
