@@ -113,9 +113,11 @@ pub fn check(runs: &[ShardRun]) -> Result<(), Error> {
         let of_k: Vec<&ShardRun> = runs.iter().filter(|r| r.info.index == k).collect();
         match of_k.as_slice() {
             [_] => {}
-            [] => return Err(Error::Usage(format!(
+            [] => {
+                return Err(Error::Usage(format!(
                 "shard {k} of {n} is missing: give its run folder (named …-shard-{k}-of-{n}) too"
-            ))),
+            )))
+            }
             [a, b, ..] => {
                 return Err(Error::Usage(format!(
                     "shard {k} of {n} is given twice: {} and {}",
