@@ -32,6 +32,7 @@ pub mod redact;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub(crate) mod shard_clock;
 pub(crate) mod thresholds;
 pub mod vocab;
 pub(crate) use quotabench_yaml as yaml;

@@ -165,7 +165,11 @@ pub async fn run(
         }
     }
     let recorder = Arc::new(Recorder::new(labels));
+    // `started_at` and the zero of every `*_us` offset are read at one moment: a merge
+    // lines shards up by `started_at`, so a gap between the two would misplace a
+    // shard's every record by it.
     let wall = jiff::Timestamp::now();
+    let start = Instant::now();
     let header = Header {
         kind: "header".into(),
         history_version: HISTORY_VERSION,
@@ -211,7 +215,7 @@ pub async fn run(
     let shared = Arc::new(Shared {
         target: target.clone(),
         recorder: recorder.clone(),
-        start: Instant::now(),
+        start,
         seq: AtomicU64::new(1),
         stop: stop.clone(),
         pools: target

@@ -13,7 +13,8 @@
 //! coordinator stays the coordinator: another shard's coordinator took its snapshots
 //! when *its* workers were idle, not when every shard's were, so its reads join the
 //! history as ordinary reads of a worker (`(K − 1) · 2²² + 2²² − 1`), never as quiescent
-//! snapshots.
+//! snapshots; and a snapshot of shard 1 that another shard's effectful operation
+//! overlaps is demoted the same way (`demote_overlapped`).
 
 use std::path::Path;
 
@@ -82,6 +83,12 @@ pub fn line_up(shards: &[(&Path, &History, &ShardInfo)]) -> Result<LinedUp, Erro
         })
         .collect();
     judged.sort_by_key(|(o, _)| (o.done_us, o.id));
+    let first_header = &shards
+        .first()
+        .ok_or_else(|| Error::Usage("merge: no run folder given".into()))?
+        .1
+        .header;
+    demote_overlapped(&mut judged, first_header);
     let mut header = shards
         .first()
         .map(|s| s.1.header.clone())
@@ -106,6 +113,43 @@ pub const ID_STRIDE: u64 = 1_000_000_000;
 
 /// Workers of shard K are numbered from (K − 1) · this.
 pub const WORKER_STRIDE: u32 = 1 << 22;
+
+/// Shard 1's coordinator snapshots were quiescent in shard 1 only. One that another
+/// shard's effectful operation overlaps (as widened) was not quiescent at all: it joins
+/// the history as an ordinary read (shard 1's demoted-coordinator worker), so no rule
+/// takes it for a quiet moment. Shard 1's own operations cannot have overlapped it.
+fn demote_overlapped(judged: &mut [(OpRecord, u32)], header: &crate::history::Header) {
+    let effectful = |o: &OpRecord| {
+        header
+            .operations
+            .get(o.name.as_str())
+            .is_some_and(|d| crate::check::facts::effectful(d.kind))
+    };
+    // Other shards' effectful operations as (sent, done), by send.
+    let mut busy: Vec<(u64, u64)> = judged
+        .iter()
+        .filter(|(o, k)| *k != 1 && effectful(o))
+        .map(|(o, _)| (o.sent_us, o.done_us))
+        .collect();
+    busy.sort_unstable();
+    // The latest completion among the operations sent up to each point.
+    let mut reach = Vec::with_capacity(busy.len());
+    let mut far = 0u64;
+    for &(_, done) in &busy {
+        far = far.max(done);
+        reach.push(far);
+    }
+    for (o, k) in judged.iter_mut() {
+        if *k != 1 || o.worker != COORDINATOR || o.snapshot.is_none() {
+            continue;
+        }
+        // Sent before the snapshot completed and done after it was sent: overlapping.
+        let n = busy.partition_point(|&(sent, _)| sent < o.done_us);
+        if n > 0 && reach[n - 1] > o.sent_us {
+            o.worker = WORKER_STRIDE - 1;
+        }
+    }
+}
 
 /// The merged id of record `id` of shard `k`; `None` past the stride.
 pub fn id_of(k: u32, id: u64) -> Option<u64> {

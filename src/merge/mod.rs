@@ -5,7 +5,6 @@
 //! - `align`: every shard's records on the target's time line, widened by its clock
 //!   bound, ids and workers unique, only shard 1's coordinator quiescent;
 //! - `stats`: phases' delivery and the budget plan from the shards' summaries;
-//! - `offset`: a shard's clock offset estimate, taken by `run --shard` before its load.
 //!
 //! Histograms are rebuilt exactly from each shard's own records (every operation the
 //! recorder counted is in the history with the same µs) and added
@@ -14,7 +13,7 @@
 
 mod align;
 mod inputs;
-pub(crate) mod offset;
+
 mod stats;
 
 use std::path::{Path, PathBuf};

@@ -1,4 +1,5 @@
-//! A shard's clock against the target's, before its load: an estimate and its bound.
+//! A shard's clock against the target's, before its load (`run --shard K/N`): an
+//! estimate and its bound, recorded in the history header for `quotabench merge`.
 //!
 //! The target's `Date` header says its time to the second (RFC 9110 §6.6.1: the
 //! instant the answer was generated, truncated). An answer sent at local `t0` and
