@@ -738,6 +738,23 @@ mod thread_choice_tests {
     use super::*;
 
     #[test]
+    fn start_at_is_refused_past_or_far_ahead_by_name() {
+        let now: jiff::Timestamp = "2026-12-02T03:00:00Z".parse().unwrap();
+        let at = |s: &str| s.parse::<jiff::Timestamp>().unwrap();
+        assert!(check_start_at(at("2026-12-02T03:00:30Z"), now).is_ok());
+        // Up to a second late is a shard that started a moment after the others.
+        assert!(check_start_at(at("2026-12-02T02:59:59.500Z"), now).is_ok());
+        let e = check_start_at(at("2026-12-02T02:59:58Z"), now)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("--start-at") && e.contains("in the past"), "{e}");
+        let e = check_start_at(at("2026-12-03T03:00:01Z"), now)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("24 hours ahead"), "{e}");
+    }
+
+    #[test]
     fn loopback_targets_are_told_from_remote_ones() {
         for local in [
             "http://127.0.0.1:8080",

@@ -169,3 +169,38 @@ mod size_tests {
         );
     }
 }
+
+#[cfg(test)]
+mod shard_tests {
+    use super::*;
+
+    #[test]
+    fn a_merged_history_keeps_its_shards_and_reads_back_as_any_history() {
+        let mut h = crate::report::example::example_history();
+        h.header.shards = vec![ShardInfo {
+            index: 2,
+            count: 4,
+            offset_us: -1_250,
+            bound_us: 500_000,
+            source: "date-header".into(),
+            max_indefinite: 0.05,
+        }];
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("history.jsonl");
+        let mut w = HistoryWriter::create(&path, &h.header).unwrap();
+        for o in &h.ops {
+            w.append_in_shard(o, 2).unwrap();
+        }
+        w.finish().unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let second = text.lines().nth(1).unwrap();
+        assert!(second.ends_with(",\"shard\":2}"), "{second}");
+        let back = load(&path).unwrap();
+        assert_eq!(back.header.shards, h.header.shards);
+        assert_eq!(back.ops, h.ops);
+        // A single run's header has no `shards` at all.
+        let single =
+            serde_json::to_string(&crate::report::example::example_history().header).unwrap();
+        assert!(!single.contains("shards"), "{single}");
+    }
+}
