@@ -82,6 +82,32 @@ enum Command {
         metrics_listen: Option<quotabench::live::Listen>,
         #[command(flatten)]
         net: NetArgs,
+        /// Run shard K of N: this process sends its share of the work (rates and
+        /// operation counts divided, probes on shard 1 only) to a shared --target; merge
+        /// the N run folders with `quotabench merge`. Without it: env QB_SHARD (`K/N`),
+        /// else JOB_COMPLETION_INDEX (0-based, a Kubernetes Indexed Job) with QB_SHARDS.
+        #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+        shard: Option<quotabench::scenario::shard::Shard>,
+        /// Start sending at this instant (RFC 3339, `2026-12-02T03:00:00Z`): shards given
+        /// the same instant start together. Refused more than 1 s past or 24 h ahead.
+        #[arg(long, value_name = "RFC3339", value_parser = parse_instant)]
+        start_at: Option<jiff::Timestamp>,
+        /// How far this machine's clock may be from the other shards' (`50ms` with NTP);
+        /// its offset is then taken as 0. Without it a shard estimates its offset from
+        /// the target's `Date` header (± 0.5 s and half the round trip).
+        #[arg(long, value_name = "DURATION", value_parser = parse_uncertainty)]
+        clock_uncertainty: Option<std::time::Duration>,
+    },
+    /// Merge the run folders of `run --shard K/N` into one run judged as a whole: one
+    /// history in time order, histograms added, every rule and threshold over the
+    /// union. Exit codes as `run`.
+    Merge {
+        /// The N shard run folders.
+        #[arg(required = true, value_name = "RUN-DIR")]
+        runs: Vec<PathBuf>,
+        /// Folder the merged run folder is written into.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
     },
     /// Load and check scenario files; sends nothing.
     Validate {
@@ -312,7 +338,15 @@ async fn dispatch(cmd: Command, style: Style) -> Result<ExitStatus, Error> {
             vars,
             metrics_listen,
             net,
+            shard,
+            start_at,
+            clock_uncertainty,
         } => {
+            let shard = match shard {
+                Some(k) => Some(k),
+                None => quotabench::scenario::shard::Shard::from_env(|k| std::env::var(k).ok())
+                    .map_err(Error::Usage)?,
+            };
             quotabench::scenario::set_variables(vars.into_iter().collect());
             let stop = CancellationToken::new();
             watch_signals(stop.clone());
@@ -332,6 +366,9 @@ async fn dispatch(cmd: Command, style: Style) -> Result<ExitStatus, Error> {
                 style,
                 max_duration,
                 metrics_listen,
+                shard,
+                start_at,
+                clock_uncertainty,
                 overrides: quotabench::scenario::LoadOverrides {
                     duration,
                     rate,
@@ -352,6 +389,10 @@ async fn dispatch(cmd: Command, style: Style) -> Result<ExitStatus, Error> {
                 }
             }
             Ok(worst)
+        }
+        Command::Merge { runs, out } => {
+            let r = quotabench::merge::merge(&runs, &out, Some(style))?;
+            Ok(ExitStatus::from_code(r.code))
         }
         Command::Validate { files } => {
             let mut status = ExitStatus::Pass;
@@ -563,6 +604,21 @@ fn parse_span(text: &str) -> Result<quotabench::vocab::units::Span, String> {
             Ok(quotabench::vocab::units::Span(d))
         }
     })
+}
+
+fn parse_shard(text: &str) -> Result<quotabench::scenario::shard::Shard, String> {
+    quotabench::scenario::shard::Shard::parse(text)
+}
+
+fn parse_instant(text: &str) -> Result<jiff::Timestamp, String> {
+    text.trim().parse::<jiff::Timestamp>().map_err(|e| {
+        format!("expected an RFC 3339 instant with its offset, like 2026-12-02T03:00:00Z, found {text:?}: {e}")
+    })
+}
+
+/// `--clock-uncertainty`: a duration, zero allowed (shards on one machine share a clock).
+fn parse_uncertainty(text: &str) -> Result<std::time::Duration, String> {
+    quotabench::vocab::units::check_duration(text)
 }
 
 fn parse_rate(text: &str) -> Result<quotabench::vocab::units::Rate, String> {

@@ -43,6 +43,13 @@ pub struct RunOptions {
     pub metrics_listen: Option<crate::live::Listen>,
     /// `--ca-cert`, `--client-cert`, `--client-key`, `--insecure`, `--proxy`, `--no-proxy`.
     pub net: NetOptions,
+    /// `--shard K/N` (or its environment): this process runs its share of the work.
+    pub shard: Option<scenario::shard::Shard>,
+    /// `--start-at`: the instant the run starts sending (shards start together).
+    pub start_at: Option<jiff::Timestamp>,
+    /// `--clock-uncertainty`: how far this machine's clock may be from the other
+    /// shards' (offset taken as 0); without it a shard estimates from the target's `Date`.
+    pub clock_uncertainty: Option<Duration>,
 }
 
 /// TLS and proxy settings from the command line; each one given replaces the
@@ -198,6 +205,19 @@ pub async fn run_one(
     // Bad TLS files stop the run here, before the fake starts or anything is sent.
     let tls = opts.net.tls_for(Some(&loaded))?;
     crate::progress::set_quiet(opts.style.quiet);
+    if let Some(at) = opts.start_at {
+        check_start_at(at, jiff::Timestamp::now())?;
+    }
+    let loaded = match opts.shard {
+        Some(shard) => {
+            let (mine, idle) = scenario::shard::split(&loaded, shard);
+            for line in idle {
+                eprintln!("shard {}/{}: {line}", shard.index, shard.count);
+            }
+            mine
+        }
+        None => loaded,
+    };
     // Live metrics: bound first, so a port in use stops the run before it sends or
     // writes anything; served until this function returns (the report written).
     let live = match &opts.metrics_listen {
@@ -242,6 +262,12 @@ pub async fn run_one(
             url::Url::parse(&u)
                 .map_err(|e| Error::Usage(format!("target URL {u:?} is not valid: {e}")))?;
             (u, None)
+        }
+        None if opts.shard.is_some() => {
+            return Err(Error::Usage(format!(
+                "--shard splits one scenario's work over several processes against one shared target, but {} names no target URL (each shard would start its own bundled fake): give --target URL, e.g. a `quotabench fake --listen` every shard reaches",
+                path.display()
+            )))
         }
         None => {
             let config = s.fake.config.as_ref().map(PathBuf::from);
@@ -296,9 +322,26 @@ pub async fn run_one(
     let seed = opts
         .seed
         .unwrap_or_else(|| jiff::Timestamp::now().as_nanosecond() as u64);
+    let max_indefinite = max_indefinite_of(s)?;
+    let shard = match opts.shard {
+        Some(k) => Some(shard_info(k, &target, opts.clock_uncertainty, max_indefinite).await?),
+        None => None,
+    };
+    if let Some(at) = opts.start_at {
+        // The shards' phases line up from here: each sleeps until the same instant.
+        let wait = Duration::try_from(at - jiff::Timestamp::now()).unwrap_or(Duration::ZERO);
+        if !wait.is_zero() {
+            eprintln!("waiting until {at} (--start-at) to start");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = stop.cancelled() => {}
+        }
+    }
 
     let started = jiff::Timestamp::now();
-    let dir = run_dir(&opts.out, &s.name, started)?;
+    let suffix = opts.shard.map(|k| k.tag());
+    let dir = run_dir(&opts.out, &s.name, suffix.as_deref(), started)?;
     let history_cap = match std::env::var("QB_HISTORY_IN_MEMORY") {
         Ok(v) => v.parse().map_err(|_| {
             Error::Usage(format!(
@@ -315,6 +358,7 @@ pub async fn run_one(
         clock_control,
         history_cap,
         live,
+        shard,
     };
     // The overall deadline stops the engine like an interrupt, but the run's status
     // says why: a stuck run is unknown (exit 3), not interrupted by the user.
@@ -384,105 +428,49 @@ pub async fn run_one(
     let bundled_fake = fake.is_some();
     drop(fake);
 
-    let max_indefinite = match &s.max_indefinite {
-        Some(t) => parse_share(t).map_err(|e| Error::Usage(format!("max_indefinite: {e}")))?,
-        None => check::DEFAULT_MAX_INDEFINITE,
+    let target_info = TargetInfo {
+        url: base_url.clone(),
+        bundled_fake,
+        faults,
+        profile: target.profile.profile.name.clone(),
+        tenant,
+        implementation: s.target.implementation.clone(),
+        clock_control,
+        time: None,
+        capabilities: Some(target.profile.profile.capabilities.clone()),
+        insecure,
+        proxy: target.proxy.clone(),
     };
-    // `checks: none`: a load scenario judged by its thresholds alone, with no rule lines.
-    let mut rules = match s.checks.ids() {
-        Some(ids) => check::judge_with(&outcome.history, ids, max_indefinite),
-        None => Vec::new(),
-    };
-    if let Some(why) = &too_big {
-        // Verdicts over part of the evidence would be guesses: say so instead.
-        for r in rules.iter_mut() {
-            r.verdict = Verdict::Unknown;
-            r.witness = Some(why.clone());
-            r.ops.clear();
-        }
-    }
-    for r in rules.iter_mut().filter(|r| r.verdict == Verdict::Fail) {
-        r.reproduce = r
-            .ops
-            .first()
-            .and_then(|id| reproduce(&outcome.history, &target, *id));
-    }
-    let mut operations = report::op_stats(
-        &outcome.recorder,
-        &outcome.over_time,
-        outcome.elapsed.as_secs_f64(),
-        &outcome.history.header,
-    );
-    for o in outcome.history.ops.iter().filter(|o| check::interrupted(o)) {
-        if let Some(st) = operations.get_mut(o.op.as_str()) {
-            st.interrupted += 1;
-        }
-    }
-    let (errors, errors_left_off) = report::errors::causes(&outcome.history);
-    let thin = check::too_indefinite(&outcome.history, max_indefinite);
-    let quantile = |op: &str, p: f64| {
-        let i = outcome.recorder.labels().iter().position(|l| l == op)?;
-        let h = outcome.recorder.merged(i, crate::metrics::View::Latency);
-        (!h.is_empty()).then(|| h.value_at_quantile(p / 100.0))
-    };
-    let thresholds =
-        crate::thresholds::evaluate(&thresholds, &operations, &outcome.phases, &quantile);
-    // A SHOULD rule's failure is reported but, alone, does not fail the run.
-    let mut verdict = Verdict::overall(
-        rules
-            .iter()
-            .map(|r| r.gating())
-            .chain(thresholds.iter().map(|t| t.verdict))
-            // A phase that found no room proved nothing: the run cannot pass on it.
-            .chain(outcome.plan.shortfalls.first().map(|_| Verdict::Unknown)),
-    );
-    // Too little definite evidence: unknown at best, never a pass on nothing.
-    if thin.is_some() && verdict == Verdict::Pass {
-        verdict = Verdict::Unknown;
-    }
-    let report = Report {
-        schema_version: report::SCHEMA_VERSION,
+    let report = conclude(Evidence {
         scenario: s.name.clone(),
-        verdict,
-        interrupted: outcome.interrupted,
         started_at: started.to_string(),
-        duration_s: (outcome.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
-        target: TargetInfo {
-            url: base_url.clone(),
-            bundled_fake,
-            faults,
-            profile: target.profile.profile.name.clone(),
-            tenant,
-            implementation: s.target.implementation.clone(),
-            clock_control,
-            time: Some(check::time_source(&outcome.history)),
-            capabilities: Some(target.profile.profile.capabilities.clone()),
-            insecure,
-            proxy: target.proxy.clone(),
-        },
-        rules,
-        thresholds,
-        operations,
-        phases: outcome.phases,
+        target: target_info,
+        history: &outcome.history,
+        recorder: &outcome.recorder,
+        over_time: &outcome.over_time,
         quotas: outcome.quotas,
-        errors,
-        errors_left_off,
-        plan: Some(outcome.plan.clone()),
-        banners: Vec::new(),
-    };
-    report::write_all(&report, &dir)?;
-    crate::report::export::markdown::append_step_summary(&report)?;
-    if opts.print {
-        let text = TerminalExporter { style: opts.style }.render(&report)?;
-        println!("{}", crate::redact::redact(&String::from_utf8_lossy(&text)));
-        for line in &outcome.plan.shortfalls {
-            println!("unknown: {line}");
-        }
-        for line in &outcome.plan.left_behind {
-            println!("left behind: {line}");
-        }
-        println!("report: {}", dir.display());
+        phases: outcome.phases,
+        plan: outcome.plan.clone(),
+        elapsed: outcome.elapsed,
+        interrupted: outcome.interrupted,
+        too_big,
+        incomplete: false,
+        checks: s.checks.ids(),
+        max_indefinite,
+        thresholds: &thresholds,
+        reproduce_on: Some(&target),
+    });
+    let mut report = report;
+    if let Some(k) = opts.shard.filter(|k| k.count > 1) {
+        provisional(&mut report, k);
     }
+    let verdict = report.verdict;
+    write_and_print(
+        &report,
+        &dir,
+        opts.print.then_some(opts.style),
+        &outcome.plan,
+    )?;
     let code = if deadline_hit {
         // A failure on what it did still fails; otherwise the run did not do all it
         // planned, so a pass is not earned: unknown.
@@ -496,6 +484,181 @@ pub async fn run_one(
         code_for(verdict)
     };
     Ok(RunResult { report, dir, code })
+}
+
+/// The scenario's `max_indefinite` as a fraction (default [`check::DEFAULT_MAX_INDEFINITE`]).
+pub(crate) fn max_indefinite_of(s: &scenario::Scenario) -> Result<f64, Error> {
+    match &s.max_indefinite {
+        Some(t) => parse_share(t).map_err(|e| Error::Usage(format!("max_indefinite: {e}"))),
+        None => Ok(check::DEFAULT_MAX_INDEFINITE),
+    }
+}
+
+/// Everything a verdict and its report are computed from: what one run produced, or
+/// what `quotabench merge` put together from shard runs. One function judges both, so a
+/// merged run is judged exactly as a single run would be.
+pub(crate) struct Evidence<'a> {
+    pub scenario: String,
+    pub started_at: String,
+    /// What was tested (`time` is filled in from the history).
+    pub target: TargetInfo,
+    pub history: &'a History,
+    pub recorder: &'a crate::metrics::Recorder,
+    pub over_time:
+        &'a std::collections::BTreeMap<String, Vec<crate::metrics::intervals::TimePoint>>,
+    pub quotas: std::collections::BTreeMap<String, Vec<crate::metrics::quota_series::QuotaPoint>>,
+    pub phases: Vec<crate::vocab::PhaseStats>,
+    pub plan: crate::vocab::BudgetPlan,
+    pub elapsed: Duration,
+    pub interrupted: bool,
+    /// Why the history could not be judged whole (the run outgrew its in-memory copy
+    /// and its file could not be read back): every verdict is then unknown with it.
+    pub too_big: Option<String>,
+    /// Some history lost records (torn, or without its closing line): a failure may
+    /// come from the gap, so it is not a verdict.
+    pub incomplete: bool,
+    /// Rule ids to judge (empty: all); `None` for `checks: none`.
+    pub checks: Option<&'a [String]>,
+    pub max_indefinite: f64,
+    pub thresholds: &'a [Threshold],
+    /// The target a failure's `curl` is rendered for (none for a merge).
+    pub reproduce_on: Option<&'a Target>,
+}
+
+/// Judges the evidence: rules, thresholds, the overall verdict, and the report.
+pub(crate) fn conclude(ev: Evidence<'_>) -> Report {
+    let h = ev.history;
+    // `checks: none`: a load scenario judged by its thresholds alone, with no rule lines.
+    let mut rules = match ev.checks {
+        Some(ids) => check::judge_with(h, ids, ev.max_indefinite),
+        None => Vec::new(),
+    };
+    if let Some(why) = &ev.too_big {
+        // Verdicts over part of the evidence would be guesses: say so instead.
+        for r in rules.iter_mut() {
+            r.verdict = Verdict::Unknown;
+            r.witness = Some(why.clone());
+            r.ops.clear();
+        }
+    }
+    if ev.incomplete {
+        for r in rules.iter_mut().filter(|r| r.verdict == Verdict::Fail) {
+            r.verdict = Verdict::Unknown;
+            r.witness = Some(format!(
+                "incomplete history (a shard's history is torn, or without its closing line): records lost when it stopped may explain this: {}",
+                r.witness.as_deref().unwrap_or("")
+            ));
+        }
+    }
+    if let Some(target) = ev.reproduce_on {
+        for r in rules.iter_mut().filter(|r| r.verdict == Verdict::Fail) {
+            r.reproduce = r.ops.first().and_then(|id| reproduce(h, target, *id));
+        }
+    }
+    let mut operations =
+        report::op_stats(ev.recorder, ev.over_time, ev.elapsed.as_secs_f64(), &h.header);
+    for o in h.ops.iter().filter(|o| check::interrupted(o)) {
+        if let Some(st) = operations.get_mut(o.op.as_str()) {
+            st.interrupted += 1;
+        }
+    }
+    let (errors, errors_left_off) = report::errors::causes(h);
+    let thin = check::too_indefinite(h, ev.max_indefinite);
+    let quantile = |op: &str, p: f64| {
+        let i = ev.recorder.labels().iter().position(|l| l == op)?;
+        let hist = ev.recorder.merged(i, crate::metrics::View::Latency);
+        (!hist.is_empty()).then(|| hist.value_at_quantile(p / 100.0))
+    };
+    let thresholds = crate::thresholds::evaluate(ev.thresholds, &operations, &ev.phases, &quantile);
+    // A SHOULD rule's failure is reported but, alone, does not fail the run.
+    let mut verdict = Verdict::overall(
+        rules
+            .iter()
+            .map(|r| r.gating())
+            .chain(thresholds.iter().map(|t| t.verdict))
+            // A phase that found no room proved nothing: the run cannot pass on it.
+            .chain(ev.plan.shortfalls.first().map(|_| Verdict::Unknown)),
+    );
+    // Too little definite evidence: unknown at best, never a pass on nothing.
+    if thin.is_some() && verdict == Verdict::Pass {
+        verdict = Verdict::Unknown;
+    }
+    let mut target = ev.target;
+    target.time = Some(check::time_source(h));
+    Report {
+        schema_version: report::SCHEMA_VERSION,
+        scenario: ev.scenario,
+        verdict,
+        interrupted: ev.interrupted,
+        started_at: ev.started_at,
+        duration_s: (ev.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
+        target,
+        rules,
+        thresholds,
+        operations,
+        phases: ev.phases,
+        quotas: ev.quotas,
+        errors,
+        errors_left_off,
+        plan: Some(ev.plan),
+        banners: Vec::new(),
+    }
+}
+
+/// A shard's own rule failures are not verdicts: the other shards' operations on the
+/// same tenant move its counters but are not in its history, so a counter that moved
+/// "by itself" may be theirs. They turn unknown, saying so; the merge judges the whole.
+/// A pass stays (on this shard's evidence); only `quotabench merge` gives the run's verdict.
+fn provisional(report: &mut Report, k: scenario::shard::Shard) {
+    let mut changed = false;
+    for r in report
+        .rules
+        .iter_mut()
+        .filter(|r| r.verdict == Verdict::Fail)
+    {
+        r.verdict = Verdict::Unknown;
+        r.witness = Some(format!(
+            "shard {}/{}: the other shards' operations are not in this history, so this may be theirs; `quotabench merge` judges the whole run: {}",
+            k.index,
+            k.count,
+            r.witness.as_deref().unwrap_or("")
+        ));
+        changed = true;
+    }
+    if changed {
+        report.verdict = Verdict::overall(
+            report
+                .rules
+                .iter()
+                .map(|r| r.gating())
+                .chain(report.thresholds.iter().map(|t| t.verdict))
+                .chain([Verdict::Unknown]),
+        );
+    }
+}
+
+/// Writes the report's files into `dir` (and the CI step summary) and, with a style,
+/// prints it with the plan's shortfalls and what was left behind.
+pub(crate) fn write_and_print(
+    report: &Report,
+    dir: &Path,
+    print: Option<crate::report::export::style::Style>,
+    plan: &crate::vocab::BudgetPlan,
+) -> Result<(), Error> {
+    report::write_all(report, dir)?;
+    crate::report::export::markdown::append_step_summary(report)?;
+    if let Some(style) = print {
+        let text = TerminalExporter { style }.render(report)?;
+        println!("{}", crate::redact::redact(&String::from_utf8_lossy(&text)));
+        for line in &plan.shortfalls {
+            println!("unknown: {line}");
+        }
+        for line in &plan.left_behind {
+            println!("left behind: {line}");
+        }
+        println!("report: {}", dir.display());
+    }
+    Ok(())
 }
 
 /// Whether any of these scenarios drives a target on another machine (`--target`, else
@@ -549,13 +712,73 @@ pub fn code_for(v: Verdict) -> i32 {
     }
 }
 
-fn run_dir(out: &Path, name: &str, at: jiff::Timestamp) -> Result<PathBuf, Error> {
+/// The latest `--start-at` accepted, from now.
+const START_AT_MAX_AHEAD: Duration = Duration::from_secs(24 * 3600);
+
+/// Refuses a `--start-at` more than a second in the past (a shard started late would
+/// silently not be aligned) or more than 24 hours ahead (a typo, not a plan).
+pub fn check_start_at(at: jiff::Timestamp, now: jiff::Timestamp) -> Result<(), Error> {
+    let ahead = at.as_microsecond() - now.as_microsecond();
+    if ahead < -1_000_000 {
+        return Err(Error::Usage(format!(
+            "--start-at {at} is {:.1} s in the past (now {now}): every shard must start before it; give an instant a little ahead, e.g. `--start-at $(date -u -d '+30 seconds' +%Y-%m-%dT%H:%M:%SZ)`",
+            -ahead as f64 / 1e6
+        )));
+    }
+    if ahead > START_AT_MAX_AHEAD.as_micros() as i64 {
+        return Err(Error::Usage(format!(
+            "--start-at {at} is more than 24 hours ahead (now {now}): expected an instant within a day"
+        )));
+    }
+    Ok(())
+}
+
+/// This shard's header entry: which, its clock offset estimate and bound.
+async fn shard_info(
+    k: scenario::shard::Shard,
+    target: &Target,
+    uncertainty: Option<Duration>,
+    max_indefinite: f64,
+) -> Result<crate::history::ShardInfo, Error> {
+    let (offset_us, bound_us, source) = match uncertainty {
+        Some(d) => (0, d.as_micros() as u64, "clock-uncertainty"),
+        None => {
+            let (o, b) = crate::shard_clock::from_date_header(target)
+                .await
+                .map_err(|e| Error::Usage(format!("--shard {}/{}: {e}", k.index, k.count)))?;
+            (o, b, "date-header")
+        }
+    };
+    eprintln!(
+        "shard {}/{}: clock offset to the target {:+.3} s ± {:.3} s ({source})",
+        k.index,
+        k.count,
+        offset_us as f64 / 1e6,
+        bound_us as f64 / 1e6
+    );
+    Ok(crate::history::ShardInfo {
+        index: k.index,
+        count: k.count,
+        offset_us,
+        bound_us,
+        source: source.into(),
+        max_indefinite,
+    })
+}
+
+pub(crate) fn run_dir(
+    out: &Path,
+    name: &str,
+    suffix: Option<&str>,
+    at: jiff::Timestamp,
+) -> Result<PathBuf, Error> {
     let stamp = at.strftime("%Y%m%dT%H%M%SZ").to_string();
-    let mut dir = out.join(format!("{name}-{stamp}"));
+    let tail = suffix.map_or(String::new(), |s| format!("-{s}"));
+    let mut dir = out.join(format!("{name}-{stamp}{tail}"));
     let mut n = 1;
     while dir.exists() {
         n += 1;
-        dir = out.join(format!("{name}-{stamp}-{n}"));
+        dir = out.join(format!("{name}-{stamp}-{n}{tail}"));
     }
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     Ok(dir)
@@ -658,6 +881,23 @@ pub async fn profile_check(
 #[cfg(test)]
 mod thread_choice_tests {
     use super::*;
+
+    #[test]
+    fn start_at_is_refused_past_or_far_ahead_by_name() {
+        let now: jiff::Timestamp = "2026-12-02T03:00:00Z".parse().unwrap();
+        let at = |s: &str| s.parse::<jiff::Timestamp>().unwrap();
+        assert!(check_start_at(at("2026-12-02T03:00:30Z"), now).is_ok());
+        // Up to a second late is a shard that started a moment after the others.
+        assert!(check_start_at(at("2026-12-02T02:59:59.500Z"), now).is_ok());
+        let e = check_start_at(at("2026-12-02T02:59:58Z"), now)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("--start-at") && e.contains("in the past"), "{e}");
+        let e = check_start_at(at("2026-12-03T03:00:01Z"), now)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("24 hours ahead"), "{e}");
+    }
 
     #[test]
     fn loopback_targets_are_told_from_remote_ones() {

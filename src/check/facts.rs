@@ -237,7 +237,17 @@ impl Facts {
     fn place(&mut self, i: usize, o: &OpRecord) {
         // Snapshots completed before the op was sent.
         let k = self.snapshots.partition_point(|s| s.done <= o.sent_us);
-        if k == 0 || k >= self.snapshots.len() {
+        if k >= self.snapshots.len() {
+            return;
+        }
+        if k == 0 {
+            // Sent before the first snapshot completed: in a merged history (another
+            // shard's operation, or one widened by its clock bound) it may overlap it,
+            // and every gap it overlaps proves nothing.
+            let end = self.snapshots.partition_point(|s| s.sent < o.done_us);
+            for g in 0..end.min(self.gaps.len()) {
+                self.gaps[g].dirty = true;
+            }
             return;
         }
         if o.done_us <= self.snapshots[k].sent {

@@ -54,8 +54,15 @@ pub struct Plan {
     /// ([`DEFAULT_HISTORY_CAP`]); past it none are kept and the checker reads
     /// history.jsonl back.
     pub history_cap: usize,
+<<<<<<< HEAD
     /// Live metrics (`--metrics-listen`); an empty handle collects nothing.
     pub live: crate::live::Live,
+=======
+    /// `run --shard K/N`: this process's shard, copied into the history header. Its
+    /// index also goes into request ids, so ids stay unique across the shards. The
+    /// engine does nothing else with it: the scenario was split before it (`scenario::shard`).
+    pub shard: Option<crate::history::ShardInfo>,
+>>>>>>> shard
 }
 
 /// Records kept in memory by default while the run goes on (~150–250 bytes each; a
@@ -172,8 +179,16 @@ pub async fn run(
             labels.push(name.clone());
         }
     }
+<<<<<<< HEAD
     let recorder = Arc::new(sink::RunRecorder::new(labels));
+=======
+    let recorder = Arc::new(Recorder::new(labels));
+    // `started_at` and the zero of every `*_us` offset are read at one moment: a merge
+    // lines shards up by `started_at`, so a gap between the two would misplace a
+    // shard's every record by it.
+>>>>>>> shard
     let wall = jiff::Timestamp::now();
+    let start = Instant::now();
     let header = Header {
         kind: "header".into(),
         history_version: HISTORY_VERSION,
@@ -212,13 +227,14 @@ pub async fn run(
                 wait_s: wait.0.as_secs(),
             })
         }),
+        shards: plan.shard.iter().cloned().collect(),
     };
     let mut writer = HistoryWriter::create(history_path, &header)?;
     let (tx, rx, spares) = sink::Sink::new();
     let shared = Arc::new(Shared {
         target: target.clone(),
         recorder: recorder.clone(),
-        start: Instant::now(),
+        start,
         seq: AtomicU64::new(1),
         stop: stop.clone(),
         pools: target
@@ -230,7 +246,11 @@ pub async fn run(
             .collect(),
         clock_offset: AtomicI64::new(0),
         clock_refused: false.into(),
-        run_id: format!("qb{}", wall.as_millisecond() % 100_000_000),
+        // Shards start together (`--start-at`): the shard keeps their ids apart.
+        run_id: match &plan.shard {
+            Some(k) => format!("qb{}s{}", wall.as_millisecond() % 100_000_000, k.index),
+            None => format!("qb{}", wall.as_millisecond() % 100_000_000),
+        },
         sink: tx,
         counters: Arc::new(crate::progress::Counters::default()),
         left: Mutex::new(Vec::new()),

@@ -80,9 +80,18 @@ impl HistoryWriter {
     /// The bytes are exactly what `serde_json` writes for an [`OpRecord`] (a test holds
     /// them equal), produced without its per-field machinery.
     pub fn append(&mut self, rec: &OpRecord) -> Result<(), Error> {
+        self.push(rec, None)
+    }
+
+    fn push(&mut self, rec: &OpRecord, shard: Option<u32>) -> Result<(), Error> {
         let mut line = std::mem::take(&mut self.line);
         line.clear();
         self.encode(rec, &mut line);
+        if let Some(k) = shard {
+            // The record's object ends in `}`: the field goes before it.
+            line.pop();
+            line.extend_from_slice(format!(",\"shard\":{k}}}").as_bytes());
+        }
         line.push(b'\n');
         self.pending.extend_from_slice(&line);
         self.ends.push(self.pending.len());
@@ -92,6 +101,12 @@ impl HistoryWriter {
             self.write_pending(true)?;
         }
         Ok(())
+    }
+
+    /// [`HistoryWriter::append`] for a merged history: the record's line carries the shard
+    /// it came from, `"shard":K` (an optional field; the checker does not read it).
+    pub fn append_in_shard(&mut self, rec: &OpRecord, shard: u32) -> Result<(), Error> {
+        self.push(rec, Some(shard))
     }
 
     /// Writes the pending lines. On a failure, cuts the file back to its last whole

@@ -67,6 +67,33 @@ pub struct Header {
     /// A reset probe that waits for a real boundary (`probe: reset` with `wait:`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reset_wait: Option<ResetWait>,
+    /// A sharded run (`run --shard K/N`): its one shard. A merged history: every shard
+    /// it was merged from, in shard order. Empty (absent) for a single run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shards: Vec<ShardInfo>,
+}
+
+/// One shard of a sharded run: which, how far its clock may be from the target's, and
+/// what the merge needs to judge the whole as the shards were judged.
+///
+/// Clock differences between machines are uncertainty, not truth: `offset_us` is an
+/// estimate, and the true offset lies within `bound_us` of it. `quotabench merge`
+/// aligns each shard's records by the estimate and widens them by the bound.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShardInfo {
+    /// K, from 1.
+    pub index: u32,
+    /// N, the number of shards.
+    pub count: u32,
+    /// The target's clock minus this shard's, µs (estimate).
+    pub offset_us: i64,
+    /// The most the true offset may differ from the estimate, µs.
+    pub bound_us: u64,
+    /// Where the estimate comes from: `date-header` (the target's `Date` answers) or
+    /// `clock-uncertainty` (given on the command line; offset 0).
+    pub source: String,
+    /// The scenario's `max_indefinite` (a fraction), which the merge judges with too.
+    pub max_indefinite: f64,
 }
 
 /// `probe: reset` with `wait:`: which phase, and how long it may wait.
@@ -142,5 +169,40 @@ mod size_tests {
             "{}",
             std::mem::size_of::<OpRecord>()
         );
+    }
+}
+
+#[cfg(test)]
+mod shard_tests {
+    use super::*;
+
+    #[test]
+    fn a_merged_history_keeps_its_shards_and_reads_back_as_any_history() {
+        let mut h = crate::report::example::example_history();
+        h.header.shards = vec![ShardInfo {
+            index: 2,
+            count: 4,
+            offset_us: -1_250,
+            bound_us: 500_000,
+            source: "date-header".into(),
+            max_indefinite: 0.05,
+        }];
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("history.jsonl");
+        let mut w = HistoryWriter::create(&path, &h.header).unwrap();
+        for o in &h.ops {
+            w.append_in_shard(o, 2).unwrap();
+        }
+        w.finish().unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let second = text.lines().nth(1).unwrap();
+        assert!(second.ends_with(",\"shard\":2}"), "{second}");
+        let back = load(&path).unwrap();
+        assert_eq!(back.header.shards, h.header.shards);
+        assert_eq!(back.ops, h.ops);
+        // A single run's header has no `shards` at all.
+        let single =
+            serde_json::to_string(&crate::report::example::example_history().header).unwrap();
+        assert!(!single.contains("shards"), "{single}");
     }
 }

@@ -4,6 +4,7 @@ pub(crate) mod env;
 pub(crate) mod model;
 pub use crate::vocab::units;
 mod overrides;
+pub mod shard;
 mod validate;
 
 use std::path::{Path, PathBuf};

@@ -45,6 +45,8 @@ mod report_html;
 mod report_junit;
 mod report_summary;
 mod seeded_bugs;
+mod shard_merge;
+mod shard_union;
 mod signals;
 mod target_clock;
 mod third_api;
