@@ -54,15 +54,12 @@ pub struct Plan {
     /// ([`DEFAULT_HISTORY_CAP`]); past it none are kept and the checker reads
     /// history.jsonl back.
     pub history_cap: usize,
-<<<<<<< HEAD
     /// Live metrics (`--metrics-listen`); an empty handle collects nothing.
     pub live: crate::live::Live,
-=======
     /// `run --shard K/N`: this process's shard, copied into the history header. Its
     /// index also goes into request ids, so ids stay unique across the shards. The
     /// engine does nothing else with it: the scenario was split before it (`scenario::shard`).
     pub shard: Option<crate::history::ShardInfo>,
->>>>>>> shard
 }
 
 /// Records kept in memory by default while the run goes on (~150–250 bytes each; a
@@ -179,14 +176,10 @@ pub async fn run(
             labels.push(name.clone());
         }
     }
-<<<<<<< HEAD
     let recorder = Arc::new(sink::RunRecorder::new(labels));
-=======
-    let recorder = Arc::new(Recorder::new(labels));
     // `started_at` and the zero of every `*_us` offset are read at one moment: a merge
     // lines shards up by `started_at`, so a gap between the two would misplace a
     // shard's every record by it.
->>>>>>> shard
     let wall = jiff::Timestamp::now();
     let start = Instant::now();
     let header = Header {
