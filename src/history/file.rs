@@ -280,7 +280,7 @@ pub fn load_checked(path: &Path) -> Result<(History, Vec<String>), Error> {
             path: String::new(),
             message: msg,
             // A history file is JSON lines: no YAML snippet.
-            snippet: String::new(),
+            snippet: Box::default(),
         })
     };
     let mut warnings = Vec::new();
