@@ -105,7 +105,7 @@ pub fn stream(
             path: String::new(),
             message: msg,
             // A history file is JSON lines: no YAML snippet.
-            snippet: String::new(),
+            snippet: Box::default(),
         })
     };
     let mut warnings = Vec::new();
@@ -256,7 +256,7 @@ fn refuse_special(path: &Path) -> Result<(), Error> {
             column: None,
             path: String::new(),
             message,
-            snippet: String::new(),
+            snippet: Box::default(),
         })
     };
     let ft = std::fs::metadata(path)

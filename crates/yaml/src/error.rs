@@ -20,7 +20,7 @@ pub struct ConfigError {
     /// The lines around the mistake, numbered, with a caret under its column and,
     /// after the caret, plain words when a likely cause is known. Empty when there is
     /// nothing safe to show (no position, or a file that is not a YAML mapping at all).
-    pub snippet: String,
+    pub snippet: Box<str>,
 }
 
 impl ConfigError {

@@ -95,8 +95,12 @@ fn misindented(lines: &[&str], n: usize) -> Option<(usize, usize)> {
     let mut above = lines[..n - 1].iter().rev().filter(|l| is_content(l));
     let first = above.next()?;
     let head = first.split(" #").next().unwrap_or("").trim_end();
-    let opens_block = head.ends_with(':') || head.ends_with('-') || head.ends_with('|')
-        || head.ends_with('>') || head.ends_with("|-") || head.ends_with(">-");
+    let opens_block = head.ends_with(':')
+        || head.ends_with('-')
+        || head.ends_with('|')
+        || head.ends_with('>')
+        || head.ends_with("|-")
+        || head.ends_with(">-");
     if opens_block && has > indent(first) {
         return None;
     }
@@ -212,8 +216,7 @@ pub fn closest(field: &str, message: &str) -> Option<String> {
     // a third of a long one.
     let len = field.chars().count();
     let near = if len <= 3 { 1 } else { (len / 3).max(2) };
-    (best.0 > 0 && best.0 <= near)
-        .then(|| format!("did you mean `{}`?", best.1))
+    (best.0 > 0 && best.0 <= near).then(|| format!("did you mean `{}`?", best.1))
 }
 
 /// Levenshtein distance, over characters (for field names: short).

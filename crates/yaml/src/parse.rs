@@ -9,8 +9,8 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use serde::de::DeserializeOwned;
 use crate::Value;
+use serde::de::DeserializeOwned;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::Marker;
 
@@ -29,7 +29,7 @@ fn whole_file_error(file: &Path, message: String) -> ConfigError {
         column: None,
         path: String::new(),
         message,
-        snippet: String::new(),
+        snippet: Box::default(),
     }
 }
 
@@ -97,7 +97,7 @@ pub fn read_file(file: &Path) -> Result<String, ConfigError> {
             column: None,
             path: String::new(),
             message: "expected UTF-8 text, found bytes that are not; is this a YAML file?".into(),
-            snippet: String::new(),
+            snippet: Box::default(),
         }
     })
 }
@@ -273,7 +273,7 @@ pub fn parse_value(file: &Path, text: &str) -> Result<Value, ConfigError> {
             column: Some(1),
             path: String::new(),
             message: "the file is empty; expected a YAML mapping".into(),
-            snippet: String::new(),
+            snippet: Box::default(),
         });
     }
     check_depth(file, text)?;
@@ -282,10 +282,7 @@ pub fn parse_value(file: &Path, text: &str) -> Result<Value, ConfigError> {
         Err(e) => e,
     };
     let (mut line, mut column) = match err.location() {
-        Some(l) if l.line() > 0 => (
-            Some(l.line() as usize),
-            Some(l.column().max(1) as usize),
-        ),
+        Some(l) if l.line() > 0 => (Some(l.line() as usize), Some(l.column().max(1) as usize)),
         _ => (None, None),
     };
     let inner = err.without_snippet();
@@ -322,7 +319,7 @@ pub fn parse_value(file: &Path, text: &str) -> Result<Value, ConfigError> {
         column: column.or(Some(1)),
         path: String::new(),
         message: one_line(&message),
-        snippet: String::new(),
+        snippet: Box::default(),
     };
     e.snippet = crate::snippet::render(text, e.line, e.column, "");
     Err(e)
@@ -352,7 +349,9 @@ pub(crate) fn from_value<T: DeserializeOwned>(
     if path == "." {
         path.clear();
     }
-    let mut message = one_line(&shorten_variant(&shorten_found(&err.into_inner().to_string())));
+    let mut message = one_line(&shorten_variant(&shorten_found(
+        &err.into_inner().to_string(),
+    )));
     if let Some((_, written)) = changed.iter().find(|(p, _)| *p == path) {
         message = format!("{message} (the value of {written:?} after substitution)");
         let mut e = crate::rewrite::at_value(file, text, &path, message);
@@ -554,12 +553,10 @@ mod second_document_tests {
         let e = from_str::<T>(Path::new("x.yaml"), "a: 1\nb: 2\n---\na: 3\n").unwrap_err();
         assert_eq!(e.line, Some(3), "{e}");
         assert!(e.message.contains("second one"), "{e}");
-        let e =
-            from_str::<Value>(Path::new("x.yaml"), "a: 1\n---\na: 3\n").unwrap_err();
+        let e = from_str::<Value>(Path::new("x.yaml"), "a: 1\n---\na: 3\n").unwrap_err();
         assert_eq!(e.line, Some(2), "{e}");
         // A sequence indented under nothing, then a mapping: not YAML at all.
-        let e = from_str::<Value>(Path::new("x.yaml"), "# c\n  - a: 1\n#\nb: 2\n")
-            .unwrap_err();
+        let e = from_str::<Value>(Path::new("x.yaml"), "# c\n  - a: 1\n#\nb: 2\n").unwrap_err();
         assert!(e.line.is_some(), "{e}");
     }
 }

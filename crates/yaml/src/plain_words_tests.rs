@@ -113,7 +113,9 @@ fn an_indentation_no_sibling_uses_is_named_with_both_widths() {
     );
     assert_eq!(caret(&e).0, 4, "{e}");
     // Dedented to a column between two levels, in a list item.
-    let e = err("name: x\nphases:\n  - name: a\n    workload:\n      operations: 3\n     think_time: 1s\n");
+    let e = err(
+        "name: x\nphases:\n  - name: a\n    workload:\n      operations: 3\n     think_time: 1s\n",
+    );
     assert_eq!(e.line, Some(6), "{e}");
     assert!(
         e.message
@@ -156,7 +158,7 @@ fn an_alias_bomb_is_refused_before_it_fills_memory() {
     let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
     for i in 1..10 {
         let p = format!("*a{}", i - 1);
-        text.push_str(&format!("a{i}: &a{i} [{}]\n", vec![p.as_str(); 10].join(", ")));
+        text.push_str(&format!("a{i}: &a{i} [{}]\n", [p.as_str(); 10].join(", ")));
     }
     let e = from_str::<Value>(Path::new("b.yaml"), &text).unwrap_err();
     assert!(e.message.contains("aliases"), "{e}");
@@ -180,7 +182,8 @@ fn an_alias_bomb_is_refused_before_it_fills_memory() {
 
 #[test]
 fn a_file_that_is_not_a_mapping_is_never_shown() {
-    let passwd = "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n";
+    let passwd =
+        "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n";
     let e = err(passwd);
     assert!(e.snippet.is_empty(), "{e}");
     assert!(!e.to_string().contains("daemon"), "{e}");

@@ -12,8 +12,7 @@
 //! credential-looking keys (`Authorization:`, `token:`, `password:`…) and a URL's
 //! userinfo are masked, since an error is printed before a scenario's secrets are known.
 
-use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
-use yaml_rust2::scanner::Marker;
+use yaml_rust2::parser::{Event, Parser};
 
 /// The widest source line shown.
 pub const MAX_WIDTH: usize = 100;
@@ -38,7 +37,11 @@ const SENSITIVE: &[&str] = &[
 
 /// The snippet for a mistake at `line`:`column` (1-based) of `text`, with `hint` after
 /// the caret; empty when there is no position or the text is not a YAML mapping.
-pub fn render(text: &str, line: Option<usize>, column: Option<usize>, hint: &str) -> String {
+pub fn render(text: &str, line: Option<usize>, column: Option<usize>, hint: &str) -> Box<str> {
+    lines(text, line, column, hint).into()
+}
+
+fn lines(text: &str, line: Option<usize>, column: Option<usize>, hint: &str) -> String {
     let Some(line) = line else {
         return String::new();
     };
@@ -125,7 +128,9 @@ fn mask_secrets(line: &str) -> String {
     }
     if let Some(scheme) = out.find("://") {
         let rest = &out[scheme + 3..];
-        let host_end = rest.find(['/', '?', '#', ' ', '"', '\'']).unwrap_or(rest.len());
+        let host_end = rest
+            .find(['/', '?', '#', ' ', '"', '\''])
+            .unwrap_or(rest.len());
         if let Some(at) = rest[..host_end].rfind('@') {
             out = format!("{}{MASK}{}", &out[..scheme + 3], &rest[at..]);
         }
@@ -134,22 +139,16 @@ fn mask_secrets(line: &str) -> String {
 }
 
 /// Whether the text's document starts as a mapping (what every configuration file is).
+/// Reads only up to the first node: an error may be rendered many times over one file.
 fn is_a_mapping(text: &str) -> bool {
-    struct First(Option<bool>);
-    impl MarkedEventReceiver for First {
-        fn on_event(&mut self, ev: Event, _: Marker) {
-            if self.0.is_none() {
-                match ev {
-                    Event::StreamStart | Event::DocumentStart | Event::Nothing => {}
-                    Event::MappingStart(..) => self.0 = Some(true),
-                    _ => self.0 = Some(false),
-                }
-            }
+    let mut parser = Parser::new_from_str(text);
+    loop {
+        match parser.next_token() {
+            Ok((Event::StreamStart | Event::DocumentStart | Event::Nothing, _)) => {}
+            Ok((Event::MappingStart(..), _)) => return true,
+            _ => return false,
         }
     }
-    let mut first = First(None);
-    let _ = Parser::new_from_str(text).load(&mut first, false);
-    first.0 == Some(true)
 }
 
 #[cfg(test)]
@@ -159,7 +158,7 @@ mod tests {
     #[test]
     fn the_caret_sits_under_the_column_after_the_line_before() {
         let text = "phases:\n  - name: steady\n    think_time: 1s\n";
-        let s = render(text, Some(3), Some(5), "a hint");
+        let s = lines(text, Some(3), Some(5), "a hint");
         assert_eq!(
             s,
             "   2 |   - name: steady\n   3 |     think_time: 1s\n     |     ^ a hint"
@@ -169,15 +168,15 @@ mod tests {
     #[test]
     fn nothing_is_shown_of_a_file_that_is_not_a_mapping() {
         let passwd = "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1::/usr/sbin:/bin/sh\n";
-        assert_eq!(render(passwd, Some(1), Some(1), ""), "");
-        assert_eq!(render("- a\n- b\n", Some(2), Some(1), ""), "");
-        assert_eq!(render("a: 1\n", None, None, ""), "");
+        assert_eq!(lines(passwd, Some(1), Some(1), ""), "");
+        assert_eq!(lines("- a\n- b\n", Some(2), Some(1), ""), "");
+        assert_eq!(lines("a: 1\n", None, None, ""), "");
     }
 
     #[test]
     fn credentials_and_userinfo_are_masked_and_variables_kept() {
         let text = "target:\n  headers: {Authorization: Bearer s3cr3t-value}\n  base_url: http://u:pw-s3cr3t@127.0.0.1:9/\n  token: ${TOKEN}\n";
-        let s = render(text, Some(3), Some(3), "") + &render(text, Some(4), Some(3), "");
+        let s = lines(text, Some(3), Some(3), "") + &lines(text, Some(4), Some(3), "");
         assert!(!s.contains("s3cr3t"), "{s}");
         assert!(s.contains("Authorization: ***"), "{s}");
         assert!(s.contains("http://***@127.0.0.1"), "{s}");
@@ -187,7 +186,7 @@ mod tests {
     #[test]
     fn a_long_line_is_cut_around_the_column() {
         let text = format!("a: {}X{}\n", "x".repeat(300), "y".repeat(300));
-        let s = render(&text, Some(1), Some(304), "");
+        let s = lines(&text, Some(1), Some(304), "");
         let lines: Vec<&str> = s.lines().collect();
         assert!(lines[0].chars().count() < MAX_WIDTH + 12, "{s}");
         let x = lines[0].chars().position(|c| c == 'X').unwrap();
@@ -197,7 +196,7 @@ mod tests {
 
     #[test]
     fn tabs_show_as_one_arrow_so_the_caret_stays_under_them() {
-        let s = render("a:\n\tb: 1\n", Some(2), Some(1), "");
+        let s = lines("a:\n\tb: 1\n", Some(2), Some(1), "");
         assert!(s.contains("   2 | →b: 1\n     | ^"), "{s}");
     }
 }

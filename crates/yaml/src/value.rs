@@ -135,7 +135,9 @@ impl<'de> Visitor<'de> for ValueVisitor {
         } else if let Ok(n) = i64::try_from(v) {
             Ok(Value::I64(n))
         } else {
-            Err(E::custom(format!("expected a number that fits in 64 bits, found {v}")))
+            Err(E::custom(format!(
+                "expected a number that fits in 64 bits, found {v}"
+            )))
         }
     }
     fn visit_u128<E: de::Error>(self, v: u128) -> Result<Value, E> {
@@ -241,11 +243,9 @@ impl<'de> de::Deserializer<'de> for Value {
             // `kind: period`: a unit variant by name.
             Value::String(s) => visitor.visit_enum(s.into_deserializer()),
             // `{period: {...}}`: a variant with its content.
-            Value::Map(entries) if entries.len() == 1 => {
-                visitor.visit_enum(de::value::MapAccessDeserializer::new(
-                    MapDeserializer::new(entries.into_iter()),
-                ))
-            }
+            Value::Map(entries) if entries.len() == 1 => visitor.visit_enum(
+                de::value::MapAccessDeserializer::new(MapDeserializer::new(entries.into_iter())),
+            ),
             other => other.deserialize_any(visitor),
         }
     }
