@@ -104,6 +104,7 @@ fn operations_latency_in_flight_dropped_and_phase_are_exposed() {
         late: 0,
         dropped: 3,
         amounts: Default::default(),
+        started_s: None,
     });
     live.phase_started("load");
     let text = live.encode();

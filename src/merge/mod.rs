@@ -163,7 +163,7 @@ fn rebuild<'a>(ops: impl Iterator<Item = &'a OpRecord> + Clone) -> Recorder {
             labels.push(o.op.to_string());
         }
     }
-    let r = Recorder::new(labels);
+    let mut r = Recorder::new(labels);
     for o in ops {
         let i = r.label_index(o.op.as_str()).unwrap_or(0);
         r.record(

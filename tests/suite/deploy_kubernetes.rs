@@ -16,7 +16,7 @@ fn root() -> PathBuf {
 fn manifest(name: &str) -> Value {
     let path = root().join("deploy/kubernetes").join(name);
     let text = std::fs::read_to_string(&path).unwrap();
-    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    quotabench_yaml::from_str(&path, &text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 fn schema_for(doc: &Value) -> Value {
@@ -278,7 +278,7 @@ fn gate(shards: &str, merge: &str, merge_exit: &str) -> Gate {
 }
 
 fn annotation(doc: &str, key: &str) -> String {
-    let v: Value = serde_yaml::from_str(doc).unwrap();
+    let v: Value = quotabench_yaml::from_str(std::path::Path::new("job.yaml"), doc).unwrap();
     v["spec"]["template"]["metadata"]["annotations"][key]
         .as_str()
         .unwrap()
