@@ -555,8 +555,12 @@ pub(crate) fn conclude(ev: Evidence<'_>) -> Report {
             r.reproduce = r.ops.first().and_then(|id| reproduce(h, target, *id));
         }
     }
-    let mut operations =
-        report::op_stats(ev.recorder, ev.over_time, ev.elapsed.as_secs_f64(), &h.header);
+    let mut operations = report::op_stats(
+        ev.recorder,
+        ev.over_time,
+        ev.elapsed.as_secs_f64(),
+        &h.header,
+    );
     for o in h.ops.iter().filter(|o| check::interrupted(o)) {
         if let Some(st) = operations.get_mut(o.op.as_str()) {
             st.interrupted += 1;

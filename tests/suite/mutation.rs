@@ -111,17 +111,9 @@ fn mutated_shipped_scenarios_never_panic_and_every_error_is_located() {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => {
                 errors += 1;
-                let prefix = format!("{}:", path.display());
-                for line in e.to_string().lines() {
-                    let rest = line.strip_prefix(&prefix);
-                    let located = rest.is_some_and(|r| {
-                        r.split(':')
-                            .next()
-                            .is_some_and(|l| l.parse::<usize>().is_ok())
-                    });
-                    if !located {
-                        unlocated.push(format!("{name}, {what}: {line}"));
-                    }
+                // The source snippet under a located line belongs to it (fuzz_support).
+                for line in crate::fuzz_support::unlocated(&e.to_string(), &path) {
+                    unlocated.push(format!("{name}, {what}: {line}"));
                 }
             }
         }

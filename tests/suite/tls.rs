@@ -217,7 +217,10 @@ async fn trust_is_refused_without_a_ca_and_given_by_ca_cert_ssl_cert_file_or_ins
     let dir = run_dir(&d.path().join("insecure"));
     assert_eq!(summary(&dir)["target"]["insecure"], true);
     let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
-    assert!(md.contains("**Insecure**"), "{md}");
+    assert!(
+        md.contains("> ⚠️ Insecure: TLS certificate verification was OFF"),
+        "{md}"
+    );
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(html.contains("Insecure: TLS certificate verification was OFF"));
     let junit = std::fs::read_to_string(dir.join("junit.xml")).unwrap();
