@@ -4,7 +4,6 @@
 //! error names `file:line`.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 const VALUES: &[&str] = &[
     "100000000000000000000s",
@@ -94,7 +93,6 @@ fn mutate(text: &str, r: &mut Lcg) -> (String, String) {
 
 #[test]
 fn mutated_shipped_scenarios_never_panic_and_every_error_is_located() {
-    let started = Instant::now();
     let dir = tempfile::tempdir().unwrap();
     let mut r = Lcg(0x5eed_0014);
     let mut errors = 0;
@@ -117,10 +115,6 @@ fn mutated_shipped_scenarios_never_panic_and_every_error_is_located() {
                 }
             }
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "the mutation test is meant to take seconds"
-        );
     }
     assert!(
         unlocated.is_empty(),

@@ -153,9 +153,11 @@ async fn an_endless_body_stops_at_the_cap_on_both_transports() {
             Some("body over 1048576 bytes"),
             "{base}"
         );
+        // The body never ends: without the cap this would run until the test
+        // harness gives up. Generous, so a loaded machine is not a failure.
         assert!(
-            t0.elapsed() < Duration::from_secs(4),
-            "{base}: stopped early"
+            t0.elapsed() < Duration::from_secs(30),
+            "{base}: the cap did not stop an endless body"
         );
     }
 }

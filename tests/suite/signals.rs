@@ -55,7 +55,7 @@ pub(crate) fn wait_started(child: &mut Child, out: &Path) -> PathBuf {
         }
         assert!(child.try_wait().unwrap().is_none(), "the run ended early");
         assert!(
-            started.elapsed() < Duration::from_secs(30),
+            started.elapsed() < Duration::from_secs(90),
             "the run never started"
         );
         std::thread::sleep(Duration::from_millis(50));
