@@ -352,71 +352,53 @@ mod tests {
         let k = write(d.path(), "k.pem", &key);
         let wrong = write(d.path(), "wrong.pem", &other_key);
         let junk = write(d.path(), "junk.pem", "hello, not PEM\n");
-        let ok = TlsSettings {
-            ca_cert: Some(ca.clone()),
-            client_cert: Some(c.clone()),
-            client_key: Some(k.clone()),
-            insecure: false,
-        };
-        assert!(client_config(&ok).is_ok());
+        // Which files a case gives: CA bundle, client certificate, client key.
+        let given =
+            |ca: Option<&PathBuf>, cert: Option<&PathBuf>, key: Option<&PathBuf>| TlsSettings {
+                ca_cert: ca.cloned(),
+                client_cert: cert.cloned(),
+                client_key: key.cloned(),
+                insecure: false,
+            };
+        assert!(client_config(&given(Some(&ca), Some(&c), Some(&k))).is_ok());
 
+        let missing = d.path().join("missing.pem");
         let cases = [
             (
-                TlsSettings {
-                    ca_cert: Some(d.path().join("missing.pem")),
-                    ..TlsSettings::default()
-                },
+                given(Some(&missing), None, None),
                 Setting::CaCert,
                 "missing.pem",
             ),
             (
-                TlsSettings {
-                    ca_cert: Some(junk.clone()),
-                    ..TlsSettings::default()
-                },
+                given(Some(&junk), None, None),
                 Setting::CaCert,
                 "holds no PEM certificate",
             ),
             (
-                TlsSettings {
-                    client_cert: Some(c.clone()),
-                    client_key: Some(junk.clone()),
-                    ..TlsSettings::default()
-                },
+                given(None, Some(&c), Some(&junk)),
                 Setting::ClientKey,
                 "holds no PEM private key",
             ),
             (
-                TlsSettings {
-                    client_cert: Some(c.clone()),
-                    client_key: Some(wrong.clone()),
-                    ..TlsSettings::default()
-                },
+                given(None, Some(&c), Some(&wrong)),
                 Setting::ClientKey,
                 "does not fit",
             ),
             (
-                TlsSettings {
-                    client_cert: Some(c.clone()),
-                    ..TlsSettings::default()
-                },
+                given(None, Some(&c), None),
                 Setting::ClientCert,
                 "needs its private key",
             ),
             (
-                TlsSettings {
-                    client_key: Some(k.clone()),
-                    ..TlsSettings::default()
-                },
+                given(None, None, Some(&k)),
                 Setting::ClientKey,
                 "needs its certificate",
             ),
             // --insecure does not excuse a bad bundle.
             (
                 TlsSettings {
-                    ca_cert: Some(junk.clone()),
                     insecure: true,
-                    ..TlsSettings::default()
+                    ..given(Some(&junk), None, None)
                 },
                 Setting::CaCert,
                 "junk.pem",

@@ -308,22 +308,13 @@ mod tests {
 
     fn rec(id: u64) -> OpRecord {
         OpRecord {
-            id,
             phase: 1,
             worker: u32::MAX,
             op: "list".into(),
-            name: "list_quotas".into(),
             tenant: "org-é".into(),
             amount: 0,
             intended_us: 12,
-            sent_us: 13,
-            done_us: u64::MAX,
-            outcome: Outcome::Accepted,
-            status: Some(200),
-            object: None,
-            parent: None,
-            snapshot: None,
-            note: None,
+            ..OpRecord::sample(id, "list_quotas", 13, u64::MAX)
         }
     }
 

@@ -158,6 +158,33 @@ pub struct History {
 }
 
 #[cfg(test)]
+impl OpRecord {
+    /// A test record: operation `name` (label and profile name alike) accepted with 200,
+    /// sent at `sent_us` (as intended) and done at `done_us`, by worker 0 in phase 0, one
+    /// unit, tenant "t". Tests change the fields their case is about.
+    pub(crate) fn sample(id: u64, name: &str, sent_us: u64, done_us: u64) -> OpRecord {
+        OpRecord {
+            id,
+            phase: 0,
+            worker: 0,
+            op: name.into(),
+            name: name.into(),
+            tenant: "t".into(),
+            amount: 1,
+            intended_us: sent_us,
+            sent_us,
+            done_us,
+            outcome: Outcome::Accepted,
+            status: Some(200),
+            object: None,
+            parent: None,
+            snapshot: None,
+            note: None,
+        }
+    }
+}
+
+#[cfg(test)]
 mod size_tests {
     use super::*;
 

@@ -5,22 +5,8 @@ use crate::vocab::Outcome;
 
 fn rec(op: &str, outcome: Outcome, intended_us: u64, done_us: u64) -> OpRecord {
     OpRecord {
-        id: 1,
-        phase: 0,
-        worker: 0,
-        op: op.into(),
-        name: op.into(),
-        tenant: "t".into(),
-        amount: 1,
-        intended_us,
-        sent_us: intended_us,
-        done_us,
         outcome,
-        status: Some(200),
-        object: None,
-        parent: None,
-        snapshot: None,
-        note: None,
+        ..OpRecord::sample(1, op, intended_us, done_us)
     }
 }
 

@@ -196,26 +196,11 @@ pub fn widened(mut r: OpRecord, bound: u64) -> OpRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vocab::Outcome;
 
     fn rec(id: u64, worker: u32, sent: u64, done: u64) -> OpRecord {
         OpRecord {
-            id,
-            phase: 0,
             worker,
-            op: "consume".into(),
-            name: "consume".into(),
-            tenant: "t".into(),
-            amount: 1,
-            intended_us: sent,
-            sent_us: sent,
-            done_us: done,
-            outcome: Outcome::Accepted,
-            status: Some(200),
-            object: None,
-            parent: None,
-            snapshot: None,
-            note: None,
+            ..OpRecord::sample(id, "consume", sent, done)
         }
     }
 

@@ -8,7 +8,7 @@ use std::path::Path;
 use super::align::line_up;
 use crate::check::judge_with;
 use crate::history::{Header, History, OpRecord, ShardInfo};
-use crate::vocab::{Outcome, Reading, Verdict, COORDINATOR};
+use crate::vocab::{Reading, Verdict, COORDINATOR};
 
 fn header(started_at: &str) -> Header {
     serde_json::from_value(serde_json::json!({
@@ -28,22 +28,9 @@ fn header(started_at: &str) -> Header {
 
 fn op(id: u64, name: &str, amount: u64, sent: u64, done: u64) -> OpRecord {
     OpRecord {
-        id,
-        phase: 0,
-        worker: 0,
-        op: name.into(),
-        name: name.into(),
         tenant: "org".into(),
         amount,
-        intended_us: sent,
-        sent_us: sent,
-        done_us: done,
-        outcome: Outcome::Accepted,
-        status: Some(200),
-        object: None,
-        parent: None,
-        snapshot: None,
-        note: None,
+        ..OpRecord::sample(id, name, sent, done)
     }
 }
 

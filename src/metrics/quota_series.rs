@@ -106,26 +106,14 @@ impl QuotaSeries {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vocab::{Outcome, Reading};
+    use crate::vocab::Reading;
 
     fn list(id: u64, done_us: u64, consumed: u64) -> OpRecord {
         OpRecord {
-            id,
-            phase: 0,
-            worker: 0,
-            op: "list".into(),
-            name: "list".into(),
             tenant: "org".into(),
             amount: 0,
-            intended_us: done_us,
-            sent_us: done_us,
-            done_us,
-            outcome: Outcome::Accepted,
-            status: Some(200),
-            object: None,
-            parent: None,
             snapshot: Some(vec![Reading::new("q", 10, consumed)].into()),
-            note: None,
+            ..OpRecord::sample(id, "list", done_us, done_us)
         }
     }
 

@@ -25,7 +25,8 @@ fn quotabench() -> Command {
     c
 }
 
-fn spawn(args: &[&str], out: &Path) -> Child {
+/// Starts `quotabench ARGS… --out OUT -q`, its output piped.
+fn start<'a>(args: impl IntoIterator<Item = &'a std::ffi::OsStr>, out: &Path) -> Child {
     quotabench()
         .args(args)
         .arg("--out")
@@ -35,6 +36,10 @@ fn spawn(args: &[&str], out: &Path) -> Child {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap()
+}
+
+fn spawn(args: &[&str], out: &Path) -> Child {
+    start(args.iter().map(std::ffi::OsStr::new), out)
 }
 
 /// Waits for a child: (exit code, stderr).
@@ -57,18 +62,9 @@ fn dirs(out: &Path) -> Vec<PathBuf> {
 }
 
 fn merge(runs: &[PathBuf], out: &Path) -> (i32, String) {
-    finish(
-        quotabench()
-            .arg("merge")
-            .args(runs)
-            .arg("--out")
-            .arg(out)
-            .arg("-q")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    )
+    let args =
+        std::iter::once(std::ffi::OsStr::new("merge")).chain(runs.iter().map(|p| p.as_os_str()));
+    finish(start(args, out))
 }
 
 fn verdicts(s: &serde_json::Value) -> BTreeMap<String, String> {

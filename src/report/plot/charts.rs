@@ -187,6 +187,16 @@ fn seconds_axis(end: f64) -> Axis {
     }
 }
 
+/// Operations per second, from zero to `max`.
+fn rate_axis(max: f64) -> Axis {
+    Axis {
+        label: "operations / s".into(),
+        min: 0.0,
+        max,
+        ticks: nice_ticks(0.0, max, 5, number),
+    }
+}
+
 /// The run's length on a seconds axis: its duration, or the last second with data.
 fn run_end(r: &Report, data_end: f64) -> f64 {
     r.duration_s.max(data_end).max(1.0)
@@ -298,12 +308,7 @@ pub fn throughput(r: &Report) -> Chart {
             "throughput: completed per operation".into()
         },
         seconds_axis(end),
-        Axis {
-            label: "operations / s".into(),
-            min: 0.0,
-            max: y_max,
-            ticks: nice_ticks(0.0, y_max, 5, number),
-        },
+        rate_axis(y_max),
         series,
     );
     c.bands = bands(r);
@@ -356,12 +361,7 @@ pub fn outcomes(r: &Report) -> Chart {
         "outcomes-over-time".into(),
         "outcomes over time (user operations)".into(),
         seconds_axis(run_end(r, len as f64)),
-        Axis {
-            label: "operations / s".into(),
-            min: 0.0,
-            max: y_max,
-            ticks: nice_ticks(0.0, y_max, 5, number),
-        },
+        rate_axis(y_max),
         series,
     );
     c.bands = bands(r);
