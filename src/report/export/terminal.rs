@@ -24,6 +24,17 @@ fn ms(us: u64) -> String {
     }
 }
 
+/// `Interrupted: this report…` → `INTERRUPTED: this report…`; a notice without a short
+/// lead word is printed as it is.
+fn shout(text: &str) -> String {
+    match text.split_once(": ") {
+        Some((head, rest)) if head.len() <= 24 && !head.contains(' ') => {
+            format!("{}: {rest}", head.to_uppercase())
+        }
+        _ => text.to_string(),
+    }
+}
+
 impl Exporter for TerminalExporter {
     fn file_name(&self) -> &'static str {
         "summary.txt"
@@ -36,14 +47,10 @@ impl Exporter for TerminalExporter {
             "scenario {}  target {} ({})",
             r.scenario, r.target.url, r.target.profile
         );
-        if r.interrupted {
-            let _ = writeln!(
-                s,
-                "INTERRUPTED: the report holds what was done before the stop"
-            );
-        }
-        if r.target.insecure {
-            let _ = writeln!(s, "INSECURE: {}", crate::report::INSECURE_NOTE);
+        // The same notices report.md and report.html show on top (one model), their
+        // lead word in capitals so a terminal reader cannot miss them.
+        for n in r.notices() {
+            let _ = writeln!(s, "{}", shout(&n.text));
         }
         if let Some(p) = &r.target.proxy {
             let _ = writeln!(s, "through proxy {p}");
@@ -128,5 +135,38 @@ fn operations(s: &mut String, r: &Report) {
             ms(l.max),
             outcomes.join(" ")
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::example::example;
+    use crate::report::{Banner, BannerLevel};
+
+    fn render(r: &Report) -> String {
+        String::from_utf8(TerminalExporter::default().render(r).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn every_notice_of_the_report_model_is_printed_on_top() {
+        let mut r = example();
+        assert!(!render(&r).contains("INTERRUPTED"));
+        r.interrupted = true;
+        r.target.insecure = true;
+        r.banners.push(Banner {
+            level: BannerLevel::Warning,
+            text: "a notice with no lead word".into(),
+        });
+        let t = render(&r);
+        let rules = t.find("\nrules").unwrap();
+        for n in [
+            "INTERRUPTED: this report holds what was done before the stop",
+            "INSECURE: ",
+            "a notice with no lead word",
+        ] {
+            let at = t.find(n).unwrap_or_else(|| panic!("{n:?} missing:\n{t}"));
+            assert!(at < rules, "{n:?} after the rules:\n{t}");
+        }
     }
 }
