@@ -589,7 +589,7 @@ pub(crate) fn conclude(ev: Evidence<'_>) -> Report {
     }
     let mut target = ev.target;
     target.time = Some(check::time_source(h));
-    Report {
+    let mut report = Report {
         schema_version: report::SCHEMA_VERSION,
         scenario: ev.scenario,
         verdict,
@@ -606,7 +606,9 @@ pub(crate) fn conclude(ev: Evidence<'_>) -> Report {
         errors_left_off,
         plan: Some(ev.plan),
         banners: Vec::new(),
-    }
+    };
+    report.banners.extend(report.rate_limited());
+    report
 }
 
 /// A shard's own rule failures are not verdicts: the other shards' operations on the

@@ -154,6 +154,31 @@ impl Report {
             .collect()
     }
 
+    /// A notice when the target's rate limiter turned away a large share of the
+    /// workload: those operations never reached the quota logic, so a limit was pressed
+    /// by far fewer requests than planned — a race may have had no chance to show, and a
+    /// pass says less than it seems. Workers do not retry (that would distort the load).
+    pub fn rate_limited(&self) -> Option<Banner> {
+        let (mut limited, mut all) = (0u64, 0u64);
+        for (_, o) in self.user_operations() {
+            limited += o
+                .outcomes
+                .get(Outcome::RejectedRate.as_str())
+                .copied()
+                .unwrap_or(0);
+            all += o.count;
+        }
+        // A quarter: an occasional 429 is normal; past this, the run is mostly measuring
+        // the rate limiter.
+        (all > 0 && limited * 4 >= all).then(|| Banner {
+            level: BannerLevel::Warning,
+            text: format!(
+                "Rate-limited: {limited} of {all} workload operations ({:.0}%) were turned away by the target's rate limiter (rejected_rate) and never reached its quota logic, so the limits were pressed by fewer requests than planned; lower the scenario's concurrency or rate to the target's allowance, or raise the allowance for the test tenant",
+                100.0 * limited as f64 / all as f64
+            ),
+        })
+    }
+
     /// Rules in the order people read them: failures, then unknowns (both need a
     /// look), then passes and skips.
     pub fn rules_by_concern(&self) -> (Vec<&RuleVerdict>, Vec<&RuleVerdict>) {
@@ -551,4 +576,42 @@ pub fn op_stats(
             ))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod rate_notice_tests {
+    use crate::report::example::example;
+    use crate::vocab::Outcome;
+
+    #[test]
+    fn a_workload_mostly_turned_away_by_a_rate_limiter_is_a_notice() {
+        let mut r = example();
+        assert_eq!(r.rate_limited(), None, "the example was not rate limited");
+        let (label, o) = r
+            .user_operations()
+            .next()
+            .map(|(l, o)| (l.clone(), o.count))
+            .unwrap();
+        let all: u64 = r.user_operations().map(|(_, o)| o.count).sum();
+        let op = r.operations.get_mut(&label).unwrap();
+        // A quarter of the workload, all on one label: the notice, with the figures.
+        let quarter = all.div_ceil(4).min(o);
+        op.outcomes
+            .insert(Outcome::RejectedRate.as_str().into(), quarter);
+        let b = r.rate_limited().expect("a notice");
+        assert!(
+            b.text.starts_with(&format!(
+                "Rate-limited: {quarter} of {all} workload operations"
+            )),
+            "{}",
+            b.text
+        );
+        // One fewer, and it is an occasional 429.
+        r.operations
+            .get_mut(&label)
+            .unwrap()
+            .outcomes
+            .insert(Outcome::RejectedRate.as_str().into(), quarter - 1);
+        assert_eq!(r.rate_limited(), None);
+    }
 }

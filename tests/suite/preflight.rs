@@ -171,4 +171,17 @@ fn a_rate_limiting_didomi_target_is_not_misjudged() {
         history.contains("\"rejected_rate\""),
         "no rate-limited operation recorded (exit {code})"
     );
+    // Most of the workload was turned away: every report says the pass says less.
+    let banner = s["banners"]
+        .as_array()
+        .and_then(|b| {
+            b.iter().find(|b| {
+                b["text"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("Rate-limited: "))
+            })
+        })
+        .unwrap_or_else(|| panic!("no rate-limit notice in summary.json: {}", s["banners"]));
+    assert_eq!(banner["level"], "warning");
+    assert!(text.contains("RATE-LIMITED: "), "{text}");
 }
