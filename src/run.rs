@@ -477,13 +477,13 @@ pub async fn run_one(
     if let Some(w) = &outcome.history_write {
         // The run is an error (exit 2) whatever its verdicts; the report, where it could
         // be written, says where the history stopped.
-        eprintln!(
-            "error: {}; the run stopped there, and its report says so ({})",
-            w.said(),
-            dir.join("summary.json").display()
-        );
-        if let Err(e) = written {
-            eprintln!("error: {e}");
+        match written {
+            Ok(()) => eprintln!(
+                "error: {}; the run stopped there, and its report says so ({})",
+                w.said(),
+                dir.join("summary.json").display()
+            ),
+            Err(e) => eprintln!("error: {}; the run stopped there; {e}", w.said()),
         }
         return Ok(RunResult {
             report,
