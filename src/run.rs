@@ -418,7 +418,9 @@ pub async fn run_one(
             }
         }
     }
-    let deadline_hit = outcome.interrupted && !stop.is_cancelled();
+    // A failed history write stopped the engine too: that is no deadline.
+    let deadline_hit =
+        outcome.interrupted && !stop.is_cancelled() && outcome.history_write.is_none();
     if deadline_hit {
         eprintln!(
             "quotabench: the run reached its deadline ({}, --max-duration) and stopped; the report covers what it did",
@@ -455,6 +457,7 @@ pub async fn run_one(
         interrupted: outcome.interrupted,
         too_big,
         incomplete: false,
+        history_write: outcome.history_write.clone(),
         checks: s.checks.ids(),
         max_indefinite,
         thresholds: &thresholds,
@@ -465,12 +468,30 @@ pub async fn run_one(
         provisional(&mut report, k);
     }
     let verdict = report.verdict;
-    write_and_print(
+    let written = write_and_print(
         &report,
         &dir,
         opts.print.then_some(opts.style),
         &outcome.plan,
-    )?;
+    );
+    if let Some(w) = &outcome.history_write {
+        // The run is an error (exit 2) whatever its verdicts; the report, where it could
+        // be written, says where the history stopped.
+        match written {
+            Ok(()) => eprintln!(
+                "error: {}; the run stopped there, and its report says so ({})",
+                w.said(),
+                dir.join("summary.json").display()
+            ),
+            Err(e) => eprintln!("error: {}; the run stopped there; {e}", w.said()),
+        }
+        return Ok(RunResult {
+            report,
+            dir,
+            code: exit::USAGE,
+        });
+    }
+    written?;
     let code = if deadline_hit {
         // A failure on what it did still fails; otherwise the run did not do all it
         // planned, so a pass is not earned: unknown.
@@ -517,6 +538,9 @@ pub(crate) struct Evidence<'a> {
     /// Some history lost records (torn, or without its closing line): a failure may
     /// come from the gap, so it is not a verdict.
     pub incomplete: bool,
+    /// history.jsonl stopped at a failed write: no verdict rests on a history that lost
+    /// records, so every pass and failure turns unknown with where it stopped.
+    pub history_write: Option<crate::history::WriteStopped>,
     /// Rule ids to judge (empty: all); `None` for `checks: none`.
     pub checks: Option<&'a [String]>,
     pub max_indefinite: f64,
@@ -550,6 +574,21 @@ pub(crate) fn conclude(ev: Evidence<'_>) -> Report {
             ));
         }
     }
+    if let Some(w) = &ev.history_write {
+        let why = w.said();
+        for r in rules
+            .iter_mut()
+            .filter(|r| matches!(r.verdict, Verdict::Pass | Verdict::Fail))
+        {
+            r.witness = Some(match (r.verdict, r.witness.as_deref()) {
+                (Verdict::Fail, Some(seen)) => format!(
+                    "{why}: no verdict on a history that lost records; before the loss it saw: {seen}"
+                ),
+                _ => format!("{why}: no verdict on a history that lost records"),
+            });
+            r.verdict = Verdict::Unknown;
+        }
+    }
     if let Some(target) = ev.reproduce_on {
         for r in rules.iter_mut().filter(|r| r.verdict == Verdict::Fail) {
             r.reproduce = r.ops.first().and_then(|id| reproduce(h, target, *id));
@@ -581,7 +620,9 @@ pub(crate) fn conclude(ev: Evidence<'_>) -> Report {
             .map(|r| r.gating())
             .chain(thresholds.iter().map(|t| t.verdict))
             // A phase that found no room proved nothing: the run cannot pass on it.
-            .chain(ev.plan.shortfalls.first().map(|_| Verdict::Unknown)),
+            .chain(ev.plan.shortfalls.first().map(|_| Verdict::Unknown))
+            // Lost records: never a pass.
+            .chain(ev.history_write.as_ref().map(|_| Verdict::Unknown)),
     );
     // Too little definite evidence: unknown at best, never a pass on nothing.
     if thin.is_some() && verdict == Verdict::Pass {
@@ -606,6 +647,7 @@ pub(crate) fn conclude(ev: Evidence<'_>) -> Report {
         errors_left_off,
         plan: Some(ev.plan),
         banners: Vec::new(),
+        history_write: ev.history_write,
     };
     report.banners.extend(report.rate_limited());
     report
@@ -651,7 +693,16 @@ pub(crate) fn write_and_print(
     print: Option<crate::report::export::style::Style>,
     plan: &crate::vocab::BudgetPlan,
 ) -> Result<(), Error> {
-    report::write_all(report, dir)?;
+    // Every file is tried (each is written whole or not at all): on a full disk the
+    // small ones may still fit, and each that does not is named.
+    let failed: Vec<String> = report::write_each(report, dir)
+        .into_iter()
+        .filter_map(|(_, r)| r.err())
+        .map(|e| {
+            eprintln!("error: report file not written: {e}");
+            e.to_string()
+        })
+        .collect();
     crate::report::export::markdown::append_step_summary(report)?;
     if let Some(style) = print {
         let text = TerminalExporter { style }.render(report)?;
@@ -664,7 +715,13 @@ pub(crate) fn write_and_print(
         }
         println!("report: {}", dir.display());
     }
-    Ok(())
+    match failed.len() {
+        0 => Ok(()),
+        n => Err(Error::Usage(format!(
+            "{n} of the report's files could not be written (named above); free space in {} and run again",
+            dir.display()
+        ))),
+    }
 }
 
 /// Whether any of these scenarios drives a target on another machine (`--target`, else

@@ -89,6 +89,9 @@ pub struct Outcome {
     pub over_time: std::collections::BTreeMap<String, Vec<crate::metrics::intervals::TimePoint>>,
     /// The budget plan, checked at each phase, with what the run could not clean up.
     pub plan: crate::vocab::BudgetPlan,
+    /// Where history.jsonl stopped, when a write to it failed (the run was stopped
+    /// there; `history` still holds what completed after it, in memory only).
+    pub history_write: Option<crate::history::WriteStopped>,
 }
 
 /// State shared by the coordinator and every worker of a run.
@@ -264,7 +267,8 @@ pub async fn run(
     let mut intervals = crate::metrics::intervals::Intervals::new(Some(hlog));
     let mut quota_series = crate::metrics::quota_series::QuotaSeries::new(&target.tenant);
     // A failed history write (a full disk) stops the run at once: going on would send
-    // requests whose evidence is lost.
+    // requests whose evidence is lost. Where the file stopped comes back as data
+    // (`Outcome::history_write`), so the run still reports, saying so.
     let stop_on_write_error = stop.clone();
     // The history writer has a thread of its own: it blocks on the records the shards
     // and the coordinator send (batches), never on the runtime they run on.
@@ -273,15 +277,19 @@ pub async fn run(
         .spawn(move || {
             let mut ops = Vec::new();
             let mut dropped = 0u64;
-            let mut err = None;
+            let mut stopped: Option<crate::history::WriteStopped> = None;
             // Ends when every sender is gone: the shards, the coordinator and its copies.
             while let Ok(mut batch) = rx.recv() {
                 for rec in batch.drain(..) {
-                    if err.is_none() {
-                        if let Err(e) = writer.append(&rec) {
-                            eprintln!("error: {e}; stopping the run (the history cannot grow)");
-                            stop_on_write_error.cancel();
-                            err = Some(e);
+                    match &mut stopped {
+                        // Completed after the file stopped: in memory, not on disk.
+                        Some(s) => s.records_lost += 1,
+                        None => {
+                            if let Err(e) = writer.append(&rec) {
+                                eprintln!("error: {e}; stopping the run (the history cannot grow)");
+                                stop_on_write_error.cancel();
+                                stopped = Some(written_up_to(&writer, e)?);
+                            }
                         }
                     }
                     intervals.record(
@@ -304,14 +312,23 @@ pub async fn run(
                 }
                 spares.give_back(batch);
             }
-            let over_time = intervals.finish();
-            match err {
-                Some(e) => Err(e),
-                None => writer
-                    .finish()
-                    .and(over_time)
-                    .map(|t| (ops, dropped, t, quota_series.finish())),
+            if stopped.is_none() {
+                if let Err(e) = writer.close() {
+                    eprintln!("error: {e}");
+                    stopped = Some(written_up_to(&writer, e)?);
+                }
             }
+            let over_time = match (intervals.finish(), &stopped) {
+                (Ok(t), _) => t,
+                (Err(e), None) => return Err(e),
+                // The same disk: latency.hlog is lost too; the report goes on without
+                // its per-second charts rather than not at all.
+                (Err(e), Some(_)) => {
+                    eprintln!("error: {e}");
+                    Default::default()
+                }
+            };
+            Ok((ops, dropped, over_time, quota_series.finish(), stopped))
         })
         .map_err(|e| Error::Target(format!("cannot start the history writer: {e}")))?;
 
@@ -433,7 +450,7 @@ pub async fn run(
     let interrupted = stop.is_cancelled();
     let recorder = Arc::new(shared.recorder.take());
     drop(shared);
-    let (mut ops, not_kept, over_time, quotas) =
+    let (mut ops, not_kept, over_time, quotas, history_write) =
         tokio::task::spawn_blocking(move || collector.join())
             .await
             .map_err(|e| Error::Target(format!("history writer failed: {e}")))?
@@ -449,7 +466,14 @@ pub async fn run(
         over_time,
         quotas,
         plan: budget,
+        history_write,
     })
+}
+
+/// Where the history stopped after `e`; a failure that is no stopped write (the flush
+/// to disk at the end) stays an error.
+fn written_up_to(writer: &HistoryWriter, e: Error) -> Result<crate::history::WriteStopped, Error> {
+    writer.stopped().cloned().ok_or(e)
 }
 
 /// The target's time as the run knows it, Unix seconds: the wall clock plus the offset

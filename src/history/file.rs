@@ -4,6 +4,49 @@ use super::{Header, OpRecord, Readings};
 use crate::error::Error;
 use std::path::Path;
 
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Where history.jsonl stopped when a write to it failed (a full disk): the run carries
+/// it out of the engine as data so that its report says it (summary.json
+/// `history_write`, a banner in report.md/html), not only the terminal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct WriteStopped {
+    /// The history file that stopped growing.
+    pub file: String,
+    /// The operating system's error: `No space left on device (os error 28)`.
+    pub os_error: String,
+    /// Records the file holds whole, after its header (lines 2 to `records_written + 1`).
+    pub records_written: u64,
+    /// The file's last whole line: 1 is the header, `records_written + 1` the last
+    /// record; 0 when not even the header was written.
+    pub last_whole_line: u64,
+    /// Records the run completed that the file does not hold (those that failed to
+    /// write and every one after them).
+    pub records_lost: u64,
+    /// Whether the file was cut back to its last whole line; false: a torn line follows
+    /// it (`check` names it and leaves it out).
+    pub cut: bool,
+}
+
+impl WriteStopped {
+    /// Where it stopped, in words (the report's banner and every unknown rule's reason).
+    pub fn said(&self) -> String {
+        let held = if self.last_whole_line == 0 {
+            "the file is empty".to_string()
+        } else {
+            format!(
+                "its last whole line is line {} (the header and {} records)",
+                self.last_whole_line, self.records_written
+            )
+        };
+        format!(
+            "{} stopped growing ({}): {held}; {} records after it were lost",
+            self.file, self.os_error, self.records_lost
+        )
+    }
+}
+
 /// Streams records to a file as they complete, so an interrupted run keeps them.
 ///
 /// Lines are buffered here rather than in a `BufWriter` so that a failed write (a full
@@ -35,6 +78,8 @@ pub struct HistoryWriter {
     /// looked up here rather than in the process-wide table, whose lock every shard's
     /// thread takes too.
     names: Vec<(super::Sym, &'static str)>,
+    /// Set when a write failed: where the file stopped.
+    stopped: Option<WriteStopped>,
 }
 
 /// Lines are written to the file once this many bytes are pending.
@@ -61,6 +106,7 @@ impl HistoryWriter {
             last_tenant: None,
             records: 0,
             names: Vec::new(),
+            stopped: None,
         };
         w.header(header)?;
         Ok(w)
@@ -84,6 +130,11 @@ impl HistoryWriter {
     }
 
     fn push(&mut self, rec: &OpRecord, shard: Option<u32>) -> Result<(), Error> {
+        // Past a failed write nothing more is written: a record after the gap would
+        // make the file claim what it lost.
+        if let Some(s) = &self.stopped {
+            return Err(Error::Usage(s.said()));
+        }
         let mut line = std::mem::take(&mut self.line);
         line.clear();
         self.encode(rec, &mut line);
@@ -162,6 +213,18 @@ impl HistoryWriter {
         let context = format!(
             "{e}; the history stopped there: {held}; {lost} records after them were not written"
         );
+        self.stopped = Some(WriteStopped {
+            file: self.path.display().to_string(),
+            os_error: e.to_string(),
+            records_written: self.written,
+            last_whole_line: if self.on_disk == 0 {
+                0
+            } else {
+                self.written + 1
+            },
+            records_lost: lost,
+            cut,
+        });
         self.pending.clear();
         self.ends.clear();
         Error::io(&self.path, std::io::Error::new(e.kind(), context))
@@ -275,9 +338,24 @@ impl HistoryWriter {
         o.push(b'}');
     }
 
+    /// Where the file stopped, once a write failed (then every later write is refused:
+    /// the file ends at its last whole line).
+    pub fn stopped(&self) -> Option<&WriteStopped> {
+        self.stopped.as_ref()
+    }
+
     /// Writes the closing line (the run finished: every operation it sent is above)
     /// and flushes to disk.
     pub fn finish(mut self) -> Result<(), Error> {
+        self.close()
+    }
+
+    /// [`HistoryWriter::finish`] keeping the writer, so that a failure's
+    /// [`HistoryWriter::stopped`] can still be read.
+    pub fn close(&mut self) -> Result<(), Error> {
+        if let Some(s) = &self.stopped {
+            return Err(Error::Usage(s.said()));
+        }
         self.write_pending(true)?;
         let end = format!("{{\"type\":\"{END_TYPE}\",\"records\":{}}}\n", self.records);
         self.pending.extend_from_slice(end.as_bytes());
@@ -342,6 +420,38 @@ mod tests {
             .to_string();
         assert!(e.starts_with("/dev/full: "), "{e}");
         assert!(e.contains("not even its header was written"), "{e}");
+    }
+
+    #[test]
+    fn a_stopped_write_is_kept_as_data_and_nothing_follows_the_gap() {
+        let full = Path::new("/dev/full");
+        if !full.exists() {
+            eprintln!("skipped: no /dev/full here");
+            return;
+        }
+        // The header goes to a real file; the records' writes then fail (ENOSPC).
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.jsonl");
+        let mut w = HistoryWriter::create(&path, &header()).unwrap();
+        w.file = std::fs::OpenOptions::new().write(true).open(full).unwrap();
+        w.path = full.to_path_buf();
+        let mut failed = None;
+        for id in 1..=2_000 {
+            if let Err(e) = w.append(&rec(id)) {
+                failed = Some((id, e.to_string()));
+                break;
+            }
+        }
+        let (at, said) = failed.expect("a write to /dev/full fails");
+        let s = w.stopped().cloned().expect("where it stopped");
+        assert_eq!(s.file, "/dev/full");
+        assert!(s.os_error.contains("No space left on device"), "{s:?}");
+        assert_eq!((s.records_written, s.last_whole_line), (0, 1), "{s:?}");
+        assert_eq!(s.records_lost, at, "{s:?}");
+        assert!(said.contains(&format!("{at} records after them")), "{said}");
+        // Later records and the closing line are refused, not written after the gap.
+        assert!(w.append(&rec(at + 1)).is_err());
+        assert!(w.close().is_err());
     }
 
     #[test]

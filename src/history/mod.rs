@@ -5,7 +5,7 @@ mod file;
 mod read;
 
 pub use crate::vocab::{Outcome, Reading, Readings, Sym};
-pub use file::HistoryWriter;
+pub use file::{HistoryWriter, WriteStopped};
 pub use read::{load, load_checked, load_in_order, room_to_judge, stream, Read};
 
 use std::collections::BTreeMap;

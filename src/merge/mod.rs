@@ -134,6 +134,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, print: Option<Style>) -> Result<RunRe
         interrupted,
         too_big: None,
         incomplete: shards.iter().any(|s| !s.warnings.is_empty()),
+        history_write: None,
         checks,
         max_indefinite: first.info.max_indefinite,
         thresholds: &thresholds,

@@ -280,5 +280,6 @@ pub fn example() -> Report {
         errors_left_off: 0,
         plan: None,
         banners: Vec::new(),
+        history_write: None,
     }
 }

@@ -21,15 +21,27 @@ use std::path::{Path, PathBuf};
 use crate::error::Error;
 
 /// Writes every file of [`export::all`] into `dir`: the model is masked first
-/// ([`redacted`]), each file is written atomically. Returns the paths written.
+/// ([`redacted`]), each file is written atomically. Returns the paths written; stops at
+/// the first that cannot be.
 pub fn write_all(report: &Report, dir: &Path) -> Result<Vec<PathBuf>, Error> {
+    write_each(report, dir)
+        .into_iter()
+        .map(|(path, r)| r.map(|()| path))
+        .collect()
+}
+
+/// [`write_all`] trying every file whatever befell the others (a full disk may take
+/// the small ones): each path with whether it was written.
+pub fn write_each(report: &Report, dir: &Path) -> Vec<(PathBuf, Result<(), Error>)> {
     let clean = redacted(report);
     export::all()
         .iter()
         .map(|e| {
             let path = dir.join(e.file_name());
-            write_atomic(&path, &e.render(&clean)?)?;
-            Ok(path)
+            let r = e
+                .render(&clean)
+                .and_then(|bytes| write_atomic(&path, &bytes));
+            (path, r)
         })
         .collect()
 }

@@ -62,6 +62,10 @@ pub struct Report {
     /// The interrupt is not one of them: it has its own field, `interrupted`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub banners: Vec<Banner>,
+    /// Where history.jsonl stopped when a write to it failed (a full disk): the run
+    /// was stopped there and is an error (exit 2); every format shows it as a notice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history_write: Option<crate::history::WriteStopped>,
 }
 
 /// A notice shown at the top of every report.
@@ -138,8 +142,16 @@ impl Report {
         }
     }
 
-    /// Every notice to show on top, the interrupt first, then `--insecure`.
+    /// Every notice to show on top: a failed history write, the interrupt, then
+    /// `--insecure`.
     pub fn notices(&self) -> Vec<Banner> {
+        let lost = self.history_write.as_ref().map(|w| Banner {
+            level: BannerLevel::Warning,
+            text: format!(
+                "History write failed: {}. The run stopped there; no verdict rests on the lost records.",
+                w.said()
+            ),
+        });
         let stop = self.interrupted.then(|| Banner {
             level: BannerLevel::Warning,
             text: INTERRUPTED_BANNER.into(),
@@ -148,7 +160,8 @@ impl Report {
             level: BannerLevel::Warning,
             text: format!("Insecure: {INSECURE_NOTE}."),
         });
-        stop.into_iter()
+        lost.into_iter()
+            .chain(stop)
             .chain(insecure)
             .chain(self.banners.iter().cloned())
             .collect()

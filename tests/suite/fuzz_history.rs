@@ -1,11 +1,12 @@
-//! Fuzz target: the history reader (`history::load_checked`) and the checker on what it
-//! accepts (`check::judge`). A real history, mutated at the JSON level (a field of the
-//! header or of a record replaced by a hostile value, removed, or a key added) and at
-//! the line level (lines deleted, duplicated, swapped, cut, bytes flipped): never a
-//! panic, and every error names `file:line`.
+//! Fuzz target (proptest): the history reader (`history::load_checked`) and the checker
+//! on what it accepts (`check::judge`). A real history (a run of the bundled fake),
+//! edited at the JSON level (a field of the header or of a record, at any depth,
+//! replaced by a hostile value, removed, or a key added) and at the line level (lines
+//! deleted, duplicated, swapped, bytes replaced, the file cut at a byte): never a panic,
+//! and every error names `file:line`.
 
-use rand::rngs::SmallRng;
-use rand::Rng;
+use proptest::prelude::*;
+use proptest::sample::Index;
 use serde_json::{json, Value};
 
 use crate::fuzz_support::*;
@@ -21,151 +22,165 @@ phases:
     workload: {operations: 20, concurrency: 2, mix: {list: 1, delete_identities: 1}, amount: 400}
 ";
 
-fn hostile_json(r: &mut SmallRng) -> Value {
-    match r.random_range(0..22) {
-        0 => json!(u64::MAX),
-        1 => json!(-1),
-        2 => json!(i64::MIN),
-        3 => json!(1e300),
-        4 => json!(-0.5),
-        5 => json!(0),
-        6 => Value::Null,
-        7 => json!(true),
-        8 => json!(""),
-        9 => json!("rolling 1e30h"),
-        10 => json!("1e30h"),
-        11 => json!("100000000000000000000s"),
-        12 => json!("fixed 0s"),
-        13 => json!([]),
-        14 => json!({}),
-        15 => json!("x".repeat(r.random_range(0..3000))),
-        16 => json!("\u{0}\u{202e}é"),
-        17 => json!([1, "a", null]),
-        18 => json!("accepted"),
-        19 => json!("rejected_quota"),
-        20 => {
-            json!({"name": "dailyConsumerDeleteIdentitiesQuota", "limit": u64::MAX, "consumed": u64::MAX})
-        }
-        _ => json!(r.random::<u32>()),
-    }
+/// JSON values that have broken readers before: huge, negative, fractional, of the
+/// wrong type, long, control characters, durations that overflow.
+fn hostile_json() -> BoxedStrategy<Value> {
+    prop_oneof![
+        Just(json!(u64::MAX)),
+        Just(json!(-1)),
+        Just(json!(i64::MIN)),
+        Just(json!(1e300)),
+        Just(json!(-0.5)),
+        Just(json!(0)),
+        Just(Value::Null),
+        Just(json!(true)),
+        Just(json!("")),
+        Just(json!("rolling 1e30h")),
+        Just(json!("1e30h")),
+        Just(json!("100000000000000000000s")),
+        Just(json!("fixed 0s")),
+        Just(json!([])),
+        Just(json!({})),
+        (0usize..3000).prop_map(|n| json!("x".repeat(n))),
+        Just(json!("\u{0}\u{202e}é")),
+        Just(json!([1, "a", null])),
+        Just(json!("accepted")),
+        Just(json!("rejected_quota")),
+        Just(json!({"name": "dailyConsumerDeleteIdentitiesQuota", "limit": u64::MAX, "consumed": u64::MAX})),
+        any::<u32>().prop_map(|n| json!(n)),
+        any::<i64>().prop_map(|n| json!(n)),
+    ]
+    .boxed()
 }
 
-/// Replaces, removes or adds one value somewhere inside `v`.
-fn mutate_value(v: &mut Value, r: &mut SmallRng, depth: u32) -> String {
-    let descend = depth < 4 && r.random_bool(0.6);
+/// What happens at the chosen place in a line's JSON.
+#[derive(Debug, Clone)]
+enum Change {
+    Replace(Value),
+    Remove,
+    Add(Value),
+}
+
+/// One edit of a history: a line is the header (`None`) or a record (`Some`).
+#[derive(Debug, Clone)]
+enum HEdit {
+    /// A value somewhere inside the line's JSON, reached through `path`.
+    Field(Option<Index>, Vec<Index>, Change),
+    Delete(Option<Index>),
+    Duplicate(Option<Index>),
+    Swap(Option<Index>, Index),
+    /// A byte replaced (the line may stop being UTF-8).
+    Flip(Option<Index>, Index, u8),
+}
+
+fn line() -> impl Strategy<Value = Option<Index>> {
+    // The header is a third of the edits: it holds what every record is read against.
+    prop::option::weighted(0.65, any::<Index>())
+}
+
+fn hedit() -> impl Strategy<Value = HEdit> {
+    let change = prop_oneof![
+        4 => hostile_json().prop_map(Change::Replace),
+        1 => Just(Change::Remove),
+        1 => hostile_json().prop_map(Change::Add),
+    ];
+    prop_oneof![
+        4 => (line(), prop::collection::vec(any::<Index>(), 1..5), change)
+            .prop_map(|(l, p, c)| HEdit::Field(l, p, c)),
+        1 => line().prop_map(HEdit::Delete),
+        1 => line().prop_map(HEdit::Duplicate),
+        1 => (line(), any::<Index>()).prop_map(|(l, j)| HEdit::Swap(l, j)),
+        1 => (line(), any::<Index>(), any::<u8>()).prop_map(|(l, at, b)| HEdit::Flip(l, at, b)),
+    ]
+}
+
+/// Changes the value `path` leads to inside `v` (descending while it can).
+fn change_at(v: &mut Value, path: &[Index], c: &Change) {
+    let deeper = |x: &Value| match x {
+        Value::Object(m) => !m.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        _ => false,
+    };
+    let here = |len: usize| path.first().map_or(0, |i| i.index(len));
     match v {
         Value::Object(m) if !m.is_empty() => {
-            let keys: Vec<String> = m.keys().cloned().collect();
-            let k = keys[r.random_range(0..keys.len())].clone();
-            if descend && matches!(m[&k], Value::Object(_) | Value::Array(_)) {
-                let inner = mutate_value(m.get_mut(&k).unwrap(), r, depth + 1);
-                return format!("{k}.{inner}");
+            let k = m.keys().nth(here(m.len())).cloned().unwrap_or_default();
+            if path.len() > 1 && deeper(&m[&k]) {
+                return change_at(m.get_mut(&k).unwrap(), &path[1..], c);
             }
-            match r.random_range(0..6) {
-                0 => {
+            match c {
+                Change::Replace(x) => {
+                    m.insert(k, x.clone());
+                }
+                Change::Remove => {
                     m.remove(&k);
-                    format!("{k} removed")
                 }
-                1 => {
-                    m.insert("unexpected_key".into(), hostile_json(r));
-                    "unexpected_key added".into()
-                }
-                _ => {
-                    let h = hostile_json(r);
-                    let said = format!("{k} -> {}", truncated(&h));
-                    m.insert(k, h);
-                    said
+                Change::Add(x) => {
+                    m.insert("unexpected_key".into(), x.clone());
                 }
             }
         }
         Value::Array(a) if !a.is_empty() => {
-            let i = r.random_range(0..a.len());
-            if descend {
-                let inner = mutate_value(&mut a[i], r, depth + 1);
-                return format!("[{i}].{inner}");
+            let i = here(a.len());
+            if path.len() > 1 && deeper(&a[i]) {
+                return change_at(&mut a[i], &path[1..], c);
             }
-            match r.random_range(0..3) {
-                0 => {
+            match c {
+                Change::Replace(x) => a[i] = x.clone(),
+                Change::Remove => {
                     a.remove(i);
-                    format!("[{i}] removed")
                 }
-                1 => {
-                    let d = a[i].clone();
-                    a.push(d);
-                    format!("[{i}] duplicated")
-                }
-                _ => {
-                    a[i] = hostile_json(r);
-                    format!("[{i}] -> {}", truncated(&a[i]))
-                }
+                Change::Add(x) => a.push(x.clone()),
             }
         }
         other => {
-            *other = hostile_json(r);
-            format!("-> {}", truncated(other))
+            if let Change::Replace(x) | Change::Add(x) = c {
+                *other = x.clone();
+            }
         }
     }
 }
 
-fn truncated(v: &Value) -> String {
-    let s = v.to_string();
-    s.chars().take(60).collect()
-}
-
-fn mutate_history(lines: &[String], r: &mut SmallRng) -> (Vec<u8>, String) {
-    let mut lines = lines.to_vec();
-    let mut did = Vec::new();
-    for _ in 0..r.random_range(1..=3) {
-        let i = if r.random_bool(0.35) {
-            0
-        } else {
-            r.random_range(0..lines.len())
-        };
-        match r.random_range(0..8) {
-            0..=3 => {
-                if let Ok(mut v) = serde_json::from_str::<Value>(&lines[i]) {
-                    let what = mutate_value(&mut v, r, 0);
-                    lines[i] = v.to_string();
-                    did.push(format!("line {}: {what}", i + 1));
+/// The history's lines with the edits applied, then (a fifth of the time) cut at a byte.
+fn apply_history(lines: &[String], edits: &[HEdit], cut: Option<Index>) -> Vec<u8> {
+    let mut lines: Vec<Vec<u8>> = lines.iter().map(|l| l.as_bytes().to_vec()).collect();
+    for e in edits {
+        if lines.is_empty() {
+            lines.push(Vec::new());
+        }
+        let n = lines.len();
+        let at = |l: &Option<Index>| l.map_or(0, |i| i.index(n));
+        match e {
+            HEdit::Field(l, path, c) => {
+                let i = at(l);
+                if let Ok(mut v) = serde_json::from_slice::<Value>(&lines[i]) {
+                    change_at(&mut v, path, c);
+                    lines[i] = v.to_string().into_bytes();
                 }
             }
-            4 => {
-                lines.remove(i);
-                if lines.is_empty() {
-                    lines.push(String::new());
+            HEdit::Delete(l) => {
+                lines.remove(at(l));
+            }
+            HEdit::Duplicate(l) => {
+                let d = lines[at(l)].clone();
+                lines.insert(at(l), d);
+            }
+            HEdit::Swap(l, j) => lines.swap(at(l), j.index(n)),
+            HEdit::Flip(l, b, byte) => {
+                let line = &mut lines[at(l)];
+                if !line.is_empty() {
+                    let k = b.index(line.len());
+                    line[k] = *byte;
                 }
-                did.push(format!("deleted line {}", i + 1));
-            }
-            5 => {
-                let l = lines[i].clone();
-                lines.insert(i, l);
-                did.push(format!("duplicated line {}", i + 1));
-            }
-            6 => {
-                let j = r.random_range(0..lines.len());
-                lines.swap(i, j);
-                did.push(format!("swapped lines {} and {}", i + 1, j + 1));
-            }
-            _ => {
-                let mut b = lines[i].clone().into_bytes();
-                if !b.is_empty() {
-                    let at = r.random_range(0..b.len());
-                    b[at] = r.random();
-                }
-                lines[i] = String::from_utf8_lossy(&b).into_owned();
-                did.push(format!("flipped a byte in line {}", i + 1));
             }
         }
     }
-    let mut bytes = lines.join("\n").into_bytes();
-    if r.random_bool(0.8) {
-        bytes.push(b'\n');
-    } else {
-        let at = r.random_range(0..=bytes.len());
-        bytes.truncate(at);
-        did.push(format!("cut at byte {at}"));
+    let mut bytes = lines.join(&b'\n');
+    match cut {
+        Some(c) => bytes.truncate(c.index(bytes.len() + 1)),
+        None => bytes.push(b'\n'),
     }
-    (bytes, did.join(", "))
+    bytes
 }
 
 fn real_history(dir: &std::path::Path) -> Vec<String> {
@@ -191,7 +206,6 @@ fn real_history(dir: &std::path::Path) -> Vec<String> {
 
 #[test]
 fn fuzz_history_reader_and_checker() {
-    let (mut r, seed) = rng("history");
     let dir = tempfile::tempdir().unwrap();
     let lines = real_history(dir.path());
     assert!(
@@ -200,36 +214,30 @@ fn fuzz_history_reader_and_checker() {
         lines.len()
     );
     let path = dir.path().join("fuzzed.jsonl");
-    let n = cases(400);
-    let mut refused = 0;
-    let mut judged = 0;
-    let mut unlocated_errors = Vec::new();
-    for case in 0..n {
-        let (bytes, what) = mutate_history(&lines, &mut r);
-        std::fs::write(&path, &bytes).unwrap();
-        let about = || format!("seed {seed} case {case}: {what}");
-        match no_panic(about, || quotabench::history::load_checked(&path)) {
+    let input = (
+        prop::collection::vec(hedit(), 1..=3),
+        prop::option::weighted(0.2, any::<Index>()),
+    );
+    let tally = Tally::default();
+    fuzz("fuzz_history", 500, &input, |(edits, cut)| {
+        std::fs::write(&path, apply_history(&lines, &edits, cut)).unwrap();
+        match quotabench::history::load_checked(&path) {
             Ok((h, _warnings)) => {
-                judged += 1;
-                no_panic(
-                    || format!("judging seed {seed} case {case}: {what}"),
-                    || quotabench::check::judge(&h, &[]),
-                );
+                tally.count(false);
+                // What the reader accepts, the checker judges without a panic.
+                quotabench::check::judge(&h, &[]);
+                Ok(())
             }
             Err(e) => {
-                refused += 1;
-                for line in unlocated(&e.to_string(), &path) {
-                    unlocated_errors.push(format!("seed {seed} case {case}: {what}: {line}"));
-                }
+                tally.count(true);
+                located(&e.to_string(), &path)
             }
         }
-    }
-    assert!(
-        unlocated_errors.is_empty(),
-        "errors without file:line:\n{}",
-        unlocated_errors.join("\n")
-    );
-    // Both paths were exercised: some mutations are refused, others judged.
+    });
+    // Both paths were exercised: some edits are refused, others judged.
+    let (refused, judged) = (tally.refused.get(), tally.accepted.get());
+    let n = refused + judged;
+    eprintln!("fuzz_history: {refused} refused, {judged} judged (shrinking included)");
     assert!(
         refused > n / 10 && judged > n / 10,
         "{refused} refused, {judged} judged of {n}"

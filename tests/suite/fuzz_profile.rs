@@ -1,47 +1,42 @@
-//! Fuzz target: the profile compiler (`api::compile_text`). Seeded mutations of the
-//! built-in profiles: never a panic, and every error names `file:line`.
+//! Fuzz target (proptest): the profile compiler (`api::compile_text`). Edits of the
+//! built-in profiles, keys drawn from the profiles' own vocabulary (a key renamed, a
+//! field inserted where a sibling sits, a value made hostile), lines and bytes moved:
+//! never a panic, and every error names `file:line`.
 
 use std::path::Path;
+
+use proptest::prelude::*;
 
 use crate::fuzz_support::*;
 
 #[test]
 fn fuzz_profile_compiler() {
-    let (mut r, seed) = rng("profile");
     let mut sources = Vec::new();
     for name in ["adobe-hygiene.yaml", "didomi.yaml"] {
         let p = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("profiles")
             .join(name);
-        sources.push((name, std::fs::read_to_string(&p).unwrap()));
+        sources.push(std::fs::read_to_string(&p).unwrap());
     }
+    let keys = keys_of(sources.iter().map(String::as_str));
+    assert!(keys.len() > 20, "the profiles' vocabulary: {keys:?}");
+    let input = (prop::sample::select(sources), edits(keys))
+        .prop_map(|(text, e)| (String::from_utf8_lossy(&apply(&text, &e)).into_owned(), e));
     let path = Path::new("fuzzed-profile.yaml");
-    let n = cases(800);
-    let mut refused = 0;
-    let mut unlocated_errors = Vec::new();
-    for case in 0..n {
-        let (name, text) = &sources[case % sources.len()];
-        let (mutated, what) = mutate_some(text, &mut r);
-        let about = || format!("seed {seed} case {case}: {name}, {what}:\n{mutated}");
-        let result = no_panic(about, || {
-            quotabench::api::compile_text(path, &mutated)
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        });
-        if let Err(e) = result {
-            refused += 1;
-            for line in unlocated(&e, path) {
-                unlocated_errors.push(format!("seed {seed} case {case}: {name}, {what}: {line}"));
-            }
+    let tally = Tally::default();
+    fuzz("fuzz_profile", 1600, &input, |(text, _)| {
+        let result = quotabench::api::compile_text(path, &text).map(|_| ());
+        tally.count(result.is_err());
+        match result {
+            Err(e) => located(&e.to_string(), path),
+            Ok(()) => Ok(()),
         }
-    }
+    });
+    let (refused, accepted) = (tally.refused.get(), tally.accepted.get());
+    eprintln!("fuzz_profile: {refused} refused, {accepted} accepted (shrinking included)");
     assert!(
-        unlocated_errors.is_empty(),
-        "errors without file:line:\n{}",
-        unlocated_errors.join("\n")
-    );
-    assert!(
-        refused > n / 4,
-        "only {refused} of {n} mutated profiles were refused"
+        refused * 4 > refused + accepted,
+        "only {refused} of {} edited profiles were refused",
+        refused + accepted
     );
 }

@@ -128,6 +128,15 @@ impl Exporter for JunitExporter {
             tc.set_classname(format!("{}.{RUN_SUITE}", r.scenario));
             run.add_test_case(tc);
         }
+        if let Some(w) = &r.history_write {
+            // The run is an error (exit 2): a case of its own, where it stopped its message.
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+            s.set_type("error");
+            s.set_message(w.said());
+            let mut tc = TestCase::new("history_write", s);
+            tc.set_classname(format!("{}.{RUN_SUITE}", r.scenario));
+            run.add_test_case(tc);
+        }
         for b in &r.banners {
             run.add_property(Property::new("banner", b.text.as_str()));
         }

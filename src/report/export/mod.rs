@@ -73,4 +73,43 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), n);
     }
+
+    /// A history that stopped at a failed write is said in every file, from the one
+    /// notice the model gives (`Report::notices`), not rebuilt per format.
+    #[test]
+    fn a_stopped_history_is_said_in_every_file() {
+        let mut r = example();
+        r.history_write = Some(crate::history::WriteStopped {
+            file: "/runs/x/history.jsonl".into(),
+            os_error: "No space left on device (os error 28)".into(),
+            records_written: 1234,
+            last_whole_line: 1235,
+            records_lost: 77,
+            cut: true,
+        });
+        let where_ = "its last whole line is line 1235 (the header and 1234 records)";
+        assert!(r.notices()[0].text.contains(where_), "{:?}", r.notices());
+        // summary.json holds it as data (below); the others in words.
+        for e in all().iter().filter(|e| e.file_name() != "summary.json") {
+            let text = String::from_utf8(e.render(&r).unwrap()).unwrap();
+            assert!(
+                text.contains(where_),
+                "{} does not say where: {text}",
+                e.file_name()
+            );
+            assert!(text.contains("77 records"), "{}", e.file_name());
+        }
+        let v: serde_json::Value =
+            serde_json::from_slice(&JsonExporter.render(&r).unwrap()).unwrap();
+        assert_eq!(v["history_write"]["records_written"], 1234);
+        assert_eq!(v["history_write"]["last_whole_line"], 1235);
+        let j = String::from_utf8(JunitExporter.render(&r).unwrap()).unwrap();
+        assert!(j.contains("<testcase name=\"history_write\""), "{j}");
+        // Without it, no file says so.
+        r.history_write = None;
+        for e in all() {
+            let text = String::from_utf8(e.render(&r).unwrap()).unwrap();
+            assert!(!text.contains("last whole line"), "{}", e.file_name());
+        }
+    }
 }
