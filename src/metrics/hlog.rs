@@ -71,6 +71,31 @@ fn write_log(
     scenario: &str,
     rx: mpsc::Receiver<Closed>,
 ) -> Result<(), Error> {
+    match fill_log(file, partial, path, start, scenario, rx) {
+        Ok(true) => Ok(()),
+        // Dropped without `finish` (the run died): the file keeps its .partial name.
+        Ok(false) => Err(Error::Target(
+            "cannot write latency.hlog: the run ended before the log did".into(),
+        )),
+        // A write failed (a full disk): what is there is cut short and of no use to a
+        // reader, and summary.json says why there is no log; leave no .partial behind.
+        Err(e) => {
+            let _ = std::fs::remove_file(partial);
+            Err(e)
+        }
+    }
+}
+
+/// Writes the log and renames it into place: `Ok(false)` when the run dropped its end
+/// of the channel without finishing.
+fn fill_log(
+    file: std::fs::File,
+    partial: &Path,
+    path: &Path,
+    start: SystemTime,
+    scenario: &str,
+    rx: mpsc::Receiver<Closed>,
+) -> Result<bool, Error> {
     let fail = |e: String| Error::Target(format!("cannot write latency.hlog: {e}"));
     let mut out = std::io::BufWriter::new(file);
     let mut serializer = V2DeflateSerializer::new();
@@ -94,8 +119,7 @@ fn write_log(
                     .write_histogram(&h, INTERVAL * (sec as u32), INTERVAL, Tag::new(&tag))
                     .map_err(|e| fail(format!("{e:?}")))?,
                 Ok(None) => break,
-                // Dropped without `finish` (the run died): the file keeps its .partial name.
-                Err(_) => return Err(fail("the run ended before the log did".into())),
+                Err(_) => return Ok(false),
             }
         }
     }
@@ -103,7 +127,8 @@ fn write_log(
     out.get_ref()
         .sync_all()
         .map_err(|e| Error::io(partial, e))?;
-    std::fs::rename(partial, path).map_err(|e| Error::io(path, e))
+    std::fs::rename(partial, path).map_err(|e| Error::io(path, e))?;
+    Ok(true)
 }
 
 #[cfg(test)]

@@ -119,3 +119,26 @@ fn admin_token_guards_the_admin_api_and_is_never_echoed() {
     // On loopback there is no exposure warning.
     assert!(!stderr.contains("WARNING"), "{stderr}");
 }
+
+#[test]
+fn a_request_followed_at_once_by_a_half_close_is_still_answered() {
+    use std::io::{Read, Write};
+    let fake = crate::common::standalone_fake_piped(&[]);
+    let addr = fake.url.trim_start_matches("http://").to_string();
+    let request = b"GET /data/core/hygiene/quota HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\nx-api-key: k\r\nx-gw-ims-org-id: acme\r\nConnection: close\r\n\r\n";
+    let mut lost = 0;
+    // hyper's default dropped ~5% of these answers (25 of 500): 300 make a miss certain.
+    for _ in 0..300 {
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        s.write_all(request).unwrap();
+        s.shutdown(std::net::Shutdown::Write).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+            .unwrap();
+        let mut answer = Vec::new();
+        let _ = s.read_to_end(&mut answer);
+        if !answer.starts_with(b"HTTP/1.1 200") {
+            lost += 1;
+        }
+    }
+    assert_eq!(lost, 0, "answers lost after a half-close");
+}

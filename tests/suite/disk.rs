@@ -55,8 +55,10 @@ fn report_files_whole_or_named(run: &Path, names: &[String], err: &str) {
         assert!(there || named, "{f}: neither written nor named:\n{err}");
     }
     assert!(
-        !names.iter().any(|n| n.starts_with(".partial-")),
-        "a half-written report file was left: {names:?}"
+        !names
+            .iter()
+            .any(|n| n.starts_with(".partial-") || n.ends_with(".partial")),
+        "a half-written file was left: {names:?}"
     );
 }
 

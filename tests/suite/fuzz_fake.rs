@@ -541,9 +541,8 @@ fn raw() -> impl Strategy<Value = Raw> {
 /// Sends `bytes` on a fresh connection and reads the answer to the end (every request
 /// says `Connection: close`). A request the fake is still reading (a body shorter than
 /// it said) gets no answer yet: after a short wait the sending side is closed, which
-/// ends it. Not closed at once: hyper drops an answer in flight when the client
-/// half-closes first (the fake does not enable HTTP/1 half-close), so a complete
-/// request is given time to be answered whole.
+/// ends it. Not closed at once, so the framing under test is the only thing that ends
+/// a request (a half-close right after a request is its own test, in cli_fake).
 fn exchange(addr: &str, bytes: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut s = std::net::TcpStream::connect(addr)?;
     // The fake may answer (and close) before taking every byte: that is fine.
