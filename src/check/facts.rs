@@ -102,6 +102,9 @@ pub struct Facts {
     /// Ledgers built so far, shared by the rules. Keyed by which declarations draw on
     /// or free a quota: quotas moved by the same operations (daily and monthly) share one.
     ledgers: Mutex<HashMap<(u64, u64), Arc<Ledger>>>,
+    /// How many leading records of the history are context carried into a segment
+    /// from before it (`check::segment`); 0 for a whole history.
+    pub context: usize,
 }
 
 /// Whether an operation of this kind can change a counter. Setups create the objects
@@ -175,6 +178,7 @@ impl Facts {
         order.sort_unstable_by_key(|&i| (h.ops[i].done_us, h.ops[i].id));
         let mut facts = Facts {
             ledgers: Mutex::new(HashMap::new()),
+            context: 0,
             order,
             gaps: vec![Gap::default(); snapshots.len().saturating_sub(1)],
             snapshots,
