@@ -9,10 +9,13 @@ use crate::vocab::Verdict;
 
 /// Rules whose verdict rests on a whole-run aggregate no segment holds, with why: in
 /// segmented judging they are unknown with that reason, never a guess. Empty: every
-/// rule's look-back is carried as context (`check::segment`) or lies between two
-/// snapshots of one segment; the differential tests (`check::tests_segment`) hold each
-/// rule to the whole history's verdict.
-pub(crate) const WHOLE_RUN_ONLY: &[(&str, &str)] = &[];
+/// other rule's look-back is carried as context (`check::segment`) or lies between
+/// two snapshots of one segment; the differential tests (`check::roundtrip`) hold each
+/// of them to the whole history's verdict.
+pub(crate) const WHOLE_RUN_ONLY: &[(&str, &str)] = &[(
+    "isolation.tenants",
+    "pairs of the other tenant's snapshots taken far apart (the run's start and the isolation probe) with every order of either tenant between them",
+)];
 
 /// One rule's verdicts so far.
 struct Acc {

@@ -244,7 +244,7 @@ pub fn judge(h: &History, only: &[String]) -> Vec<RuleVerdict> {
 /// fraction) of the operations got no definite answer leaves the passes resting on it
 /// unknown.
 pub fn judge_with(h: &History, only: &[String], max_indefinite: f64) -> Vec<RuleVerdict> {
-    let mut verdicts = judge_rules(h, only, 0);
+    let mut verdicts = judge_rules(h, only, 0, facts::Carried::default());
     if let Some(why) = too_indefinite(h, max_indefinite) {
         thin_passes(&mut verdicts, &why);
     }
@@ -266,9 +266,15 @@ pub(crate) fn thin_passes(verdicts: &mut [RuleVerdict], why: &str) {
 /// thin evidence. The first `context` records are context carried into a segment
 /// (`check::segment`): rules that judge record by record leave them to the segment
 /// they belong to.
-pub(crate) fn judge_rules(h: &History, only: &[String], context: usize) -> Vec<RuleVerdict> {
+pub(crate) fn judge_rules(
+    h: &History,
+    only: &[String],
+    context: usize,
+    carried: facts::Carried,
+) -> Vec<RuleVerdict> {
     let mut facts = Facts::build(h);
     facts.context = context;
+    facts.carried = carried;
     let facts = facts;
     let blurred = facts.blurred();
     let mut verdicts: Vec<RuleVerdict> = catalogue()

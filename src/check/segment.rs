@@ -24,6 +24,7 @@ use std::path::Path;
 use super::combine::Combined;
 use super::facts::effectful;
 use super::{interrupted, no_answer, RuleVerdict};
+pub use super::facts::Carried;
 use crate::error::Error;
 use crate::history::{Header, History, OpRecord};
 use crate::vocab::{OpKind, Outcome, COORDINATOR};
@@ -179,6 +180,10 @@ pub struct Segmenter {
     pending: Option<(usize, usize)>,
     /// The snapshot the last segment was cut at: (id, done).
     last_cut: Option<(u64, u64)>,
+    /// Aggregates carried past the last cut, and past the one before it (what the
+    /// segment being filled starts with).
+    carried: Carried,
+    carried_before: Carried,
     /// Why the stream can no longer be judged as it is.
     broken: Option<String>,
     combined: Combined,
@@ -206,6 +211,8 @@ impl Segmenter {
             pending: None,
             last_cut: None,
             broken: None,
+            carried: Carried::default(),
+            carried_before: Carried::default(),
             combined: Combined::default(),
             all: vec![(0, 0); phases],
             writes: vec![(0, 0); phases],
@@ -241,8 +248,8 @@ impl Segmenter {
         }
         if self.broken.is_none() {
             let cur = std::mem::take(&mut self.cur);
-            let ctx = self.ctx_len;
-            self.judge(cur, ctx);
+            let (ctx, carried) = (self.ctx_len, self.carried_before);
+            self.judge(cur, ctx, carried);
         }
         let thin = super::thin_from(&self.header.phases, &self.all, &self.writes, max_indefinite);
         let segments = self.combined.segments();
@@ -332,11 +339,7 @@ impl Segmenter {
 
     /// Whether `r` is a main-tenant coordinator snapshot no record before it overlaps.
     fn quiescent(&self, r: &OpRecord) -> bool {
-        if r.worker != COORDINATOR
-            || r.outcome != Outcome::Accepted
-            || r.snapshot.is_none()
-            || r.tenant != self.header.tenant
-        {
+        if !self.main_snapshot(r) {
             return false;
         }
         // Records before it completed no later than it did (completion order): any
@@ -348,42 +351,77 @@ impl Segmenter {
             .any(|_| true)
     }
 
+    /// Whether `r` is one of the snapshots the rules compare (`Facts::snapshots`).
+    fn main_snapshot(&self, r: &OpRecord) -> bool {
+        r.worker == COORDINATOR
+            && r.outcome == Outcome::Accepted
+            && r.snapshot.is_some()
+            && r.tenant == self.header.tenant
+    }
+
     /// Closes the segment at `cur[c]`: judges `cur[..=c]`, and starts the next with the
-    /// context, that snapshot, and the records after it.
+    /// context and the last gap before the cut (from the quiescent snapshot before
+    /// `cur[c]`: rules that look from one gap to the next, a release alone and then the
+    /// next create, see both), then the records after it. Without such a snapshot the
+    /// segment is not cut yet.
     fn cut(&mut self, c: usize) {
         self.pending = None;
+        let Some(p) = self.overlap_from(c) else {
+            return;
+        };
         let rest = self.cur.split_off(c + 1);
         let seg = std::mem::take(&mut self.cur);
-        let at = seg[c].clone();
-        for o in &seg[self.ctx_len..c] {
+        for o in &seg[self.ctx_len..p] {
             if carried(&self.header, o) {
                 self.context.push(o.clone());
             }
+            if o.tenant == self.header.tenant
+                && o.outcome == Outcome::Accepted
+                && kind_of_header(&self.header, o) == Some(OpKind::Release)
+            {
+                self.carried.released = true;
+            }
         }
-        self.last_cut = Some((at.id, at.done_us));
-        let ctx = self.ctx_len;
-        self.judge(seg, ctx);
+        let overlap: Vec<OpRecord> = seg[p..=c].to_vec();
+        self.last_cut = Some((seg[c].id, seg[c].done_us));
+        let (ctx, carried) = (self.ctx_len, self.carried_before);
+        self.judge(seg, ctx, carried);
+        self.carried_before = self.carried;
         if self.context.len() > self.opts.context {
             return self.break_with(format!(
                 "more than {} records (clock moves and reads, setups, operations with no definite answer) would have to be carried from one segment to the next; raise QB_SEGMENT_RECORDS (now {}) to carry more",
                 self.opts.context, self.opts.records
             ));
         }
-        let mut next = Vec::with_capacity(self.context.len() + 1 + rest.len());
+        let mut next = Vec::with_capacity(self.context.len() + overlap.len() + rest.len());
         next.extend(self.context.iter().cloned());
         self.ctx_len = next.len();
-        next.push(at);
+        next.extend(overlap);
         next.extend(rest);
         self.cur = next;
     }
 
-    /// Judges one segment; its first `ctx` records are context.
-    fn judge(&mut self, ops: Vec<OpRecord>, ctx: usize) {
+    /// The last main-tenant snapshot before `cur[c]` (after the segment's first) that
+    /// no record overlaps: where the next segment starts.
+    fn overlap_from(&self, c: usize) -> Option<usize> {
+        let own = &self.cur[self.ctx_len..=c];
+        (self.ctx_len + 1..c).rev().find(|&i| {
+            let s = &self.cur[i];
+            self.main_snapshot(s)
+                && !own.iter().any(|o| {
+                    o.id != s.id && o.sent_us < s.done_us && o.done_us > s.sent_us
+                })
+        })
+    }
+
+    /// Judges one segment; its first `ctx` records are context, `carried` what the
+    /// segments before it left.
+    fn judge(&mut self, ops: Vec<OpRecord>, ctx: usize, carried: Carried) {
         let h = History {
             header: self.header.clone(),
             ops,
         };
-        let verdicts = super::judge_rules(&h, &self.only, ctx);
+        let verdicts = super::judge_rules(&h, &self.only, ctx, carried);
         self.combined.add(verdicts);
         // Every clock read is carried, so the last segment names the run's time source.
         self.time_source = Some(super::time_source(&h));
