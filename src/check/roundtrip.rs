@@ -38,11 +38,19 @@ pub(crate) fn segmented_agrees(h: &History, only: &[String], max: f64, whole: &[
         for (a, b) in whole.iter().zip(&s.rules) {
             if s.segments > 1
                 && a.verdict != Verdict::Skipped
-                && super::combine::WHOLE_RUN_ONLY.iter().any(|(id, _)| *id == a.id)
+                && super::combine::WHOLE_RUN_ONLY
+                    .iter()
+                    .any(|(id, _)| *id == a.id)
             {
                 // Never a guess: unknown, with the reason.
                 assert_eq!(b.verdict, Verdict::Unknown, "{b:?}");
-                assert!(b.witness.as_deref().unwrap_or("").contains("no segment holds whole"), "{b:?}");
+                assert!(
+                    b.witness
+                        .as_deref()
+                        .unwrap_or("")
+                        .contains("no segment holds whole"),
+                    "{b:?}"
+                );
                 continue;
             }
             assert_eq!(

@@ -23,15 +23,17 @@ use std::path::Path;
 
 use super::combine::Combined;
 use super::facts::effectful;
-use super::{interrupted, no_answer, RuleVerdict};
 pub use super::facts::Carried;
+use super::{interrupted, no_answer, RuleVerdict};
 use crate::error::Error;
 use crate::history::{Header, History, OpRecord};
 use crate::vocab::{OpKind, Outcome, COORDINATOR};
 
 /// Records a segment holds before it is cut at the next quiescent snapshot
-/// (`QB_SEGMENT_RECORDS`): about 250 B each in memory while judged.
-pub const DEFAULT_SEGMENT_RECORDS: usize = 500_000;
+/// (`QB_SEGMENT_RECORDS`): about 190 B each in memory while judged. The same as the
+/// run's in-memory history (`QB_HISTORY_IN_MEMORY`), so a history that fits one is
+/// judged whole, as it always was.
+pub const DEFAULT_SEGMENT_RECORDS: usize = 3_000_000;
 
 /// Records held to put the file back in completion order: the engine writes records as
 /// its workers hand them on, close to completion order but not exactly.
@@ -408,9 +410,9 @@ impl Segmenter {
         (self.ctx_len + 1..c).rev().find(|&i| {
             let s = &self.cur[i];
             self.main_snapshot(s)
-                && !own.iter().any(|o| {
-                    o.id != s.id && o.sent_us < s.done_us && o.done_us > s.sent_us
-                })
+                && !own
+                    .iter()
+                    .any(|o| o.id != s.id && o.sent_us < s.done_us && o.done_us > s.sent_us)
         })
     }
 
@@ -433,9 +435,7 @@ impl Segmenter {
 fn carried(header: &Header, o: &OpRecord) -> bool {
     match kind_of_header(header, o) {
         Some(OpKind::Clock | OpKind::AdvanceClock | OpKind::Setup) => true,
-        Some(k) => {
-            effectful(k) && o.tenant == header.tenant && o.outcome == Outcome::Indeterminate
-        }
+        Some(k) => effectful(k) && o.tenant == header.tenant && o.outcome == Outcome::Indeterminate,
         None => false,
     }
 }
