@@ -196,6 +196,15 @@ impl Tally {
     }
 }
 
+/// Why a rule is unknown when judged in segments (it rests on a whole-run aggregate no
+/// segment holds), for the rules that are.
+pub fn whole_run_only(id: &str) -> Option<&'static str> {
+    combine::WHOLE_RUN_ONLY
+        .iter()
+        .find(|(r, _)| *r == id)
+        .map(|(_, why)| *why)
+}
+
 /// A rule's catalogue entry by id.
 pub fn rule_info(id: &str) -> Option<RuleInfo> {
     catalogue().iter().map(|r| r.info()).find(|i| i.id == id)
