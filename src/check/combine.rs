@@ -17,6 +17,39 @@ pub(crate) const WHOLE_RUN_ONLY: &[(&str, &str)] = &[(
     "pairs of the other tenant's snapshots taken far apart (the run's start and the isolation probe) with every order of either tenant between them",
 )];
 
+/// Why a pass of rule `id` judged in segments is no proof for a history with this
+/// header, when it is not: `limit.never-exceeded` over a sliding or first-hit window
+/// (a window spanning a cut is judged in parts, each from its segment's own baseline,
+/// so an over-admission only the whole window shows could pass unseen). A failure
+/// found in a segment stands: it is a failure of the whole.
+pub(crate) fn pass_unproven(header: &crate::history::Header, id: &str) -> Option<String> {
+    use crate::vocab::{PeriodDecl, QuotaKind};
+    if let Some((_, why)) = WHOLE_RUN_ONLY.iter().find(|(r, _)| *r == id) {
+        return Some(why.to_string());
+    }
+    if id != "limit.never-exceeded" {
+        return None;
+    }
+    let windows: Vec<&str> = header
+        .quotas
+        .iter()
+        .filter(|q| q.kind == QuotaKind::Period)
+        .filter(|q| {
+            matches!(
+                q.period,
+                Some(PeriodDecl::FirstHit(_) | PeriodDecl::Sliding(_))
+            )
+        })
+        .map(|q| q.name.as_str())
+        .collect();
+    (!windows.is_empty()).then(|| {
+        format!(
+            "the sliding or first-hit windows of {} (a window across a cut is counted in parts)",
+            windows.join(", ")
+        )
+    })
+}
+
 /// One rule's verdicts so far.
 struct Acc {
     first: RuleVerdict,
@@ -79,7 +112,7 @@ impl Combined {
 
     /// One verdict per rule; `broken` (why the stream could not be judged as it is)
     /// leaves every verdict unknown.
-    pub fn finish(self, broken: Option<&str>) -> Vec<RuleVerdict> {
+    pub fn finish(self, broken: Option<&str>, header: &crate::history::Header) -> Vec<RuleVerdict> {
         let n = self.segments;
         self.rules
             .into_iter()
@@ -118,8 +151,11 @@ impl Combined {
                     v.evidence = a.evidence;
                 }
                 if n > 1 {
-                    if let Some((_, why)) = WHOLE_RUN_ONLY.iter().find(|(id, _)| *id == v.id) {
-                        if v.verdict != Verdict::Skipped {
+                    let whole_only = WHOLE_RUN_ONLY.iter().any(|(id, _)| *id == v.id);
+                    if let Some(why) = pass_unproven(header, &v.id) {
+                        if v.verdict == Verdict::Pass
+                            || (whole_only && v.verdict != Verdict::Skipped)
+                        {
                             v.verdict = Verdict::Unknown;
                             v.witness = Some(format!(
                                 "judged in {n} segments, and this rule rests on {why}, which no segment holds whole"

@@ -196,13 +196,10 @@ impl Tally {
     }
 }
 
-/// Why a rule is unknown when judged in segments (it rests on a whole-run aggregate no
-/// segment holds), for the rules that are.
-pub fn whole_run_only(id: &str) -> Option<&'static str> {
-    combine::WHOLE_RUN_ONLY
-        .iter()
-        .find(|(r, _)| *r == id)
-        .map(|(_, why)| *why)
+/// Why rule `id` judged in segments may be unknown where the whole history decides it
+/// (it rests on a whole-run aggregate no segment holds), for a history with `header`.
+pub fn segmented_unknown(header: &crate::history::Header, id: &str) -> Option<String> {
+    combine::pass_unproven(header, id)
 }
 
 /// A rule's catalogue entry by id.

@@ -255,7 +255,7 @@ impl Segmenter {
         }
         let thin = super::thin_from(&self.header.phases, &self.all, &self.writes, max_indefinite);
         let segments = self.combined.segments();
-        let mut rules = self.combined.finish(self.broken.as_deref());
+        let mut rules = self.combined.finish(self.broken.as_deref(), &self.header);
         if let Some(why) = &thin {
             super::thin_passes(&mut rules, why);
         }

@@ -88,7 +88,7 @@ fn judge_mode(suite: &str, bug: Option<&(String, String)>, r: &Run) -> Option<St
 /// it whole gives (a rule that rests on a whole-run aggregate: unknown, with why). In
 /// process, from the file the run wrote: no more runs.
 fn segmented_differs(suite: &str, mode: &str, r: &Run) -> Vec<String> {
-    use quotabench::check::{judge_file, whole_run_only, SegmentOpts, DEFAULT_MAX_INDEFINITE};
+    use quotabench::check::{judge_file, segmented_unknown, SegmentOpts, DEFAULT_MAX_INDEFINITE};
     let path = r.dir.join("history.jsonl");
     let (h, _) = quotabench::history::load_in_order(&path).expect("the run's history");
     let whole = quotabench::check::judge(&h, &[]);
@@ -105,13 +105,15 @@ fn segmented_differs(suite: &str, mode: &str, r: &Run) -> Vec<String> {
             out.push(format!("{suite} {mode}: {} records were not cut into segments of {n}: the comparison proves nothing", s.records));
         }
         for (a, b) in whole.iter().zip(&s.rules) {
-            let expected = match whole_run_only(&a.id) {
-                Some(_) if s.segments > 1 && a.verdict != quotabench::vocab::Verdict::Skipped => {
-                    quotabench::vocab::Verdict::Unknown
-                }
-                _ => a.verdict,
-            };
-            if b.verdict != expected {
+            // Never a guess: unknown with why, for a rule on a whole-run aggregate.
+            let unsure = s.segments > 1
+                && b.verdict == quotabench::vocab::Verdict::Unknown
+                && segmented_unknown(&h.header, &a.id).is_some()
+                && b.witness
+                    .as_deref()
+                    .is_some_and(|w| w.contains("no segment holds whole"));
+            let expected = a.verdict;
+            if b.verdict != expected && !unsure {
                 out.push(format!(
                     "{suite} {mode}: judged in {} segments of {n}, {} is {:?} (expected {expected:?}); whole: {:?}; segmented: {:?}",
                     s.segments, a.id, b.verdict, a.witness, b.witness
