@@ -150,7 +150,7 @@ impl Combined {
                 if broken.is_none() {
                     v.evidence = a.evidence;
                 }
-                if n > 1 {
+                if n > 1 && broken.is_none() {
                     let whole_only = WHOLE_RUN_ONLY.iter().any(|(id, _)| *id == v.id);
                     if let Some(why) = pass_unproven(header, &v.id) {
                         if v.verdict == Verdict::Pass

@@ -30,6 +30,8 @@ mod tests;
 mod tests_roundtrip;
 #[cfg(test)]
 mod tests_scoped;
+#[cfg(test)]
+mod tests_segment;
 
 pub use crate::vocab::Verdict;
 pub use facts::{time_source, Facts};
