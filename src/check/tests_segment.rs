@@ -133,5 +133,8 @@ fn a_bad_segment_size_is_refused_by_name() {
     std::env::set_var("QB_SEGMENT_RECORDS", "lots");
     let e = SegmentOpts::from_env().unwrap_err().to_string();
     std::env::remove_var("QB_SEGMENT_RECORDS");
-    assert!(e.contains("QB_SEGMENT_RECORDS") && e.contains("expected a number"), "{e}");
+    assert!(
+        e.contains("QB_SEGMENT_RECORDS") && e.contains("expected a number"),
+        "{e}"
+    );
 }
