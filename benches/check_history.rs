@@ -201,6 +201,26 @@ fn read(c: &mut Criterion) {
             bytes / count.max(1),
             count as f64 / secs
         );
+        // Judged as it streams, in segments cut at quiescent snapshots (what `check`
+        // and a run past its in-memory copy do for a history longer than a segment).
+        let t = std::time::Instant::now();
+        let opts = quotabench::check::SegmentOpts::with_records((n / 10).max(1));
+        let judged = quotabench::check::judge_file(&path, &[], 0.05, opts).expect("judged");
+        eprintln!(
+            "n={n}: judged in {} segments of {} in {:.2}s; peak RSS {:?} MB",
+            judged.segments,
+            opts.records,
+            t.elapsed().as_secs_f64(),
+            peak_rss_mb()
+        );
+        assert!(
+            judged
+                .rules
+                .iter()
+                .all(|v| v.verdict != quotabench::vocab::Verdict::Fail),
+            "{:#?}",
+            judged.rules
+        );
         g.bench_with_input(BenchmarkId::new("parse", n), &path, |b, p| {
             b.iter(|| quotabench::history::stream(p, |_| Ok(()), |_| ()).expect("read"))
         });

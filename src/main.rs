@@ -436,16 +436,24 @@ async fn dispatch(cmd: Command, style: Style) -> Result<ExitStatus, Error> {
                 Some(p) => quotabench::scenario::load(&p)?.scenario.checks,
                 None => quotabench::scenario::Checks::All,
             };
-            let (h, warnings) = quotabench::history::load_in_order(&history)?;
-            for w in &warnings {
-                eprintln!("warning: {w}");
-            }
             let Some(ids) = checks.ids() else {
                 return Err(Error::Usage(
                     "the scenario judges no rule (`checks: none`): run `quotabench check HISTORY` without --scenario to judge every rule".into(),
                 ));
             };
-            let mut rules = quotabench::check::judge(&h, ids);
+            // Judged as it streams: whole when it fits one segment (QB_SEGMENT_RECORDS),
+            // else in segments cut at quiescent snapshots, in bounded memory.
+            let judged = quotabench::check::judge_file(
+                &history,
+                ids,
+                quotabench::check::DEFAULT_MAX_INDEFINITE,
+                quotabench::check::SegmentOpts::from_env()?,
+            )?;
+            let warnings = judged.warnings;
+            for w in &warnings {
+                eprintln!("warning: {w}");
+            }
+            let mut rules = judged.rules;
             if !warnings.is_empty() {
                 // A torn or unfinished history lost the records of operations in flight
                 // when it stopped, and records are written in arrival order, not

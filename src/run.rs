@@ -373,11 +373,11 @@ pub async fn run_one(
     };
     let outcome = engine::run(&plan, &dir.join("history.jsonl"), engine_stop).await;
     timer.abort();
-    let mut outcome = outcome?;
-    // The run outgrew its in-memory copy: judge what it streamed to disk instead, when
-    // this machine has the memory to hold it (else say so: a run killed for memory at
-    // its end would leave no report at all).
+    let outcome = outcome?;
+    // The run outgrew its in-memory copy: judge what it streamed to disk instead, in
+    // segments of bounded memory however long the run (`check::segment`).
     let mut too_big = None;
+    let mut streamed = None;
     if outcome.not_kept > 0 {
         let path = dir.join("history.jsonl");
         // The file masks a secret tenant (one from a secret-named variable): with both
@@ -389,33 +389,18 @@ pub async fn run_one(
             .map_or("", |o| o.value.as_str());
         let masked =
             crate::redact::is_secret(&tenant) && crate::redact::is_secret(other) && tenant != other;
-        let room = if masked {
-            Err(format!(
-                "history.jsonl masks both tenants (each from a secret-named variable), so read back it cannot tell them apart; raise QB_HISTORY_IN_MEMORY above the run's {} records to judge it in memory",
+        if masked {
+            too_big = Some(format!(
+                "the run outgrew its in-memory history and cannot be judged from its file: history.jsonl masks both tenants (each from a secret-named variable), so read back it cannot tell them apart; raise QB_HISTORY_IN_MEMORY above the run's {} records to judge it in memory",
                 outcome.not_kept
-            ))
-        } else {
-            crate::history::room_to_judge(outcome.not_kept)
-        };
-        match room {
-            Ok(()) => {
-                let (h, warnings) = crate::history::load_in_order(&path)?;
-                for w in warnings {
-                    eprintln!("quotabench: {w}");
-                }
-                outcome.history = h;
+            ));
+        } else if let Some(ids) = s.checks.ids() {
+            let judged =
+                check::judge_file(&path, ids, max_indefinite, check::SegmentOpts::from_env()?)?;
+            for w in &judged.warnings {
+                eprintln!("quotabench: {w}");
             }
-            Err(why) if masked => {
-                too_big = Some(format!(
-                    "the run outgrew its in-memory history and cannot be judged from its file: {why}"
-                ))
-            }
-            Err(why) => {
-                too_big = Some(format!(
-                    "the run outgrew its in-memory history and cannot be judged from its file: {why} (`quotabench check {}` judges it where it fits)",
-                    path.display()
-                ))
-            }
+            streamed = Some(judged);
         }
     }
     // A failed history write stopped the engine too: that is no deadline.
@@ -456,6 +441,7 @@ pub async fn run_one(
         elapsed: outcome.elapsed,
         interrupted: outcome.interrupted,
         too_big,
+        streamed,
         incomplete: false,
         history_write: outcome.history_write.clone(),
         checks: s.checks.ids(),
@@ -535,6 +521,9 @@ pub(crate) struct Evidence<'a> {
     /// Why the history could not be judged whole (the run outgrew its in-memory copy
     /// and its file could not be read back): every verdict is then unknown with it.
     pub too_big: Option<String>,
+    /// The rules already judged from history.jsonl as it streamed (a run that outgrew
+    /// its in-memory copy): used instead of judging `history`.
+    pub streamed: Option<check::Streamed>,
     /// Some history lost records (torn, or without its closing line): a failure may
     /// come from the gap, so it is not a verdict.
     pub incomplete: bool,
@@ -553,9 +542,18 @@ pub(crate) struct Evidence<'a> {
 pub(crate) fn conclude(ev: Evidence<'_>) -> Report {
     let h = ev.history;
     // `checks: none`: a load scenario judged by its thresholds alone, with no rule lines.
-    let mut rules = match ev.checks {
-        Some(ids) => check::judge_with(h, ids, ev.max_indefinite),
-        None => Vec::new(),
+    let (mut rules, thin, time_source) = match (ev.checks, ev.streamed) {
+        (None, _) => (
+            Vec::new(),
+            check::too_indefinite(h, ev.max_indefinite),
+            None,
+        ),
+        (Some(_), Some(s)) => (s.rules, s.thin, Some(s.time_source)),
+        (Some(ids), None) => (
+            check::judge_with(h, ids, ev.max_indefinite),
+            check::too_indefinite(h, ev.max_indefinite),
+            None,
+        ),
     };
     if let Some(why) = &ev.too_big {
         // Verdicts over part of the evidence would be guesses: say so instead.
@@ -606,7 +604,6 @@ pub(crate) fn conclude(ev: Evidence<'_>) -> Report {
         }
     }
     let (errors, errors_left_off) = report::errors::causes(h);
-    let thin = check::too_indefinite(h, ev.max_indefinite);
     let quantile = |op: &str, p: f64| {
         let i = ev.recorder.labels().iter().position(|l| l == op)?;
         let hist = ev.recorder.merged(i, crate::metrics::View::Latency);
@@ -629,7 +626,7 @@ pub(crate) fn conclude(ev: Evidence<'_>) -> Report {
         verdict = Verdict::Unknown;
     }
     let mut target = ev.target;
-    target.time = Some(check::time_source(h));
+    target.time = Some(time_source.unwrap_or_else(|| check::time_source(h)));
     let mut report = Report {
         schema_version: report::SCHEMA_VERSION,
         scenario: ev.scenario,

@@ -175,7 +175,7 @@ impl Rule for ReleaseFrees {
         }
         // Slots leaked earlier (under load) show later: a lone create refused although
         // the listing shows room for more than it, after releases were accepted.
-        let mut released = quotas.is_empty();
+        let mut released = quotas.is_empty() || f.carried.released;
         for g in 0..f.gaps.len() {
             for &i in &f.gaps[g].ops {
                 let (o, Some(d)) = (&h.ops[i], f.decl(i)) else {

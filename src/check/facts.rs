@@ -102,6 +102,21 @@ pub struct Facts {
     /// Ledgers built so far, shared by the rules. Keyed by which declarations draw on
     /// or free a quota: quotas moved by the same operations (daily and monthly) share one.
     ledgers: Mutex<HashMap<(u64, u64), Arc<Ledger>>>,
+    /// How many leading records of the history are context carried into a segment
+    /// from before it (`check::segment`); 0 for a whole history.
+    pub context: usize,
+    /// What the segments before this one found (`check::segment`); nothing for a whole
+    /// history.
+    pub carried: Carried,
+}
+
+/// Whole-run facts a segment inherits from the segments before it, where a rule looks
+/// back further than any record carried.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Carried {
+    /// A release of the main tenant was accepted before the segment
+    /// (`concurrent.release-frees`: "after releases were accepted").
+    pub released: bool,
 }
 
 /// Whether an operation of this kind can change a counter. Setups create the objects
@@ -175,6 +190,8 @@ impl Facts {
         order.sort_unstable_by_key(|&i| (h.ops[i].done_us, h.ops[i].id));
         let mut facts = Facts {
             ledgers: Mutex::new(HashMap::new()),
+            context: 0,
+            carried: Carried::default(),
             order,
             gaps: vec![Gap::default(); snapshots.len().saturating_sub(1)],
             snapshots,

@@ -393,10 +393,13 @@ fn concurrent(
     limit: u64,
     t: &mut Tally,
 ) -> Result<(), Judgement> {
+    // A segment's context (`check::segment`) holds consumes from before its first
+    // snapshot: the baseline is the snapshot before its own first consume.
     let Some(first) = h
         .ops
         .iter()
         .enumerate()
+        .skip(f.context)
         .filter(|(i, _)| {
             f.decl(*i)
                 .is_some_and(|d| d.kind == OpKind::Consume && d.touches & bit != 0)

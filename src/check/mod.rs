@@ -19,6 +19,9 @@ pub(crate) mod windows;
 
 pub(crate) mod verdict;
 
+mod combine;
+pub mod segment;
+
 #[cfg(test)]
 mod roundtrip;
 #[cfg(test)]
@@ -27,9 +30,12 @@ mod tests;
 mod tests_roundtrip;
 #[cfg(test)]
 mod tests_scoped;
+#[cfg(test)]
+mod tests_segment;
 
 pub use crate::vocab::Verdict;
 pub use facts::{time_source, Facts};
+pub use segment::{judge_file, SegmentOpts, Streamed};
 pub use verdict::{Evidence, Level, RuleVerdict};
 
 use crate::history::History;
@@ -192,6 +198,12 @@ impl Tally {
     }
 }
 
+/// Why rule `id` judged in segments may be unknown where the whole history decides it
+/// (it rests on a whole-run aggregate no segment holds), for a history with `header`.
+pub fn segmented_unknown(header: &crate::history::Header, id: &str) -> Option<String> {
+    combine::pass_unproven(header, id)
+}
+
 /// A rule's catalogue entry by id.
 pub fn rule_info(id: &str) -> Option<RuleInfo> {
     catalogue().iter().map(|r| r.info()).find(|i| i.id == id)
@@ -240,7 +252,38 @@ pub fn judge(h: &History, only: &[String]) -> Vec<RuleVerdict> {
 /// fraction) of the operations got no definite answer leaves the passes resting on it
 /// unknown.
 pub fn judge_with(h: &History, only: &[String], max_indefinite: f64) -> Vec<RuleVerdict> {
-    let facts = Facts::build(h);
+    let mut verdicts = judge_rules(h, only, 0, facts::Carried::default());
+    if let Some(why) = too_indefinite(h, max_indefinite) {
+        thin_passes(&mut verdicts, &why);
+    }
+    verdicts
+}
+
+/// A pass on evidence too thin (`too_indefinite`) is unknown, with the reason.
+pub(crate) fn thin_passes(verdicts: &mut [RuleVerdict], why: &str) {
+    for v in verdicts.iter_mut().filter(|v| v.verdict == Verdict::Pass) {
+        v.verdict = Verdict::Unknown;
+        v.witness = Some(match v.witness.take() {
+            Some(w) => format!("{why} (it would otherwise pass: {w})"),
+            None => why.to_string(),
+        });
+    }
+}
+
+/// Judges `h` by the rules in `only` (all when empty), before the run-wide judgement of
+/// thin evidence. The first `context` records are context carried into a segment
+/// (`check::segment`): rules that judge record by record leave them to the segment
+/// they belong to.
+pub(crate) fn judge_rules(
+    h: &History,
+    only: &[String],
+    context: usize,
+    carried: facts::Carried,
+) -> Vec<RuleVerdict> {
+    let mut facts = Facts::build(h);
+    facts.context = context;
+    facts.carried = carried;
+    let facts = facts;
     let blurred = facts.blurred();
     let mut verdicts: Vec<RuleVerdict> = catalogue()
         .into_iter()
@@ -283,15 +326,6 @@ pub fn judge_with(h: &History, only: &[String], max_indefinite: f64) -> Vec<Rule
         })
         .collect();
     attribute_phases(h, &mut verdicts);
-    if let Some(why) = too_indefinite(h, max_indefinite) {
-        for v in verdicts.iter_mut().filter(|v| v.verdict == Verdict::Pass) {
-            v.verdict = Verdict::Unknown;
-            v.witness = Some(match v.witness.take() {
-                Some(w) => format!("{why} (it would otherwise pass: {w})"),
-                None => why.clone(),
-            });
-        }
-    }
     verdicts
 }
 
@@ -322,9 +356,20 @@ pub fn phase_answers(h: &History, writes_only: bool) -> Vec<(u64, u64)> {
 /// `max_indefinite` of the operations got no definite answer, or no definite answer at all.
 pub fn too_indefinite(h: &History, max_indefinite: f64) -> Option<String> {
     let all = phase_answers(h, false);
+    let per = phase_answers(h, true);
+    thin_from(&h.header.phases, &all, &per, max_indefinite)
+}
+
+/// [`too_indefinite`] from the per-phase counts ([`phase_answers`] of every operation,
+/// and of writes only): what a streamed judgement counts as the records go by.
+pub(crate) fn thin_from(
+    phases: &[String],
+    all: &[(u64, u64)],
+    per: &[(u64, u64)],
+    max_indefinite: f64,
+) -> Option<String> {
     let total: u64 = all.iter().map(|p| p.0).sum();
     let none: u64 = all.iter().map(|p| p.1).sum();
-    let per = phase_answers(h, true);
     if total > 0 && none == total {
         return Some(format!(
             "no operation of the run got a definite answer ({total} sent or attempted): a run never passes on nothing"
@@ -335,7 +380,7 @@ pub fn too_indefinite(h: &History, max_indefinite: f64) -> Option<String> {
         if *n > 0 && (*x as f64) > max_indefinite * (*n as f64) {
             bad.push(format!(
                 "phase {}: {x} of {n} writes ({:.1}%) got no definite answer",
-                h.header.phases.get(i).map_or("?", |s| s.as_str()),
+                phases.get(i).map_or("?", |s| s.as_str()),
                 100.0 * *x as f64 / *n as f64
             ));
         }

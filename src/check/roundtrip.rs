@@ -4,7 +4,7 @@
 //! suite's hand-built histories proves the two give the same verdicts and witnesses, and
 //! the same time source and thin-evidence judgement the report states.
 
-use super::{judge_with, RuleVerdict};
+use super::{judge_with, RuleVerdict, SegmentOpts, Verdict};
 use crate::history::{load_in_order, History, HistoryWriter};
 
 /// Judges `h` in memory and from its file, asserts both agree, and returns the verdicts.
@@ -22,7 +22,40 @@ pub(crate) fn judged_both_ways(h: &History, only: &[String], max: f64) -> Vec<Ru
         super::too_indefinite(h, max),
         super::too_indefinite(&back, max)
     );
+    segmented_agrees(h, only, max, &in_memory);
     in_memory
+}
+
+/// Judges `h` in segments as small as the history allows (cut at every quiescent
+/// snapshot after 1, 3 and 50 records) and asserts each rule's verdict is the whole
+/// history's; the thin-evidence judgement too.
+pub(crate) fn segmented_agrees(h: &History, only: &[String], max: f64, whole: &[RuleVerdict]) {
+    for n in [1, 3, 50] {
+        let s = super::segment::judge_segmented(h, only, max, SegmentOpts::with_records(n));
+        assert_eq!(s.thin, super::too_indefinite(h, max), "segments of {n}");
+        assert_eq!(s.time_source, super::time_source(h), "segments of {n}");
+        assert_eq!(s.rules.len(), whole.len());
+        for (a, b) in whole.iter().zip(&s.rules) {
+            if s.segments > 1
+                && b.verdict == Verdict::Unknown
+                && super::segmented_unknown(&h.header, &a.id).is_some()
+            {
+                // Never a guess: unknown, with the reason.
+                let w = b.witness.as_deref().unwrap_or("");
+                assert!(w.contains("no segment holds whole"), "{b:?}");
+                continue;
+            }
+            assert_eq!(
+                (a.id.as_str(), a.verdict),
+                (b.id.as_str(), b.verdict),
+                "judged in {} segments of {n}, {} says otherwise than the whole history:\nwhole: {:?}\nsegmented: {:?}",
+                s.segments,
+                a.id,
+                a.witness,
+                b.witness
+            );
+        }
+    }
 }
 
 /// `h` written record by record in the order given (a run writes in arrival order),

@@ -133,6 +133,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, print: Option<Style>) -> Result<RunRe
         elapsed,
         interrupted,
         too_big: None,
+        streamed: None,
         incomplete: shards.iter().any(|s| !s.warnings.is_empty()),
         history_write: None,
         checks,

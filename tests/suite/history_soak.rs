@@ -1,21 +1,28 @@
 //! A run longer than its in-memory history (QB_HISTORY_IN_MEMORY set far below the
 //! run's records, standing in for a soak past the default 3,000,000) is judged from
-//! history.jsonl: verdicts, not unknowns, and the same verdicts as an offline `check`.
+//! history.jsonl as it streams, in segments (QB_SEGMENT_RECORDS far below too, standing
+//! in for a soak of hundreds of millions): verdicts, not unknowns, and the same verdicts
+//! as an offline `check` in segments and as `check` judging the file whole.
 
 use assert_cmd::Command;
 
 use crate::common::{rule, run_dir, summary};
 
-/// Two short phases of orders and lists against the bundled fake: each opens with a
-/// quiescent snapshot, so the counters are judged between them (a second or two).
+/// Three short phases of orders and lists against the bundled fake: each opens with a
+/// quiescent snapshot, so the counters are judged between them and the history is cut
+/// there (a second or two).
 const SCENARIO: &str = "name: soak-in-small\n\
     target:\n  profile: adobe-hygiene\n  headers:\n    Authorization: Bearer local-dev-token\n    x-api-key: local-dev-key\n\
     phases:\n\
     \x20 - name: first\n    workload:\n      concurrency: 4\n      operations: 150\n      mix: {delete_identities: 3, list: 1}\n      amount: 1\n\
-    \x20 - name: second\n    workload:\n      concurrency: 4\n      operations: 150\n      mix: {delete_identities: 3, list: 1}\n      amount: 1\n";
+    \x20 - name: second\n    workload:\n      concurrency: 4\n      operations: 150\n      mix: {delete_identities: 3, list: 1}\n      amount: 1\n\
+    \x20 - name: third\n    workload:\n      concurrency: 4\n      operations: 100\n      mix: {delete_identities: 3, list: 1}\n      amount: 1\n";
 
 /// Records the run may keep in memory: far fewer than it makes.
 const CAP: u64 = 10;
+
+/// Records a segment holds before it is cut at the next quiescent snapshot.
+const SEGMENT: u64 = 40;
 
 #[test]
 fn a_run_past_its_memory_cap_is_judged_from_its_file_with_verdicts_not_unknowns() {
@@ -29,6 +36,7 @@ fn a_run_past_its_memory_cap_is_judged_from_its_file_with_verdicts_not_unknowns(
         .args(["--seed", "5", "--out"])
         .arg(out.path().join("runs"))
         .env("QB_HISTORY_IN_MEMORY", CAP.to_string())
+        .env("QB_SEGMENT_RECORDS", SEGMENT.to_string())
         .timeout(std::time::Duration::from_secs(120))
         .assert()
         .get_output()
@@ -62,27 +70,39 @@ fn a_run_past_its_memory_cap_is_judged_from_its_file_with_verdicts_not_unknowns(
         let w = r["witness"].as_str().unwrap_or("");
         assert!(!w.contains("in-memory"), "{r}");
     }
-    // The run judged what `check` judges offline: the same verdict, rule by rule.
-    let c = Command::cargo_bin("quotabench")
+    // And judged in segments, not whole: the pass says so.
+    let w = rule(&s, "accounting.exact")["witness"]
+        .as_str()
         .unwrap()
-        .arg("check")
-        .arg(dir.join("history.jsonl"))
-        .output()
-        .unwrap();
-    assert_eq!(c.status.code(), Some(0));
-    let text = String::from_utf8_lossy(&c.stdout).into_owned();
-    for r in s["rules"].as_array().unwrap() {
-        let word = match r["verdict"].as_str().unwrap() {
-            "pass" => "PASS",
-            "fail" => "FAIL",
-            _ => "SKIP",
-        };
-        let line = format!(
-            "  {word:<8} {:<6} {}  ",
-            r["level"].as_str().unwrap(),
-            r["id"].as_str().unwrap()
-        );
-        assert!(text.contains(&line), "{line:?} not in check's {text}");
+        .to_string();
+    assert!(w.contains("segments cut at quiescent snapshots"), "{w}");
+    // The run judged what `check` judges offline: the same verdict, rule by rule.
+    for segment in [SEGMENT.to_string(), "3000000".to_string()] {
+        let c = Command::cargo_bin("quotabench")
+            .unwrap()
+            .arg("check")
+            .arg(dir.join("history.jsonl"))
+            .env("QB_SEGMENT_RECORDS", &segment)
+            .output()
+            .unwrap();
+        assert_eq!(c.status.code(), Some(0));
+        let text = String::from_utf8_lossy(&c.stdout).into_owned();
+        for r in s["rules"].as_array().unwrap() {
+            let word = match r["verdict"].as_str().unwrap() {
+                "pass" => "PASS",
+                "fail" => "FAIL",
+                _ => "SKIP",
+            };
+            let line = format!(
+                "  {word:<8} {:<6} {}  ",
+                r["level"].as_str().unwrap(),
+                r["id"].as_str().unwrap()
+            );
+            assert!(
+                text.contains(&line),
+                "{line:?} not in check's {text} (segments of {segment})"
+            );
+        }
     }
     // Latency over time and latency.hlog are built as records arrive: they cover every
     // operation whatever the memory cap.

@@ -83,6 +83,47 @@ fn judge_mode(suite: &str, bug: Option<&(String, String)>, r: &Run) -> Option<St
     }
 }
 
+/// The differential guard of segmented judging (`check::segment`): the run's history
+/// judged in segments of 50, 200 and 1,000 records gives every rule the verdict judging
+/// it whole gives (a rule that rests on a whole-run aggregate: unknown, with why). In
+/// process, from the file the run wrote: no more runs.
+fn segmented_differs(suite: &str, mode: &str, r: &Run) -> Vec<String> {
+    use quotabench::check::{judge_file, segmented_unknown, SegmentOpts, DEFAULT_MAX_INDEFINITE};
+    let path = r.dir.join("history.jsonl");
+    let (h, _) = quotabench::history::load_in_order(&path).expect("the run's history");
+    let whole = quotabench::check::judge(&h, &[]);
+    let mut out = Vec::new();
+    for n in [50, 200, 1000] {
+        let s = judge_file(
+            &path,
+            &[],
+            DEFAULT_MAX_INDEFINITE,
+            SegmentOpts::with_records(n),
+        )
+        .expect("judged in segments");
+        if n == 50 && s.segments < 2 {
+            out.push(format!("{suite} {mode}: {} records were not cut into segments of {n}: the comparison proves nothing", s.records));
+        }
+        for (a, b) in whole.iter().zip(&s.rules) {
+            // Never a guess: unknown with why, for a rule on a whole-run aggregate.
+            let unsure = s.segments > 1
+                && b.verdict == quotabench::vocab::Verdict::Unknown
+                && segmented_unknown(&h.header, &a.id).is_some()
+                && b.witness
+                    .as_deref()
+                    .is_some_and(|w| w.contains("no segment holds whole"));
+            let expected = a.verdict;
+            if b.verdict != expected && !unsure {
+                out.push(format!(
+                    "{suite} {mode}: judged in {} segments of {n}, {} is {:?} (expected {expected:?}); whole: {:?}; segmented: {:?}",
+                    s.segments, a.id, b.verdict, a.witness, b.witness
+                ));
+            }
+        }
+    }
+    out
+}
+
 /// Every mode of `script` against `suite`, `PARALLEL` at a time; every problem found.
 fn matrix(suite: &str, script: &str) -> Vec<String> {
     let bugs = bugs(script);
@@ -102,6 +143,11 @@ fn matrix(suite: &str, script: &str) -> Vec<String> {
                 if let Some(p) = judge_mode(suite, bug, &r) {
                     problems.lock().unwrap().push(p);
                 }
+                let mode = bug.map_or("correct", |b| b.0.as_str());
+                problems
+                    .lock()
+                    .unwrap()
+                    .extend(segmented_differs(suite, mode, &r));
             });
         }
     });

@@ -1,0 +1,446 @@
+//! Segmented judging: a history longer than memory judged as it streams, in bounded
+//! segments cut at quiescent snapshots, by the same rules that judge a whole history.
+//!
+//! The rules stay the single source of truth: each segment is an ordinary [`History`]
+//! (context carried from before it, the snapshot it was cut at, its own records) judged
+//! by [`super::judge_rules`], and the segments' judgements are combined
+//! (`check::combine`). A segment is cut only at a main-tenant coordinator snapshot that
+//! no other record overlaps (checked backwards at once, forwards over a lookahead of
+//! the next records), so every gap between two snapshots lies whole in one segment, and
+//! every record a segment's rules ask about within its time span is in it.
+//!
+//! What a rule looks back at from before its segment is carried as context records:
+//! clock moves and clock reads (the target's time), setups (parents and their creation),
+//! and effectful operations of the main tenant with no definite answer (they may take
+//! effect at any later instant, and widen every later bound). The context is bounded
+//! ([`SegmentOpts::context`]); past it, and when a record arrives too late to be placed
+//! (beyond the reorder buffer, or across a cut already judged), every verdict is unknown
+//! with that reason: never a verdict on a history that was not judged as it is.
+
+use std::collections::{HashMap, VecDeque};
+use std::path::Path;
+
+use super::combine::Combined;
+use super::facts::effectful;
+pub use super::facts::Carried;
+use super::{interrupted, no_answer, RuleVerdict};
+use crate::error::Error;
+use crate::history::{Header, History, OpRecord};
+use crate::vocab::{OpKind, Outcome, COORDINATOR};
+
+/// Records a segment holds before it is cut at the next quiescent snapshot
+/// (`QB_SEGMENT_RECORDS`): about 190 B each in memory while judged. The same as the
+/// run's in-memory history (`QB_HISTORY_IN_MEMORY`), so a history that fits one is
+/// judged whole, as it always was.
+pub const DEFAULT_SEGMENT_RECORDS: usize = 3_000_000;
+
+/// Records held to put the file back in completion order: the engine writes records as
+/// its workers hand them on, close to completion order but not exactly.
+const REORDER: usize = 1 << 17;
+
+/// How segments are sized.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SegmentOpts {
+    /// Own records a segment holds before it is cut (at the next quiescent snapshot).
+    pub records: usize,
+    /// The most context records carried into a segment.
+    pub context: usize,
+}
+
+impl Default for SegmentOpts {
+    fn default() -> Self {
+        SegmentOpts::with_records(DEFAULT_SEGMENT_RECORDS)
+    }
+}
+
+impl SegmentOpts {
+    /// Segments of `records` records, with as many context records at most.
+    pub fn with_records(records: usize) -> SegmentOpts {
+        let records = records.max(1);
+        SegmentOpts {
+            records,
+            context: records.max(10_000),
+        }
+    }
+
+    /// From `QB_SEGMENT_RECORDS` (default [`DEFAULT_SEGMENT_RECORDS`]).
+    pub fn from_env() -> Result<SegmentOpts, Error> {
+        match std::env::var("QB_SEGMENT_RECORDS") {
+            Ok(v) => match v.trim().parse::<usize>() {
+                Ok(n) if n > 0 => Ok(SegmentOpts::with_records(n)),
+                _ => Err(Error::Usage(format!(
+                    "QB_SEGMENT_RECORDS={v:?}: expected a number of records above 0 (default {DEFAULT_SEGMENT_RECORDS})"
+                ))),
+            },
+            Err(_) => Ok(SegmentOpts::default()),
+        }
+    }
+}
+
+/// What a streamed judgement found.
+#[derive(Debug)]
+pub struct Streamed {
+    /// The verdicts, combined over the segments, thin evidence judged over the run.
+    pub rules: Vec<RuleVerdict>,
+    /// Why the run's evidence is too thin to pass on ([`super::too_indefinite`]).
+    pub thin: Option<String>,
+    /// Whose time the periods were judged in ([`super::time_source`]).
+    pub time_source: String,
+    /// Segments judged.
+    pub segments: usize,
+    /// Records read.
+    pub records: u64,
+    /// What the reader left out (a torn last line, a missing closing line).
+    pub warnings: Vec<String>,
+}
+
+/// Judges a saved history as it streams, in segments of `opts` (see the module docs).
+pub fn judge_file(
+    path: &Path,
+    only: &[String],
+    max_indefinite: f64,
+    opts: SegmentOpts,
+) -> Result<Streamed, Error> {
+    let seg: std::cell::RefCell<Option<Segmenter>> = std::cell::RefCell::new(None);
+    let read = crate::history::stream(
+        path,
+        |h| {
+            *seg.borrow_mut() = Some(Segmenter::new(h.clone(), only, opts));
+            Ok(())
+        },
+        |r| {
+            if let Some(s) = seg.borrow_mut().as_mut() {
+                s.push(r);
+            }
+        },
+    )?;
+    let s = seg
+        .into_inner()
+        .expect("the reader saw the header before any record");
+    let mut out = s.finish(max_indefinite);
+    out.warnings = read.warnings;
+    Ok(out)
+}
+
+/// Judges an in-memory history in segments, as [`judge_file`] judges its file.
+pub fn judge_segmented(
+    h: &History,
+    only: &[String],
+    max_indefinite: f64,
+    opts: SegmentOpts,
+) -> Streamed {
+    let mut s = Segmenter::new(h.header.clone(), only, opts);
+    for o in &h.ops {
+        s.push(o.clone());
+    }
+    s.finish(max_indefinite)
+}
+
+/// A record's place in completion order: completion, then id (the order the engine's
+/// copy keeps).
+fn key(o: &OpRecord) -> (u64, u64) {
+    (o.done_us, o.id)
+}
+
+/// The streaming state: records pushed in file order, segments judged as they close.
+pub struct Segmenter {
+    header: Header,
+    only: Vec<String>,
+    opts: SegmentOpts,
+    /// Records not yet handed on, sorted by completion. A sorted deque rather than a
+    /// heap: the file is nearly in order, so a record almost always goes at the back
+    /// (a heap moved every record through 17 levels: a sixth of the time to judge).
+    reorder: VecDeque<OpRecord>,
+    /// Each operation name's kind, per the header (looked up once per name).
+    kinds: HashMap<crate::vocab::Sym, Option<OpKind>>,
+    /// The key of the last record handed on.
+    last_key: Option<(u64, u64)>,
+    /// The segment being filled: `context` records, then (after the first cut) the
+    /// snapshot it was cut at, then its own records, in completion order.
+    cur: Vec<OpRecord>,
+    /// How many of `cur`'s leading records are carried context.
+    ctx_len: usize,
+    /// Context for the next segment, built as segments close.
+    context: Vec<OpRecord>,
+    /// A cut candidate (index into `cur`) and the records seen after it.
+    pending: Option<(usize, usize)>,
+    /// The snapshot the last segment was cut at: (id, done).
+    last_cut: Option<(u64, u64)>,
+    /// Aggregates carried past the last cut, and past the one before it (what the
+    /// segment being filled starts with).
+    carried: Carried,
+    carried_before: Carried,
+    /// Why the stream can no longer be judged as it is.
+    broken: Option<String>,
+    combined: Combined,
+    /// Per phase: (operations, without a definite answer), all and writes only.
+    all: Vec<(u64, u64)>,
+    writes: Vec<(u64, u64)>,
+    time_source: Option<String>,
+    records: u64,
+}
+
+impl Segmenter {
+    /// A segmenter for a history with this header, judging the rules in `only` (all
+    /// when empty).
+    pub fn new(header: Header, only: &[String], opts: SegmentOpts) -> Segmenter {
+        let phases = header.phases.len();
+        Segmenter {
+            header,
+            only: only.to_vec(),
+            opts,
+            reorder: VecDeque::new(),
+            kinds: HashMap::new(),
+            last_key: None,
+            cur: Vec::new(),
+            ctx_len: 0,
+            context: Vec::new(),
+            pending: None,
+            last_cut: None,
+            broken: None,
+            carried: Carried::default(),
+            carried_before: Carried::default(),
+            combined: Combined::default(),
+            all: vec![(0, 0); phases],
+            writes: vec![(0, 0); phases],
+            time_source: None,
+            records: 0,
+        }
+    }
+
+    /// Takes the next record in file order.
+    pub fn push(&mut self, r: OpRecord) {
+        self.records += 1;
+        self.count(&r);
+        if let Some(last) = self.last_key {
+            if (r.done_us, r.id) < last {
+                self.break_with(format!(
+                    "op #{} completed before op #{} but is written more than {REORDER} records after it: the reorder buffer cannot place it",
+                    r.id, last.1
+                ));
+            }
+        }
+        let k = key(&r);
+        if self.reorder.back().is_none_or(|b| key(b) <= k) {
+            self.reorder.push_back(r);
+        } else {
+            let at = self.reorder.partition_point(|o| key(o) <= k);
+            self.reorder.insert(at, r);
+        }
+        if self.reorder.len() > REORDER {
+            if let Some(r) = self.reorder.pop_front() {
+                self.take(r);
+            }
+        }
+    }
+
+    /// Judges what is left and combines every segment's verdicts.
+    pub fn finish(mut self, max_indefinite: f64) -> Streamed {
+        while let Some(r) = self.reorder.pop_front() {
+            self.take(r);
+        }
+        if self.broken.is_none() {
+            let cur = std::mem::take(&mut self.cur);
+            let (ctx, carried) = (self.ctx_len, self.carried_before);
+            self.judge(cur, ctx, carried);
+        }
+        let thin = super::thin_from(&self.header.phases, &self.all, &self.writes, max_indefinite);
+        let segments = self.combined.segments();
+        let mut rules = self.combined.finish(self.broken.as_deref(), &self.header);
+        if let Some(why) = &thin {
+            super::thin_passes(&mut rules, why);
+        }
+        let time_source = self.time_source.unwrap_or_else(|| {
+            super::time_source(&History {
+                header: self.header.clone(),
+                ops: Vec::new(),
+            })
+        });
+        Streamed {
+            rules,
+            thin,
+            time_source,
+            segments,
+            records: self.records,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// The run-wide counts of thin evidence ([`super::phase_answers`]), record by record.
+    fn count(&mut self, o: &OpRecord) {
+        if interrupted(o) {
+            return;
+        }
+        let write = self.kind(o).is_none_or(effectful);
+        let none = no_answer(o) as u64;
+        if let Some(p) = self.all.get_mut(o.phase as usize) {
+            p.0 += 1;
+            p.1 += none;
+        }
+        if write {
+            if let Some(p) = self.writes.get_mut(o.phase as usize) {
+                p.0 += 1;
+                p.1 += none;
+            }
+        }
+    }
+
+    /// The kind of a record's operation, per the header.
+    fn kind(&mut self, o: &OpRecord) -> Option<OpKind> {
+        *self
+            .kinds
+            .entry(o.name)
+            .or_insert_with(|| kind_of_header(&self.header, o))
+    }
+
+    fn break_with(&mut self, why: String) {
+        if self.broken.is_none() {
+            self.broken = Some(why);
+            // Nothing more is judged: let the segment's memory go.
+            self.cur = Vec::new();
+            self.context = Vec::new();
+            self.pending = None;
+        }
+    }
+
+    /// Takes the next record in completion order.
+    fn take(&mut self, r: OpRecord) {
+        self.last_key = Some((r.done_us, r.id));
+        if self.broken.is_some() {
+            return;
+        }
+        if let Some((id, done)) = self.last_cut {
+            if r.sent_us < done {
+                return self.break_with(format!(
+                    "op #{} was in flight across snapshot #{id}, where the history was cut into segments, and completed after that segment was judged; raise QB_SEGMENT_RECORDS (now {})",
+                    r.id, self.opts.records
+                ));
+            }
+        }
+        if let Some((c, seen)) = self.pending {
+            if r.sent_us < self.cur[c].done_us {
+                // It overlaps the candidate: not quiescent after all.
+                self.pending = None;
+            } else {
+                self.pending = Some((c, seen + 1));
+            }
+        }
+        let own = self.cur.len() - self.ctx_len;
+        let candidate = self.pending.is_none() && own >= self.opts.records && self.quiescent(&r);
+        self.cur.push(r);
+        if candidate {
+            self.pending = Some((self.cur.len() - 1, 0));
+        }
+        if let Some((c, seen)) = self.pending {
+            if seen >= self.opts.records.min(REORDER) {
+                self.cut(c);
+            }
+        }
+    }
+
+    /// Whether `r` is a main-tenant coordinator snapshot no record before it overlaps.
+    fn quiescent(&self, r: &OpRecord) -> bool {
+        if !self.main_snapshot(r) {
+            return false;
+        }
+        // Records before it completed no later than it did (completion order): any
+        // that completed after it was sent overlapped it.
+        !self.cur[self.ctx_len..]
+            .iter()
+            .rev()
+            .take_while(|o| o.done_us > r.sent_us)
+            .any(|_| true)
+    }
+
+    /// Whether `r` is one of the snapshots the rules compare (`Facts::snapshots`).
+    fn main_snapshot(&self, r: &OpRecord) -> bool {
+        r.worker == COORDINATOR
+            && r.outcome == Outcome::Accepted
+            && r.snapshot.is_some()
+            && r.tenant == self.header.tenant
+    }
+
+    /// Closes the segment at `cur[c]`: judges `cur[..=c]`, and starts the next with the
+    /// context and the last gap before the cut (from the quiescent snapshot before
+    /// `cur[c]`: rules that look from one gap to the next, a release alone and then the
+    /// next create, see both), then the records after it. Without such a snapshot the
+    /// segment is not cut yet.
+    fn cut(&mut self, c: usize) {
+        self.pending = None;
+        let Some(p) = self.overlap_from(c) else {
+            return;
+        };
+        let rest = self.cur.split_off(c + 1);
+        let seg = std::mem::take(&mut self.cur);
+        for o in &seg[self.ctx_len..p] {
+            let kind = self.kind(o);
+            if carried(&self.header, kind, o) {
+                self.context.push(o.clone());
+            }
+            if o.tenant == self.header.tenant
+                && o.outcome == Outcome::Accepted
+                && kind == Some(OpKind::Release)
+            {
+                self.carried.released = true;
+            }
+        }
+        let overlap: Vec<OpRecord> = seg[p..=c].to_vec();
+        self.last_cut = Some((seg[c].id, seg[c].done_us));
+        let (ctx, carried) = (self.ctx_len, self.carried_before);
+        self.judge(seg, ctx, carried);
+        self.carried_before = self.carried;
+        if self.context.len() > self.opts.context {
+            return self.break_with(format!(
+                "more than {} records (clock moves and reads, setups, operations with no definite answer) would have to be carried from one segment to the next; raise QB_SEGMENT_RECORDS (now {}) to carry more",
+                self.opts.context, self.opts.records
+            ));
+        }
+        let mut next = Vec::with_capacity(self.context.len() + overlap.len() + rest.len());
+        next.extend(self.context.iter().cloned());
+        self.ctx_len = next.len();
+        next.extend(overlap);
+        next.extend(rest);
+        self.cur = next;
+    }
+
+    /// The last main-tenant snapshot before `cur[c]` (after the segment's first) that
+    /// no record overlaps: where the next segment starts.
+    fn overlap_from(&self, c: usize) -> Option<usize> {
+        let own = &self.cur[self.ctx_len..=c];
+        (self.ctx_len + 1..c).rev().find(|&i| {
+            let s = &self.cur[i];
+            self.main_snapshot(s)
+                && !own
+                    .iter()
+                    .any(|o| o.id != s.id && o.sent_us < s.done_us && o.done_us > s.sent_us)
+        })
+    }
+
+    /// Judges one segment; its first `ctx` records are context, `carried` what the
+    /// segments before it left.
+    fn judge(&mut self, ops: Vec<OpRecord>, ctx: usize, carried: Carried) {
+        let h = History {
+            header: self.header.clone(),
+            ops,
+        };
+        let verdicts = super::judge_rules(&h, &self.only, ctx, carried);
+        self.combined.add(verdicts);
+        // Every clock read is carried, so the last segment names the run's time source.
+        self.time_source = Some(super::time_source(&h));
+    }
+}
+
+/// Whether a record is context every later segment needs: what the rules look back at
+/// from before a segment (see the module docs).
+fn carried(header: &Header, kind: Option<OpKind>, o: &OpRecord) -> bool {
+    match kind {
+        Some(OpKind::Clock | OpKind::AdvanceClock | OpKind::Setup) => true,
+        Some(k) => effectful(k) && o.tenant == header.tenant && o.outcome == Outcome::Indeterminate,
+        None => false,
+    }
+}
+
+/// The kind of a record's operation, per the header.
+fn kind_of_header(header: &Header, o: &OpRecord) -> Option<OpKind> {
+    header.operations.get(o.name.as_str()).map(|d| d.kind)
+}

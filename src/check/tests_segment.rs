@@ -1,0 +1,140 @@
+//! Segmented judging's own refusals: what it cannot place or carry makes every verdict
+//! unknown with the reason, never a verdict on a history it did not judge as it is.
+//! (That segments agree with the whole history is proved by every rule test:
+//! `roundtrip::segmented_agrees`.)
+
+use super::segment::{judge_segmented, SegmentOpts};
+use super::Verdict;
+use crate::history::{Header, History, OpRecord};
+use crate::vocab::{Outcome, Reading, COORDINATOR};
+
+fn header() -> Header {
+    serde_json::from_value(serde_json::json!({
+        "type": "header", "history_version": crate::history::HISTORY_VERSION,
+        "scenario": "seg", "profile": "p", "target": "http://127.0.0.1:1",
+        "tenant": "org", "started_at": "2026-11-21T05:00:00Z", "phases": ["a"],
+        "quotas": [{"name": "daily", "kind": "period", "period": "daily"}],
+        "operations": {
+            "order": {"kind": "consume", "touches": ["daily"]},
+            "list": {"kind": "list"}
+        },
+        "capabilities": {"consistency_window": "0s", "reset_tolerance": "0s"},
+        "clock_control": false
+    }))
+    .expect("a valid header")
+}
+
+fn rec(id: u64, worker: u32, name: &str, t: u64, outcome: Outcome) -> OpRecord {
+    OpRecord {
+        id,
+        phase: 0,
+        worker,
+        op: name.into(),
+        name: name.into(),
+        tenant: "org".into(),
+        amount: 1,
+        intended_us: t,
+        sent_us: t,
+        done_us: t + 10,
+        outcome,
+        status: Some(201),
+        object: None,
+        parent: None,
+        snapshot: None,
+        note: None,
+    }
+}
+
+/// `rounds` of a quiescent snapshot and four orders, each order `outcome(k)`, and a
+/// closing snapshot: the counters follow the accepted orders.
+fn history(rounds: u64, outcome: impl Fn(u64) -> Outcome) -> History {
+    let (mut ops, mut id, mut t, mut consumed) = (Vec::new(), 0u64, 1_000u64, 0u64);
+    let mut snap = |ops: &mut Vec<OpRecord>, id: &mut u64, t: &mut u64, consumed: u64| {
+        *id += 1;
+        let mut s = rec(*id, COORDINATOR, "list", *t, Outcome::Accepted);
+        s.amount = 0;
+        s.snapshot = Some(vec![Reading::new("daily", 1_000, consumed)].into());
+        ops.push(s);
+        *t += 100;
+    };
+    for _ in 0..rounds {
+        snap(&mut ops, &mut id, &mut t, consumed);
+        for _ in 0..4 {
+            id += 1;
+            let o = outcome(id);
+            if o == Outcome::Accepted {
+                consumed += 1;
+            }
+            ops.push(rec(id, 0, "order", t, o));
+            t += 100;
+        }
+    }
+    snap(&mut ops, &mut id, &mut t, consumed);
+    History {
+        header: header(),
+        ops,
+    }
+}
+
+#[test]
+fn a_history_of_many_segments_is_judged_with_verdicts() {
+    let h = history(20, |_| Outcome::Accepted);
+    let s = judge_segmented(&h, &[], 0.05, SegmentOpts::with_records(5));
+    assert!(s.segments > 5, "{}", s.segments);
+    let exact = s.rules.iter().find(|r| r.id == "accounting.exact").unwrap();
+    assert_eq!(exact.verdict, Verdict::Pass, "{exact:?}");
+}
+
+#[test]
+fn a_record_that_overlaps_a_cut_already_judged_leaves_every_verdict_unknown() {
+    let mut h = history(20, |_| Outcome::Accepted);
+    // The last order was sent before the fourth snapshot completed: it overlaps a cut
+    // judged long before it arrives, so the segment before that cut lacked it.
+    let at = h.ops[15].done_us;
+    let last = h.ops.len() - 2;
+    h.ops[last].sent_us = at - 1;
+    let s = judge_segmented(&h, &[], 0.05, SegmentOpts::with_records(5));
+    for r in &s.rules {
+        assert_eq!(r.verdict, Verdict::Unknown, "{r:?}");
+        let w = r.witness.as_deref().unwrap_or("");
+        assert!(w.contains("in flight across snapshot"), "{w}");
+        assert!(w.contains("QB_SEGMENT_RECORDS"), "{w}");
+    }
+}
+
+#[test]
+fn context_past_its_bound_leaves_every_verdict_unknown_with_why() {
+    // Every other order gets no answer: each is carried to every later segment.
+    let h = history(20, |id| {
+        if id % 2 == 0 {
+            Outcome::Indeterminate
+        } else {
+            Outcome::Accepted
+        }
+    });
+    let opts = SegmentOpts {
+        records: 5,
+        context: 6,
+    };
+    let s = judge_segmented(&h, &[], 1.0, opts);
+    for r in &s.rules {
+        assert_eq!(r.verdict, Verdict::Unknown, "{r:?}");
+        let w = r.witness.as_deref().unwrap_or("");
+        assert!(w.contains("would have to be carried"), "{w}");
+    }
+    // With room for them, judged.
+    let s = judge_segmented(&h, &[], 1.0, SegmentOpts::with_records(5));
+    assert!(s.rules.iter().any(|r| r.verdict == Verdict::Pass));
+}
+
+#[test]
+fn a_bad_segment_size_is_refused_by_name() {
+    // SegmentOpts::from_env reads the variable; the parse rule is what it applies.
+    std::env::set_var("QB_SEGMENT_RECORDS", "lots");
+    let e = SegmentOpts::from_env().unwrap_err().to_string();
+    std::env::remove_var("QB_SEGMENT_RECORDS");
+    assert!(
+        e.contains("QB_SEGMENT_RECORDS") && e.contains("expected a number"),
+        "{e}"
+    );
+}
