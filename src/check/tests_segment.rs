@@ -49,7 +49,7 @@ fn rec(id: u64, worker: u32, name: &str, t: u64, outcome: Outcome) -> OpRecord {
 /// closing snapshot: the counters follow the accepted orders.
 fn history(rounds: u64, outcome: impl Fn(u64) -> Outcome) -> History {
     let (mut ops, mut id, mut t, mut consumed) = (Vec::new(), 0u64, 1_000u64, 0u64);
-    let mut snap = |ops: &mut Vec<OpRecord>, id: &mut u64, t: &mut u64, consumed: u64| {
+    let snap = |ops: &mut Vec<OpRecord>, id: &mut u64, t: &mut u64, consumed: u64| {
         *id += 1;
         let mut s = rec(*id, COORDINATOR, "list", *t, Outcome::Accepted);
         s.amount = 0;
