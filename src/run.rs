@@ -373,7 +373,7 @@ pub async fn run_one(
     };
     let outcome = engine::run(&plan, &dir.join("history.jsonl"), engine_stop).await;
     timer.abort();
-    let outcome = outcome?;
+    let mut outcome = outcome?;
     // The run outgrew its in-memory copy: judge what it streamed to disk instead, in
     // segments of bounded memory however long the run (`check::segment`).
     let mut too_big = None;
@@ -400,6 +400,7 @@ pub async fn run_one(
             for w in &judged.warnings {
                 eprintln!("quotabench: {w}");
             }
+            outcome.history.ops = report_records(&path, &judged)?;
             streamed = Some(judged);
         }
     }
@@ -537,6 +538,45 @@ pub(crate) struct Evidence<'a> {
     /// The target a failure's `curl` is rendered for (none for a merge).
     pub reproduce_on: Option<&'a Target>,
 }
+
+/// Of a streamed history, the records the report reads besides the verdicts: those with
+/// an unexpected outcome (its error causes, the operations an interrupt cut) and the one
+/// each failing rule cites (its curl reproduction) — few in a healthy run, and bounded:
+/// past [`REPORT_RECORDS`] unexpected ones the rest are left out, and the report says so.
+fn report_records(path: &Path, judged: &check::Streamed) -> Result<Vec<OpRecord>, Error> {
+    let cited: std::collections::HashSet<u64> = judged
+        .rules
+        .iter()
+        .filter(|r| r.verdict == Verdict::Fail)
+        .filter_map(|r| r.ops.first().copied())
+        .collect();
+    let (mut kept, mut left_out) = (Vec::new(), 0u64);
+    crate::history::stream(
+        path,
+        |_| Ok(()),
+        |o| {
+            if cited.contains(&o.id) {
+                kept.push(o);
+            } else if report::errors::unexpected(o.outcome) || check::interrupted(&o) {
+                if kept.len() < REPORT_RECORDS {
+                    kept.push(o);
+                } else {
+                    left_out += 1;
+                }
+            }
+        },
+    )?;
+    if left_out > 0 {
+        eprintln!(
+            "quotabench: the report's error causes count the first {REPORT_RECORDS} operations with an unexpected outcome; {left_out} more are in history.jsonl"
+        );
+    }
+    kept.sort_by_key(|o| (o.done_us, o.id));
+    Ok(kept)
+}
+
+/// The most unexpected-outcome records a streamed history keeps for its report.
+const REPORT_RECORDS: usize = 1_000_000;
 
 /// Judges the evidence: rules, thresholds, the overall verdict, and the report.
 pub(crate) fn conclude(ev: Evidence<'_>) -> Report {

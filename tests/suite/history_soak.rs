@@ -117,3 +117,40 @@ fn a_run_past_its_memory_cap_is_judged_from_its_file_with_verdicts_not_unknowns(
     let hlog = std::fs::read_to_string(dir.join("latency.hlog")).unwrap();
     assert!(!hlog.contains("PARTIAL"));
 }
+
+#[test]
+fn a_streamed_run_still_reports_its_error_causes() {
+    let out = tempfile::tempdir().unwrap();
+    let scenario = out.path().join("soak.yaml");
+    std::fs::write(&scenario, SCENARIO).unwrap();
+    Command::cargo_bin("quotabench")
+        .unwrap()
+        .arg("run")
+        .arg(&scenario)
+        .args(["--seed", "5", "--fault", "error-rate", "-q", "--out"])
+        .arg(out.path().join("runs"))
+        .env("QB_HISTORY_IN_MEMORY", CAP.to_string())
+        .env("QB_SEGMENT_RECORDS", SEGMENT.to_string())
+        .timeout(std::time::Duration::from_secs(120))
+        .assert();
+    let dir = run_dir(&out.path().join("runs"));
+    let s = summary(&dir);
+    // The causes count every unexpected outcome in the file, though the run kept only
+    // CAP records in memory (before, a streamed run reported none).
+    let unexpected = std::fs::read_to_string(dir.join("history.jsonl"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|r| {
+            matches!(
+                r["outcome"].as_str(),
+                Some("error" | "indeterminate" | "not_sent" | "rejected_rate")
+            )
+        })
+        .count() as u64;
+    assert!(unexpected > 0, "the fault injected no errors");
+    let causes = s["errors"].as_array().expect("errors");
+    let counted: u64 = causes.iter().map(|c| c["count"].as_u64().unwrap()).sum();
+    assert_eq!(counted, unexpected, "{:#}", s["errors"]);
+}
