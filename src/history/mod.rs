@@ -6,7 +6,7 @@ mod read;
 
 pub use crate::vocab::{Outcome, Reading, Readings, Sym};
 pub use file::{HistoryWriter, WriteStopped};
-pub use read::{load, load_checked, load_in_order, room_to_judge, stream, Read};
+pub use read::{load, load_checked, load_in_order, stream, Read};
 
 use std::collections::BTreeMap;
 

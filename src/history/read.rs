@@ -52,34 +52,6 @@ pub fn load_in_order(path: &Path) -> Result<(History, Vec<String>), Error> {
     Ok((h, warnings))
 }
 
-/// Memory a loaded and judged history takes per record, bytes: the measured ~190 B peak
-/// (`benches/check_history.rs`, docs/performance.md "Checker") with room for larger
-/// readings.
-pub const JUDGED_BYTES_PER_RECORD: u64 = 256;
-
-/// Whether this machine has the memory to load and judge `records` records: `Err` with
-/// the figures when what it has available (`MemAvailable`) is short. Where the figure
-/// cannot be read (not Linux), it is assumed to fit.
-pub fn room_to_judge(records: u64) -> Result<(), String> {
-    let need = records.saturating_mul(JUDGED_BYTES_PER_RECORD);
-    match available_memory() {
-        Some(have) if need > have => Err(format!(
-            "judging the run's {records} records needs about {} MB, and this machine has {} MB available",
-            need >> 20,
-            have >> 20
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// `MemAvailable` from /proc/meminfo, bytes.
-fn available_memory() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
-}
-
 /// Reads a saved history record by record: `on_header` sees the header before any
 /// record, `on_record` each record in file order.
 ///
@@ -350,15 +322,6 @@ impl Shared {
 #[cfg(test)]
 mod tests {
     use super::IdSet;
-
-    #[test]
-    fn a_history_larger_than_memory_is_refused_with_the_figures_and_a_small_one_fits() {
-        assert_eq!(super::room_to_judge(1_000), Ok(()));
-        if super::available_memory().is_some() {
-            let e = super::room_to_judge(u64::MAX / 512).unwrap_err();
-            assert!(e.contains("MB available"), "{e}");
-        }
-    }
 
     #[test]
     fn a_history_past_the_yaml_files_16_mib_bound_is_read() {

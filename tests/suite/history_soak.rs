@@ -123,7 +123,7 @@ fn a_streamed_run_still_reports_its_error_causes() {
     let out = tempfile::tempdir().unwrap();
     let scenario = out.path().join("soak.yaml");
     std::fs::write(&scenario, SCENARIO).unwrap();
-    Command::cargo_bin("quotabench")
+    let _ = Command::cargo_bin("quotabench")
         .unwrap()
         .arg("run")
         .arg(&scenario)
