@@ -18,6 +18,7 @@ mod read;
 pub mod template;
 pub mod tls;
 pub(crate) mod transport;
+mod h1;
 pub(crate) mod worker_conn;
 
 pub use classify::{classify, Classified};
