@@ -35,7 +35,11 @@ pub(super) fn encode(req: &Request<Bytes>, host: &HeaderValue, out: &mut Vec<u8>
     out.extend_from_slice(req.method().as_str().as_bytes());
     out.push(b' ');
     let target = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
-    out.extend_from_slice(if target.is_empty() { b"/" } else { target.as_bytes() });
+    out.extend_from_slice(if target.is_empty() {
+        b"/"
+    } else {
+        target.as_bytes()
+    });
     out.extend_from_slice(b" HTTP/1.1\r\n");
     for (k, v) in req.headers() {
         line(out, k.as_str().as_bytes(), v.as_bytes());
@@ -110,7 +114,11 @@ pub(super) fn parse_head(buf: &mut BytesMut, method: &Method) -> Result<Option<H
             Ok(None) => return Ok(None),
             Err(e) => return Err(format!("the answer is not HTTP/1.x: {e}")),
         };
-        let at = if many.is_empty() { &at[..n] } else { &many[..n] };
+        let at = if many.is_empty() {
+            &at[..n]
+        } else {
+            &many[..n]
+        };
         if (100..200).contains(&status) && status != 101 {
             buf.advance(len);
             continue;
@@ -260,7 +268,11 @@ impl Chunked {
                         return too_long(input, "chunk-size line");
                     };
                     let text = &input[..end];
-                    let size = text.split(|b| *b == b';').next().unwrap_or(b"").trim_ascii();
+                    let size = text
+                        .split(|b| *b == b';')
+                        .next()
+                        .unwrap_or(b"")
+                        .trim_ascii();
                     let n = std::str::from_utf8(size)
                         .ok()
                         .filter(|s| !s.is_empty() && s.len() <= 16)
@@ -387,12 +399,19 @@ mod tests {
         assert_eq!(&rest[..], b"{}", "the body stays in the buffer");
         let (h, rest) = head("HTTP/1.1 200 OK\r\ncontent-len", Method::GET);
         assert!(h.unwrap().is_none());
-        assert_eq!(&rest[..], b"HTTP/1.1 200 OK\r\ncontent-len", "nothing taken from a partial head");
+        assert_eq!(
+            &rest[..],
+            b"HTTP/1.1 200 OK\r\ncontent-len",
+            "nothing taken from a partial head"
+        );
         // Past the 32 header lines kept on the stack, up to hyper's 100.
         let many: String = (0..40).map(|i| format!("x-{i}: {i}\r\n")).collect();
         let (h, _) = head(&format!("HTTP/1.1 200 OK\r\n{many}\r\n"), Method::GET);
         let h = h.unwrap().unwrap();
-        assert_eq!((h.headers.len(), h.headers["x-39"].as_bytes()), (40, &b"39"[..]));
+        assert_eq!(
+            (h.headers.len(), h.headers["x-39"].as_bytes()),
+            (40, &b"39"[..])
+        );
         let many: String = (0..101).map(|i| format!("x-{i}: {i}\r\n")).collect();
         let (h, _) = head(&format!("HTTP/1.1 200 OK\r\n{many}\r\n"), Method::GET);
         assert!(h.unwrap_err().contains("too many headers"));
@@ -405,7 +424,10 @@ mod tests {
         let f = |raw: &str, m: Method| head(raw, m).0.map(|h| h.map(|h| (h.framing, h.keep_alive)));
         let get = || Method::GET;
         assert_eq!(
-            f("HTTP/1.1 200 OK\r\ntransfer-encoding: gzip, chunked\r\ncontent-length: 9\r\n\r\n", get()),
+            f(
+                "HTTP/1.1 200 OK\r\ntransfer-encoding: gzip, chunked\r\ncontent-length: 9\r\n\r\n",
+                get()
+            ),
             Ok(Some((Framing::Chunked, true)))
         );
         assert_eq!(
@@ -421,7 +443,10 @@ mod tests {
             Ok(Some((Framing::Empty, true)))
         );
         assert_eq!(
-            f("HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: Close\r\n\r\n", get()),
+            f(
+                "HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: Close\r\n\r\n",
+                get()
+            ),
             Ok(Some((Framing::Length(0), false)))
         );
         assert_eq!(
@@ -429,25 +454,36 @@ mod tests {
             Ok(Some((Framing::Length(0), false)))
         );
         assert_eq!(
-            f("HTTP/1.0 200 OK\r\ncontent-length: 0\r\nconnection: keep-alive\r\n\r\n", get()),
+            f(
+                "HTTP/1.0 200 OK\r\ncontent-length: 0\r\nconnection: keep-alive\r\n\r\n",
+                get()
+            ),
             Ok(Some((Framing::Length(0), true)))
         );
         assert_eq!(
             f("HTTP/1.1 200 OK\r\ncontent-length: 3, 3\r\n\r\n", get()),
             Ok(Some((Framing::Length(3), true)))
         );
-        assert!(f("HTTP/1.1 200 OK\r\ncontent-length: 3\r\ncontent-length: 4\r\n\r\n", get()).is_err());
+        assert!(f(
+            "HTTP/1.1 200 OK\r\ncontent-length: 3\r\ncontent-length: 4\r\n\r\n",
+            get()
+        )
+        .is_err());
         assert!(f("HTTP/1.1 200 OK\r\ncontent-length: -1\r\n\r\n", get()).is_err());
         // An interim answer is skipped.
         assert_eq!(
-            f("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\ncontent-length: 0\r\n\r\n", get()),
+            f(
+                "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\ncontent-length: 0\r\n\r\n",
+                get()
+            ),
             Ok(Some((Framing::Length(0), true)))
         );
     }
 
     #[test]
     fn a_chunked_body_decodes_in_any_split() {
-        let wire = b"4;ext=1\r\nWiki\r\n5\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\nx-t: 1\r\n\r\nNEXT";
+        let wire =
+            b"4;ext=1\r\nWiki\r\n5\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\nx-t: 1\r\n\r\nNEXT";
         for cut in 0..wire.len() {
             let mut dec = Chunked::new();
             let mut body = BytesMut::new();
@@ -460,9 +496,13 @@ mod tests {
             assert_eq!(&input[..], b"NEXT", "cut at {cut}");
         }
         let mut input = BytesMut::from(&b"zz\r\n"[..]);
-        assert!(Chunked::new().decode(&mut input, &mut BytesMut::new()).is_err());
+        assert!(Chunked::new()
+            .decode(&mut input, &mut BytesMut::new())
+            .is_err());
         let mut input = BytesMut::from(&b"2\r\nabXY"[..]);
-        assert!(Chunked::new().decode(&mut input, &mut BytesMut::new()).is_err());
+        assert!(Chunked::new()
+            .decode(&mut input, &mut BytesMut::new())
+            .is_err());
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub(crate) mod client;
 pub(crate) mod clock;
 pub(crate) mod compile;
 pub(crate) mod dry_run;
+mod h1;
 pub(crate) mod paging;
 pub(crate) mod perform;
 pub(crate) mod preflight;
@@ -18,7 +19,6 @@ mod read;
 pub mod template;
 pub mod tls;
 pub(crate) mod transport;
-mod h1;
 pub(crate) mod worker_conn;
 
 pub use classify::{classify, Classified};

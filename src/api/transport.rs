@@ -94,8 +94,7 @@ impl Transport for Plain {
         if worker_conn::can_send(&req) {
             if let Some(held) = worker_conn::take() {
                 // The worker's connection bounds the exchange with its own timer.
-                return worker_conn::send(held, req, cap, self.connect_timeout, self.timeout)
-                    .await;
+                return worker_conn::send(held, req, cap, self.connect_timeout, self.timeout).await;
             }
         }
         let exchange = async {
