@@ -231,9 +231,103 @@ fn hot_paths(c: &mut Criterion) {
     });
 }
 
+/// A loopback HTTP/1.1 server on its own thread answering every request (headers end,
+/// no body: the list's GET) with nginx's answer to the benchmark's list: the other end
+/// of a worker's connection, without a target's own cost in the way.
+fn loopback_server(answer: &'static [u8]) -> std::net::SocketAddr {
+    use std::io::{Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    let addr = l.local_addr().expect("its address");
+    std::thread::spawn(move || {
+        for tcp in l.incoming() {
+            let Ok(mut tcp) = tcp else { return };
+            std::thread::spawn(move || {
+                let _ = tcp.set_nodelay(true);
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: application/json\r\n\
+                     Content-Length: {}\r\nConnection: keep-alive\r\n\r\n",
+                    answer.len()
+                );
+                let reply = [head.as_bytes(), answer].concat();
+                let (mut buf, mut held) = (vec![0u8; 16384], Vec::new());
+                while let Ok(n) = tcp.read(&mut buf) {
+                    if n == 0 {
+                        return;
+                    }
+                    held.extend_from_slice(&buf[..n]);
+                    while let Some(end) = held.windows(4).position(|w| w == b"\r\n\r\n") {
+                        held.drain(..end + 4);
+                        if tcp.write_all(&reply).is_err() {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// One list on a worker's own connection, the whole way: render, one write, the
+/// answer read and parsed, classified, the list read (api::Target::perform).
+fn worker_connection(c: &mut Criterion) {
+    let answer: &'static [u8] = br#"{"quotas":[{"name":"datasetExpirationQuota","description":"d","consumed":12,"quota":50},{"name":"dailyConsumerDeleteIdentitiesQuota","description":"d","consumed":0,"quota":600000},{"name":"monthlyConsumerDeleteIdentitiesQuota","description":"d","consumed":841,"quota":600000},{"name":"monthlyUpdatedFieldIdentitiesQuota","description":"d","consumed":0,"quota":0}]}"#;
+    let addr = loopback_server(answer);
+    let profile = quotabench::api::load("adobe-hygiene", Path::new(".")).expect("built-in profile");
+    let headers = vec![
+        ("authorization".to_string(), "Bearer bench".to_string()),
+        ("x-api-key".to_string(), "bench".to_string()),
+    ];
+    let opts = quotabench::api::TransportOptions {
+        proxy: quotabench::api::ProxySetting::Off,
+        ..Default::default()
+    };
+    let target = quotabench::api::Target::with_options(
+        &format!("http://{addr}"),
+        "quotabench-org",
+        profile.clone(),
+        &headers,
+        &opts,
+    )
+    .expect("a target");
+    let list = &profile.ops["list_quotas"];
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let vars = Vars {
+        tenant: "quotabench-org",
+        request_id: "qb1-42",
+        seq: 42,
+        ..Vars::default()
+    };
+    let run = |iters: u64| {
+        rt.block_on(quotabench::api::owning_connection(async {
+            let mut scratch = Vec::new();
+            // The connection is opened outside the timing.
+            let p = target.perform(list, &vars, &mut scratch).await;
+            assert_eq!(p.outcome, Outcome::Accepted, "{:?}", p.note);
+            let (t, a) = (std::time::Instant::now(), ALLOCATIONS.load(Relaxed));
+            for _ in 0..iters {
+                black_box(target.perform(list, &vars, &mut scratch).await);
+            }
+            (t.elapsed(), ALLOCATIONS.load(Relaxed) - a)
+        }))
+    };
+    c.bench_function(
+        "per request on a worker's connection: list over loopback (render, write, read, classify, read the list)",
+        |b| b.iter_custom(|iters| run(iters).0),
+    );
+    let n = 5_000;
+    println!(
+        "allocations per list on a worker's connection: {:.2}",
+        run(n).1 as f64 / n as f64
+    );
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(30).measurement_time(std::time::Duration::from_secs(2));
-    targets = hot_paths
+    targets = hot_paths, worker_connection
 }
 criterion_main!(benches);

@@ -9,6 +9,7 @@ pub(crate) mod client;
 pub(crate) mod clock;
 pub(crate) mod compile;
 pub(crate) mod dry_run;
+mod h1;
 pub(crate) mod paging;
 pub(crate) mod perform;
 pub(crate) mod preflight;

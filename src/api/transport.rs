@@ -91,9 +91,11 @@ impl Plain {
 
 impl Transport for Plain {
     async fn send(&self, req: Request<Bytes>, cap: usize) -> Result<Answer, SendFailure> {
-        if let Some(held) = worker_conn::take() {
-            let owned = worker_conn::send(held, req, cap, self.connect_timeout);
-            return within(self.timeout, owned).await;
+        if worker_conn::can_send(&req) {
+            if let Some(held) = worker_conn::take() {
+                // The worker's connection bounds the exchange with its own timer.
+                return worker_conn::send(held, req, cap, self.connect_timeout, self.timeout).await;
+            }
         }
         let exchange = async {
             let resp = self.client.request(req.map(Full::new)).await.map_err(|e| {

@@ -1,15 +1,16 @@
 //! One keep-alive HTTP/1.1 connection per load worker, for `http://` targets: the worker
 //! task owns it and drives it itself, so a request costs no pool checkout and return, no
-//! dispatch to a connection task on another thread, and no cross-task wake-up (issue #17:
-//! those were most of quotabench's own CPU per request). Opened on first use, opened
-//! again when the target closes it.
+//! dispatch to a connection task, and no cross-task wake-up (issue #17: those were most
+//! of quotabench's own CPU per request). Opened on first use, opened again when the
+//! target closes it. The wire format is h1.rs: a request goes out in one write from a
+//! buffer the connection reuses, its answer is read into another.
 //!
 //! The connection lives in a task-local slot a worker opens with [`owning_connection`],
 //! so `Target::perform` (and everything that sends through it: counting lists, paged
 //! reads, setups) keeps its signature: a request sent from a worker task uses the
 //! worker's connection; one sent from anywhere else (the coordinator's snapshots and
 //! probes) uses the pooled client as before. Both send the same bytes: the Host header
-//! and origin-form target are set here exactly as hyper-util's pooled client sets them.
+//! and origin-form target are set exactly as hyper-util's pooled client sets them.
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -17,19 +18,21 @@ use std::pin::Pin;
 use std::task::Poll;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::Full;
-use hyper::client::conn::http1::{Connection, SendRequest};
-use hyper::http::uri::{Authority, PathAndQuery, Uri};
+use bytes::{Bytes, BytesMut};
+use hyper::http::uri::Authority;
 use hyper::http::{HeaderValue, Request};
-use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::time::{Instant, Sleep};
 
 use super::answer::{Answer, SendFailure};
-use super::body::{cause, read_hyper};
+use super::body::{cause, over};
+use super::h1::{self, Chunked, Framing};
 
 tokio::task_local! {
-    static OWNED: RefCell<Option<Owned>>;
+    // Boxed: tokio swaps a task-local's value in and out of its thread on every poll
+    // of the worker's task, so the slot is kept pointer-sized.
+    static OWNED: RefCell<Option<Box<Owned>>>;
 }
 
 /// Runs `f` as a worker owning one connection (see the module documentation).
@@ -37,23 +40,65 @@ pub async fn owning_connection<F: Future>(f: F) -> F::Output {
     OWNED.scope(RefCell::new(None), f).await
 }
 
-/// A worker's connection: the sending half and the connection future it drives.
+/// The room a read asks for: a whole small answer in one read, and a short read (which
+/// tells tokio the socket is drained, so the next request's readiness is fresh).
+const READ_ROOM: usize = 16 * 1024;
+
+/// A worker's connection: the socket, the two buffers every request reuses, and the
+/// timer that bounds each exchange.
 struct Owned {
     authority: Authority,
     /// The `Host` header for `authority`, made once per connection, not per request.
     host: HeaderValue,
-    sender: SendRequest<Full<Bytes>>,
-    conn: Pin<Box<Connection<TokioIo<TcpStream>, Full<Bytes>>>>,
+    io: Io,
+    /// The exchange's deadline: one timer per connection, moved only when a request
+    /// needs it later (see [`Owned::arm`]), not one registered and removed per request.
+    timer: Pin<Box<Sleep>>,
+}
+
+/// The socket and its buffers.
+struct Io {
+    stream: TcpStream,
+    /// The request being written.
+    out: Vec<u8>,
+    /// Bytes read and not yet taken by an answer.
+    input: BytesMut,
 }
 
 impl Owned {
-    /// Whether the connection can take a request: lets it read a close the target sent
-    /// while it was idle (nothing polls it between requests).
+    /// Whether the connection can take a request: the target may have closed it (or
+    /// sent something unasked) while it was idle. Costs no system call unless the
+    /// socket became readable since the last answer was read.
     fn usable(&mut self) -> bool {
-        let waker = std::task::Waker::noop();
-        let mut cx = std::task::Context::from_waker(waker);
-        matches!(self.conn.as_mut().poll(&mut cx), Poll::Pending) && !self.sender.is_closed()
+        if !self.io.input.is_empty() {
+            return false;
+        }
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match self.io.stream.poll_read_ready(&mut cx) {
+            Poll::Pending => true,
+            Poll::Ready(Ok(())) => {
+                let mut b = [0u8; 1];
+                matches!(self.io.stream.try_read(&mut b), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+            }
+            Poll::Ready(Err(_)) => false,
+        }
     }
+
+    /// Makes the timer fire no earlier than `due`. Moving a registered timer costs a
+    /// lock of the runtime's timer wheel; it is moved `slack` past `due`, so the next
+    /// requests (until `slack` has passed) find it late enough as it is. The exchange's
+    /// bound is thus `timeout` to `timeout + slack` (docs/performance.md).
+    fn arm(&mut self, due: Instant, slack: Duration) {
+        if self.timer.deadline() < due {
+            self.timer.as_mut().reset(due + slack);
+        }
+    }
+}
+
+/// How late past its `timeout` an exchange may be cut: 1/64 of it, between 1 ms and
+/// 100 ms (10 s: 100 ms).
+fn slack(timeout: Duration) -> Duration {
+    (timeout / 64).clamp(Duration::from_millis(1), Duration::from_millis(100))
 }
 
 /// The worker's connection taken out of its slot; `None` outside a worker task.
@@ -64,28 +109,30 @@ pub(super) fn take() -> Option<Option<OwnedSlot>> {
 }
 
 /// A connection taken from a worker's slot (opaque outside this module).
-pub(super) struct OwnedSlot(Owned);
+pub(super) struct OwnedSlot(Box<Owned>);
 
-fn put_back(o: Owned) {
+fn put_back(o: Box<Owned>) {
     let _ = OWNED.try_with(|c| *c.borrow_mut() = Some(o));
 }
 
-/// How one attempt ended.
-enum Attempt {
-    Done(Result<Answer, SendFailure>, bool),
-    /// Never written: the connection was closed first. The request comes back.
-    NotWritten(Request<Full<Bytes>>),
+/// Whether a request this module would send itself (h1.rs encodes everything but a
+/// request that names its own transfer-encoding, which the pool sends).
+pub(super) fn can_send(req: &Request<Bytes>) -> bool {
+    h1::encodable(req)
 }
 
 /// Sends `req` on the worker's connection `held` (opening one if needed), reading at
-/// most `cap` bytes of body; the connection goes back to the worker's slot when it can
-/// carry the next request.
+/// most `cap` bytes of body, the whole exchange (connecting included) bounded by
+/// `timeout`; the connection goes back to the worker's slot when it can carry the next
+/// request.
 pub(super) async fn send(
     held: Option<OwnedSlot>,
     req: Request<Bytes>,
     cap: usize,
     connect_timeout: Duration,
+    timeout: Duration,
 ) -> Result<Answer, SendFailure> {
+    let due = Instant::now() + timeout;
     let Some(authority) = req.uri().authority() else {
         return Err(SendFailure::NotSent(format!("{} names no host", req.uri())));
     };
@@ -93,66 +140,157 @@ pub(super) async fn send(
         .map(|s| s.0)
         .filter(|c| c.authority == *authority)
         .and_then(|mut c| c.usable().then_some(c));
+    let reused = reuse.is_some();
     let mut conn = match reuse {
         Some(c) => c,
-        None => connect(authority, connect_timeout).await?,
+        None => connect(authority, connect_timeout.min(timeout), due).await?,
     };
-    let mut req = origin_form(req, &conn.host).map(Full::new);
-    // A request the closed connection never wrote is sent once more on a new one.
-    for retry in [false, true] {
-        match attempt(&mut conn, req, cap).await {
-            Attempt::Done(answer, reusable) => {
-                if reusable {
-                    put_back(conn);
+    conn.arm(due, slack(timeout));
+    conn.io.out.clear();
+    h1::encode(&req, &conn.host, &mut conn.io.out);
+    let Owned { io, timer, .. } = &mut *conn;
+    let exchange = async {
+        // A reused connection the target closed as the request went out took none of
+        // it: the request is written once more, on a new connection.
+        if let Err(e) = io.stream.write_all(&io.out).await {
+            if !reused {
+                return (Err(SendFailure::NotSent(cause(&e))), false);
+            }
+            match connect_io(authority, connect_timeout.min(timeout)).await {
+                Ok(fresh) => {
+                    let out = std::mem::replace(io, fresh).out;
+                    io.out = out;
                 }
-                return answer;
+                Err(e) => return (Err(e), false),
             }
-            Attempt::NotWritten(r) if !retry => {
-                req = r;
-                conn = connect(&conn.authority, connect_timeout).await?;
+            if let Err(e) = io.stream.write_all(&io.out).await {
+                return (Err(SendFailure::NotSent(cause(&e))), false);
             }
-            Attempt::NotWritten(_) => break,
         }
-    }
-    Err(SendFailure::NotSent(
-        "the connection closed before the request could be written".into(),
-    ))
-}
-
-async fn attempt(c: &mut Owned, req: Request<Full<Bytes>>, cap: usize) -> Attempt {
-    let Owned { sender, conn, .. } = c;
-    let work = async {
-        if sender.ready().await.is_err() {
-            return Err(req);
-        }
-        match sender.try_send_request(req).await {
-            Ok(resp) => Ok(read_hyper(resp, cap).await),
-            Err(mut e) => match e.take_message() {
-                Some(r) => Err(r),
-                None => Ok(Err(SendFailure::Indeterminate(cause(&e.into_error())))),
-            },
+        read_answer(io, req.method(), cap).await
+    };
+    let (answer, keep) = tokio::select! {
+        biased;
+        r = exchange => r,
+        _ = timer.as_mut() => {
+            let why = format!("no answer within {timeout:?}");
+            (Err(SendFailure::Indeterminate(why)), false)
         }
     };
-    tokio::pin!(work);
-    let mut closed = false;
-    // The connection is driven beside the exchange, on this task.
-    let r = loop {
-        tokio::select! {
-            biased;
-            r = &mut work => break r,
-            _ = conn.as_mut(), if !closed => closed = true,
-        }
-    };
-    match r {
-        Ok(answer) => {
-            let reusable = !closed && answer.is_ok();
-            Attempt::Done(answer, reusable)
-        }
-        Err(r) => Attempt::NotWritten(r),
+    if keep {
+        put_back(conn);
     }
+    answer
 }
 
-async fn connect(authority: &Authority, timeout: Duration) -> Result<Owned, SendFailure> {
+/// Reads one whole answer; says whether the connection may carry the next request.
+async fn read_answer(
+    c: &mut Io,
+    method: &hyper::http::Method,
+    cap: usize,
+) -> (Result<Answer, SendFailure>, bool) {
+    let head = loop {
+        match h1::parse_head(&mut c.input, method) {
+            Ok(Some(h)) => break h,
+            Ok(None) => {}
+            Err(e) => return (Err(SendFailure::Indeterminate(e)), false),
+        }
+        match fill(c).await {
+            Ok(0) => {
+                let why = "the connection closed before the answer came".to_string();
+                return (Err(SendFailure::Indeterminate(why)), false);
+            }
+            Ok(_) => {}
+            Err(e) => return (Err(SendFailure::Indeterminate(cause(&e))), false),
+        }
+    };
+    let status = head.status;
+    let lost = |why: String| SendFailure::Cut {
+        status,
+        why: format!("body lost: {why}"),
+    };
+    let body = match head.framing {
+        Framing::Empty => Bytes::new(),
+        Framing::Length(n) if n > cap as u64 => return (Err(over(status, cap)), false),
+        Framing::Length(n) => loop {
+            if let Some(b) = h1::take_length(&mut c.input, n) {
+                break b;
+            }
+            match fill(c).await {
+                Ok(0) => {
+                    let why = "the connection closed before the body was complete";
+                    return (Err(lost(why.into())), false);
+                }
+                Ok(_) => {}
+                Err(e) => return (Err(lost(cause(&e))), false),
+            }
+        },
+        Framing::Chunked => {
+            let mut dec = Chunked::new();
+            let mut body = BytesMut::new();
+            loop {
+                match dec.decode(&mut c.input, &mut body) {
+                    Ok(true) => break body.freeze(),
+                    Ok(false) => {}
+                    Err(e) => return (Err(lost(e)), false),
+                }
+                if body.len() > cap {
+                    return (Err(over(status, cap)), false);
+                }
+                match fill(c).await {
+                    Ok(0) => {
+                        let why = "the connection closed before the last chunk";
+                        return (Err(lost(why.into())), false);
+                    }
+                    Ok(_) => {}
+                    Err(e) => return (Err(lost(cause(&e))), false),
+                }
+            }
+        }
+        Framing::UntilClose => loop {
+            if c.input.len() > cap {
+                return (Err(over(status, cap)), false);
+            }
+            match fill(c).await {
+                Ok(0) => break c.input.split().freeze(),
+                Ok(_) => {}
+                Err(e) => return (Err(lost(cause(&e))), false),
+            }
+        },
+    };
+    if body.len() > cap {
+        return (Err(over(status, cap)), false);
+    }
+    let keep = head.keep_alive && c.input.is_empty();
+    let answer = Answer {
+        status,
+        body,
+        headers: head.headers,
+    };
+    (Ok(answer), keep)
+}
+
+/// Reads what has arrived into the connection's input buffer (0: the target closed it).
+async fn fill(c: &mut Io) -> std::io::Result<usize> {
+    c.input.reserve(READ_ROOM);
+    c.stream.read_buf(&mut c.input).await
+}
+
+/// A new connection to `authority`, its timer set for `due`.
+async fn connect(
+    authority: &Authority,
+    timeout: Duration,
+    due: Instant,
+) -> Result<Box<Owned>, SendFailure> {
+    Ok(Box::new(Owned {
+        host: host_header(authority)?,
+        authority: authority.clone(),
+        io: connect_io(authority, timeout).await?,
+        timer: Box::pin(tokio::time::sleep_until(due)),
+    }))
+}
+
+async fn connect_io(authority: &Authority, timeout: Duration) -> Result<Io, SendFailure> {
     let host = authority
         .host()
         .trim_start_matches('[')
@@ -168,14 +306,10 @@ async fn connect(authority: &Authority, timeout: Duration) -> Result<Owned, Send
         }
     };
     let _ = stream.set_nodelay(true);
-    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .map_err(|e| SendFailure::NotSent(cause(&e)))?;
-    Ok(Owned {
-        host: host_header(authority)?,
-        authority: authority.clone(),
-        sender,
-        conn: Box::pin(conn),
+    Ok(Io {
+        stream,
+        out: Vec::with_capacity(1024),
+        input: BytesMut::with_capacity(READ_ROOM),
     })
 }
 
@@ -188,20 +322,4 @@ fn host_header(authority: &Authority) -> Result<HeaderValue, SendFailure> {
     };
     HeaderValue::from_str(&host)
         .map_err(|_| SendFailure::NotSent(format!("host {host:?} is not a header value")))
-}
-
-/// The request as hyper-util's pooled client puts it on the wire: the connection's
-/// `Host` header when the request has none, then the origin-form target (`/path?query`).
-fn origin_form(mut req: Request<Bytes>, host: &HeaderValue) -> Request<Bytes> {
-    if !req.headers().contains_key(hyper::http::header::HOST) {
-        req.headers_mut()
-            .insert(hyper::http::header::HOST, host.clone());
-    }
-    let pq = req
-        .uri()
-        .path_and_query()
-        .cloned()
-        .unwrap_or_else(|| PathAndQuery::from_static("/"));
-    *req.uri_mut() = Uri::from(pq);
-    req
 }

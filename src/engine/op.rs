@@ -56,6 +56,11 @@ fn push(sh: &Shared, pool: &str, obj: Obj) {
     }
 }
 
+/// A worker's wait for the run's stop, made once and polled by each of its operations:
+/// a fresh `stop.cancelled()` per operation would take the token's lock (shared by
+/// every shard) twice per request, to register and to unregister.
+pub(crate) type StopWait = std::pin::Pin<Box<tokio_util::sync::WaitForCancellationFutureOwned>>;
+
 /// Sends `op` (after whatever setup it needs) and records it.
 pub(crate) async fn execute(
     sh: &Shared,
@@ -65,11 +70,13 @@ pub(crate) async fn execute(
     intended: Instant,
     body: &mut Vec<u8>,
 ) -> Done {
-    execute_in(sh, slot, op, amount, intended, body, None).await
+    execute_in(sh, slot, op, amount, intended, body, None, None).await
 }
 
 /// [`execute`], with a consume that acts inside a parent (`uses:`) sent inside `pinned`
-/// when given, instead of the run's parents in turn (a race on one parent).
+/// when given, instead of the run's parents in turn (a race on one parent); `stop`: the
+/// worker's own wait for the stop, when it has one.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn execute_in(
     sh: &Shared,
     slot: &Slot<'_>,
@@ -78,6 +85,7 @@ pub(crate) async fn execute_in(
     intended: Instant,
     body: &mut Vec<u8>,
     pinned: Option<&Obj>,
+    mut stop: Option<&mut StopWait>,
 ) -> Done {
     let profile = &sh.target.profile;
     // A release needs an object to end; with none yet, consume instead (reported
@@ -136,7 +144,17 @@ pub(crate) async fn execute_in(
                                 .unwrap_or(slot.label_index),
                             ..*slot
                         };
-                        send_record(sh, &setup_slot, setup, 0, Instant::now(), None, body).await;
+                        send_record(
+                            sh,
+                            &setup_slot,
+                            setup,
+                            0,
+                            Instant::now(),
+                            None,
+                            body,
+                            stop.as_deref_mut(),
+                        )
+                        .await;
                         if moves {
                             pop(sh, from)
                         } else {
@@ -155,13 +173,14 @@ pub(crate) async fn execute_in(
             }
         }
     }
-    send_record(sh, slot, op, amount, intended, object, body).await
+    send_record(sh, slot, op, amount, intended, object, body, stop).await
 }
 
 /// Sends one operation and records it. The coordinator (probes, snapshots) is patient:
 /// a rate-limit answer is recorded, waited on (`Retry-After`, capped) and sent again, up
 /// to [`RATE_RETRIES`] times. Workers are not: their rate-limited operation is recorded
 /// `rejected_rate` and the schedule goes on (retrying would distort the load).
+#[allow(clippy::too_many_arguments)]
 async fn send_record(
     sh: &Shared,
     slot: &Slot<'_>,
@@ -170,6 +189,7 @@ async fn send_record(
     intended: Instant,
     object: Option<Obj>,
     body: &mut Vec<u8>,
+    mut stop: Option<&mut StopWait>,
 ) -> Done {
     let patient = slot.worker == COORDINATOR;
     let amount = match op.kind {
@@ -207,9 +227,16 @@ async fn send_record(
         };
         let in_flight = sh.live.in_flight();
         let sent = Instant::now();
+        // Made, not polled (no lock), when the worker brings its own.
+        let mut fresh = std::pin::pin!(sh.stop.cancelled());
+        let stopped: std::pin::Pin<&mut (dyn std::future::Future<Output = ()> + Send)> =
+            match stop.as_deref_mut() {
+                Some(w) => w.as_mut(),
+                None => fresh.as_mut(),
+            };
         let p = tokio::select! {
             p = sh.target.perform(op, &vars, body) => p,
-            _ = sh.stop.cancelled() => Performed {
+            _ = stopped => Performed {
                 outcome: Outcome::Indeterminate,
                 status: None,
                 headers: Default::default(),
@@ -399,7 +426,7 @@ pub(crate) async fn new_parent(sh: &Shared, phase: u32, setup: &CompiledOp) -> O
     };
     let before = sh.pools.get(&setup.name).map_or(0, |p| p.lock().len());
     let mut body = Vec::new();
-    let done = send_record(sh, &slot, setup, 0, Instant::now(), None, &mut body).await;
+    let done = send_record(sh, &slot, setup, 0, Instant::now(), None, &mut body, None).await;
     if done.outcome != Outcome::Accepted {
         return None;
     }
@@ -418,7 +445,7 @@ pub(crate) async fn snapshot(sh: &Shared, phase: u32) -> Option<Vec<Reading>> {
         label_index: sh.recorder.label_index(SNAPSHOT)?,
     };
     let mut body = Vec::new();
-    send_record(sh, &slot, &op, 0, Instant::now(), None, &mut body)
+    send_record(sh, &slot, &op, 0, Instant::now(), None, &mut body, None)
         .await
         .snapshot
         .map(|s| s.to_vec())

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use rand::SeedableRng;
 
 use super::arrivals::{Alarm, Arrivals};
-use super::op::{execute_in, new_parent, Slot};
+use super::op::{execute_in, new_parent, Slot, StopWait};
 use super::schedule::Schedule;
 use super::{shard, sleep_or_stop, Mix, Shared};
 use crate::api::worker_conn::owning_connection;
@@ -111,6 +111,7 @@ pub(crate) async fn run(
             let mut rng =
                 rand::rngs::SmallRng::seed_from_u64(seed ^ ((index as u64) << 32) ^ wid as u64);
             let mut body = Vec::new();
+            let mut stop_wait: StopWait = Box::pin(sh.stop.clone().cancelled_owned());
             let mut turn = 0usize;
             let label_idx: Vec<usize> = mix
                 .iter()
@@ -154,7 +155,8 @@ pub(crate) async fn run(
                 };
                 let amount = amounts.get(&op.name).copied().unwrap_or(invalid_amount);
                 let pin = (*pinned).as_ref();
-                execute_in(&sh, &slot, op, amount, intended, &mut body, pin).await;
+                let stop = Some(&mut stop_wait);
+                execute_in(&sh, &slot, op, amount, intended, &mut body, pin, stop).await;
                 tally.executed += 1;
                 if let Some(t) = think {
                     if !sleep_or_stop(&sh.stop, t).await {

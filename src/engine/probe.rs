@@ -668,6 +668,7 @@ impl Probe<'_> {
                     Instant::now(),
                     &mut body,
                     Some(&parent),
+                    None,
                 )
                 .await;
             }

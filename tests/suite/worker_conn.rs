@@ -131,3 +131,57 @@ async fn a_worker_keeps_one_connection_and_reconnects_when_the_target_closes_it(
         );
     }
 }
+
+/// A server on 127.0.0.1 that reads requests and never answers.
+async fn silent_server() -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut b = [0u8; 4096];
+                while let Ok(n) = tokio::io::AsyncReadExt::read(&mut tcp, &mut b).await {
+                    if n == 0 {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn a_workers_exchange_is_bounded_by_the_timeout_and_its_timer_rearms() {
+    let silent = silent_server().await;
+    let (good, _) = counting_server(false).await;
+    let profile = quotabench::api::load("adobe-hygiene", Path::new(".")).unwrap();
+    let opts = TransportOptions {
+        timeout: std::time::Duration::from_millis(300),
+        ..TransportOptions::default()
+    };
+    let mk = |addr: std::net::SocketAddr| {
+        Target::with_options(
+            &format!("http://{addr}"),
+            "org-1",
+            profile.clone(),
+            &headers(),
+            &opts,
+        )
+        .unwrap()
+    };
+    let (silent_t, good_t) = (mk(silent), mk(good));
+    let list = &profile.ops["list_quotas"];
+    let got = owning_connection(async {
+        let mut got = Vec::new();
+        // Good, silent, silent (a timer that already fired is set again), good.
+        for t in [&good_t, &silent_t, &silent_t, &good_t] {
+            let a = t.send(t.render(list, &vars()).unwrap(), 1 << 16).await;
+            got.push(a.map(|a| a.status).map_err(|e| format!("{e:?}")));
+        }
+        got
+    })
+    .await;
+    let timed_out = Err("Indeterminate(\"no answer within 300ms\")".to_string());
+    assert_eq!(got, vec![Ok(200), timed_out.clone(), timed_out, Ok(200)]);
+}
