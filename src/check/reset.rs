@@ -408,22 +408,10 @@ mod tests {
             self.t += 10;
             let id = self.ops.len() as u64 + 1;
             self.ops.push(OpRecord {
-                id,
-                phase: 0,
                 worker: COORDINATOR,
-                op: name.into(),
-                name: name.into(),
                 tenant: "org".into(),
                 amount,
-                intended_us: self.t,
-                sent_us: self.t,
-                done_us: self.t + 5,
-                outcome: Outcome::Accepted,
-                status: Some(200),
-                object: None,
-                parent: None,
-                snapshot: None,
-                note: None,
+                ..OpRecord::sample(id, name, self.t, self.t + 5)
             });
             self.ops.last_mut().unwrap()
         }

@@ -67,22 +67,11 @@ fn generate(s: Shape) -> History {
     let mut ops: Vec<OpRecord> = Vec::new();
     let rec = |id: u64, phase: u32, worker: u32, name: &str, amount: u64, sent: u64, took: u64| {
         OpRecord {
-            id,
             phase,
             worker,
-            op: name.into(),
-            name: name.into(),
             tenant: "org".into(),
             amount,
-            intended_us: sent,
-            sent_us: sent,
-            done_us: sent + took,
-            outcome: Outcome::Accepted,
-            status: Some(200),
-            object: None,
-            parent: None,
-            snapshot: None,
-            note: None,
+            ..OpRecord::sample(id, name, sent, sent + took)
         }
     };
     let readings = |consumed: u64, slots: u64| {
