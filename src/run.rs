@@ -395,12 +395,18 @@ pub async fn run_one(
                 outcome.not_kept
             ));
         } else if let Some(ids) = s.checks.ids() {
-            let judged =
-                check::judge_file(&path, ids, max_indefinite, check::SegmentOpts::from_env()?)?;
+            let mut kept = ReportRecords::default();
+            let judged = check::judge_file_seeing(
+                &path,
+                ids,
+                max_indefinite,
+                check::SegmentOpts::from_env()?,
+                |o| kept.see(o),
+            )?;
             for w in &judged.warnings {
                 eprintln!("quotabench: {w}");
             }
-            outcome.history.ops = report_records(&path, &judged)?;
+            outcome.history.ops = kept.finish(&judged);
             streamed = Some(judged);
         }
     }
@@ -540,39 +546,43 @@ pub(crate) struct Evidence<'a> {
 }
 
 /// Of a streamed history, the records the report reads besides the verdicts: those with
-/// an unexpected outcome (its error causes, the operations an interrupt cut) and the one
-/// each failing rule cites (its curl reproduction) — few in a healthy run, and bounded:
-/// past [`REPORT_RECORDS`] unexpected ones the rest are left out, and the report says so.
-fn report_records(path: &Path, judged: &check::Streamed) -> Result<Vec<OpRecord>, Error> {
-    let cited: std::collections::HashSet<u64> = judged
-        .rules
-        .iter()
-        .filter(|r| r.verdict == Verdict::Fail)
-        .filter_map(|r| r.ops.first().copied())
-        .collect();
-    let (mut kept, mut left_out) = (Vec::new(), 0u64);
-    crate::history::stream(
-        path,
-        |_| Ok(()),
-        |o| {
-            if cited.contains(&o.id) {
-                kept.push(o);
-            } else if report::errors::unexpected(o.outcome) || check::interrupted(&o) {
-                if kept.len() < REPORT_RECORDS {
-                    kept.push(o);
-                } else {
-                    left_out += 1;
-                }
-            }
-        },
-    )?;
-    if left_out > 0 {
-        eprintln!(
-            "quotabench: the report's error causes count the first {REPORT_RECORDS} operations with an unexpected outcome; {left_out} more are in history.jsonl"
-        );
+/// an unexpected outcome (its error causes, the operations an interrupt cut), seen as the
+/// checker streams the file, and the one each failing rule cites (its curl
+/// reproduction), which the checker keeps — few in a healthy run, and bounded: past
+/// [`REPORT_RECORDS`] unexpected ones the rest are left out, and the report says so.
+#[derive(Default)]
+struct ReportRecords {
+    kept: Vec<OpRecord>,
+    left_out: u64,
+}
+
+impl ReportRecords {
+    fn see(&mut self, o: &OpRecord) {
+        if !report::errors::unexpected(o.outcome) && !check::interrupted(o) {
+            return;
+        }
+        if self.kept.len() < REPORT_RECORDS {
+            self.kept.push(o.clone());
+        } else {
+            self.left_out += 1;
+        }
     }
-    kept.sort_by_key(|o| (o.done_us, o.id));
-    Ok(kept)
+
+    fn finish(mut self, judged: &check::Streamed) -> Vec<OpRecord> {
+        if self.left_out > 0 {
+            eprintln!(
+                "quotabench: the report's error causes count the first {REPORT_RECORDS} operations with an unexpected outcome; {} more are in history.jsonl",
+                self.left_out
+            );
+        }
+        for c in &judged.cited {
+            if !self.kept.iter().any(|o| o.id == c.id) {
+                self.kept.push(c.clone());
+            }
+        }
+        self.kept.sort_by_key(|o| (o.done_us, o.id));
+        self.kept
+    }
 }
 
 /// The most unexpected-outcome records a streamed history keeps for its report.

@@ -35,7 +35,7 @@ mod tests_segment;
 
 pub use crate::vocab::Verdict;
 pub use facts::{time_source, Facts};
-pub use segment::{judge_file, SegmentOpts, Streamed};
+pub use segment::{judge_file, judge_file_seeing, SegmentOpts, Streamed};
 pub use verdict::{Evidence, Level, RuleVerdict};
 
 use crate::history::History;

@@ -92,6 +92,9 @@ pub struct Streamed {
     pub records: u64,
     /// What the reader left out (a torn last line, a missing closing line).
     pub warnings: Vec<String>,
+    /// The record each failing verdict of a segment cites first (for its reproduction),
+    /// kept as the segment is judged: the segment's records are gone afterwards.
+    pub cited: Vec<OpRecord>,
 }
 
 /// Judges a saved history as it streams, in segments of `opts` (see the module docs).
@@ -101,6 +104,18 @@ pub fn judge_file(
     max_indefinite: f64,
     opts: SegmentOpts,
 ) -> Result<Streamed, Error> {
+    judge_file_seeing(path, only, max_indefinite, opts, |_| {})
+}
+
+/// [`judge_file`], showing `see` every record in file order as it streams past: what
+/// else a caller needs from the file (a report's error causes) is read in the same pass.
+pub fn judge_file_seeing(
+    path: &Path,
+    only: &[String],
+    max_indefinite: f64,
+    opts: SegmentOpts,
+    mut see: impl FnMut(&OpRecord),
+) -> Result<Streamed, Error> {
     let seg: std::cell::RefCell<Option<Segmenter>> = std::cell::RefCell::new(None);
     let read = crate::history::stream(
         path,
@@ -109,6 +124,7 @@ pub fn judge_file(
             Ok(())
         },
         |r| {
+            see(&r);
             if let Some(s) = seg.borrow_mut().as_mut() {
                 s.push(r);
             }
@@ -178,6 +194,8 @@ pub struct Segmenter {
     writes: Vec<(u64, u64)>,
     time_source: Option<String>,
     records: u64,
+    /// See [`Streamed::cited`].
+    cited: Vec<OpRecord>,
 }
 
 impl Segmenter {
@@ -205,6 +223,7 @@ impl Segmenter {
             writes: vec![(0, 0); phases],
             time_source: None,
             records: 0,
+            cited: Vec::new(),
         }
     }
 
@@ -263,6 +282,7 @@ impl Segmenter {
             segments,
             records: self.records,
             warnings: Vec::new(),
+            cited: self.cited,
         }
     }
 
@@ -424,6 +444,17 @@ impl Segmenter {
             ops,
         };
         let verdicts = super::judge_rules(&h, &self.only, ctx, carried);
+        for id in verdicts
+            .iter()
+            .filter(|v| v.verdict == crate::vocab::Verdict::Fail)
+            .filter_map(|v| v.ops.first())
+        {
+            if let Some(o) = h.ops.iter().find(|o| o.id == *id) {
+                if !self.cited.iter().any(|c| c.id == o.id) {
+                    self.cited.push(o.clone());
+                }
+            }
+        }
         self.combined.add(verdicts);
         // Every clock read is carried, so the last segment names the run's time source.
         self.time_source = Some(super::time_source(&h));

@@ -48,22 +48,10 @@ impl B {
         self.t += 10;
         let id = self.ops.len() as u64 + 1;
         self.ops.push(OpRecord {
-            id,
-            phase: 0,
-            worker: 0,
-            op: name.into(),
-            name: name.into(),
             tenant: tenant.into(),
-            amount: 1,
-            intended_us: self.t,
-            sent_us: self.t,
-            done_us: self.t + 5,
             outcome,
             status: None,
-            object: None,
-            parent: None,
-            snapshot: None,
-            note: None,
+            ..OpRecord::sample(id, name, self.t, self.t + 5)
         });
         self.ops.last_mut().unwrap()
     }

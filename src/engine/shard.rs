@@ -210,22 +210,11 @@ mod tests {
 
     fn rec(id: u64, outcome: Outcome) -> OpRecord {
         OpRecord {
-            id,
-            phase: 0,
-            worker: 0,
             op: "list".into(),
-            name: "list_quotas".into(),
-            tenant: "t".into(),
             amount: 0,
-            intended_us: id * 10,
-            sent_us: id * 10,
-            done_us: id * 10 + 5,
             outcome,
             status: None,
-            object: None,
-            parent: None,
-            snapshot: None,
-            note: None,
+            ..OpRecord::sample(id, "list_quotas", id * 10, id * 10 + 5)
         }
     }
 

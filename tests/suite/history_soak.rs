@@ -154,3 +154,42 @@ fn a_streamed_run_still_reports_its_error_causes() {
     let counted: u64 = causes.iter().map(|c| c["count"].as_u64().unwrap()).sum();
     assert_eq!(counted, unexpected, "{:#}", s["errors"]);
 }
+
+#[test]
+fn a_streamed_runs_failures_keep_their_reproduction() {
+    let out = tempfile::tempdir().unwrap();
+    let scenario = out.path().join("soak.yaml");
+    std::fs::write(&scenario, SCENARIO).unwrap();
+    let o = Command::cargo_bin("quotabench")
+        .unwrap()
+        .arg("run")
+        .arg(&scenario)
+        .args(["--seed", "5", "--fault", "list-lag", "-q", "--out"])
+        .arg(out.path().join("runs"))
+        .env("QB_HISTORY_IN_MEMORY", CAP.to_string())
+        .env("QB_SEGMENT_RECORDS", SEGMENT.to_string())
+        .timeout(std::time::Duration::from_secs(120))
+        .assert()
+        .get_output()
+        .clone();
+    assert_eq!(o.status.code(), Some(1), "the lagging list fails a rule");
+    let s = summary(&run_dir(&out.path().join("runs")));
+    let failed: Vec<_> = s["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["verdict"] == "fail")
+        .collect();
+    assert!(!failed.is_empty(), "{s:#}");
+    // The record a failure cites was in a segment long judged and dropped: the checker
+    // kept it, so the report still shows the request to send again.
+    for r in failed {
+        assert!(
+            r["reproduce"]
+                .as_str()
+                .is_some_and(|c| c.starts_with("curl")),
+            "{}: no reproduction: {r:#}",
+            r["id"]
+        );
+    }
+}
