@@ -6,7 +6,22 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rand::Rng;
+use rand::{Rng, SeedableRng};
+
+thread_local! {
+    /// The `latency: a..b` fault's jitter: a small per-thread generator seeded by the
+    /// OS. Not rand's `thread_rng`, whose ChaCha generator (and its zerocopy) is a
+    /// cold-build cost for a delay that needs no cryptographic strength.
+    /// Without an OS source it falls back to the clock: jitter only has to vary.
+    static JITTER: std::cell::RefCell<rand::rngs::SmallRng> = std::cell::RefCell::new(
+        rand::rngs::SmallRng::try_from_os_rng().unwrap_or_else(|_| {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64);
+            rand::rngs::SmallRng::seed_from_u64(nanos)
+        }),
+    );
+}
 
 use crate::config::FakeConfig;
 use crate::faults::{FaultSet, Latency};
@@ -102,7 +117,8 @@ impl Fake {
         match faults.latency {
             Some(Latency::Fixed(d)) => total = total.saturating_add(d),
             Some(Latency::Uniform(lo, hi)) => {
-                let us = rand::rng().random_range(lo.as_micros() as u64..=hi.as_micros() as u64);
+                let range = lo.as_micros() as u64..=hi.as_micros() as u64;
+                let us = JITTER.with(|r| r.borrow_mut().random_range(range));
                 total = total.saturating_add(Duration::from_micros(us));
             }
             None => {}

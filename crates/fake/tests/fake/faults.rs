@@ -348,13 +348,18 @@ fn latency_delays_api_answers() {
     let r = f.handle(&adobe("GET", "/quota", "o"));
     assert_eq!(r.delay, Some(Duration::from_millis(5)));
     let f = fake("", &["latency=uniform:1ms..3ms"]);
+    let mut seen = std::collections::BTreeSet::new();
     for _ in 0..50 {
         let d = f.handle(&adobe("GET", "/quota", "o")).delay.unwrap();
         assert!(
             d >= Duration::from_millis(1) && d <= Duration::from_millis(3),
             "{d:?}"
         );
+        seen.insert(d);
     }
+    // Drawn, not fixed: 50 draws from 2,001 microseconds all alike would be a broken
+    // generator (a chance below 1e-160).
+    assert!(seen.len() > 1, "every delay was {seen:?}");
     assert_eq!(
         fake("", &[]).handle(&adobe("GET", "/quota", "o")).delay,
         None
