@@ -7,16 +7,6 @@
 use super::{Evidence, RuleVerdict};
 use crate::vocab::Verdict;
 
-/// Rules whose verdict rests on a whole-run aggregate no segment holds, with why: in
-/// segmented judging they are unknown with that reason, never a guess. Empty: every
-/// other rule's look-back is carried as context (`check::segment`) or lies between
-/// two snapshots of one segment; the differential tests (`check::roundtrip`) hold each
-/// of them to the whole history's verdict.
-pub(crate) const WHOLE_RUN_ONLY: &[(&str, &str)] = &[(
-    "isolation.tenants",
-    "pairs of the other tenant's snapshots taken far apart (the run's start and the isolation probe) with every order of either tenant between them",
-)];
-
 /// Why a pass of rule `id` judged in segments is no proof for a history with this
 /// header, when it is not: `limit.never-exceeded` over a sliding or first-hit window
 /// (a window spanning a cut is judged in parts, each from its segment's own baseline,
@@ -24,9 +14,6 @@ pub(crate) const WHOLE_RUN_ONLY: &[(&str, &str)] = &[(
 /// found in a segment stands: it is a failure of the whole.
 pub(crate) fn pass_unproven(header: &crate::history::Header, id: &str) -> Option<String> {
     use crate::vocab::{PeriodDecl, QuotaKind};
-    if let Some((_, why)) = WHOLE_RUN_ONLY.iter().find(|(r, _)| *r == id) {
-        return Some(why.to_string());
-    }
     if id != "limit.never-exceeded" {
         return None;
     }
@@ -151,11 +138,8 @@ impl Combined {
                     v.evidence = a.evidence;
                 }
                 if n > 1 && broken.is_none() {
-                    let whole_only = WHOLE_RUN_ONLY.iter().any(|(id, _)| *id == v.id);
                     if let Some(why) = pass_unproven(header, &v.id) {
-                        if v.verdict == Verdict::Pass
-                            || (whole_only && v.verdict != Verdict::Skipped)
-                        {
+                        if v.verdict == Verdict::Pass {
                             v.verdict = Verdict::Unknown;
                             v.witness = Some(format!(
                                 "judged in {n} segments, and this rule rests on {why}, which no segment holds whole"

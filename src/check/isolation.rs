@@ -134,7 +134,8 @@ impl Rule for Tenants {
             t.held();
         }
         // (3) Admission on the other tenant, judged by its own counters.
-        for (i, o) in h.ops.iter().enumerate() {
+        // Records carried from before a segment (`check::segment`) were judged there.
+        for (i, o) in h.ops.iter().enumerate().skip(f.context) {
             if o.tenant == h.header.tenant
                 || !matches!(o.outcome, Outcome::Accepted | Outcome::RejectedQuota)
                 || f.decl(i).is_none_or(|d| d.kind != OpKind::Consume)

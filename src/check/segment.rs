@@ -12,7 +12,9 @@
 //! What a rule looks back at from before its segment is carried as context records:
 //! clock moves and clock reads (the target's time), setups (parents and their creation),
 //! and effectful operations of the main tenant with no definite answer (they may take
-//! effect at any later instant, and widen every later bound). The context is bounded
+//! effect at any later instant, and widen every later bound); and other tenants' latest
+//! snapshots with their effectful operations since (`isolation.tenants` compares two of
+//! the other tenant's snapshots far apart). The context is bounded
 //! ([`SegmentOpts::context`]); past it, and when a record arrives too late to be placed
 //! (beyond the reorder buffer, or across a cut already judged), every verdict is unknown
 //! with that reason: never a verdict on a history that was not judged as it is.
@@ -178,6 +180,10 @@ pub struct Segmenter {
     ctx_len: usize,
     /// Context for the next segment, built as segments close.
     context: Vec<OpRecord>,
+    /// Other tenants' records carried into the next segment (`isolation.tenants`): the
+    /// latest snapshot of each, and their effectful operations since the earliest of
+    /// those. Replaced, not grown, at every cut ([`others_after`]).
+    others: Vec<OpRecord>,
     /// A cut candidate (index into `cur`) and the records seen after it.
     pending: Option<(usize, usize)>,
     /// The snapshot the last segment was cut at: (id, done).
@@ -213,6 +219,7 @@ impl Segmenter {
             cur: Vec::new(),
             ctx_len: 0,
             context: Vec::new(),
+            others: Vec::new(),
             pending: None,
             last_cut: None,
             broken: None,
@@ -319,6 +326,7 @@ impl Segmenter {
             // Nothing more is judged: let the segment's memory go.
             self.cur = Vec::new();
             self.context = Vec::new();
+            self.others = Vec::new();
             self.pending = None;
         }
     }
@@ -404,6 +412,13 @@ impl Segmenter {
                 self.carried.released = true;
             }
         }
+        self.others = others_after(
+            &self.header,
+            std::mem::take(&mut self.others),
+            &seg[self.ctx_len..p],
+            |o| self.kinds.get(&o.name).copied().flatten(),
+            self.opts.context,
+        );
         let overlap: Vec<OpRecord> = seg[p..=c].to_vec();
         self.last_cut = Some((seg[c].id, seg[c].done_us));
         let (ctx, carried) = (self.ctx_len, self.carried_before);
@@ -415,8 +430,12 @@ impl Segmenter {
                 self.opts.context, self.opts.records
             ));
         }
-        let mut next = Vec::with_capacity(self.context.len() + overlap.len() + rest.len());
+        let mut next =
+            Vec::with_capacity(self.context.len() + self.others.len() + overlap.len() + rest.len());
         next.extend(self.context.iter().cloned());
+        next.extend(self.others.iter().cloned());
+        // Context in completion order, as every segment's records are.
+        next.sort_by_key(key);
         self.ctx_len = next.len();
         next.extend(overlap);
         next.extend(rest);
@@ -469,6 +488,54 @@ fn carried(header: &Header, kind: Option<OpKind>, o: &OpRecord) -> bool {
         Some(k) => effectful(k) && o.tenant == header.tenant && o.outcome == Outcome::Indeterminate,
         None => false,
     }
+}
+
+/// Other tenants' records the next segment needs, from those carried so far (`prev`)
+/// and a closing segment's own (`seg`, in completion order): the latest accepted
+/// coordinator snapshot of each other tenant (so a pair of that tenant's snapshots
+/// across the cut is compared, and an order after the cut is judged against its
+/// tenant's last listing), and every effectful operation of a tenant other than the
+/// main one that completed after the earliest of those snapshots (what decides whether
+/// anything could have moved the other's counters in between). Past `bound` records
+/// nothing is carried: a pair across the cut then goes unjudged, which leaves a check
+/// undecided, never wrong.
+fn others_after(
+    header: &Header,
+    prev: Vec<OpRecord>,
+    seg: &[OpRecord],
+    kind: impl Fn(&OpRecord) -> Option<OpKind>,
+    bound: usize,
+) -> Vec<OpRecord> {
+    let snapshot = |o: &OpRecord| {
+        o.worker == COORDINATOR && o.outcome == Outcome::Accepted && o.snapshot.is_some()
+    };
+    let mut all = prev;
+    all.extend(
+        seg.iter()
+            .filter(|o| o.tenant != header.tenant)
+            .filter(|o| snapshot(o) || kind(o).is_some_and(effectful))
+            .cloned(),
+    );
+    // The latest snapshot of each other tenant.
+    let mut latest: HashMap<crate::vocab::Sym, (u64, u64)> = HashMap::new();
+    for o in all.iter().filter(|o| snapshot(o)) {
+        let e = latest.entry(o.tenant).or_insert(key(o));
+        *e = (*e).max(key(o));
+    }
+    let Some(since) = latest.values().map(|k| k.0).min() else {
+        return Vec::new();
+    };
+    all.retain(|o| {
+        if snapshot(o) {
+            latest.get(&o.tenant) == Some(&key(o))
+        } else {
+            o.done_us > since
+        }
+    });
+    if all.len() > bound {
+        return Vec::new();
+    }
+    all
 }
 
 /// The kind of a record's operation, per the header.

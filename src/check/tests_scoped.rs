@@ -253,3 +253,73 @@ fn an_order_on_the_main_tenant_refused_while_the_other_tenant_holds_its_own_fail
     );
     assert_eq!(run(Outcome::Accepted).verdict, Verdict::Pass);
 }
+
+/// The main tenant ordering alone for `rounds` rounds, each a quiescent snapshot and
+/// one worker's order: segments of a few records cut this stretch at every round.
+fn main_rounds(b: &mut B, rounds: u64) {
+    for i in 0..rounds {
+        b.snap_of("org", i, &[]);
+        b.push("enable", "org", Outcome::Accepted);
+    }
+    b.snap_of("org", rounds, &[]);
+    b.push("enable", "org", Outcome::Accepted);
+}
+
+/// Judged whole and in segments of one record, which must be several.
+fn judge_cut(b: &B) -> RuleVerdict {
+    let v = b.judge("isolation.tenants");
+    let h = History {
+        header: header(),
+        ops: b.ops.clone(),
+    };
+    let only = ["isolation.tenants".to_string()];
+    let s = super::segment::judge_segmented(&h, &only, 1.0, super::SegmentOpts::with_records(1));
+    assert!(s.segments > 3, "{} segments", s.segments);
+    assert_eq!(s.rules[0].verdict, v.verdict, "{:?}", s.rules[0]);
+    v
+}
+
+#[test]
+fn the_other_tenants_counters_moving_across_a_segment_cut_fail_isolation() {
+    let run = |after: u64| {
+        let mut b = B::default();
+        b.snap_of("other", 1, &[]);
+        main_rounds(&mut b, 6);
+        b.snap_of("other", after, &[]);
+        judge_cut(&b)
+    };
+    let v = run(2);
+    assert_eq!(v.verdict, Verdict::Fail, "{v:?}");
+    let w = v.witness.unwrap();
+    assert!(w.contains("moved from 1") && w.contains("to 2"), "{w}");
+    assert_eq!(run(1).verdict, Verdict::Pass);
+}
+
+#[test]
+fn the_other_tenants_own_order_before_a_cut_explains_its_counters_after_it() {
+    // Its own accepted order lies in an earlier segment than its second snapshot: the
+    // move is the order's, not the main tenant's (a segment without the order would
+    // blame the main tenant).
+    let mut b = B::default();
+    b.snap_of("other", 1, &[]);
+    b.op_on("enable", "other", Outcome::Accepted);
+    main_rounds(&mut b, 6);
+    b.snap_of("other", 2, &[]);
+    let v = judge_cut(&b);
+    assert_ne!(v.verdict, Verdict::Fail, "{v:?}");
+}
+
+#[test]
+fn an_order_on_the_other_tenant_refused_long_after_its_snapshot_showed_room_fails() {
+    let run = |outcome: Outcome| {
+        let mut b = B::default();
+        b.snap_of("other", 1, &[]);
+        main_rounds(&mut b, 6);
+        b.op_on("enable", "other", outcome);
+        judge_cut(&b)
+    };
+    let v = run(Outcome::RejectedQuota);
+    assert_eq!(v.verdict, Verdict::Fail, "{v:?}");
+    assert!(v.witness.unwrap().contains("showed room"));
+    assert_eq!(run(Outcome::Accepted).verdict, Verdict::Pass);
+}
