@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 mod absorb;
+mod hdr_v2;
 pub(crate) mod hlog;
 pub mod intervals;
 pub(crate) mod quota_series;
