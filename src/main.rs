@@ -424,11 +424,7 @@ async fn dispatch(cmd: Command, style: Style) -> Result<ExitStatus, Error> {
             Ok(ExitStatus::Pass)
         }
         Command::Schema => {
-            let schema = quotabench::scenario::schema();
-            emit(&format!(
-                "{}\n",
-                serde_json::to_string_pretty(&schema).unwrap_or_default()
-            ));
+            emit(quotabench::scenario::schema());
             Ok(ExitStatus::Pass)
         }
         Command::Check { history, scenario } => {

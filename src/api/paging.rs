@@ -6,7 +6,6 @@
 
 use hyper::http::{HeaderMap, Request, Uri};
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
-use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -15,7 +14,8 @@ use serde_json::Value;
 pub const DEFAULT_MAX_PAGES: u32 = 100;
 
 /// How a list's pages are reached.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PagingStyle {
     /// An offset query parameter (`$skip`), advanced by the items each page held.
@@ -31,7 +31,8 @@ pub enum PagingStyle {
 }
 
 /// `paging:` on a `list` (with `read.items`) or `resources` operation.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PagingDecl {
     /// `offset`, `page`, `next` or `cursor`.
@@ -69,7 +70,8 @@ pub struct PagingDecl {
 }
 
 /// Where the next page is named: a JSON pointer into the body, or a response header.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NextSource {
     /// A JSON pointer into the answer's body.

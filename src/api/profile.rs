@@ -7,14 +7,14 @@ use std::collections::BTreeMap;
 
 use indexmap::IndexMap;
 
-use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::vocab::Outcome;
 pub use crate::vocab::{Capabilities, OpKind, QuotaDecl, QuotaKind};
 
 /// A whole target profile.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
     /// Profile name (`adobe-hygiene`).
@@ -37,7 +37,8 @@ pub struct Profile {
 }
 
 /// One operation of the API.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OperationDecl {
     /// What this operation does.
@@ -122,7 +123,8 @@ impl OperationDecl {
 
 /// A request template. Strings may hold `{{tenant}}`, `{{amount}}`, `{{request_id}}`,
 /// `{{seq}}`, `{{id}}`, `{{index}}`, `{{seconds}}`, `{{now+25h}}`.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RequestDecl {
     /// HTTP method.
@@ -142,7 +144,8 @@ pub struct RequestDecl {
 
 /// Where a created object's id is found: `{body: /ttlId}` (a JSON pointer) or
 /// `{header: location}` (the id is the header's last path segment).
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct IdSource {
     /// A JSON pointer into the response body.
@@ -159,7 +162,8 @@ pub struct IdSource {
 /// answer itself when it is a top-level array. With `limits_from`, the limits come from a
 /// second endpoint joined by name, and `absent: zero` reads a declared quota missing from
 /// the list as nothing consumed.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ListRead {
     /// JSON pointer to the array of quota objects (`/quotas`).
@@ -199,7 +203,8 @@ pub struct ListRead {
 }
 
 /// Limits read from another operation's answer: an array of `{name, limit}` objects.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LimitsFrom {
     /// A `resources` operation to send (after the list).
@@ -217,7 +222,8 @@ pub struct LimitsFrom {
 }
 
 /// What an absent quota means.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Absent {
     /// Nothing consumed (its counter springs into being at the first hit).
@@ -225,7 +231,8 @@ pub enum Absent {
 }
 
 /// Counts a quota's consumption from a resources listing.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CountDecl {
     /// The quota counted.
@@ -250,7 +257,8 @@ pub struct CountDecl {
 }
 
 /// `pointer == value`.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FieldEquals {
     /// JSON pointer inside the resource.
@@ -260,7 +268,8 @@ pub struct FieldEquals {
 }
 
 /// One classification rule: when the response matches, it is of this class.
-#[derive(Debug, Clone, Deserialize, JsonSchema, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OutcomeRule {
     /// Status codes: `201`, `[200, 201]`, or a class like `"4xx"`.
@@ -282,7 +291,8 @@ pub struct OutcomeRule {
 
 /// Response headers an outcome rule requires: a name, a list of names, or names with
 /// the value each must have.
-#[derive(Debug, Clone, Deserialize, JsonSchema, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum HeaderMatch {
     /// The header is present.
@@ -310,7 +320,8 @@ impl HeaderMatch {
 }
 
 /// A status code matcher.
-#[derive(Debug, Clone, Deserialize, JsonSchema, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum StatusMatch {
     /// One code.

@@ -2,11 +2,11 @@
 
 use crate::vocab::Verdict;
 
-use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// MUST or SHOULD, as in RFC 2119.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub enum Level {
     /// A failure fails the run.
     #[serde(rename = "MUST")]
@@ -27,7 +27,8 @@ impl Level {
 }
 
 /// The judgement of one rule.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct RuleVerdict {
     /// Stable rule id.
     pub id: String,
@@ -38,7 +39,7 @@ pub struct RuleVerdict {
     /// The smallest evidence, in words; `null` when there is none. Always present in
     /// summary.json (the documented contract lists it as required); a missing one reads
     /// as `None` (serde's rule for `Option` fields).
-    #[schemars(required)]
+    #[cfg_attr(test, schemars(required))]
     pub witness: Option<String>,
     /// Operation ids the witness cites.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -57,7 +58,8 @@ pub struct RuleVerdict {
 }
 
 /// The evidence a verdict rests on, counted.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Evidence {
     /// Checks decided by definite answers.
     pub definite: u64,

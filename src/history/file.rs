@@ -4,13 +4,13 @@ use super::{Header, OpRecord, Readings};
 use crate::error::Error;
 use std::path::Path;
 
-use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Where history.jsonl stopped when a write to it failed (a full disk): the run carries
 /// it out of the engine as data so that its report says it (summary.json
 /// `history_write`, a banner in report.md/html), not only the terminal.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct WriteStopped {
     /// The history file that stopped growing.
     pub file: String,

@@ -6,7 +6,6 @@
 use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
-use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::hlog::{HlogStream, INTERVAL};
@@ -14,7 +13,8 @@ use crate::error::Error;
 use crate::vocab::Sym;
 
 /// Latency of the operations completing in one second of the run.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct TimePoint {
     /// Second since the run started.
     pub t_s: u64,

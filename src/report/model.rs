@@ -2,7 +2,6 @@
 
 use std::collections::BTreeMap;
 
-use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::check::RuleVerdict;
@@ -18,7 +17,8 @@ use crate::vocab::Verdict;
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// A whole run's report.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Report {
     /// [`SCHEMA_VERSION`].
     pub schema_version: u32,
@@ -69,7 +69,8 @@ pub struct Report {
 }
 
 /// A notice shown at the top of every report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Banner {
     /// How loud: `warning` (the run's figures may mislead without it) or `info`.
     pub level: BannerLevel,
@@ -78,7 +79,8 @@ pub struct Banner {
 }
 
 /// How loud a [`Banner`] is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum BannerLevel {
     /// Read it before the figures.
@@ -119,7 +121,8 @@ fn is_zero(n: &u64) -> bool {
 pub const MAX_ERROR_CAUSES: usize = 20;
 
 /// One cause of unexpected outcomes, counted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct ErrorCause {
     /// What happened, volatile parts (ids, numbers) normalized: `connection refused`,
     /// `503 Service Unavailable`.
@@ -299,7 +302,8 @@ pub use crate::metrics::intervals::TimePoint;
 pub use crate::metrics::quota_series::{QuotaPoint, MAX_SERIES_POINTS};
 
 /// The target as the report names it.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct TargetInfo {
     /// Base URL.
     pub url: String,
@@ -339,7 +343,8 @@ pub const INSECURE_NOTE: &str =
     "TLS certificate verification was OFF (--insecure): the target's identity was not checked";
 
 /// One threshold's result.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct ThresholdResult {
     /// As written.
     pub threshold: String,
@@ -356,7 +361,8 @@ pub struct ThresholdResult {
 }
 
 /// A threshold as a line on a chart: one operation's latency (µs) or rate (per second).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct ThresholdLine {
     /// The operation label it bounds.
     pub op: String,
@@ -367,7 +373,8 @@ pub struct ThresholdLine {
 }
 
 /// What a [`ThresholdLine`] bounds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum LineOn {
     /// Latency (a percentile, the max or the mean), µs.
@@ -389,7 +396,8 @@ impl ThresholdResult {
 }
 
 /// Latency percentiles in µs.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Percentiles {
     /// Median.
     pub p50: u64,
@@ -409,7 +417,8 @@ pub struct Percentiles {
 }
 
 /// Statistics of one operation label.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct OpStats {
     /// Operations completed.
     pub count: u64,

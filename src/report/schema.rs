@@ -1,28 +1,33 @@
-//! The JSON Schema of summary.json, generated from the report model so the committed
-//! docs/summary.schema.json cannot drift from what the code writes.
+//! The JSON Schema of summary.json, generated from the report model by a test so the
+//! committed docs/summary.schema.json cannot drift from what the code writes. schemars
+//! is a dev-dependency: the binary does not build it, the tests do.
 
-use super::Report;
-
-/// The JSON Schema of summary.json, pretty-printed with a trailing newline.
-pub fn summary_schema() -> String {
-    let schema = schemars::schema_for!(Report);
-    // Serializing a schema built from our own types cannot fail (no non-string keys).
-    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
-    text.push('\n');
-    text
+/// The JSON Schema of summary.json, pretty-printed with a trailing newline: the committed
+/// docs/summary.schema.json, which a test keeps equal to the model's.
+pub fn summary_schema() -> &'static str {
+    include_str!("../../docs/summary.schema.json")
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::super::Report;
 
     const COMMITTED: &str = "docs/summary.schema.json";
+
+    /// The schema generated from the model, as committed.
+    fn generated() -> String {
+        let schema = schemars::schema_for!(Report);
+        // Serializing a schema built from our own types cannot fail (no non-string keys).
+        let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+        text.push('\n');
+        text
+    }
 
     /// Regenerate with `QB_BLESS=1 cargo test --lib report::schema`.
     #[test]
     fn committed_schema_matches_the_model() {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(COMMITTED);
-        let fresh = summary_schema();
+        let fresh = generated();
         if std::env::var_os("QB_BLESS").is_some() {
             std::fs::write(&path, &fresh).unwrap();
         }
@@ -36,7 +41,7 @@ mod tests {
 
     #[test]
     fn schema_requires_the_documented_fields() {
-        let s: serde_json::Value = serde_json::from_str(&summary_schema()).unwrap();
+        let s: serde_json::Value = serde_json::from_str(&generated()).unwrap();
         let required = |v: &serde_json::Value| -> Vec<String> {
             v["required"]
                 .as_array()
@@ -76,7 +81,7 @@ mod tests {
     fn every_field_is_documented() {
         let doc_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/summary.md");
         let doc = std::fs::read_to_string(doc_path).unwrap_or_default();
-        let s: serde_json::Value = serde_json::from_str(&summary_schema()).unwrap();
+        let s: serde_json::Value = serde_json::from_str(&generated()).unwrap();
         let mut objects = vec![&s];
         objects.extend(s["$defs"].as_object().into_iter().flat_map(|d| d.values()));
         let mut missing = Vec::new();

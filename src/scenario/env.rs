@@ -109,18 +109,6 @@ impl<'de> Deserialize<'de> for EnvString {
     }
 }
 
-impl schemars::JsonSchema for EnvString {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "EnvString".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({
-            "type": "string",
-            "description": "A string; ${VAR} and ${VAR:-default} are taken from the environment"
-        })
-    }
-}
-
 /// Replaces `${VAR}` / `${VAR:-default}` using `lookup`; `$$` is a literal `$`.
 /// Returns the result and whether anything was substituted.
 pub fn substitute(
@@ -171,6 +159,22 @@ pub fn substitute(
     }
     out.push_str(rest);
     Ok((out, used))
+}
+
+// The JSON Schemas (docs/scenario.schema.json, docs/summary.schema.json) are generated
+// by tests only: schemars is a dev-dependency, out of the binary's build. Kept last,
+// with the tests: tests/suite/layers.rs reads a file only up to its first cfg(test).
+#[cfg(test)]
+impl schemars::JsonSchema for EnvString {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "EnvString".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "A string; ${VAR} and ${VAR:-default} are taken from the environment"
+        })
+    }
 }
 
 #[cfg(test)]

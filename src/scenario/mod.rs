@@ -114,8 +114,45 @@ fn register_secrets(s: &Scenario) {
     }
 }
 
-/// The JSON Schema of the scenario format.
-pub fn schema() -> serde_json::Value {
-    let schema = schemars::schema_for!(Scenario);
-    serde_json::to_value(schema).unwrap_or_default()
+/// The scenario format's JSON Schema (what `quotabench schema` prints), pretty-printed
+/// with a trailing newline: the committed docs/scenario.schema.json. It is generated from
+/// the model by a test (schemars is a dev-dependency, kept out of the binary's build),
+/// which fails when the committed file differs.
+pub fn schema() -> &'static str {
+    include_str!("../../docs/scenario.schema.json")
+}
+
+#[cfg(test)]
+mod schema_tests {
+    use super::*;
+
+    const COMMITTED: &str = "docs/scenario.schema.json";
+
+    fn generated() -> String {
+        let schema = schemars::schema_for!(Scenario);
+        // Through a `Value`, whose keys are sorted (schemars orders them its own way): the
+        // form `quotabench schema` has always printed. Serializing a schema built from our
+        // own types cannot fail (no non-string keys).
+        let value = serde_json::to_value(schema).unwrap_or_default();
+        let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+
+    /// Regenerate with `QB_BLESS=1 cargo test --lib scenario::schema_tests`.
+    #[test]
+    fn committed_scenario_schema_matches_the_model() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(COMMITTED);
+        let fresh = generated();
+        if std::env::var_os("QB_BLESS").is_some() {
+            std::fs::write(&path, &fresh).unwrap();
+        }
+        // Read at run time, not the text `schema()` built in: a blessed file is seen at once.
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == fresh,
+            "{COMMITTED} is out of date with the scenario model (src/scenario/model.rs and the types it holds); regenerate it with \
+             `QB_BLESS=1 cargo test --lib scenario::schema_tests` and review the diff"
+        );
+    }
 }

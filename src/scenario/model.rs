@@ -3,14 +3,14 @@
 pub use crate::vocab::Implementation;
 use std::collections::BTreeMap;
 
-use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::env::EnvString;
 use super::units::{Amount, Rate, Span};
 
 /// A scenario: which target, which phases of traffic, and what must hold.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
     /// Short name; also names the run folder.
@@ -40,7 +40,8 @@ pub struct Scenario {
 }
 
 /// Where and how to reach the implementation under test.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TargetSpec {
     /// Base URL, e.g. `https://platform.example.com`. Empty or absent: the bundled fake.
@@ -94,7 +95,8 @@ pub struct TargetSpec {
 }
 
 /// Bundled-fake options (ignored when a real target is given).
-#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FakeSpec {
     /// A quota table under mocks/ (path relative to the working directory).
@@ -106,7 +108,8 @@ pub struct FakeSpec {
 }
 
 /// One phase: traffic (`workload`) or a sequential probe (`probe`).
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Phase {
     /// Name shown in progress and reports.
@@ -126,7 +129,8 @@ pub struct Phase {
 }
 
 /// The probes the engine can run (src/engine/probe.rs).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ProbeKind {
     /// Fill the tightest quota down to a small remainder R, then send R+1, R and 1.
@@ -155,7 +159,8 @@ impl ProbeKind {
 }
 
 /// How much traffic, of which kind.
-#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Workload {
     /// Closed model: this many virtual users, each sending its next request when
@@ -197,7 +202,8 @@ pub struct Workload {
 }
 
 /// Where a phase's scoped consumes act (see [`Workload::parents`]).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Parents {
     /// Over the run's parents in turn (creating one when there is none).
@@ -208,7 +214,8 @@ pub enum Parents {
 }
 
 /// One stage of an open-model ramp.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Stage {
     /// How long the ramp takes.
@@ -274,7 +281,11 @@ impl<'de> Deserialize<'de> for Checks {
     }
 }
 
-impl JsonSchema for Checks {
+// The JSON Schemas (docs/scenario.schema.json, docs/summary.schema.json) are generated
+// by tests only: schemars is a dev-dependency, out of the binary's build. Kept last,
+// with the tests: tests/suite/layers.rs reads a file only up to its first cfg(test).
+#[cfg(test)]
+impl schemars::JsonSchema for Checks {
     fn schema_name() -> std::borrow::Cow<'static, str> {
         "Checks".into()
     }

@@ -1,11 +1,11 @@
 //! The budget plan: what each phase of a run will consume of each quota, planned from
 //! one list read before the first phase, and what the run left behind.
 
-use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// The run's budget plan, as printed before the first phase and kept in summary.json.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct BudgetPlan {
     /// Phase names in the order they ran (the plan may move exhausting phases after
     /// the phases that need room).
@@ -25,7 +25,8 @@ pub struct BudgetPlan {
 }
 
 /// One phase's plan for one quota.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct BudgetEntry {
     /// The phase.
     pub phase: String,

@@ -1,11 +1,11 @@
 //! What a phase delivered: the figures the engine produces and progress, thresholds and
 //! reports read.
 
-use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// What a phase delivered.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct PhaseStats {
     /// Phase name.
     pub name: String,

@@ -1,12 +1,10 @@
 //! Operation kinds: what a profile operation does to the quotas.
 
-use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// What kind of operation a profile entry is.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize, JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OpKind {
     /// Consumes quota (a valid work order).

@@ -1,14 +1,12 @@
 //! How an operation ended: the outcome classes every stage shares.
 
-use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// How an operation ended. Only definite answers decide rules; `Indeterminate` may have
 /// been applied and only widens bounds; `NotSent` never reached the target
 /// (docs/rules.md, "Outcomes").
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// The work was accepted.

@@ -1,12 +1,12 @@
 //! Quotas as a profile declares them: what kind, which period, what the target promises.
 
-use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::units::Span;
 
 /// One quota as the profile declares it.
-#[derive(Debug, Clone, Deserialize, JsonSchema, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct QuotaDecl {
     /// The name the list operation reports it under.
@@ -19,7 +19,8 @@ pub struct QuotaDecl {
 }
 
 /// How a quota's usage is bounded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum QuotaKind {
     /// A counter over a period that resets.
@@ -112,21 +113,9 @@ impl Serialize for PeriodDecl {
     }
 }
 
-impl JsonSchema for PeriodDecl {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Period".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({
-            "type": "string",
-            "pattern": r"^(daily|monthly|fixed \d+(\.\d+)?(ms|s|m|h|d)( from first hit)?|(rolling|sliding) \d+(\.\d+)?(ms|s|m|h|d))$",
-            "description": "daily, monthly, fixed LENGTH (epoch-anchored), fixed LENGTH from first hit (rolling LENGTH is the older spelling) or sliding LENGTH"
-        })
-    }
-}
-
 /// Capabilities and tolerances the target declares.
-#[derive(Debug, Clone, Deserialize, JsonSchema, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Capabilities {
     /// How long after an accepted order `consumed` may still lag.
@@ -148,7 +137,8 @@ pub struct Capabilities {
 }
 
 /// Whether an API authenticates its callers.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AuthDecl {
     /// Requests without valid credentials must be refused.
@@ -171,6 +161,23 @@ impl Default for Capabilities {
             list_filter: false,
             auth: AuthDecl::Required,
         }
+    }
+}
+
+// The JSON Schemas (docs/scenario.schema.json, docs/summary.schema.json) are generated
+// by tests only: schemars is a dev-dependency, out of the binary's build. Kept last,
+// with the tests: tests/suite/layers.rs reads a file only up to its first cfg(test).
+#[cfg(test)]
+impl schemars::JsonSchema for PeriodDecl {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Period".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": r"^(daily|monthly|fixed \d+(\.\d+)?(ms|s|m|h|d)( from first hit)?|(rolling|sliding) \d+(\.\d+)?(ms|s|m|h|d))$",
+            "description": "daily, monthly, fixed LENGTH (epoch-anchored), fixed LENGTH from first hit (rolling LENGTH is the older spelling) or sliding LENGTH"
+        })
     }
 }
 

@@ -2,7 +2,6 @@
 //!
 //! Each rejects bad input while deserializing, so the error carries its position.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
 
@@ -129,19 +128,6 @@ impl Serialize for Span {
     }
 }
 
-impl schemars::JsonSchema for Span {
-    fn schema_name() -> Cow<'static, str> {
-        "Duration".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({
-            "type": "string",
-            "pattern": r"^(\d+(\.\d+)?(us|µs|ms|s|m|min|h|d))+$|^\d+(\.\d+)? (us|µs|ms|s|m|min|h|d)$",
-            "description": "A duration like 10s, 500ms, 2m, or compound largest unit first: 1m30s, 1h30m"
-        })
-    }
-}
-
 /// An arrival rate written as `200/s`, `30/m` or `1000/h`; stored per second.
 #[derive(Clone, Copy, Debug, PartialEq, PartialOrd)]
 pub struct Rate(pub f64);
@@ -214,19 +200,6 @@ impl Serialize for Rate {
     }
 }
 
-impl schemars::JsonSchema for Rate {
-    fn schema_name() -> Cow<'static, str> {
-        "Rate".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({
-            "type": "string",
-            "pattern": r"^\d+(\.\d+)?/(s|m|min|h)$",
-            "description": "An arrival rate like 200/s, 30/m"
-        })
-    }
-}
-
 /// How much one consume order asks for: a fixed number, or `auto` (sized from the
 /// quota's remaining capacity, so a suite works against limits it does not know).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -274,8 +247,40 @@ impl<'de> Deserialize<'de> for Amount {
     }
 }
 
+// The JSON Schemas (docs/scenario.schema.json, docs/summary.schema.json) are generated
+// by tests only: schemars is a dev-dependency, out of the binary's build. Kept last,
+// with the tests: tests/suite/layers.rs reads a file only up to its first cfg(test).
+#[cfg(test)]
+impl schemars::JsonSchema for Span {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Duration".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": r"^(\d+(\.\d+)?(us|µs|ms|s|m|min|h|d))+$|^\d+(\.\d+)? (us|µs|ms|s|m|min|h|d)$",
+            "description": "A duration like 10s, 500ms, 2m, or compound largest unit first: 1m30s, 1h30m"
+        })
+    }
+}
+
+#[cfg(test)]
+impl schemars::JsonSchema for Rate {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Rate".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": r"^\d+(\.\d+)?/(s|m|min|h)$",
+            "description": "An arrival rate like 200/s, 30/m"
+        })
+    }
+}
+
+#[cfg(test)]
 impl schemars::JsonSchema for Amount {
-    fn schema_name() -> Cow<'static, str> {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
         "Amount".into()
     }
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {

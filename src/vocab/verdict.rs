@@ -1,10 +1,10 @@
 //! Verdicts: three-valued (plus skipped), ranked fail > unknown > pass.
 
-use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// The verdict of one rule or threshold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// The evidence shows the rule held.

@@ -50,3 +50,46 @@ fn junit_xml_is_valid_against_the_jenkins_schema() {
         "the schema accepted a nameless testcase"
     );
 }
+
+#[test]
+fn hostile_text_validates_and_reads_back_through_a_conformant_parser() {
+    if !xmllint() {
+        eprintln!("\n!!! SKIPPED junit hostile-text check: xmllint is not installed !!!\n");
+        return;
+    }
+    // Markup, quotes, a CDATA end, a NUL and an escape code (XML 1.0 forbids both, even
+    // as references), and whitespace an attribute keeps only as character references.
+    let hostile = "a<b>&c; \"d\" 'e' ]]> f\0g\u{1b}[0m h\tt\nn\rr end";
+    let mut r = example();
+    r.scenario = format!("s {hostile}");
+    let fail = r
+        .rules
+        .iter_mut()
+        .find(|v| v.phase.is_some())
+        .expect("the example's failing rule names its phase");
+    fail.witness = Some(hostile.into());
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("junit.xml");
+    std::fs::write(&file, JunitExporter.render(&r).unwrap()).unwrap();
+    let out = validate(&file);
+    assert!(
+        out.status.success(),
+        "junit.xml does not validate:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The first failure in document order is the phase suite's, ahead of the run's.
+    let read = Command::new("xmllint")
+        .arg("--xpath")
+        .arg("string((//failure)[1]/@message)")
+        .arg(&file)
+        .output()
+        .expect("xmllint runs");
+    assert!(read.status.success(), "{read:?}");
+    let said = String::from_utf8(read.stdout).unwrap();
+    // xmllint ends what it prints with a newline of its own.
+    assert_eq!(
+        said.strip_suffix('\n'),
+        Some("a<b>&c; \"d\" 'e' ]]> f\u{fffd}g\u{fffd}[0m h\tt\nn\rr end")
+    );
+}

@@ -7,7 +7,7 @@
 //! in the final `run` suite. Each phase suite carries that phase's delivery (asked vs
 //! achieved rate) as properties: an exporter reports verdicts, it does not invent them.
 
-use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
+mod xml;
 
 use super::Exporter;
 use crate::check::RuleVerdict;
@@ -18,43 +18,92 @@ use crate::vocab::Verdict;
 /// Writes junit.xml.
 pub struct JunitExporter;
 
-fn status(verdict: Verdict, message: &str, body: Option<&str>) -> TestCaseStatus {
-    let mut s = match verdict {
-        Verdict::Pass => return TestCaseStatus::success(),
-        Verdict::Skipped => TestCaseStatus::skipped(),
-        Verdict::Fail => {
-            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-            s.set_type("fail");
-            s
-        }
+/// What became of one testcase, as junit.xml says it.
+enum Status {
+    Pass,
+    /// The element (`failure`, `error`, `skipped`), its `type` attribute when it has
+    /// one, its message and its body.
+    NotPassed {
+        element: &'static str,
+        kind: Option<&'static str>,
+        message: String,
+        body: Option<String>,
+    },
+}
+
+fn status(verdict: Verdict, message: &str, body: Option<String>) -> Status {
+    let (element, kind) = match verdict {
+        Verdict::Pass => return Status::Pass,
+        Verdict::Skipped => ("skipped", None),
+        Verdict::Fail => ("failure", Some("fail")),
         // Unknown is neither pass nor fail: an error element keeps it visible in CI views.
-        Verdict::Unknown => {
-            let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
-            s.set_type("unknown");
-            s
-        }
+        Verdict::Unknown => ("error", Some("unknown")),
     };
-    s.set_message(message);
-    if let Some(b) = body {
-        s.set_description(b);
+    Status::NotPassed {
+        element,
+        kind,
+        message: message.to_string(),
+        body,
     }
-    s
+}
+
+struct Case {
+    name: String,
+    classname: String,
+    properties: Vec<(&'static str, String)>,
+    status: Status,
+}
+
+impl Case {
+    fn element(&self) -> Option<&'static str> {
+        match &self.status {
+            Status::Pass => None,
+            Status::NotPassed { element, .. } => Some(element),
+        }
+    }
+}
+
+/// One testsuite; its counts are taken from its cases when written.
+struct Suite {
+    name: String,
+    properties: Vec<(&'static str, String)>,
+    cases: Vec<Case>,
+}
+
+impl Suite {
+    fn new(name: &str) -> Self {
+        Self {
+            name: name.to_string(),
+            properties: Vec::new(),
+            cases: Vec::new(),
+        }
+    }
+
+    fn count(&self, element: &str) -> usize {
+        self.cases
+            .iter()
+            .filter(|c| c.element() == Some(element))
+            .count()
+    }
 }
 
 /// The suite for what rests on the whole run: thresholds and rules without a phase.
 const RUN_SUITE: &str = "run";
 
-fn rule_case(scenario: &str, suite: &str, r: &RuleVerdict) -> TestCase {
+fn rule_case(scenario: &str, suite: &str, r: &RuleVerdict) -> Case {
     let witness = r.witness.as_deref().unwrap_or("no witness recorded");
     let body = r.reproduce.as_ref().map(|c| format!("reproduce: {c}"));
-    let mut tc = TestCase::new(r.id.as_str(), status(r.verdict, witness, body.as_deref()));
-    tc.set_classname(format!("{scenario}.{suite}"));
-    tc.add_property(Property::new("level", r.level.as_str()));
+    let mut properties = vec![("level", r.level.as_str().to_string())];
     if !r.ops.is_empty() {
         let ops: Vec<String> = r.ops.iter().map(|o| format!("#{o}")).collect();
-        tc.add_property(Property::new("ops", ops.join(" ")));
+        properties.push(("ops", ops.join(" ")));
     }
-    tc
+    Case {
+        name: r.id.as_str().to_string(),
+        classname: format!("{scenario}.{suite}"),
+        properties,
+        status: status(r.verdict, witness, body),
+    }
 }
 
 /// The phase suite a rule's testcase belongs in; `None` for the run suite (also when a
@@ -65,17 +114,139 @@ fn phase_of<'a>(r: &Report, v: &'a RuleVerdict) -> Option<&'a str> {
         .filter(|p| r.phases.iter().any(|ph| ph.name == *p))
 }
 
-fn threshold_case(scenario: &str, t: &ThresholdResult) -> TestCase {
+fn threshold_case(scenario: &str, t: &ThresholdResult) -> Case {
     let measured = match t.value {
         Some(_) => format!("measured {}", t.shown()),
         None => "no data for this metric".into(),
     };
-    let mut tc = TestCase::new(
-        t.threshold.as_str(),
-        status(t.verdict, &format!("{}: {measured}", t.threshold), None),
+    Case {
+        name: t.threshold.to_string(),
+        classname: format!("{scenario}.{RUN_SUITE}"),
+        properties: Vec::new(),
+        status: status(t.verdict, &format!("{}: {measured}", t.threshold), None),
+    }
+}
+
+/// The suites of a report: one per phase, then the run's.
+fn suites(r: &Report) -> Vec<Suite> {
+    let mut suites = Vec::with_capacity(r.phases.len() + 1);
+    for p in &r.phases {
+        let mut suite = Suite::new(&p.name);
+        suite.cases.extend(
+            r.rules
+                .iter()
+                .filter(|v| phase_of(r, v) == Some(p.name.as_str()))
+                .map(|v| rule_case(&r.scenario, &p.name, v)),
+        );
+        let achieved = p.achieved_per_second();
+        let asked = p
+            .asked_rate
+            .map_or("closed".into(), |a| format!("{a:.1}/s"));
+        suite.properties.push((
+            "delivery",
+            format!(
+                "asked {asked}, achieved {achieved:.1}/s, late {}, dropped {}",
+                p.late, p.dropped
+            ),
+        ));
+        suites.push(suite);
+    }
+
+    let mut run = Suite::new(RUN_SUITE);
+    let classname = format!("{}.{RUN_SUITE}", r.scenario);
+    run.cases.extend(
+        r.rules
+            .iter()
+            .filter(|v| phase_of(r, v).is_none())
+            .map(|v| rule_case(&r.scenario, RUN_SUITE, v)),
     );
-    tc.set_classname(format!("{scenario}.{RUN_SUITE}"));
-    tc
+    run.cases
+        .extend(r.thresholds.iter().map(|t| threshold_case(&r.scenario, t)));
+    if r.interrupted {
+        // A CI view of an interrupted run must not be all green: the stop is a case
+        // of its own, neither pass nor fail.
+        run.cases.push(Case {
+            name: "interrupted".into(),
+            classname: classname.clone(),
+            properties: Vec::new(),
+            status: status(Verdict::Unknown, crate::report::INTERRUPTED_BANNER, None),
+        });
+    }
+    if let Some(w) = &r.history_write {
+        // The run is an error (exit 2): a case of its own, where it stopped its message.
+        run.cases.push(Case {
+            name: "history_write".into(),
+            classname,
+            properties: Vec::new(),
+            status: Status::NotPassed {
+                element: "error",
+                kind: Some("error"),
+                message: w.said(),
+                body: None,
+            },
+        });
+    }
+    for b in &r.banners {
+        run.properties.push(("banner", b.text.clone()));
+    }
+    run.properties.push(("target", r.target.url.clone()));
+    run.properties.push(("profile", r.target.profile.clone()));
+    if r.target.insecure {
+        run.properties.push(("insecure", "true".into()));
+    }
+    if let Some(p) = &r.target.proxy {
+        run.properties.push(("proxy", p.clone()));
+    }
+    if let Some(i) = &r.target.implementation {
+        let name = match &i.version {
+            Some(v) => format!("{} {v}", i.name),
+            None => i.name.clone(),
+        };
+        run.properties.push(("implementation", name));
+    }
+    suites.push(run);
+    suites
+}
+
+fn write_properties(w: &mut xml::Writer, properties: &[(&'static str, String)]) {
+    if properties.is_empty() {
+        return;
+    }
+    w.open("properties", &[]);
+    for (name, value) in properties {
+        w.empty("property", &[("name", name), ("value", value)]);
+    }
+    w.close("properties");
+}
+
+fn write_case(w: &mut xml::Writer, c: &Case) {
+    w.open(
+        "testcase",
+        &[("name", &c.name), ("classname", &c.classname)],
+    );
+    write_properties(w, &c.properties);
+    if let Status::NotPassed {
+        element,
+        kind,
+        message,
+        body,
+    } = &c.status
+    {
+        let mut attributes = vec![("message", message.as_str())];
+        attributes.extend(kind.map(|k| ("type", k)));
+        match body {
+            Some(b) => w.text(element, &attributes, b),
+            None => w.empty(element, &attributes),
+        }
+    }
+    w.close("testcase");
+}
+
+/// The run's length for the `time` attribute (xs:decimal, seconds to the millisecond):
+/// a report read back from a file may hold anything, and junit.xml must still validate.
+fn seconds(s: f64) -> String {
+    let s = if s.is_finite() { s.max(0.0) } else { 0.0 };
+    format!("{s:.3}")
 }
 
 impl Exporter for JunitExporter {
@@ -84,84 +255,40 @@ impl Exporter for JunitExporter {
     }
 
     fn render(&self, r: &Report) -> Result<Vec<u8>, Error> {
-        let mut report = quick_junit::Report::new(format!("quotabench {}", r.scenario));
-        report.set_time(std::time::Duration::from_secs_f64(r.duration_s.max(0.0)));
-
-        let mut suites = Vec::with_capacity(r.phases.len() + 1);
-        for p in &r.phases {
-            let mut suite = TestSuite::new(p.name.as_str());
-            suite.add_test_cases(
-                r.rules
-                    .iter()
-                    .filter(|v| phase_of(r, v) == Some(p.name.as_str()))
-                    .map(|v| rule_case(&r.scenario, &p.name, v)),
-            );
-            let achieved = p.achieved_per_second();
-            let asked = p
-                .asked_rate
-                .map_or("closed".into(), |a| format!("{a:.1}/s"));
-            suite.add_property(Property::new(
-                "delivery",
-                format!(
-                    "asked {asked}, achieved {achieved:.1}/s, late {}, dropped {}",
-                    p.late, p.dropped
-                ),
-            ));
-            suites.push(suite);
-        }
-
-        let mut run = TestSuite::new(RUN_SUITE);
-        run.add_test_cases(
-            r.rules
-                .iter()
-                .filter(|v| phase_of(r, v).is_none())
-                .map(|v| rule_case(&r.scenario, RUN_SUITE, v)),
+        let suites = suites(r);
+        let total = |f: &dyn Fn(&Suite) -> usize| suites.iter().map(f).sum::<usize>().to_string();
+        let mut w = xml::Writer::new();
+        // The counts in the order, and with the names, quick-junit wrote them: skipped
+        // cases count as `disabled` per suite, and the root counts no skipped at all.
+        w.open(
+            "testsuites",
+            &[
+                ("name", &format!("quotabench {}", r.scenario)),
+                ("tests", &total(&|s| s.cases.len())),
+                ("failures", &total(&|s| s.count("failure"))),
+                ("errors", &total(&|s| s.count("error"))),
+                ("time", &seconds(r.duration_s)),
+            ],
         );
-        run.add_test_cases(r.thresholds.iter().map(|t| threshold_case(&r.scenario, t)));
-        if r.interrupted {
-            // A CI view of an interrupted run must not be all green: the stop is a case
-            // of its own, neither pass nor fail.
-            let mut tc = TestCase::new(
-                "interrupted",
-                status(Verdict::Unknown, crate::report::INTERRUPTED_BANNER, None),
+        for s in &suites {
+            w.open(
+                "testsuite",
+                &[
+                    ("name", &s.name),
+                    ("tests", &s.cases.len().to_string()),
+                    ("disabled", &s.count("skipped").to_string()),
+                    ("errors", &s.count("error").to_string()),
+                    ("failures", &s.count("failure").to_string()),
+                ],
             );
-            tc.set_classname(format!("{}.{RUN_SUITE}", r.scenario));
-            run.add_test_case(tc);
+            write_properties(&mut w, &s.properties);
+            for c in &s.cases {
+                write_case(&mut w, c);
+            }
+            w.close("testsuite");
         }
-        if let Some(w) = &r.history_write {
-            // The run is an error (exit 2): a case of its own, where it stopped its message.
-            let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
-            s.set_type("error");
-            s.set_message(w.said());
-            let mut tc = TestCase::new("history_write", s);
-            tc.set_classname(format!("{}.{RUN_SUITE}", r.scenario));
-            run.add_test_case(tc);
-        }
-        for b in &r.banners {
-            run.add_property(Property::new("banner", b.text.as_str()));
-        }
-        run.add_property(Property::new("target", r.target.url.as_str()));
-        run.add_property(Property::new("profile", r.target.profile.as_str()));
-        if r.target.insecure {
-            run.add_property(Property::new("insecure", "true"));
-        }
-        if let Some(p) = &r.target.proxy {
-            run.add_property(Property::new("proxy", p.as_str()));
-        }
-        if let Some(i) = &r.target.implementation {
-            let name = match &i.version {
-                Some(v) => format!("{} {v}", i.name),
-                None => i.name.clone(),
-            };
-            run.add_property(Property::new("implementation", name));
-        }
-        suites.push(run);
-
-        report.add_test_suites(suites);
-        report
-            .to_string()
-            .map(String::into_bytes)
-            .map_err(|e| Error::Target(format!("cannot render junit.xml: {e}")))
+        w.close("testsuites");
+        Ok(w.finish().into_bytes())
     }
 }
 
@@ -169,6 +296,7 @@ impl Exporter for JunitExporter {
 mod tests {
     use super::*;
     use crate::report::example::example;
+    use quick_junit::{NonSuccessKind, TestCaseStatus};
 
     fn xml() -> String {
         String::from_utf8(JunitExporter.render(&example()).unwrap()).unwrap()
@@ -253,5 +381,98 @@ mod tests {
         }
         // Escaped in the bytes, not raw.
         assert!(!x.contains("<script>"));
+    }
+
+    /// Text a target or a scenario's author controls: markup, both quotes, a CDATA end,
+    /// a NUL, an ANSI colour, other controls XML forbids, and whitespace a parser would
+    /// normalize away in an attribute.
+    const HOSTILE: &str =
+        "a<b>&c; \"d\" 'e' ]]> f\0g\u{1}h \u{1b}[31mred\u{1b}[0m \u{b}\u{c}\u{1f}\u{fffe}\u{ffff} \u{7f}é\tt\nn end";
+
+    /// What a reader must get back: the text, with each character XML 1.0 forbids
+    /// replaced by U+FFFD (listed here apart from the writer's own rule).
+    fn meant(s: &str) -> String {
+        s.chars()
+            .map(|c| match c {
+                '\0'..='\u{8}'
+                | '\u{b}'
+                | '\u{c}'
+                | '\u{e}'..='\u{1f}'
+                | '\u{fffe}'
+                | '\u{ffff}' => '\u{fffd}',
+                c => c,
+            })
+            .collect()
+    }
+
+    /// quick-junit normalizes what it reads (it drops tabs, carriage returns and
+    /// escape sequences): compare through the same normalization on both sides.
+    fn read_as(s: &str) -> String {
+        quick_junit::XmlString::new(s).into_string()
+    }
+
+    fn hostile() -> Report {
+        let mut r = example();
+        r.scenario = format!("s {HOSTILE}");
+        r.phases[1].name = format!("p {HOSTILE}");
+        let fail = &mut r.rules[1];
+        assert_eq!(fail.verdict, Verdict::Fail);
+        fail.id = format!("r {HOSTILE}");
+        fail.phase = Some(format!("p {HOSTILE}"));
+        fail.witness = Some(format!("w {HOSTILE}"));
+        fail.reproduce = Some(format!("curl {HOSTILE}"));
+        r.thresholds[1].threshold = format!("t {HOSTILE}");
+        r.banners = vec![crate::report::Banner {
+            level: crate::report::BannerLevel::Warning,
+            text: format!("b {HOSTILE}"),
+        }];
+        r
+    }
+
+    #[test]
+    fn hostile_text_is_well_formed_and_reads_back_as_written() {
+        let x = String::from_utf8(JunitExporter.render(&hostile()).unwrap()).unwrap();
+        for c in x.chars() {
+            assert!(
+                !matches!(c, '\0'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}'),
+                "{c:?} reached the file"
+            );
+        }
+        assert!(
+            !x.contains("]]>") && !x.contains("<b>") && !x.contains("&c;"),
+            "{x}"
+        );
+
+        let parsed = quick_junit::Report::deserialize_from_str(&x).unwrap();
+        let want = |prefix: &str| read_as(&meant(&format!("{prefix} {HOSTILE}")));
+        assert_eq!(parsed.name.as_str(), format!("quotabench {}", want("s")));
+        let suite = &parsed.test_suites[1];
+        assert_eq!(suite.name.as_str(), want("p"));
+        assert_eq!((suite.tests, suite.failures), (1, 1));
+        let case = &suite.test_cases[0];
+        assert_eq!(case.name.as_str(), want("r"));
+        assert_eq!(
+            case.classname.as_ref().map(|c| c.as_str()),
+            Some(format!("{}.{}", want("s"), want("p")).as_str())
+        );
+        match &case.status {
+            TestCaseStatus::NonSuccess {
+                kind: NonSuccessKind::Failure,
+                message,
+                description,
+                ..
+            } => {
+                assert_eq!(message.as_ref().unwrap().as_str(), want("w"));
+                assert_eq!(
+                    description.as_ref().unwrap().as_str(),
+                    format!("reproduce: {}", want("curl"))
+                );
+            }
+            other => panic!("expected a failure, got {other:?}"),
+        }
+        let run = parsed.test_suites.last().unwrap();
+        assert!(run.test_cases.iter().any(|c| c.name.as_str() == want("t")));
+        let banner = run.properties.iter().find(|p| p.name.as_str() == "banner");
+        assert_eq!(banner.unwrap().value.as_str(), want("b"));
     }
 }
