@@ -8,11 +8,17 @@ use super::{Evidence, RuleVerdict};
 use crate::vocab::Verdict;
 
 /// Why a pass of rule `id` judged in segments is no proof for a history with this
-/// header, when it is not: `limit.never-exceeded` over a sliding or first-hit window
-/// (a window spanning a cut is judged in parts, each from its segment's own baseline,
-/// so an over-admission only the whole window shows could pass unseen). A failure
-/// found in a segment stands: it is a failure of the whole.
-pub(crate) fn pass_unproven(header: &crate::history::Header, id: &str) -> Option<String> {
+/// header, when it is not: `limit.never-exceeded` over a first-hit window (its instances
+/// are placed from list reads a cut may leave behind, so a window spanning a cut is
+/// judged in parts), and over a sliding window when `sliding_split`: the orders within a
+/// window length before a cut were too many to carry (`check::segment`), so a window
+/// across that cut was counted in parts. A failure found in a segment stands: it is a
+/// failure of the whole.
+pub(crate) fn pass_unproven(
+    header: &crate::history::Header,
+    id: &str,
+    sliding_split: bool,
+) -> Option<String> {
     use crate::vocab::{PeriodDecl, QuotaKind};
     if id != "limit.never-exceeded" {
         return None;
@@ -21,17 +27,16 @@ pub(crate) fn pass_unproven(header: &crate::history::Header, id: &str) -> Option
         .quotas
         .iter()
         .filter(|q| q.kind == QuotaKind::Period)
-        .filter(|q| {
-            matches!(
-                q.period,
-                Some(PeriodDecl::FirstHit(_) | PeriodDecl::Sliding(_))
-            )
+        .filter(|q| match q.period {
+            Some(PeriodDecl::FirstHit(_)) => true,
+            Some(PeriodDecl::Sliding(_)) => sliding_split,
+            _ => false,
         })
         .map(|q| q.name.as_str())
         .collect();
     (!windows.is_empty()).then(|| {
         format!(
-            "the sliding or first-hit windows of {} (a window across a cut is counted in parts)",
+            "the first-hit or sliding windows of {} (a window across a cut is counted in parts)",
             windows.join(", ")
         )
     })
@@ -99,7 +104,13 @@ impl Combined {
 
     /// One verdict per rule; `broken` (why the stream could not be judged as it is)
     /// leaves every verdict unknown.
-    pub fn finish(self, broken: Option<&str>, header: &crate::history::Header) -> Vec<RuleVerdict> {
+    /// `sliding_split`: see [`pass_unproven`].
+    pub fn finish(
+        self,
+        broken: Option<&str>,
+        header: &crate::history::Header,
+        sliding_split: bool,
+    ) -> Vec<RuleVerdict> {
         let n = self.segments;
         self.rules
             .into_iter()
@@ -138,7 +149,7 @@ impl Combined {
                     v.evidence = a.evidence;
                 }
                 if n > 1 && broken.is_none() {
-                    if let Some(why) = pass_unproven(header, &v.id) {
+                    if let Some(why) = pass_unproven(header, &v.id, sliding_split) {
                         if v.verdict == Verdict::Pass {
                             v.verdict = Verdict::Unknown;
                             v.witness = Some(format!(

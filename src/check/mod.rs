@@ -199,9 +199,10 @@ impl Tally {
 }
 
 /// Why rule `id` judged in segments may be unknown where the whole history decides it
-/// (it rests on a whole-run aggregate no segment holds), for a history with `header`.
+/// (it rests on a whole-run aggregate no segment holds), for a history with `header`
+/// whose sliding windows were carried whole across every cut.
 pub fn segmented_unknown(header: &crate::history::Header, id: &str) -> Option<String> {
-    combine::pass_unproven(header, id)
+    combine::pass_unproven(header, id, false)
 }
 
 /// A rule's catalogue entry by id.

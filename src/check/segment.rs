@@ -184,6 +184,15 @@ pub struct Segmenter {
     /// latest snapshot of each, and their effectful operations since the earliest of
     /// those. Replaced, not grown, at every cut ([`others_after`]).
     others: Vec<OpRecord>,
+    /// The sliding windows' quotas and lengths (µs), per the header.
+    sliding: Vec<(String, u64)>,
+    /// The main tenant's accepted orders on a sliding quota sent within a window length
+    /// of the last cut, carried so a window across it is counted whole
+    /// ([`Segmenter::window_orders`]).
+    window_orders: Vec<OpRecord>,
+    /// Some cut had more of those than the context bound: a sliding window across it
+    /// was counted in parts, so its pass is no proof (`combine::pass_unproven`).
+    sliding_split: bool,
     /// A cut candidate (index into `cur`) and the records seen after it.
     pending: Option<(usize, usize)>,
     /// The snapshot the last segment was cut at: (id, done).
@@ -209,6 +218,7 @@ impl Segmenter {
     /// when empty).
     pub fn new(header: Header, only: &[String], opts: SegmentOpts) -> Segmenter {
         let phases = header.phases.len();
+        let sliding = sliding_windows(&header);
         Segmenter {
             header,
             only: only.to_vec(),
@@ -220,6 +230,9 @@ impl Segmenter {
             ctx_len: 0,
             context: Vec::new(),
             others: Vec::new(),
+            sliding,
+            window_orders: Vec::new(),
+            sliding_split: false,
             pending: None,
             last_cut: None,
             broken: None,
@@ -272,7 +285,9 @@ impl Segmenter {
         }
         let thin = super::thin_from(&self.header.phases, &self.all, &self.writes, max_indefinite);
         let segments = self.combined.segments();
-        let mut rules = self.combined.finish(self.broken.as_deref(), &self.header);
+        let mut rules =
+            self.combined
+                .finish(self.broken.as_deref(), &self.header, self.sliding_split);
         if let Some(why) = &thin {
             super::thin_passes(&mut rules, why);
         }
@@ -327,6 +342,7 @@ impl Segmenter {
             self.cur = Vec::new();
             self.context = Vec::new();
             self.others = Vec::new();
+            self.window_orders = Vec::new();
             self.pending = None;
         }
     }
@@ -419,6 +435,7 @@ impl Segmenter {
             |o| self.kinds.get(&o.name).copied().flatten(),
             self.opts.context,
         );
+        self.window_orders = self.window_orders(&seg[self.ctx_len..p], seg[p].sent_us);
         let overlap: Vec<OpRecord> = seg[p..=c].to_vec();
         self.last_cut = Some((seg[c].id, seg[c].done_us));
         let (ctx, carried) = (self.ctx_len, self.carried_before);
@@ -430,16 +447,56 @@ impl Segmenter {
                 self.opts.context, self.opts.records
             ));
         }
-        let mut next =
-            Vec::with_capacity(self.context.len() + self.others.len() + overlap.len() + rest.len());
+        let mut next = Vec::with_capacity(
+            self.context.len()
+                + self.others.len()
+                + self.window_orders.len()
+                + overlap.len()
+                + rest.len(),
+        );
         next.extend(self.context.iter().cloned());
         next.extend(self.others.iter().cloned());
+        next.extend(self.window_orders.iter().cloned());
         // Context in completion order, as every segment's records are.
         next.sort_by_key(key);
         self.ctx_len = next.len();
         next.extend(overlap);
         next.extend(rest);
         self.cur = next;
+    }
+
+    /// The main tenant's accepted orders on a sliding quota that a window across a cut
+    /// at `at` may hold with an order after it (`windows::sliding_peak` pairs orders
+    /// sent within one length of each other), from those carried to the last cut and
+    /// the closing segment's own (`seg`). Past the context bound none, and the pass of
+    /// a sliding window is no proof any more.
+    fn window_orders(&mut self, seg: &[OpRecord], at: u64) -> Vec<OpRecord> {
+        if self.sliding.is_empty() || self.sliding_split {
+            return Vec::new();
+        }
+        let (header, sliding) = (&self.header, &self.sliding);
+        let len = |o: &OpRecord| -> Option<u64> {
+            if o.tenant != header.tenant || o.outcome != Outcome::Accepted {
+                return None;
+            }
+            let d = header.operations.get(o.name.as_str())?;
+            if d.kind != OpKind::Consume {
+                return None;
+            }
+            sliding
+                .iter()
+                .filter(|(q, _)| d.touches.iter().any(|t| t == q))
+                .map(|&(_, l)| l)
+                .max()
+        };
+        let mut kept: Vec<OpRecord> = std::mem::take(&mut self.window_orders);
+        kept.extend(seg.iter().filter(|o| len(o).is_some()).cloned());
+        kept.retain(|o| len(o).is_some_and(|l| o.sent_us.saturating_add(l) > at));
+        if kept.len() > self.opts.context {
+            self.sliding_split = true;
+            return Vec::new();
+        }
+        kept
     }
 
     /// The last main-tenant snapshot before `cur[c]` (after the segment's first) that
@@ -488,6 +545,20 @@ fn carried(header: &Header, kind: Option<OpKind>, o: &OpRecord) -> bool {
         Some(k) => effectful(k) && o.tenant == header.tenant && o.outcome == Outcome::Indeterminate,
         None => false,
     }
+}
+
+/// The sliding windows' quotas and their lengths in µs.
+fn sliding_windows(header: &Header) -> Vec<(String, u64)> {
+    header
+        .quotas
+        .iter()
+        .filter_map(|q| match q.period {
+            Some(crate::vocab::PeriodDecl::Sliding(len)) => {
+                Some((q.name.clone(), len.0.as_micros() as u64))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// Other tenants' records the next segment needs, from those carried so far (`prev`)

@@ -138,3 +138,81 @@ fn a_bad_segment_size_is_refused_by_name() {
         "{e}"
     );
 }
+
+/// A sliding-window quota of 100 a second: quiescent snapshots every 100 ms (where
+/// segments are cut), and between them orders of `amount` each, one per snapshot.
+fn sliding_history(amounts: &[u64]) -> History {
+    let mut header = header();
+    header.quotas[0].period = Some("sliding 1s".parse().expect("a sliding period"));
+    let (mut ops, mut t) = (Vec::new(), 1_000u64);
+    for (k, &amount) in amounts.iter().enumerate() {
+        let id = ops.len() as u64 + 1;
+        let mut s = rec(id, COORDINATOR, "list", t, Outcome::Accepted);
+        s.amount = 0;
+        s.snapshot = Some(vec![Reading::new("daily", 100, 0)].into());
+        ops.push(s);
+        let mut o = rec(id + 1, 0, "order", t + 50_000, Outcome::Accepted);
+        o.amount = amount;
+        ops.push(o);
+        t += 100_000;
+        let _ = k;
+    }
+    History { header, ops }
+}
+
+#[test]
+fn a_sliding_window_across_segment_cuts_is_counted_whole() {
+    // Five orders of 30 within 0.5 s: 150 in one window, over the quota of 100, though
+    // no segment of two records holds more than one of them.
+    let over = sliding_history(&[30, 30, 30, 30, 30]);
+    let whole = crate::check::judge_with(&over, &["limit.never-exceeded".into()], 1.0);
+    assert_eq!(whole[0].verdict, Verdict::Fail, "{:?}", whole[0]);
+    let s = judge_segmented(
+        &over,
+        &["limit.never-exceeded".into()],
+        1.0,
+        SegmentOpts::with_records(1),
+    );
+    assert!(s.segments >= 4, "{}", s.segments);
+    // Failed on orders of several segments (each holds one order): the first window
+    // over the quota, 4 x 30 = 120 > 100.
+    let v = &s.rules[0];
+    assert_eq!(v.verdict, Verdict::Fail, "{v:?}");
+    assert!(v.ops.len() >= 4, "{v:?}");
+    assert!(
+        v.witness.as_deref().unwrap_or("").contains("> quota 100"),
+        "{v:?}"
+    );
+    // Within the quota, the segments pass it as the whole does: the carry makes it proof.
+    let within = sliding_history(&[20, 20, 20, 20, 20]);
+    let s = judge_segmented(
+        &within,
+        &["limit.never-exceeded".into()],
+        1.0,
+        SegmentOpts::with_records(1),
+    );
+    assert_eq!(s.rules[0].verdict, Verdict::Pass, "{:?}", s.rules[0]);
+}
+
+#[test]
+fn sliding_orders_past_the_context_bound_leave_the_pass_unproven_never_a_guess() {
+    let within = sliding_history(&[20, 20, 20, 20, 20]);
+    let opts = SegmentOpts {
+        records: 1,
+        context: 1,
+    };
+    let s = judge_segmented(&within, &["limit.never-exceeded".into()], 1.0, opts);
+    let v = &s.rules[0];
+    assert_eq!(v.verdict, Verdict::Unknown, "{v:?}");
+    assert!(
+        v.witness
+            .as_deref()
+            .unwrap_or("")
+            .contains("counted in parts"),
+        "{v:?}"
+    );
+    // A failure a segment sees alone still stands.
+    let over = sliding_history(&[120, 20]);
+    let s = judge_segmented(&over, &["limit.never-exceeded".into()], 1.0, opts);
+    assert_eq!(s.rules[0].verdict, Verdict::Fail, "{:?}", s.rules[0]);
+}
