@@ -37,3 +37,5 @@ pub(crate) mod shard_clock;
 pub(crate) mod thresholds;
 pub mod vocab;
 pub(crate) use quotabench_yaml as yaml;
+#[cfg(test)]
+mod committed;

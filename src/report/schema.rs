@@ -26,16 +26,11 @@ mod tests {
     /// Regenerate with `QB_BLESS=1 cargo test --lib report::schema`.
     #[test]
     fn committed_schema_matches_the_model() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(COMMITTED);
-        let fresh = generated();
-        if std::env::var_os("QB_BLESS").is_some() {
-            std::fs::write(&path, &fresh).unwrap();
-        }
-        let committed = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(
-            committed == fresh,
-            "{COMMITTED} is out of date with src/report/model.rs; regenerate it with \
-             `QB_BLESS=1 cargo test --lib report::schema` and review the diff"
+        crate::committed::assert_committed(
+            COMMITTED,
+            &generated(),
+            "src/report/model.rs",
+            "report::schema",
         );
     }
 

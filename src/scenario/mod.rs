@@ -142,17 +142,11 @@ mod schema_tests {
     /// Regenerate with `QB_BLESS=1 cargo test --lib scenario::schema_tests`.
     #[test]
     fn committed_scenario_schema_matches_the_model() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(COMMITTED);
-        let fresh = generated();
-        if std::env::var_os("QB_BLESS").is_some() {
-            std::fs::write(&path, &fresh).unwrap();
-        }
-        // Read at run time, not the text `schema()` built in: a blessed file is seen at once.
-        let committed = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(
-            committed == fresh,
-            "{COMMITTED} is out of date with the scenario model (src/scenario/model.rs and the types it holds); regenerate it with \
-             `QB_BLESS=1 cargo test --lib scenario::schema_tests` and review the diff"
+        crate::committed::assert_committed(
+            COMMITTED,
+            &generated(),
+            "the scenario model (src/scenario/model.rs and the types it holds)",
+            "scenario::schema_tests",
         );
     }
 }
