@@ -152,81 +152,77 @@ pub fn stream_while(
     let mut pending: Option<(usize, String)> = None;
     let mut ended: Option<usize> = None;
     let mut n = 1;
-    let mut block = Block::default();
-    let mut helper_names = fast::Names::default();
-    loop {
-        block.fill(&mut reader, path)?;
-        if block.lines.is_empty() {
-            break;
+    while let Some(whole) = next(&mut buf)? {
+        n += 1;
+        if let Some(at) = ended {
+            return Err(bad(
+                n,
+                format!("a line after the closing line (line {at}); a history ends there"),
+            ));
         }
-        block.parse(&mut names, &mut helper_names);
-        for (k, &(from, to, whole)) in block.lines.iter().enumerate() {
-            let buf = &block.bytes[from..to];
-            n += 1;
-            if let Some(at) = ended {
+        if let Some((at, e)) = pending.take() {
+            return Err(bad(
+                at,
+                format!("{e}; only the last line of a history can be torn (an interrupted write), this one is corrupt"),
+            ));
+        }
+        if buf.iter().all(|b| b.is_ascii_whitespace()) {
+            continue;
+        }
+        if whole && buf.starts_with(b"{\"type\":") {
+            let v: serde_json::Value = serde_json::from_slice(&buf)
+                .map_err(|e| bad(n, format!("expected a closing line: {e}")))?;
+            if v.get("type").and_then(|t| t.as_str()) != Some(END_TYPE) {
                 return Err(bad(
                     n,
-                    format!("a line after the closing line (line {at}); a history ends there"),
+                    format!(
+                        "expected an operation record or the closing line, found type {}",
+                        v["type"]
+                    ),
                 ));
             }
-            if let Some((at, e)) = pending.take() {
+            let said = v.get("records").and_then(|r| r.as_u64());
+            if said != Some(records) {
                 return Err(bad(
-                    at,
-                    format!("{e}; only the last line of a history can be torn (an interrupted write), this one is corrupt"),
+                    n,
+                    format!("the closing line counts {said:?} records, but {records} are above it; records were lost or added"),
                 ));
             }
-            let Some(parsed) = block.parsed[k].take() else {
-                if is_blank(buf) {
-                    continue;
-                }
-                let v: serde_json::Value = serde_json::from_slice(buf)
-                    .map_err(|e| bad(n, format!("expected a closing line: {e}")))?;
-                if v.get("type").and_then(|t| t.as_str()) != Some(END_TYPE) {
+            ended = Some(n);
+            continue;
+        }
+        // The engine's own shape is read by the fast path; serde reads (or refuses,
+        // with its words) every other.
+        let parsed = match fast::record(&buf, &mut names) {
+            Some(r) => Ok(r),
+            None => serde_json::from_slice::<OpRecord>(&buf),
+        };
+        match parsed {
+            Ok(mut r) => {
+                if !seen.insert(r.id) {
+                    let first = first_line_of(path, r.id).unwrap_or(0);
                     return Err(bad(
                         n,
-                        format!(
-                            "expected an operation record or the closing line, found type {}",
-                            v["type"]
-                        ),
+                        format!("record id {} already used on line {first}; a run numbers its records once each", r.id),
                     ));
                 }
-                let said = v.get("records").and_then(|r| r.as_u64());
-                if said != Some(records) {
-                    return Err(bad(
-                        n,
-                        format!("the closing line counts {said:?} records, but {records} are above it; records were lost or added"),
-                    ));
+                shared.share(&mut r);
+                records += 1;
+                if !on_record(r) {
+                    return Ok(Read {
+                        header,
+                        warnings,
+                        records,
+                    });
                 }
-                ended = Some(n);
-                continue;
-            };
-            match parsed {
-                Ok(mut r) => {
-                    if !seen.insert(r.id) {
-                        let first = first_line_of(path, r.id).unwrap_or(0);
-                        return Err(bad(
-                            n,
-                            format!("record id {} already used on line {first}; a run numbers its records once each", r.id),
-                        ));
-                    }
-                    shared.share(&mut r);
-                    records += 1;
-                    if !on_record(r) {
-                        return Ok(Read {
-                            header,
-                            warnings,
-                            records,
-                        });
-                    }
-                }
-                Err(e) => {
-                    let what = if whole {
-                        "expected an operation record"
-                    } else {
-                        "torn record (no newline at its end)"
-                    };
-                    pending = Some((n, format!("{what}: {e}")));
-                }
+            }
+            Err(e) => {
+                let what = if whole {
+                    "expected an operation record"
+                } else {
+                    "torn record (no newline at its end)"
+                };
+                pending = Some((n, format!("{what}: {e}")));
             }
         }
     }
@@ -246,111 +242,6 @@ pub fn stream_while(
         warnings,
         records,
     })
-}
-
-/// Lines read and parsed at a time.
-const BLOCK: usize = 8192;
-
-/// Whether a line is blank (skipped).
-fn is_blank(line: &[u8]) -> bool {
-    line.iter().all(|b| b.is_ascii_whitespace())
-}
-
-/// Whether a line is a record to parse: not blank, not a closing line (a whole line
-/// starting with `{"type":`, judged in order by [`stream_while`]).
-fn is_record(line: &[u8], whole: bool) -> bool {
-    !is_blank(line) && !(whole && line.starts_with(b"{\"type\":"))
-}
-
-/// A block of lines, read in file order, and their records parsed ahead of the checks
-/// that must see them in order (ids, torn lines, the closing line). Parsing is half the
-/// reader's time and needs nothing but the line, so a block's first half is parsed on a
-/// second thread while this one parses the rest: the reading thread was the slower
-/// stage of the checker's pipeline.
-#[derive(Default)]
-struct Block {
-    bytes: Vec<u8>,
-    /// Each line: where it is in `bytes`, and whether it ended in a newline.
-    lines: Vec<(usize, usize, bool)>,
-    /// Each line's record; `None` for a line that is no record to parse.
-    parsed: Vec<Option<Result<OpRecord, serde_json::Error>>>,
-}
-
-impl Block {
-    /// Reads up to [`BLOCK`] lines (none at the end of the file).
-    fn fill(&mut self, reader: &mut impl BufRead, path: &Path) -> Result<(), Error> {
-        self.bytes.clear();
-        self.lines.clear();
-        while self.lines.len() < BLOCK {
-            let from = self.bytes.len();
-            let n = reader
-                .read_until(b'\n', &mut self.bytes)
-                .map_err(|e| Error::io(path, e))?;
-            if n == 0 {
-                break;
-            }
-            let mut to = self.bytes.len();
-            let whole = self.bytes[to - 1] == b'\n';
-            if whole {
-                to -= 1;
-                if to > from && self.bytes[to - 1] == b'\r' {
-                    to -= 1;
-                }
-            }
-            self.lines.push((from, to, whole));
-        }
-        Ok(())
-    }
-
-    /// Parses every record line: the fast path for the engine's shape, serde for the
-    /// rest (and for its error's words).
-    fn parse(&mut self, names: &mut fast::Names, helper_names: &mut fast::Names) {
-        let bytes = &self.bytes;
-        let one = |names: &mut fast::Names, &(from, to, whole): &(usize, usize, bool)| {
-            let line = &bytes[from..to];
-            is_record(line, whole).then(|| match fast::record(line, names) {
-                Some(r) => Ok(r),
-                None => serde_json::from_slice::<OpRecord>(line),
-            })
-        };
-        let half = self.lines.len() / 2;
-        let parallel =
-            half >= 512 && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
-        self.parsed.clear();
-        if !parallel {
-            self.parsed
-                .extend(self.lines.iter().map(|l| one(&mut *names, l)));
-            return;
-        }
-        let (first, second) = self.lines.split_at(half);
-        let done = std::thread::scope(|scope| {
-            let helper = std::thread::Builder::new()
-                .name("qb-history-parse".into())
-                .spawn_scoped(scope, || {
-                    first
-                        .iter()
-                        .map(|l| one(&mut *helper_names, l))
-                        .collect::<Vec<_>>()
-                });
-            let rest: Vec<_> = second.iter().map(|l| one(&mut *names, l)).collect();
-            match helper.map(|h| h.join()) {
-                Ok(Ok(head)) => Some((head, rest)),
-                Ok(Err(panic)) => std::panic::resume_unwind(panic),
-                // No thread to be had: the first half is parsed here, below.
-                Err(_) => None,
-            }
-        });
-        match done {
-            Some((head, rest)) => {
-                self.parsed.extend(head);
-                self.parsed.extend(rest);
-            }
-            None => {
-                let rest: Vec<_> = self.lines.iter().map(|l| one(&mut *names, l)).collect();
-                self.parsed.extend(rest);
-            }
-        }
-    }
 }
 
 /// Refuses what is not a regular file (a FIFO would block, `/dev/zero` never ends, a
