@@ -286,48 +286,95 @@ pub(crate) fn judge_rules(
     facts.carried = carried;
     let facts = facts;
     let blurred = facts.blurred();
-    let mut verdicts: Vec<RuleVerdict> = catalogue()
+    let rules: Vec<&dyn Rule> = catalogue()
         .into_iter()
         .filter(|r| only.is_empty() || only.iter().any(|id| id == r.info().id))
-        .map(|r| {
-            let info = r.info();
-            let mut j = r.judge(h, &facts);
-            if j.verdict == Verdict::Fail && j.evidence.definite == 0 {
-                j.evidence.definite = 1;
-            }
-            if let (Some((n, id)), true) = (blurred, LONE_RULES.contains(&info.id)) {
-                let why = format!(
+        .collect();
+    let judge_one = |r: &dyn Rule| {
+        let info = r.info();
+        let mut j = r.judge(h, &facts);
+        if j.verdict == Verdict::Fail && j.evidence.definite == 0 {
+            j.evidence.definite = 1;
+        }
+        if let (Some((n, id)), true) = (blurred, LONE_RULES.contains(&info.id)) {
+            let why = format!(
                     "{n} lone step(s) between snapshots came after op #{id}, whose answer was indeterminate and which may have taken effect at any later moment: their counter moves cannot be attributed"
                 );
-                j.evidence.indeterminate += n as u64;
-                match j.verdict {
-                    Verdict::Skipped => {
-                        j.verdict = Verdict::Unknown;
-                        j.witness = Some(why);
-                    }
-                    Verdict::Pass => {
-                        j.witness = Some(match j.witness.take() {
-                            Some(w) => format!("{w}; undecided: {why}"),
-                            None => format!("undecided: {why}"),
-                        })
-                    }
-                    _ => {}
+            j.evidence.indeterminate += n as u64;
+            match j.verdict {
+                Verdict::Skipped => {
+                    j.verdict = Verdict::Unknown;
+                    j.witness = Some(why);
                 }
+                Verdict::Pass => {
+                    j.witness = Some(match j.witness.take() {
+                        Some(w) => format!("{w}; undecided: {why}"),
+                        None => format!("undecided: {why}"),
+                    })
+                }
+                _ => {}
             }
-            RuleVerdict {
-                id: info.id.to_string(),
-                level: info.level,
-                verdict: j.verdict,
-                witness: j.witness,
-                ops: j.ops,
-                phase: None,
-                reproduce: None,
-                evidence: j.evidence,
-            }
-        })
-        .collect();
+        }
+        RuleVerdict {
+            id: info.id.to_string(),
+            level: info.level,
+            verdict: j.verdict,
+            witness: j.witness,
+            ops: j.ops,
+            phase: None,
+            reproduce: None,
+            evidence: j.evidence,
+        }
+    };
+    let mut verdicts = judge_all(h, &rules, judge_one);
     attribute_phases(h, &mut verdicts);
     verdicts
+}
+
+/// Histories shorter than this are judged rule after rule on the calling thread.
+const PARALLEL_FROM: usize = 10_000;
+
+/// Each rule's verdict, in `rules`' order. A long history's rules are shared out between
+/// the machine's cores (each thread takes the next rule not yet taken): the rules only
+/// read the history and the facts, so the verdicts are those of one thread, and a
+/// segment judged by one core left the other idle (`check::segment`: the reader waits
+/// for it).
+fn judge_all(
+    h: &History,
+    rules: &[&dyn Rule],
+    judge_one: impl Fn(&dyn Rule) -> RuleVerdict + Sync,
+) -> Vec<RuleVerdict> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(rules.len());
+    if h.ops.len() < PARALLEL_FROM || threads < 2 {
+        return rules.iter().map(|&r| judge_one(r)).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(&r) = rules.get(i) else { break done };
+            done.push((i, judge_one(r)));
+        }
+    };
+    let mut done: Vec<(usize, RuleVerdict)> = std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..threads)
+            .filter_map(|_| std::thread::Builder::new().spawn_scoped(scope, work).ok())
+            .collect();
+        // This thread works too: with no helper started it judges every rule alone.
+        let mut done = work();
+        for helper in helpers {
+            match helper.join() {
+                Ok(d) => done.extend(d),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        done
+    });
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, v)| v).collect()
 }
 
 /// Per phase: (operations, operations with no definite answer), interrupted ones left out.

@@ -1,12 +1,13 @@
 //! The operation history: an append-only record of every operation, and the header
 //! that makes a saved history self-contained (the checker needs nothing else).
 
+mod fast;
 mod file;
 mod read;
 
 pub use crate::vocab::{Outcome, Reading, Readings, Sym};
 pub use file::{HistoryWriter, WriteStopped};
-pub use read::{load, load_checked, load_in_order, stream, Read};
+pub use read::{load, load_checked, load_in_order, stream, stream_while, Read};
 
 use std::collections::BTreeMap;
 

@@ -10,6 +10,7 @@ use crate::error::{ConfigError, Error};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
+use super::fast;
 use super::file::END_TYPE;
 
 /// What [`stream`] found besides the records.
@@ -63,12 +64,26 @@ pub fn load_in_order(path: &Path) -> Result<(History, Vec<String>), Error> {
 /// that judges as it goes must wait for `Ok` before trusting what it was given.
 pub fn stream(
     path: &Path,
-    mut on_header: impl FnMut(&Header) -> Result<(), Error>,
+    on_header: impl FnMut(&Header) -> Result<(), Error>,
     mut on_record: impl FnMut(OpRecord),
+) -> Result<Read, Error> {
+    stream_while(path, on_header, |r| {
+        on_record(r);
+        true
+    })
+}
+
+/// [`stream`], stopping early when `on_record` says false (its consumer is gone): the
+/// records read are then all it was given, and the [`Read`] says nothing of the rest.
+pub fn stream_while(
+    path: &Path,
+    mut on_header: impl FnMut(&Header) -> Result<(), Error>,
+    mut on_record: impl FnMut(OpRecord) -> bool,
 ) -> Result<Read, Error> {
     refuse_special(path)?;
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut reader = BufReader::with_capacity(1 << 16, file);
+    // Large reads: a history is read once, front to back, and is often gigabytes.
+    let mut reader = BufReader::with_capacity(1 << 20, file);
     let bad = |line: usize, msg: String| {
         Error::Config(ConfigError {
             file: path.to_path_buf(),
@@ -132,6 +147,7 @@ pub fn stream(
     on_header(&header)?;
     let mut seen = IdSet::default();
     let mut shared = Shared::default();
+    let mut names = fast::Names::default();
     let mut records = 0u64;
     let mut pending: Option<(usize, String)> = None;
     let mut ended: Option<usize> = None;
@@ -175,7 +191,13 @@ pub fn stream(
             ended = Some(n);
             continue;
         }
-        match serde_json::from_slice::<OpRecord>(&buf) {
+        // The engine's own shape is read by the fast path; serde reads (or refuses,
+        // with its words) every other.
+        let parsed = match fast::record(&buf, &mut names) {
+            Some(r) => Ok(r),
+            None => serde_json::from_slice::<OpRecord>(&buf),
+        };
+        match parsed {
             Ok(mut r) => {
                 if !seen.insert(r.id) {
                     let first = first_line_of(path, r.id).unwrap_or(0);
@@ -186,7 +208,13 @@ pub fn stream(
                 }
                 shared.share(&mut r);
                 records += 1;
-                on_record(r);
+                if !on_record(r) {
+                    return Ok(Read {
+                        header,
+                        warnings,
+                        records,
+                    });
+                }
             }
             Err(e) => {
                 let what = if whole {
