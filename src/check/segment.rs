@@ -417,12 +417,21 @@ impl Segmenter {
 
     /// The kind of a record's operation, per the header.
     fn kind(&mut self, o: &OpRecord) -> Option<OpKind> {
-        if let Some(&(_, k)) = self.kinds.iter().find(|(n, _)| *n == o.name) {
+        if let Some(k) = self.kind_seen(o) {
             return k;
         }
         let k = kind_of_header(&self.header, o);
         self.kinds.push((o.name, k));
         k
+    }
+
+    /// The kind of a record's operation if its name was seen before ([`Self::kind`]
+    /// sees every record as it is pushed, so every record of a closing segment's).
+    fn kind_seen(&self, o: &OpRecord) -> Option<Option<OpKind>> {
+        self.kinds
+            .iter()
+            .find(|(n, _)| *n == o.name)
+            .map(|&(_, k)| k)
     }
 
     fn break_with(&mut self, why: String) {
@@ -488,10 +497,7 @@ impl Segmenter {
 
     /// Whether `r` is one of the snapshots the rules compare (`Facts::snapshots`).
     fn main_snapshot(&self, r: &OpRecord) -> bool {
-        r.worker == COORDINATOR
-            && r.outcome == Outcome::Accepted
-            && r.snapshot.is_some()
-            && r.tenant == self.header.tenant
+        coordinator_snapshot(r) && r.tenant == self.header.tenant
     }
 
     /// Closes the segment at `cur[c]`: judges `cur[..=c]`, and starts the next with the
@@ -522,12 +528,7 @@ impl Segmenter {
             &self.header,
             std::mem::take(&mut self.others),
             &seg[self.ctx_len..p],
-            |o| {
-                self.kinds
-                    .iter()
-                    .find(|(n, _)| *n == o.name)
-                    .and_then(|&(_, k)| k)
-            },
+            |o| self.kind_seen(o).flatten(),
             self.opts.context,
         );
         self.window_orders = self.window_orders(&seg[self.ctx_len..p], seg[p].sent_us);
@@ -646,6 +647,12 @@ fn carried(header: &Header, kind: Option<OpKind>, o: &OpRecord) -> bool {
     }
 }
 
+/// Whether `o` is a snapshot the rules compare, of any tenant (`Facts::snapshots` and
+/// `Facts::others`): an accepted list by the coordinator.
+fn coordinator_snapshot(o: &OpRecord) -> bool {
+    o.worker == COORDINATOR && o.outcome == Outcome::Accepted && o.snapshot.is_some()
+}
+
 /// The sliding windows' quotas and their lengths in µs.
 fn sliding_windows(header: &Header) -> Vec<(String, u64)> {
     header
@@ -676,19 +683,16 @@ fn others_after(
     kind: impl Fn(&OpRecord) -> Option<OpKind>,
     bound: usize,
 ) -> Vec<OpRecord> {
-    let snapshot = |o: &OpRecord| {
-        o.worker == COORDINATOR && o.outcome == Outcome::Accepted && o.snapshot.is_some()
-    };
     let mut all = prev;
     all.extend(
         seg.iter()
             .filter(|o| o.tenant != header.tenant)
-            .filter(|o| snapshot(o) || kind(o).is_some_and(effectful))
+            .filter(|o| coordinator_snapshot(o) || kind(o).is_some_and(effectful))
             .cloned(),
     );
     // The latest snapshot of each other tenant (a handful: a scan, not a hash).
     let mut latest: Vec<(crate::vocab::Sym, (u64, u64))> = Vec::new();
-    for o in all.iter().filter(|o| snapshot(o)) {
+    for o in all.iter().filter(|o| coordinator_snapshot(o)) {
         match latest.iter_mut().find(|(t, _)| *t == o.tenant) {
             Some((_, k)) => *k = (*k).max(key(o)),
             None => latest.push((o.tenant, key(o))),
@@ -698,7 +702,7 @@ fn others_after(
         return Vec::new();
     };
     all.retain(|o| {
-        if snapshot(o) {
+        if coordinator_snapshot(o) {
             latest.iter().any(|(t, k)| *t == o.tenant && *k == key(o))
         } else {
             o.done_us > since
