@@ -202,18 +202,6 @@ mod tests {
     use crate::history::{Header, HistoryWriter, OpRecord, Readings};
     use crate::vocab::{Outcome, Reading};
 
-    fn header() -> Header {
-        serde_json::from_value(serde_json::json!({
-            "type": "header", "history_version": crate::history::HISTORY_VERSION,
-            "scenario": "s", "profile": "p", "target": "http://127.0.0.1:1",
-            "tenant": "org", "started_at": "2026-11-21T05:00:00Z", "phases": ["a"],
-            "quotas": [], "operations": {},
-            "capabilities": {"consistency_window": "0s", "reset_tolerance": "0s"},
-            "clock_control": false
-        }))
-        .unwrap()
-    }
-
     /// Records of every shape the writer produces: each optional field present and
     /// absent, names and texts needing escapes, non-ASCII, extreme numbers, readings
     /// with and without window fields and per-parent counts.
@@ -293,7 +281,7 @@ mod tests {
         let mut lines = Vec::new();
         for shard in [None, Some(3)] {
             let path = dir.path().join("h.jsonl");
-            let mut w = HistoryWriter::create(&path, &header()).unwrap();
+            let mut w = HistoryWriter::create(&path, &Header::sample()).unwrap();
             for o in records() {
                 match shard {
                     Some(k) => w.append_in_shard(&o, k).unwrap(),

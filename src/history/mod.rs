@@ -159,6 +159,23 @@ pub struct History {
 }
 
 #[cfg(test)]
+impl Header {
+    /// A test header: tenant "org", one phase "a", no quotas or operations, no clock
+    /// control. Tests that need declarations build their own.
+    pub(crate) fn sample() -> Header {
+        serde_json::from_value(serde_json::json!({
+            "type": "header", "history_version": HISTORY_VERSION,
+            "scenario": "s", "profile": "p", "target": "http://127.0.0.1:1",
+            "tenant": "org", "started_at": "2026-11-21T05:00:00Z", "phases": ["a"],
+            "quotas": [], "operations": {},
+            "capabilities": {"consistency_window": "0s", "reset_tolerance": "0s"},
+            "clock_control": false
+        }))
+        .expect("the sample header is valid")
+    }
+}
+
+#[cfg(test)]
 impl OpRecord {
     /// A test record: operation `name` (label and profile name alike) accepted with 200,
     /// sent at `sent_us` (as intended) and done at `done_us`, by worker 0 in phase 0, one

@@ -358,15 +358,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("history.jsonl");
         let h = crate::history::History {
-            header: serde_json::from_value(serde_json::json!({
-                "type": "header", "history_version": crate::history::HISTORY_VERSION,
-                "scenario": "s", "profile": "p", "target": "http://127.0.0.1:1",
-                "tenant": "org", "started_at": "2026-11-21T05:00:00Z", "phases": ["a"],
-                "quotas": [], "operations": {},
-                "capabilities": {"consistency_window": "0s", "reset_tolerance": "0s"},
-                "clock_control": false
-            }))
-            .unwrap(),
+            header: crate::history::Header::sample(),
             ops: vec![],
         };
         let w = crate::history::HistoryWriter::create(&path, &h.header).unwrap();
