@@ -358,27 +358,27 @@ mod tests {
         assert!(!x.contains("<testcase name=\"interrupted\""));
     }
 
+    /// The message and description of a case that must be a failure.
+    fn failure_of(case: &quick_junit::TestCase) -> (&str, &str) {
+        match &case.status {
+            TestCaseStatus::NonSuccess {
+                kind: NonSuccessKind::Failure,
+                message: Some(message),
+                description: Some(description),
+                ..
+            } => (message.as_str(), description.as_str()),
+            other => panic!("expected a failure with a message and a body, got {other:?}"),
+        }
+    }
+
     #[test]
     fn failure_message_is_the_witness_and_body_the_reproduce_command() {
         let x = xml();
         let parsed = quick_junit::Report::deserialize_from_str(&x).unwrap();
         let case = &parsed.test_suites[1].test_cases[0];
-        match &case.status {
-            TestCaseStatus::NonSuccess {
-                kind: NonSuccessKind::Failure,
-                message,
-                description,
-                ..
-            } => {
-                assert!(message.as_ref().unwrap().as_str().contains("<script>alert"));
-                assert!(description
-                    .as_ref()
-                    .unwrap()
-                    .as_str()
-                    .starts_with("reproduce: curl"));
-            }
-            other => panic!("expected a failure, got {other:?}"),
-        }
+        let (message, description) = failure_of(case);
+        assert!(message.contains("<script>alert"));
+        assert!(description.starts_with("reproduce: curl"));
         // Escaped in the bytes, not raw.
         assert!(!x.contains("<script>"));
     }
@@ -455,21 +455,9 @@ mod tests {
             case.classname.as_ref().map(|c| c.as_str()),
             Some(format!("{}.{}", want("s"), want("p")).as_str())
         );
-        match &case.status {
-            TestCaseStatus::NonSuccess {
-                kind: NonSuccessKind::Failure,
-                message,
-                description,
-                ..
-            } => {
-                assert_eq!(message.as_ref().unwrap().as_str(), want("w"));
-                assert_eq!(
-                    description.as_ref().unwrap().as_str(),
-                    format!("reproduce: {}", want("curl"))
-                );
-            }
-            other => panic!("expected a failure, got {other:?}"),
-        }
+        let (message, description) = failure_of(case);
+        assert_eq!(message, want("w"));
+        assert_eq!(description, format!("reproduce: {}", want("curl")));
         let run = parsed.test_suites.last().unwrap();
         assert!(run.test_cases.iter().any(|c| c.name.as_str() == want("t")));
         let banner = run.properties.iter().find(|p| p.name.as_str() == "banner");
