@@ -147,7 +147,7 @@ impl Rule for SnapshotsConsistent {
             let Some(readings) = &o.snapshot else {
                 continue;
             };
-            if o.tenant != h.header.tenant || o.outcome != Outcome::Accepted {
+            if o.tenant != f.tenant || o.outcome != Outcome::Accepted {
                 continue;
             }
             let Some(k) = f.snap_before(o.sent_us) else {

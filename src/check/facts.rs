@@ -108,6 +108,11 @@ pub struct Facts {
     /// What the segments before this one found (`check::segment`); nothing for a whole
     /// history.
     pub carried: Carried,
+    /// The main tenant (`header.tenant`), interned once: the rules ask "is this record
+    /// the main tenant's?" of every record, and comparing handles is one integer
+    /// compare where comparing strings was a lookup and a `memcmp` (13% of a long
+    /// check).
+    pub tenant: crate::vocab::Sym,
 }
 
 /// Whole-run facts a segment inherits from the segments before it, where a rule looks
@@ -131,6 +136,7 @@ pub fn effectful(kind: OpKind) -> bool {
 impl Facts {
     /// Builds the facts in one pass over the operations (plus sorting the few snapshots).
     pub fn build(h: &History) -> Facts {
+        let tenant = crate::vocab::Sym::new(&h.header.tenant);
         let mut decls = Vec::new();
         let mut by_name: HashMap<&str, u16> = HashMap::new();
         let mask = |names: &[String]| names.iter().fold(0u64, |m, n| m | quota_bit(h, n));
@@ -177,7 +183,7 @@ impl Facts {
                 continue;
             }
             if let Some(s) = snap_of(i, o) {
-                if o.tenant == h.header.tenant {
+                if o.tenant == tenant {
                     snapshots.push(s);
                 } else {
                     others.push(s);
@@ -189,6 +195,7 @@ impl Facts {
         let mut order: Vec<usize> = (0..h.ops.len()).collect();
         order.sort_unstable_by_key(|&i| (h.ops[i].done_us, h.ops[i].id));
         let mut facts = Facts {
+            tenant,
             ledgers: Mutex::new(HashMap::new()),
             context: 0,
             carried: Carried::default(),
@@ -213,7 +220,7 @@ impl Facts {
             if d.kind == OpKind::Clock && o.outcome == Outcome::Accepted && o.amount > 0 {
                 facts.reads.push(i);
             }
-            if !effectful(d.kind) || o.tenant != h.header.tenant {
+            if !effectful(d.kind) || o.tenant != facts.tenant {
                 continue;
             }
             if d.kind == OpKind::AdvanceClock

@@ -73,7 +73,7 @@ impl Rule for Tenants {
                 .filter(|(i, o)| {
                     o.sent_us >= a.done
                         && o.done_us <= b.sent
-                        && o.tenant == h.header.tenant
+                        && o.tenant == f.tenant
                         && o.outcome == Outcome::Accepted
                         && f.decl(*i).is_some_and(|d| d.kind == OpKind::Consume)
                 })
@@ -113,7 +113,7 @@ impl Rule for Tenants {
                 .filter(|(i, o)| {
                     o.sent_us >= a.done
                         && o.done_us <= b.sent
-                        && o.tenant != h.header.tenant
+                        && o.tenant != f.tenant
                         && o.outcome == Outcome::Accepted
                         && f.decl(*i).is_some_and(|d| d.kind == OpKind::Consume)
                 })
@@ -136,7 +136,7 @@ impl Rule for Tenants {
         // (3) Admission on the other tenant, judged by its own counters.
         // Records carried from before a segment (`check::segment`) were judged there.
         for (i, o) in h.ops.iter().enumerate().skip(f.context) {
-            if o.tenant == h.header.tenant
+            if o.tenant == f.tenant
                 || !matches!(o.outcome, Outcome::Accepted | Outcome::RejectedQuota)
                 || f.decl(i).is_none_or(|d| d.kind != OpKind::Consume)
             {
@@ -222,7 +222,7 @@ fn cited(orders: &[u64], snapshot: u64) -> Vec<u64> {
 /// sends them; workers' orders overlap one another and are judged by the limit rules).
 fn main_admission(h: &History, f: &Facts, t: &mut Tally) -> Option<Judgement> {
     for (i, o) in h.ops.iter().enumerate() {
-        if o.tenant != h.header.tenant
+        if o.tenant != f.tenant
             || o.worker != crate::vocab::COORDINATOR
             || !matches!(o.outcome, Outcome::Accepted | Outcome::RejectedQuota)
             || f.decl(i).is_none_or(|d| d.kind != OpKind::Consume)

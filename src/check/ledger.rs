@@ -85,11 +85,12 @@ impl Ledger {
     ) -> Ledger {
         let (mut a, mut p, mut r, mut m) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let (mut late, mut late_rel) = (Vec::new(), Vec::new());
+        let tenant = crate::vocab::Sym::new(&h.header.tenant);
         for (i, o) in h.ops.iter().enumerate() {
             let Some((kind, touches, frees)) = decl(i) else {
                 continue;
             };
-            if o.tenant != h.header.tenant {
+            if o.tenant != tenant {
                 continue;
             }
             let possible = matches!(o.outcome, Outcome::Accepted | Outcome::Indeterminate);

@@ -2,12 +2,14 @@
 //! and look as the target declares.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::facts::{cite, quota_bit, thousands, window_name, window_start, Facts, Snap};
+use super::ledger::Ledger;
 use super::{Judgement, Level, Rule, RuleInfo, Tally};
 use crate::history::History;
 use crate::vocab::Outcome;
-use crate::vocab::{OpKind, PeriodDecl, QuotaKind};
+use crate::vocab::{OpKind, PeriodDecl, QuotaDecl, QuotaKind};
 
 /// `limit.never-exceeded`: per period window for period quotas (windows follow the
 /// target's clock, moves included), at every instant for concurrent ones, per parent for
@@ -30,7 +32,7 @@ impl Rule for NeverExceeded {
             .order
             .iter()
             .map(|&i| &h.ops[i])
-            .filter(|o| o.tenant == h.header.tenant)
+            .filter(|o| o.tenant == facts.tenant)
         {
             let Some(s) = &o.snapshot else { continue };
             if let Some(r) = s.iter().find(|r| r.consumed > r.limit) {
@@ -125,7 +127,7 @@ fn period(
         if d.kind != OpKind::Consume || d.touches & bit == 0 || o.outcome != Outcome::Accepted {
             continue;
         }
-        if o.tenant != h.header.tenant {
+        if o.tenant != f.tenant {
             continue;
         }
         match (win(o.sent_us), win(o.done_us)) {
@@ -235,7 +237,7 @@ fn accepted<'h>(h: &'h History, f: &'h Facts, bit: u64) -> impl Iterator<Item = 
         f.decl(i)
             .is_some_and(|d| d.kind == OpKind::Consume && d.touches & bit != 0)
             && o.outcome == Outcome::Accepted
-            && o.tenant == h.header.tenant
+            && o.tenant == f.tenant
     })
 }
 
@@ -421,7 +423,7 @@ fn concurrent(
     for &i in &f.order {
         let o = &h.ops[i];
         let Some(d) = f.decl(i) else { continue };
-        if o.tenant != h.header.tenant {
+        if o.tenant != f.tenant {
             continue;
         }
         if d.kind == OpKind::Consume && d.touches & bit != 0 && o.outcome == Outcome::Accepted {
@@ -477,18 +479,22 @@ impl Rule for RejectionJustified {
     }
 
     fn judge(&self, h: &History, f: &Facts) -> Judgement {
-        let quotas: Vec<(String, u64)> = h
+        // Each quota's ledger looked up once, not per order (a lookup takes a lock).
+        let quotas: Vec<(String, u64, Arc<Ledger>)> = h
             .header
             .quotas
             .iter()
             .filter(|q| q.kind != QuotaKind::Scoped)
-            .map(|q| (q.name.clone(), quota_bit(h, &q.name)))
+            .map(|q| {
+                let bit = quota_bit(h, &q.name);
+                (q.name.clone(), bit, f.ledger(h, bit))
+            })
             .collect();
         // Scoped quotas are judged in the order's own parent.
         let scoped = super::parents::scoped(h, f);
         let known = quotas
             .iter()
-            .map(|(_, b)| b)
+            .map(|(_, b, _)| b)
             .chain(scoped.iter().map(|s| &s.bit));
         let known = known.fold(0, |m, b| m | b);
         let mut t = Tally::default();
@@ -497,7 +503,7 @@ impl Rule for RejectionJustified {
             let Some(d) = f.decl(i) else { continue };
             if d.kind != OpKind::Consume
                 || o.outcome != Outcome::RejectedQuota
-                || o.tenant != h.header.tenant
+                || o.tenant != f.tenant
             {
                 continue;
             }
@@ -509,12 +515,11 @@ impl Rule for RejectionJustified {
             let mut fits = Vec::new();
             let mut full = false;
             let mut judged = true;
-            for (name, bit) in quotas.iter().filter(|(_, b)| d.touches & b != 0) {
+            for (name, _, l) in quotas.iter().filter(|(_, b, _)| d.touches & b != 0) {
                 let Some(r) = s.get(name) else {
                     judged = false;
                     continue;
                 };
-                let l = f.ledger(h, *bit);
                 // Indeterminate orders sent before the snapshot may have taken effect
                 // after it (a gateway answered while the upstream still worked).
                 let possible = l.possible_sent.between(s.sent, o.done_us)
@@ -603,12 +608,24 @@ impl Rule for RejectionShape {
 
     fn judge(&self, h: &History, f: &Facts) -> Judgement {
         let mut t = Tally::default();
+        // Looked up once, not per order: a ledger lookup takes the facts' lock.
+        let quotas: Vec<(&QuotaDecl, u64, Arc<Ledger>)> = h
+            .header
+            .quotas
+            .iter()
+            .filter(|q| q.kind != QuotaKind::Scoped)
+            .map(|q| {
+                let bit = quota_bit(h, &q.name);
+                (q, bit, f.ledger(h, bit))
+            })
+            .collect();
+        let probe = crate::vocab::Sym::new("probe.credentials");
         for &i in &f.order {
             let o = &h.ops[i];
             let Some(d) = f.decl(i) else { continue };
             if d.kind != OpKind::Consume
-                || o.op == "probe.credentials"
-                || o.tenant != h.header.tenant
+                || o.op == probe
+                || o.tenant != f.tenant
                 // Only a definite refusal has a shape to judge: no answer (indeterminate,
                 // not sent) and a rate limit (not a quota decision) say nothing about it.
                 || matches!(o.outcome, Outcome::Accepted | Outcome::RejectedRate)
@@ -624,13 +641,7 @@ impl Rule for RejectionShape {
                 continue;
             }
             let mut must = None;
-            for q in h
-                .header
-                .quotas
-                .iter()
-                .filter(|q| q.kind != QuotaKind::Scoped)
-            {
-                let bit = quota_bit(h, &q.name);
+            for (q, bit, l) in &quotas {
                 let Some(r) = s.get(&q.name).filter(|_| d.touches & bit != 0) else {
                     continue;
                 };
@@ -641,7 +652,6 @@ impl Rule for RejectionShape {
                         continue;
                     }
                 }
-                let l = f.ledger(h, bit);
                 let lower = (r.consumed + l.accepted_done.after_upto(s.done, o.sent_us))
                     .saturating_sub(l.maybe_released_sent.between(s.sent, o.done_us));
                 if lower + o.amount > r.limit {

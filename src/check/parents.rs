@@ -61,7 +61,7 @@ fn build(h: &History, f: &Facts, quota: &str) -> Scoped {
     for &i in &f.order {
         let o = &h.ops[i];
         let Some(d) = f.decl(i) else { continue };
-        if o.tenant != h.header.tenant {
+        if o.tenant != f.tenant {
             continue;
         }
         if d.kind == OpKind::Setup && o.outcome == Outcome::Accepted {

@@ -12,7 +12,9 @@
 //! What a rule looks back at from before its segment is carried as context records:
 //! clock moves and clock reads (the target's time), setups (parents and their creation),
 //! and effectful operations of the main tenant with no definite answer (they may take
-//! effect at any later instant, and widen every later bound); and other tenants' latest
+//! effect at any later instant, and widen every later bound; consumes among them are
+//! folded, one record per operation and parent with the amounts summed, so a run's
+//! thousands of timeouts are carried as a handful of records); and other tenants' latest
 //! snapshots with their effectful operations since (`isolation.tenants` compares two of
 //! the other tenant's snapshots far apart). The context is bounded
 //! ([`SegmentOpts::context`]); past it, and when a record arrives too late to be placed
@@ -250,6 +252,8 @@ fn key(o: &OpRecord) -> (u64, u64) {
 /// The streaming state: records pushed in file order, segments judged as they close.
 pub struct Segmenter {
     header: Header,
+    /// The main tenant, interned once (compared with every record's).
+    tenant: crate::vocab::Sym,
     only: Vec<String>,
     opts: SegmentOpts,
     /// Records not yet handed on, sorted by completion. A sorted deque rather than a
@@ -268,6 +272,21 @@ pub struct Segmenter {
     ctx_len: usize,
     /// Context for the next segment, built as segments close.
     context: Vec<OpRecord>,
+    /// The main tenant's consumes with no definite answer from before the segment being
+    /// filled, folded into one record per (label, operation, parent): the earliest
+    /// sent of them, with their amounts summed ([`Segmenter::fold_late`]). The rules
+    /// ask two things of such an order from an earlier segment (how much may have
+    /// taken effect by a later instant: all of them, since all were sent before the
+    /// segment's first snapshot; and which was the first), so the fold answers both as
+    /// the records did, and the context stays the size of the profile, not of the run
+    /// (600,000 of them were carried into every late segment of a 100M-operation
+    /// history, and judged again by each).
+    late: Vec<OpRecord>,
+    /// Where each key of [`Segmenter::late`] is.
+    late_index: std::collections::HashMap<LateKey, usize>,
+    /// The record each of `late` stands in for, as it was written: what a verdict
+    /// citing that operation names.
+    late_first: Vec<OpRecord>,
     /// Other tenants' records carried into the next segment (`isolation.tenants`): the
     /// latest snapshot of each, and their effectful operations since the earliest of
     /// those. Replaced, not grown, at every cut ([`others_after`]).
@@ -308,6 +327,7 @@ impl Segmenter {
         let phases = header.phases.len();
         let sliding = sliding_windows(&header);
         Segmenter {
+            tenant: crate::vocab::Sym::new(&header.tenant),
             header,
             only: only.to_vec(),
             opts,
@@ -317,6 +337,9 @@ impl Segmenter {
             cur: Vec::new(),
             ctx_len: 0,
             context: Vec::new(),
+            late: Vec::new(),
+            late_index: std::collections::HashMap::new(),
+            late_first: Vec::new(),
             others: Vec::new(),
             sliding,
             window_orders: Vec::new(),
@@ -440,6 +463,7 @@ impl Segmenter {
             // Nothing more is judged: let the segment's memory go.
             self.cur = Vec::new();
             self.context = Vec::new();
+            self.late = Vec::new();
             self.others = Vec::new();
             self.window_orders = Vec::new();
             self.pending = None;
@@ -497,7 +521,7 @@ impl Segmenter {
 
     /// Whether `r` is one of the snapshots the rules compare (`Facts::snapshots`).
     fn main_snapshot(&self, r: &OpRecord) -> bool {
-        coordinator_snapshot(r) && r.tenant == self.header.tenant
+        coordinator_snapshot(r) && r.tenant == self.tenant
     }
 
     /// Closes the segment at `cur[c]`: judges `cur[..=c]`, and starts the next with the
@@ -514,10 +538,15 @@ impl Segmenter {
         let seg = std::mem::take(&mut self.cur);
         for o in &seg[self.ctx_len..p] {
             let kind = self.kind(o);
-            if carried(&self.header, kind, o) {
+            if kind == Some(OpKind::Consume)
+                && o.tenant == self.tenant
+                && o.outcome == Outcome::Indeterminate
+            {
+                self.fold_late(o);
+            } else if carried(self.tenant, kind, o) {
                 self.context.push(o.clone());
             }
-            if o.tenant == self.header.tenant
+            if o.tenant == self.tenant
                 && o.outcome == Outcome::Accepted
                 && kind == Some(OpKind::Release)
             {
@@ -525,7 +554,7 @@ impl Segmenter {
             }
         }
         self.others = others_after(
-            &self.header,
+            self.tenant,
             std::mem::take(&mut self.others),
             &seg[self.ctx_len..p],
             |o| self.kind_seen(o).flatten(),
@@ -537,7 +566,7 @@ impl Segmenter {
         let (ctx, carried) = (self.ctx_len, self.carried_before);
         let mut next = self.judge(seg, ctx, carried);
         self.carried_before = self.carried;
-        if self.context.len() > self.opts.context {
+        if self.context.len() + self.late.len() > self.opts.context {
             return self.break_with(format!(
                 "more than {} records (clock moves and reads, setups, operations with no definite answer) would have to be carried from one segment to the next; raise QB_SEGMENT_RECORDS (now {}) to carry more",
                 self.opts.context, self.opts.records
@@ -548,12 +577,14 @@ impl Segmenter {
         next.clear();
         next.reserve(
             self.context.len()
+                + self.late.len()
                 + self.others.len()
                 + self.window_orders.len()
                 + overlap.len()
                 + rest.len(),
         );
         next.extend(self.context.iter().cloned());
+        next.extend(self.late.iter().cloned());
         next.extend(self.others.iter().cloned());
         next.extend(self.window_orders.iter().cloned());
         // Context in completion order, as every segment's records are.
@@ -562,6 +593,31 @@ impl Segmenter {
         next.extend(overlap);
         next.extend(rest);
         self.cur = next;
+    }
+
+    /// Folds a main-tenant consume with no definite answer into [`Segmenter::late`]: its
+    /// key's record keeps the earliest (sent, id) of them, which `Facts::late` and the
+    /// lone-step rules name, and the sum of their amounts, which every "possibly taken
+    /// effect by t" bound of a later segment adds whole (`Ledger::indeterminate_sent`
+    /// and `possible_sent` from 0, a scoped parent's `upper`): a later segment's
+    /// intervals all start after these orders were sent, so none splits them.
+    fn fold_late(&mut self, o: &OpRecord) {
+        let key = (o.op, o.name, o.parent.clone());
+        match self.late_index.get(&key) {
+            Some(&i) => {
+                let amount = self.late[i].amount.saturating_add(o.amount);
+                if (o.sent_us, o.id) < (self.late[i].sent_us, self.late[i].id) {
+                    self.late[i] = o.clone();
+                    self.late_first[i] = o.clone();
+                }
+                self.late[i].amount = amount;
+            }
+            None => {
+                self.late_index.insert(key, self.late.len());
+                self.late.push(o.clone());
+                self.late_first.push(o.clone());
+            }
+        }
     }
 
     /// The main tenant's accepted orders on a sliding quota that a window across a cut
@@ -573,9 +629,9 @@ impl Segmenter {
         if self.sliding.is_empty() || self.sliding_split {
             return Vec::new();
         }
-        let (header, sliding) = (&self.header, &self.sliding);
+        let (header, sliding, tenant) = (&self.header, &self.sliding, self.tenant);
         let len = |o: &OpRecord| -> Option<u64> {
-            if o.tenant != header.tenant || o.outcome != Outcome::Accepted {
+            if o.tenant != tenant || o.outcome != Outcome::Accepted {
                 return None;
             }
             let d = header.operations.get(o.name.as_str())?;
@@ -625,6 +681,8 @@ impl Segmenter {
             .filter_map(|v| v.ops.first())
         {
             if let Some(o) = h.ops.iter().find(|o| o.id == *id) {
+                // A folded order is cited as it was written, not as the fold.
+                let o = self.late_first.iter().find(|l| l.id == o.id).unwrap_or(o);
                 if !self.cited.iter().any(|c| c.id == o.id) {
                     self.cited.push(o.clone());
                 }
@@ -637,12 +695,15 @@ impl Segmenter {
     }
 }
 
+/// The key orders with no definite answer are folded by ([`Segmenter::fold_late`]).
+type LateKey = (crate::vocab::Sym, crate::vocab::Sym, Option<Box<str>>);
+
 /// Whether a record is context every later segment needs: what the rules look back at
 /// from before a segment (see the module docs).
-fn carried(header: &Header, kind: Option<OpKind>, o: &OpRecord) -> bool {
+fn carried(tenant: crate::vocab::Sym, kind: Option<OpKind>, o: &OpRecord) -> bool {
     match kind {
         Some(OpKind::Clock | OpKind::AdvanceClock | OpKind::Setup) => true,
-        Some(k) => effectful(k) && o.tenant == header.tenant && o.outcome == Outcome::Indeterminate,
+        Some(k) => effectful(k) && o.tenant == tenant && o.outcome == Outcome::Indeterminate,
         None => false,
     }
 }
@@ -677,7 +738,7 @@ fn sliding_windows(header: &Header) -> Vec<(String, u64)> {
 /// nothing is carried: a pair across the cut then goes unjudged, which leaves a check
 /// undecided, never wrong.
 fn others_after(
-    header: &Header,
+    tenant: crate::vocab::Sym,
     prev: Vec<OpRecord>,
     seg: &[OpRecord],
     kind: impl Fn(&OpRecord) -> Option<OpKind>,
@@ -686,7 +747,7 @@ fn others_after(
     let mut all = prev;
     all.extend(
         seg.iter()
-            .filter(|o| o.tenant != header.tenant)
+            .filter(|o| o.tenant != tenant)
             .filter(|o| coordinator_snapshot(o) || kind(o).is_some_and(effectful))
             .cloned(),
     );

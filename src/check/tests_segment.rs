@@ -104,14 +104,20 @@ fn a_record_that_overlaps_a_cut_already_judged_leaves_every_verdict_unknown() {
 
 #[test]
 fn context_past_its_bound_leaves_every_verdict_unknown_with_why() {
-    // Every other order gets no answer: each is carried to every later segment.
-    let h = history(20, |id| {
+    // Every other order gets no answer, each under its own parent: none folds into
+    // another, so each is carried to every later segment.
+    let mut h = history(20, |id| {
         if id % 2 == 0 {
             Outcome::Indeterminate
         } else {
             Outcome::Accepted
         }
     });
+    for o in &mut h.ops {
+        if o.outcome == Outcome::Indeterminate {
+            o.parent = Some(format!("p{}", o.id).into());
+        }
+    }
     let opts = SegmentOpts {
         records: 5,
         context: 6,
@@ -125,6 +131,101 @@ fn context_past_its_bound_leaves_every_verdict_unknown_with_why() {
     // With room for them, judged.
     let s = judge_segmented(&h, &[], 1.0, SegmentOpts::with_records(5));
     assert!(s.rules.iter().any(|r| r.verdict == Verdict::Pass));
+}
+
+#[test]
+fn orders_with_no_answer_fold_so_a_long_history_keeps_its_verdicts() {
+    // Every other order of 60 rounds gets no answer: 120 of them, far more than the
+    // 6 context records a segment may carry. Folded per (operation, parent) into one
+    // record with their amounts summed, they are carried as one, and every segment is
+    // judged as the whole history is.
+    let h = history(60, |id| {
+        if id % 2 == 0 {
+            Outcome::Indeterminate
+        } else {
+            Outcome::Accepted
+        }
+    });
+    let whole = super::judge_with(&h, &[], 1.0);
+    let opts = SegmentOpts {
+        records: 5,
+        context: 6,
+    };
+    let s = judge_segmented(&h, &[], 1.0, opts);
+    assert!(s.segments > 20, "{}", s.segments);
+    for (a, b) in whole.iter().zip(&s.rules) {
+        let w = b.witness.as_deref().unwrap_or("");
+        assert!(!w.contains("would have to be carried"), "{b:?}");
+        assert_eq!((&a.id, a.verdict), (&b.id, b.verdict), "{a:?}\n{b:?}");
+    }
+    assert!(s.rules.iter().any(|r| r.verdict == Verdict::Pass));
+}
+
+#[test]
+fn a_fold_of_orders_with_no_answer_still_bounds_what_they_may_have_consumed() {
+    // 32 orders with no answer early on (8 rounds of 4), then the counter rises by all
+    // of them at once far later, in another segment: only their sum explains it. A
+    // fold that kept one order's amount would call the rise an over-count.
+    let mut h = history(30, |id| {
+        if id <= 41 && id % 5 != 1 {
+            Outcome::Indeterminate
+        } else {
+            Outcome::Accepted
+        }
+    });
+    let opts = SegmentOpts {
+        records: 5,
+        context: 6,
+    };
+    let whole = super::judge_with(&h, &[], 1.0);
+    let s = judge_segmented(&h, &[], 1.0, opts);
+    for (a, b) in whole.iter().zip(&s.rules) {
+        assert_eq!((&a.id, a.verdict), (&b.id, b.verdict), "{a:?}\n{b:?}");
+    }
+    let unanswered = h
+        .ops
+        .iter()
+        .filter(|o| o.outcome == Outcome::Indeterminate)
+        .count() as u64;
+    assert_eq!(unanswered, 32);
+    // Each later snapshot counts the 32 as taken effect (the history above counted only
+    // the accepted): the rise from the indeterminate orders lands late.
+    let late = h.ops.len() - 20;
+    for o in &mut h.ops[late..] {
+        if let Some(r) = o.snapshot.as_mut() {
+            let mut v: Vec<Reading> = r.iter().cloned().collect();
+            v[0].consumed += unanswered;
+            *r = v.into();
+        }
+    }
+    let whole = super::judge_with(&h, &[], 1.0);
+    let s = judge_segmented(&h, &[], 1.0, opts);
+    for (a, b) in whole.iter().zip(&s.rules) {
+        assert_eq!((&a.id, a.verdict), (&b.id, b.verdict), "{a:?}\n{b:?}");
+    }
+    let exact = s.rules.iter().find(|r| r.id == "accounting.exact");
+    assert!(
+        exact.is_some_and(|r| r.verdict != Verdict::Fail),
+        "{exact:?}"
+    );
+    // One more than they could have consumed is an over-count, seen across the fold.
+    for o in &mut h.ops[late..] {
+        if let Some(r) = o.snapshot.as_mut() {
+            let mut v: Vec<Reading> = r.iter().cloned().collect();
+            v[0].consumed += 1;
+            *r = v.into();
+        }
+    }
+    let whole = super::judge_with(&h, &[], 1.0);
+    let s = judge_segmented(&h, &[], 1.0, opts);
+    for (a, b) in whole.iter().zip(&s.rules) {
+        assert_eq!((&a.id, a.verdict), (&b.id, b.verdict), "{a:?}\n{b:?}");
+    }
+    assert!(
+        s.rules.iter().any(|r| r.verdict == Verdict::Fail),
+        "{:?}",
+        s.rules
+    );
 }
 
 #[test]

@@ -60,6 +60,7 @@ impl Sym {
     /// The first [`FAST`] names are read without the table's lock: the checker looks up
     /// a name per record per rule, and the lock (a shared atomic even to read) cost 8%
     /// of its time.
+    #[inline]
     pub fn as_str(&self) -> &'static str {
         let i = self.0 as usize;
         if let Some(s) = FAST.get(i).and_then(|s| s.get()) {
@@ -71,12 +72,14 @@ impl Sym {
 
 impl std::ops::Deref for Sym {
     type Target = str;
+    #[inline]
     fn deref(&self) -> &str {
         self.as_str()
     }
 }
 
 impl AsRef<str> for Sym {
+    #[inline]
     fn as_ref(&self) -> &str {
         self.as_str()
     }
@@ -101,18 +104,21 @@ impl From<&String> for Sym {
 }
 
 impl PartialEq<str> for Sym {
+    #[inline]
     fn eq(&self, o: &str) -> bool {
         self.as_str() == o
     }
 }
 
 impl PartialEq<&str> for Sym {
+    #[inline]
     fn eq(&self, o: &&str) -> bool {
         self.as_str() == *o
     }
 }
 
 impl PartialEq<String> for Sym {
+    #[inline]
     fn eq(&self, o: &String) -> bool {
         self.as_str() == o
     }
