@@ -456,17 +456,70 @@ pub fn window(period: &PeriodDecl, s: i64) -> Option<i64> {
     match period {
         PeriodDecl::Daily => Some(s.div_euclid(86_400)),
         PeriodDecl::Monthly => {
-            let d = jiff::Timestamp::from_second(s)
-                .ok()?
-                .to_zoned(jiff::tz::TimeZone::UTC)
-                .date();
-            Some(d.year() as i64 * 12 + d.month() as i64 - 1)
+            // The range jiff gives dates in (years -9999 to 9999), as before.
+            jiff::Timestamp::from_second(s).ok()?;
+            Some(utc_month(s))
         }
         PeriodDecl::Fixed(len) => {
             let len = len.0.as_secs() as i64;
             (len > 0).then(|| s.div_euclid(len))
         }
         PeriodDecl::FirstHit(_) | PeriodDecl::Sliding(_) => None,
+    }
+}
+
+/// The UTC month of Unix second `s` as `year * 12 + month - 1`, by integer arithmetic
+/// on the proleptic Gregorian calendar (Howard Hinnant's `civil_from_days`). The rules
+/// ask for the month of every accepted order's two instants: through jiff's zoned
+/// conversion that was a twentieth of a long check.
+fn utc_month(s: i64) -> i64 {
+    let z = s.div_euclid(86_400) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    year * 12 + month - 1
+}
+
+#[cfg(test)]
+mod month_tests {
+    use super::utc_month;
+
+    fn by_jiff(s: i64) -> i64 {
+        let d = jiff::Timestamp::from_second(s)
+            .unwrap()
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .date();
+        d.year() as i64 * 12 + d.month() as i64 - 1
+    }
+
+    #[test]
+    fn the_month_by_arithmetic_is_the_calendars_at_every_month_edge() {
+        // Each month's first second and the one before it, 1600 to 2400 (leap
+        // centuries and not), and the ends of jiff's range.
+        for year in 1600i16..2400 {
+            for month in 1i8..=12 {
+                let start = jiff::civil::date(year, month, 1)
+                    .to_zoned(jiff::tz::TimeZone::UTC)
+                    .unwrap()
+                    .timestamp()
+                    .as_second();
+                for s in [start - 1, start, start + 86_399, start + 86_400 * 27] {
+                    assert_eq!(utc_month(s), by_jiff(s), "at {s}");
+                }
+            }
+        }
+        for s in [
+            jiff::Timestamp::MIN.as_second(),
+            jiff::Timestamp::MAX.as_second(),
+            -1,
+            0,
+        ] {
+            assert_eq!(utc_month(s), by_jiff(s), "at {s}");
+        }
     }
 }
 

@@ -21,6 +21,7 @@ pub(crate) mod verdict;
 
 mod combine;
 pub mod segment;
+mod segment_worker;
 
 #[cfg(test)]
 mod roundtrip;

@@ -45,8 +45,12 @@ const REORDER: usize = 1 << 17;
 /// How segments are sized.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SegmentOpts {
-    /// Own records a segment holds before it is cut (at the next quiescent snapshot).
+    /// Own records the first segment holds before it is cut (at the next quiescent
+    /// snapshot): a history up to this long is judged whole, on its own.
     pub records: usize,
+    /// Own records each later segment holds: each is judged on a thread of its own
+    /// while the next fills (`check::segment_worker`), so two are held at once.
+    pub later: usize,
     /// The most context records carried into a segment.
     pub context: usize,
 }
@@ -58,11 +62,14 @@ impl Default for SegmentOpts {
 }
 
 impl SegmentOpts {
-    /// Segments of `records` records, with as many context records at most.
+    /// A first segment of `records` records and later ones of a third as many (two of
+    /// them, one judged while the next fills, take about the memory of the first), with
+    /// `records` context records at most.
     pub fn with_records(records: usize) -> SegmentOpts {
         let records = records.max(1);
         SegmentOpts {
             records,
+            later: records.div_ceil(3),
             context: records.max(10_000),
         }
     }
@@ -287,6 +294,10 @@ pub struct Segmenter {
     /// The record each of `late` stands in for, as it was written: what a verdict
     /// citing that operation names.
     late_first: Vec<OpRecord>,
+    /// Segments cut so far: the first is judged on this thread, the rest on `worker`.
+    cuts: usize,
+    /// The thread judging a closed segment while the next fills, once there is one.
+    worker: Option<super::segment_worker::Worker>,
     /// Other tenants' records carried into the next segment (`isolation.tenants`): the
     /// latest snapshot of each, and their effectful operations since the earliest of
     /// those. Replaced, not grown, at every cut ([`others_after`]).
@@ -340,6 +351,8 @@ impl Segmenter {
             late: Vec::new(),
             late_index: std::collections::HashMap::new(),
             late_first: Vec::new(),
+            cuts: 0,
+            worker: None,
             others: Vec::new(),
             sliding,
             window_orders: Vec::new(),
@@ -389,10 +402,16 @@ impl Segmenter {
         while let Some(r) = self.reorder.pop_front() {
             self.take(r);
         }
+        // The segments still being judged come first, in order.
+        if let Some(mut w) = self.worker.take() {
+            for j in w.drain() {
+                self.apply(j);
+            }
+        }
         if self.broken.is_none() {
             let cur = std::mem::take(&mut self.cur);
             let (ctx, carried) = (self.ctx_len, self.carried_before);
-            self.judge(cur, ctx, carried);
+            self.judge(cur, ctx, carried, false);
         }
         let thin = super::thin_from(&self.header.phases, &self.all, &self.writes, max_indefinite);
         let segments = self.combined.segments();
@@ -493,13 +512,14 @@ impl Segmenter {
             }
         }
         let own = self.cur.len() - self.ctx_len;
-        let candidate = self.pending.is_none() && own >= self.opts.records && self.quiescent(&r);
+        let limit = self.limit();
+        let candidate = self.pending.is_none() && own >= limit && self.quiescent(&r);
         self.cur.push(r);
         if candidate {
             self.pending = Some((self.cur.len() - 1, 0));
         }
         if let Some((c, seen)) = self.pending {
-            if seen >= self.opts.records.min(REORDER) {
+            if seen >= limit.min(REORDER) {
                 self.cut(c);
             }
         }
@@ -564,7 +584,13 @@ impl Segmenter {
         let overlap: Vec<OpRecord> = seg[p..=c].to_vec();
         self.last_cut = Some((seg[c].id, seg[c].done_us));
         let (ctx, carried) = (self.ctx_len, self.carried_before);
-        let mut next = self.judge(seg, ctx, carried);
+        self.cuts += 1;
+        let mut next = self.judge(seg, ctx, carried, self.cuts > 1);
+        // The first segment's buffer is the size of the first: later ones need less,
+        // and an emptied buffer's pages stay resident while it lives.
+        if next.capacity() > 2 * self.opts.later.saturating_add(rest.len()) {
+            next = Vec::new();
+        }
         self.carried_before = self.carried;
         if self.context.len() + self.late.len() > self.opts.context {
             return self.break_with(format!(
@@ -667,31 +693,60 @@ impl Segmenter {
         })
     }
 
+    /// Own records the segment being filled holds before it is cut.
+    fn limit(&self) -> usize {
+        if self.cuts == 0 {
+            self.opts.records
+        } else {
+            self.opts.later
+        }
+    }
+
     /// Judges one segment; its first `ctx` records are context, `carried` what the
-    /// segments before it left. Gives its records back.
-    fn judge(&mut self, ops: Vec<OpRecord>, ctx: usize, carried: Carried) -> Vec<OpRecord> {
-        let h = History {
-            header: self.header.clone(),
-            ops,
+    /// segments before it left. `ahead`: on the judging thread, while the next fills.
+    /// Gives back a buffer for the next segment.
+    fn judge(
+        &mut self,
+        ops: Vec<OpRecord>,
+        ctx: usize,
+        carried: Carried,
+        ahead: bool,
+    ) -> Vec<OpRecord> {
+        use super::segment_worker::{judge, Job, Worker};
+        let job = Job {
+            history: History {
+                header: self.header.clone(),
+                ops,
+            },
+            ctx,
+            carried,
+            folded: self.late_first.clone(),
         };
-        let verdicts = super::judge_rules(&h, &self.only, ctx, carried);
-        for id in verdicts
-            .iter()
-            .filter(|v| v.verdict == crate::vocab::Verdict::Fail)
-            .filter_map(|v| v.ops.first())
-        {
-            if let Some(o) = h.ops.iter().find(|o| o.id == *id) {
-                // A folded order is cited as it was written, not as the fold.
-                let o = self.late_first.iter().find(|l| l.id == o.id).unwrap_or(o);
-                if !self.cited.iter().any(|c| c.id == o.id) {
-                    self.cited.push(o.clone());
-                }
+        if ahead && self.worker.is_none() {
+            self.worker = Worker::start(self.only.clone());
+        }
+        let Some(w) = self.worker.as_mut().filter(|_| ahead) else {
+            let j = judge(job, &self.only);
+            return self.apply(j);
+        };
+        let mut buf = Vec::new();
+        for j in w.hand(job) {
+            buf = self.apply(j);
+        }
+        buf
+    }
+
+    /// Takes in what one segment's judging found, in segment order; gives back its
+    /// buffer.
+    fn apply(&mut self, j: super::segment_worker::Judged) -> Vec<OpRecord> {
+        for o in j.cited {
+            if !self.cited.iter().any(|c| c.id == o.id) {
+                self.cited.push(o);
             }
         }
-        self.combined.add(verdicts);
-        // Every clock read is carried, so the last segment names the run's time source.
-        self.time_source = Some(super::time_source(&h));
-        h.ops
+        self.combined.add(j.verdicts);
+        self.time_source = Some(j.time_source);
+        j.ops
     }
 }
 

@@ -120,6 +120,7 @@ fn context_past_its_bound_leaves_every_verdict_unknown_with_why() {
     }
     let opts = SegmentOpts {
         records: 5,
+        later: 5,
         context: 6,
     };
     let s = judge_segmented(&h, &[], 1.0, opts);
@@ -149,6 +150,7 @@ fn orders_with_no_answer_fold_so_a_long_history_keeps_its_verdicts() {
     let whole = super::judge_with(&h, &[], 1.0);
     let opts = SegmentOpts {
         records: 5,
+        later: 5,
         context: 6,
     };
     let s = judge_segmented(&h, &[], 1.0, opts);
@@ -175,6 +177,7 @@ fn a_fold_of_orders_with_no_answer_still_bounds_what_they_may_have_consumed() {
     });
     let opts = SegmentOpts {
         records: 5,
+        later: 5,
         context: 6,
     };
     let whole = super::judge_with(&h, &[], 1.0);
@@ -300,6 +303,7 @@ fn sliding_orders_past_the_context_bound_leave_the_pass_unproven_never_a_guess()
     let within = sliding_history(&[20, 20, 20, 20, 20]);
     let opts = SegmentOpts {
         records: 1,
+        later: 1,
         context: 1,
     };
     let s = judge_segmented(&within, &["limit.never-exceeded".into()], 1.0, opts);

@@ -1,0 +1,162 @@
+//! One segment judged, and a thread that judges a closed segment while the next fills.
+//!
+//! Judging a segment and filling the next (reading, parsing, ordering) cost about the
+//! same. Done in turn, the reader waits while the rules run, and a 100M-record history
+//! kept 1.4 of the 2 cores busy; handed to a thread of its own, a closed segment is
+//! judged while the next one streams in. Its verdicts come back in segment order, with
+//! its buffer for the segment after next, so two segments' records are ever held: the
+//! one judged and the one filling ([`super::segment::SegmentOpts::later`] sizes them
+//! so that two fit where one first segment does).
+
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::thread::JoinHandle;
+
+use super::facts::Carried;
+use super::RuleVerdict;
+use crate::history::{History, OpRecord};
+use crate::vocab::Verdict;
+
+/// A closed segment to judge: its first `ctx` records are context, `carried` what the
+/// segments before it left, `folded` the records each folded order stands in for.
+pub struct Job {
+    pub history: History,
+    pub ctx: usize,
+    pub carried: Carried,
+    pub folded: Vec<OpRecord>,
+}
+
+/// What judging one segment found.
+pub struct Judged {
+    pub verdicts: Vec<RuleVerdict>,
+    /// The record each failing verdict cites first, as it was written.
+    pub cited: Vec<OpRecord>,
+    /// Whose time the segment's periods were judged in (`check::time_source`).
+    pub time_source: String,
+    /// The segment's records, handed back for a later segment to fill.
+    pub ops: Vec<OpRecord>,
+}
+
+/// Judges one segment by the rules in `only` (all when empty).
+pub fn judge(job: Job, only: &[String]) -> Judged {
+    let Job {
+        history: h,
+        ctx,
+        carried,
+        folded,
+    } = job;
+    let verdicts = super::judge_rules(&h, only, ctx, carried);
+    let mut cited: Vec<OpRecord> = Vec::new();
+    for id in verdicts
+        .iter()
+        .filter(|v| v.verdict == Verdict::Fail)
+        .filter_map(|v| v.ops.first())
+    {
+        if let Some(o) = h.ops.iter().find(|o| o.id == *id) {
+            // A folded order is cited as it was written, not as the fold.
+            let o = folded.iter().find(|l| l.id == o.id).unwrap_or(o);
+            if !cited.iter().any(|c| c.id == o.id) {
+                cited.push(o.clone());
+            }
+        }
+    }
+    // Every clock read is carried, so the last segment names the run's time source.
+    let time_source = super::time_source(&h);
+    Judged {
+        verdicts,
+        cited,
+        time_source,
+        ops: h.ops,
+    }
+}
+
+/// The judging thread: one segment at a time, in the order handed.
+pub struct Worker {
+    jobs: Option<SyncSender<Job>>,
+    done: Receiver<Judged>,
+    thread: Option<JoinHandle<()>>,
+    /// Segments handed and not yet taken back.
+    in_flight: usize,
+}
+
+impl Worker {
+    /// Starts the thread; `None` where no thread can be started (then the caller
+    /// judges in turn, as before).
+    pub fn start(only: Vec<String>) -> Option<Worker> {
+        // No room for a second job: handing one on waits until the thread has finished
+        // the one before, so at most one segment is judged while one fills.
+        let (jobs, rx) = sync_channel::<Job>(0);
+        let (tx, done) = std::sync::mpsc::channel::<Judged>();
+        let thread = std::thread::Builder::new()
+            .name("qb-segment-judge".into())
+            .spawn(move || {
+                for job in rx {
+                    let mut judged = judge(job, &only);
+                    // Let the records' own allocations go now; the buffer is reused.
+                    judged.ops.clear();
+                    if tx.send(judged).is_err() {
+                        break;
+                    }
+                }
+            })
+            .ok()?;
+        Some(Worker {
+            jobs: Some(jobs),
+            done,
+            thread: Some(thread),
+            in_flight: 0,
+        })
+    }
+
+    /// Hands `job` on, waiting while the segment before it is judged, and gives back
+    /// what has been judged since the last call, in segment order.
+    pub fn hand(&mut self, job: Job) -> Vec<Judged> {
+        let sent = self.jobs.as_ref().map(|j| j.send(job));
+        match sent {
+            Some(Ok(())) => self.in_flight += 1,
+            // The thread is gone: only a panic ends it while jobs can still be sent.
+            _ => self.rethrow(),
+        }
+        let mut out = Vec::new();
+        while let Ok(j) = self.done.try_recv() {
+            self.in_flight -= 1;
+            out.push(j);
+        }
+        out
+    }
+
+    /// Waits for every segment handed on, and gives back what they found, in order.
+    pub fn drain(&mut self) -> Vec<Judged> {
+        let mut out = Vec::new();
+        while self.in_flight > 0 {
+            match self.done.recv() {
+                Ok(j) => {
+                    self.in_flight -= 1;
+                    out.push(j);
+                }
+                Err(_) => self.rethrow(),
+            }
+        }
+        out
+    }
+
+    /// The thread ended early: it panicked. Its panic goes on here, where a one-thread
+    /// judgement would have raised it.
+    fn rethrow(&mut self) -> ! {
+        self.jobs = None;
+        match self.thread.take().map(JoinHandle::join) {
+            Some(Err(panic)) => std::panic::resume_unwind(panic),
+            _ => panic!("the segment-judging thread ended before its segments were judged"),
+        }
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        // Closing the channel ends the thread's loop; wait for it, so nothing judges on
+        // after its caller is gone. A panic there was already raised, or is moot.
+        self.jobs = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
