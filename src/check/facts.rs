@@ -138,14 +138,21 @@ impl Facts {
     pub fn build(h: &History) -> Facts {
         let tenant = crate::vocab::Sym::new(&h.header.tenant);
         let mut decls = Vec::new();
-        let mut by_name: HashMap<&str, u16> = HashMap::new();
+        // A handful of names, each met by handle: a hash of each record's name string
+        // was 2% of a long check.
+        // A history with many more (a hand-made one) goes on in a hash map.
+        let mut by_name: Vec<(crate::vocab::Sym, u16)> = Vec::new();
+        let mut by_name_more: HashMap<crate::vocab::Sym, u16> = HashMap::new();
         let mask = |names: &[String]| names.iter().fold(0u64, |m, n| m | quota_bit(h, n));
         let decl_of: Vec<u16> = h
             .ops
             .iter()
             .map(|o| {
-                if let Some(i) = by_name.get(o.name.as_str()) {
-                    return *i;
+                if let Some(&(_, i)) = by_name.iter().find(|(n, _)| *n == o.name) {
+                    return i;
+                }
+                if let Some(&i) = by_name_more.get(&o.name) {
+                    return i;
                 }
                 let i = match h.header.operations.get(o.name.as_str()) {
                     Some(d) => {
@@ -163,7 +170,11 @@ impl Facts {
                     }
                     None => u16::MAX,
                 };
-                by_name.insert(o.name.as_str(), i);
+                if by_name.len() < 32 {
+                    by_name.push((o.name, i));
+                } else {
+                    by_name_more.insert(o.name, i);
+                }
                 i
             })
             .collect();

@@ -8,8 +8,8 @@ use super::facts::{cite, quota_bit, thousands, window_name, window_start, Facts,
 use super::ledger::Ledger;
 use super::{Judgement, Level, Rule, RuleInfo, Tally};
 use crate::history::History;
-use crate::vocab::Outcome;
 use crate::vocab::{OpKind, PeriodDecl, QuotaDecl, QuotaKind};
+use crate::vocab::{Outcome, Reading};
 
 /// `limit.never-exceeded`: per period window for period quotas (windows follow the
 /// target's clock, moves included), at every instant for concurrent ones, per parent for
@@ -498,6 +498,7 @@ impl Rule for RejectionJustified {
             .chain(scoped.iter().map(|s| &s.bit));
         let known = known.fold(0, |m, b| m | b);
         let mut t = Tally::default();
+        let mut at: (usize, Vec<(Option<&Reading>, u64)>) = (usize::MAX, Vec::new());
         for &i in &f.order {
             let o = &h.ops[i];
             let Some(d) = f.decl(i) else { continue };
@@ -512,32 +513,51 @@ impl Rule for RejectionJustified {
                 continue;
             };
             let s = &f.snapshots[k];
+            // What the order is judged against at snapshot k, asked of every refused
+            // order after it (most orders of a long run): found once per snapshot.
+            if at.0 != k {
+                at = (
+                    k,
+                    quotas
+                        .iter()
+                        .map(|(name, _, l)| (s.get(name), l.indeterminate_sent.between(0, s.sent)))
+                        .collect(),
+                );
+            }
             let mut fits = Vec::new();
             let mut full = false;
             let mut judged = true;
-            for (name, _, l) in quotas.iter().filter(|(_, b, _)| d.touches & b != 0) {
-                let Some(r) = s.get(name) else {
+            for ((name, b, l), &(r, before)) in quotas.iter().zip(&at.1) {
+                if d.touches & b == 0 {
+                    continue;
+                }
+                let Some(r) = r else {
                     judged = false;
                     continue;
                 };
                 // Indeterminate orders sent before the snapshot may have taken effect
                 // after it (a gateway answered while the upstream still worked).
-                let possible = l.possible_sent.between(s.sent, o.done_us)
-                    + l.indeterminate_sent.between(0, s.sent);
+                let possible = l.possible_sent.between(s.sent, o.done_us) + before;
                 let upper = r.consumed + possible;
                 if upper + o.amount > r.limit {
                     full = true;
                     break;
                 }
-                fits.push(format!(
+                // Worded only if the order fitted every quota (a failure).
+                fits.push((name, upper, r, possible));
+            }
+            let mut fits: Vec<String> = fits
+                .into_iter()
+                .filter(|_| !full)
+                .map(|(name, upper, r, possible)| format!(
                     "{name} had at most {} of {} consumed (baseline {} at snapshot #{} + at most {} possibly accepted since)",
                     thousands(upper),
                     thousands(r.limit),
                     thousands(r.consumed),
                     s.id,
                     thousands(possible)
-                ));
-            }
+                ))
+                .collect();
             let mut unknown_parent = None;
             for sq in scoped.iter().filter(|sq| d.touches & sq.bit != 0) {
                 if full {
@@ -620,6 +640,7 @@ impl Rule for RejectionShape {
             })
             .collect();
         let probe = crate::vocab::Sym::new("probe.credentials");
+        let mut at: (usize, Vec<(Option<&Reading>, Option<i64>)>) = (usize::MAX, Vec::new());
         for &i in &f.order {
             let o = &h.ops[i];
             let Some(d) = f.decl(i) else { continue };
@@ -640,15 +661,29 @@ impl Rule for RejectionShape {
             if f.clock_moved(h, s.sent, o.done_us) {
                 continue;
             }
+            // Each quota's reading at snapshot k and the window it was sent in, asked
+            // of every refused order after it: found once per snapshot.
+            if at.0 != k {
+                at = (
+                    k,
+                    quotas
+                        .iter()
+                        .map(|(q, _, _)| {
+                            (
+                                s.get(&q.name),
+                                q.period.as_ref().and_then(|p| f.window_at(h, p, s.sent)),
+                            )
+                        })
+                        .collect(),
+                );
+            }
             let mut must = None;
-            for (q, bit, l) in &quotas {
-                let Some(r) = s.get(&q.name).filter(|_| d.touches & bit != 0) else {
+            for ((q, bit, l), &(r, window)) in quotas.iter().zip(&at.1) {
+                let Some(r) = r.filter(|_| d.touches & bit != 0) else {
                     continue;
                 };
                 if let Some(p) = &q.period {
-                    if f.window_at(h, p, s.sent).is_none()
-                        || f.window_at(h, p, s.sent) != f.window_at(h, p, o.done_us)
-                    {
+                    if window.is_none() || window != f.window_at(h, p, o.done_us) {
                         continue;
                     }
                 }
