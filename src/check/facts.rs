@@ -495,45 +495,6 @@ fn utc_month(s: i64) -> i64 {
     year * 12 + month - 1
 }
 
-#[cfg(test)]
-mod month_tests {
-    use super::utc_month;
-
-    fn by_jiff(s: i64) -> i64 {
-        let d = jiff::Timestamp::from_second(s)
-            .unwrap()
-            .to_zoned(jiff::tz::TimeZone::UTC)
-            .date();
-        d.year() as i64 * 12 + d.month() as i64 - 1
-    }
-
-    #[test]
-    fn the_month_by_arithmetic_is_the_calendars_at_every_month_edge() {
-        // Each month's first second and the one before it, 1600 to 2400 (leap
-        // centuries and not), and the ends of jiff's range.
-        for year in 1600i16..2400 {
-            for month in 1i8..=12 {
-                let start = jiff::civil::date(year, month, 1)
-                    .to_zoned(jiff::tz::TimeZone::UTC)
-                    .unwrap()
-                    .timestamp()
-                    .as_second();
-                for s in [start - 1, start, start + 86_399, start + 86_400 * 27] {
-                    assert_eq!(utc_month(s), by_jiff(s), "at {s}");
-                }
-            }
-        }
-        for s in [
-            jiff::Timestamp::MIN.as_second(),
-            jiff::Timestamp::MAX.as_second(),
-            -1,
-            0,
-        ] {
-            assert_eq!(utc_month(s), by_jiff(s), "at {s}");
-        }
-    }
-}
-
 /// The start of window `key` of `period`, Unix seconds.
 pub fn window_start(period: &PeriodDecl, key: i64) -> Option<i64> {
     match period {
@@ -725,4 +686,43 @@ pub fn crossed_reason(h: &History, crossed: &[&str], what: &str) -> Option<Strin
         crossed.len(),
         names.join(", ")
     ))
+}
+
+#[cfg(test)]
+mod month_tests {
+    use super::utc_month;
+
+    fn by_jiff(s: i64) -> i64 {
+        let d = jiff::Timestamp::from_second(s)
+            .unwrap()
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .date();
+        d.year() as i64 * 12 + d.month() as i64 - 1
+    }
+
+    #[test]
+    fn the_month_by_arithmetic_is_the_calendars_at_every_month_edge() {
+        // Each month's first second and the one before it, 1600 to 2400 (leap
+        // centuries and not), and the ends of jiff's range.
+        for year in 1600i16..2400 {
+            for month in 1i8..=12 {
+                let start = jiff::civil::date(year, month, 1)
+                    .to_zoned(jiff::tz::TimeZone::UTC)
+                    .unwrap()
+                    .timestamp()
+                    .as_second();
+                for s in [start - 1, start, start + 86_399, start + 86_400 * 27] {
+                    assert_eq!(utc_month(s), by_jiff(s), "at {s}");
+                }
+            }
+        }
+        for s in [
+            jiff::Timestamp::MIN.as_second(),
+            jiff::Timestamp::MAX.as_second(),
+            -1,
+            0,
+        ] {
+            assert_eq!(utc_month(s), by_jiff(s), "at {s}");
+        }
+    }
 }

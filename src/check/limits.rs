@@ -498,7 +498,7 @@ impl Rule for RejectionJustified {
             .chain(scoped.iter().map(|s| &s.bit));
         let known = known.fold(0, |m, b| m | b);
         let mut t = Tally::default();
-        let mut at: (usize, Vec<(Option<&Reading>, u64)>) = (usize::MAX, Vec::new());
+        let mut at: AtSnapshot<'_, u64> = (usize::MAX, Vec::new());
         for &i in &f.order {
             let o = &h.ops[i];
             let Some(d) = f.decl(i) else { continue };
@@ -612,6 +612,10 @@ impl Rule for RejectionJustified {
     }
 }
 
+/// The snapshot a refused order is judged against (its index) and, per quota, its
+/// reading and what a rule needs of that quota there.
+type AtSnapshot<'f, T> = (usize, Vec<(Option<&'f Reading>, T)>);
+
 /// `limit.rejection-shape`: an order that must be over quota (a lower bound of the
 /// counter plus its amount exceeds the limit) is answered with the declared
 /// quota-rejection class, not an error or a validation rejection.
@@ -640,7 +644,7 @@ impl Rule for RejectionShape {
             })
             .collect();
         let probe = crate::vocab::Sym::new("probe.credentials");
-        let mut at: (usize, Vec<(Option<&Reading>, Option<i64>)>) = (usize::MAX, Vec::new());
+        let mut at: AtSnapshot<'_, Option<i64>> = (usize::MAX, Vec::new());
         for &i in &f.order {
             let o = &h.ops[i];
             let Some(d) = f.decl(i) else { continue };

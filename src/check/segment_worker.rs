@@ -110,9 +110,9 @@ impl Worker {
     /// Hands `job` on, waiting while the segment before it is judged, and gives back
     /// what has been judged since the last call, in segment order.
     pub fn hand(&mut self, job: Job) -> Vec<Judged> {
-        let sent = self.jobs.as_ref().map(|j| j.send(job));
+        let sent = self.jobs.as_ref().is_some_and(|j| j.send(job).is_ok());
         match sent {
-            Some(Ok(())) => self.in_flight += 1,
+            true => self.in_flight += 1,
             // The thread is gone: only a panic ends it while jobs can still be sent.
             _ => self.rethrow(),
         }
