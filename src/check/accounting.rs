@@ -143,13 +143,13 @@ impl Rule for SnapshotsConsistent {
             .collect();
         let mut t = Tally::default();
         let mut crossed: Vec<&str> = Vec::new();
-        for o in &h.ops {
+        for (o, b) in h.ops.iter().zip(&f.briefs) {
+            if !b.listed || !b.main || b.outcome != Outcome::Accepted {
+                continue;
+            }
             let Some(readings) = &o.snapshot else {
                 continue;
             };
-            if o.tenant != f.tenant || o.outcome != Outcome::Accepted {
-                continue;
-            }
             let Some(k) = f.snap_before(o.sent_us) else {
                 continue;
             };

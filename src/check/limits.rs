@@ -31,8 +31,8 @@ impl Rule for NeverExceeded {
         for o in facts
             .order
             .iter()
+            .filter(|&&i| facts.briefs[i].listed && facts.briefs[i].main)
             .map(|&i| &h.ops[i])
-            .filter(|o| o.tenant == facts.tenant)
         {
             let Some(s) = &o.snapshot else { continue };
             if let Some(r) = s.iter().find(|r| r.consumed > r.limit) {
@@ -122,14 +122,15 @@ fn period(
     let mut windows: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
     let mut ambiguous = 0usize;
     for &i in &f.order {
-        let o = &h.ops[i];
+        let b = f.briefs[i];
+        if !b.main || b.outcome != Outcome::Accepted {
+            continue;
+        }
         let Some(d) = f.decl(i) else { continue };
-        if d.kind != OpKind::Consume || d.touches & bit == 0 || o.outcome != Outcome::Accepted {
+        if d.kind != OpKind::Consume || d.touches & bit == 0 {
             continue;
         }
-        if o.tenant != f.tenant {
-            continue;
-        }
+        let o = &h.ops[i];
         match (win(o.sent_us), win(o.done_us)) {
             (Some(a), Some(b)) if a == b => windows.entry(a).or_default().push(i),
             _ => ambiguous += 1,
@@ -231,13 +232,13 @@ fn period(
 }
 
 /// The accepted consumes of the main tenant drawing on quota bit `bit`.
-fn accepted<'h>(h: &'h History, f: &'h Facts, bit: u64) -> impl Iterator<Item = usize> + 'h {
+fn accepted(f: &Facts, bit: u64) -> impl Iterator<Item = usize> + '_ {
     f.order.iter().copied().filter(move |&i| {
-        let o = &h.ops[i];
-        f.decl(i)
-            .is_some_and(|d| d.kind == OpKind::Consume && d.touches & bit != 0)
-            && o.outcome == Outcome::Accepted
-            && o.tenant == f.tenant
+        let b = f.briefs[i];
+        b.main
+            && b.outcome == Outcome::Accepted
+            && f.decl(i)
+                .is_some_and(|d| d.kind == OpKind::Consume && d.touches & bit != 0)
     })
 }
 
@@ -268,7 +269,7 @@ fn first_hit(
     }
     let len_us = len.as_micros() as u64;
     let windows = super::windows::instances(h, name, len_us);
-    let ops: Vec<usize> = accepted(h, f, bit).collect();
+    let ops: Vec<usize> = accepted(f, bit).collect();
     if windows.is_empty() {
         if !ops.is_empty() {
             t.undecided(|| {
@@ -358,7 +359,7 @@ fn sliding(
     len: std::time::Duration,
     t: &mut Tally,
 ) -> Result<(), Judgement> {
-    let ops: Vec<&crate::history::OpRecord> = accepted(h, f, bit).map(|i| &h.ops[i]).collect();
+    let ops: Vec<&crate::history::OpRecord> = accepted(f, bit).map(|i| &h.ops[i]).collect();
     if ops.is_empty() {
         return Ok(());
     }
@@ -421,11 +422,19 @@ fn concurrent(
     };
     let mut events: Vec<(u64, i64, u64)> = Vec::new();
     for &i in &f.order {
-        let o = &h.ops[i];
-        let Some(d) = f.decl(i) else { continue };
-        if o.tenant != f.tenant {
+        if !f.briefs[i].main {
             continue;
         }
+        let Some(d) = f.decl(i) else { continue };
+        let moves = match d.kind {
+            OpKind::Consume => d.touches & bit != 0,
+            OpKind::Release => d.frees & bit != 0,
+            _ => false,
+        };
+        if !moves {
+            continue;
+        }
+        let o = &h.ops[i];
         if d.kind == OpKind::Consume && d.touches & bit != 0 && o.outcome == Outcome::Accepted {
             events.push((o.done_us, o.amount as i64, o.id));
         } else if d.kind == OpKind::Release
@@ -500,14 +509,12 @@ impl Rule for RejectionJustified {
         let mut t = Tally::default();
         let mut at: AtSnapshot<'_, u64> = (usize::MAX, Vec::new());
         for &i in &f.order {
-            let o = &h.ops[i];
+            let b = f.briefs[i];
             let Some(d) = f.decl(i) else { continue };
-            if d.kind != OpKind::Consume
-                || o.outcome != Outcome::RejectedQuota
-                || o.tenant != f.tenant
-            {
+            if d.kind != OpKind::Consume || b.outcome != Outcome::RejectedQuota || !b.main {
                 continue;
             }
+            let o = &h.ops[i];
             let Some(k) = f.snap_before(o.sent_us) else {
                 t.undecided(|| format!("#{}: no snapshot before it", o.id));
                 continue;
@@ -646,6 +653,11 @@ impl Rule for RejectionShape {
         let probe = crate::vocab::Sym::new("probe.credentials");
         let mut at: AtSnapshot<'_, Option<i64>> = (usize::MAX, Vec::new());
         for &i in &f.order {
+            let b = f.briefs[i];
+            // Only a definite refusal has a shape to judge (below): not an acceptance.
+            if !b.main || matches!(b.outcome, Outcome::Accepted | Outcome::RejectedRate) {
+                continue;
+            }
             let o = &h.ops[i];
             let Some(d) = f.decl(i) else { continue };
             if d.kind != OpKind::Consume
