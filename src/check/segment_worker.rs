@@ -110,12 +110,11 @@ impl Worker {
     /// Hands `job` on, waiting while the segment before it is judged, and gives back
     /// what has been judged since the last call, in segment order.
     pub fn hand(&mut self, job: Job) -> Vec<Judged> {
-        let sent = self.jobs.as_ref().is_some_and(|j| j.send(job).is_ok());
-        match sent {
-            true => self.in_flight += 1,
+        if !self.jobs.as_ref().is_some_and(|j| j.send(job).is_ok()) {
             // The thread is gone: only a panic ends it while jobs can still be sent.
-            _ => self.rethrow(),
+            self.rethrow();
         }
+        self.in_flight += 1;
         let mut out = Vec::new();
         while let Ok(j) = self.done.try_recv() {
             self.in_flight -= 1;
@@ -157,6 +156,48 @@ impl Drop for Worker {
         self.jobs = None;
         if let Some(t) = self.thread.take() {
             let _ = t.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Job, Worker};
+    use crate::history::{Header, History};
+
+    /// A job told apart by its buffer's capacity, which judging keeps.
+    fn job(k: usize) -> Job {
+        Job {
+            history: History {
+                header: Header::sample(),
+                ops: Vec::with_capacity(10 * (k + 1)),
+            },
+            ctx: 0,
+            carried: Default::default(),
+            folded: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn segments_come_back_judged_in_the_order_handed() {
+        let mut w = Worker::start(Vec::new()).expect("a thread");
+        let mut back = Vec::new();
+        for k in 0..6 {
+            back.extend(w.hand(job(k)));
+            // At most the one being judged is still out.
+            assert!(w.in_flight <= 1, "{}", w.in_flight);
+        }
+        back.extend(w.drain());
+        assert_eq!(w.in_flight, 0);
+        let caps: Vec<usize> = back.iter().map(|j| j.ops.capacity() / 10).collect();
+        assert_eq!(caps, vec![1, 2, 3, 4, 5, 6]);
+        // Judged as on the calling thread.
+        let here = super::judge(job(0), &[]);
+        for j in &back {
+            assert_eq!(j.verdicts.len(), here.verdicts.len());
+            for (a, b) in j.verdicts.iter().zip(&here.verdicts) {
+                assert_eq!((&a.id, a.verdict), (&b.id, b.verdict));
+            }
         }
     }
 }
