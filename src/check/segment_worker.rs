@@ -110,7 +110,7 @@ impl Worker {
     /// Hands `job` on, waiting while the segment before it is judged, and gives back
     /// what has been judged since the last call, in segment order.
     pub fn hand(&mut self, job: Job) -> Vec<Judged> {
-        if !self.jobs.as_ref().is_some_and(|j| j.send(job).is_ok()) {
+        if self.jobs.as_ref().is_none_or(|j| j.send(job).is_err()) {
             // The thread is gone: only a panic ends it while jobs can still be sent.
             self.rethrow();
         }
