@@ -488,17 +488,7 @@ impl Rule for RejectionJustified {
     }
 
     fn judge(&self, h: &History, f: &Facts) -> Judgement {
-        // Each quota's ledger looked up once, not per order (a lookup takes a lock).
-        let quotas: Vec<(String, u64, Arc<Ledger>)> = h
-            .header
-            .quotas
-            .iter()
-            .filter(|q| q.kind != QuotaKind::Scoped)
-            .map(|q| {
-                let bit = quota_bit(h, &q.name);
-                (q.name.clone(), bit, f.ledger(h, bit))
-            })
-            .collect();
+        let quotas = unscoped_ledgers(h, f);
         // Scoped quotas are judged in the order's own parent.
         let scoped = super::parents::scoped(h, f);
         let known = quotas
@@ -527,14 +517,14 @@ impl Rule for RejectionJustified {
                     k,
                     quotas
                         .iter()
-                        .map(|(name, _, l)| (s.get(name), l.indeterminate_sent.between(0, s.sent)))
+                        .map(|(q, _, l)| (s.get(&q.name), l.indeterminate_sent.between(0, s.sent)))
                         .collect(),
                 );
             }
             let mut fits = Vec::new();
             let mut full = false;
             let mut judged = true;
-            for ((name, b, l), &(r, before)) in quotas.iter().zip(&at.1) {
+            for ((q, b, l), &(r, before)) in quotas.iter().zip(&at.1) {
                 if d.touches & b == 0 {
                     continue;
                 }
@@ -551,7 +541,7 @@ impl Rule for RejectionJustified {
                     break;
                 }
                 // Worded only if the order fitted every quota (a failure).
-                fits.push((name, upper, r, possible));
+                fits.push((&q.name, upper, r, possible));
             }
             let mut fits: Vec<String> = fits
                 .into_iter()
@@ -619,6 +609,20 @@ impl Rule for RejectionJustified {
     }
 }
 
+/// The quotas other than scoped ones, each with its bit and ledger: looked up once per
+/// rule, not per order (a ledger lookup takes the facts' lock).
+fn unscoped_ledgers<'h>(h: &'h History, f: &Facts) -> Vec<(&'h QuotaDecl, u64, Arc<Ledger>)> {
+    h.header
+        .quotas
+        .iter()
+        .filter(|q| q.kind != QuotaKind::Scoped)
+        .map(|q| {
+            let bit = quota_bit(h, &q.name);
+            (q, bit, f.ledger(h, bit))
+        })
+        .collect()
+}
+
 /// The snapshot a refused order is judged against (its index) and, per quota, its
 /// reading and what a rule needs of that quota there.
 type AtSnapshot<'f, T> = (usize, Vec<(Option<&'f Reading>, T)>);
@@ -639,17 +643,7 @@ impl Rule for RejectionShape {
 
     fn judge(&self, h: &History, f: &Facts) -> Judgement {
         let mut t = Tally::default();
-        // Looked up once, not per order: a ledger lookup takes the facts' lock.
-        let quotas: Vec<(&QuotaDecl, u64, Arc<Ledger>)> = h
-            .header
-            .quotas
-            .iter()
-            .filter(|q| q.kind != QuotaKind::Scoped)
-            .map(|q| {
-                let bit = quota_bit(h, &q.name);
-                (q, bit, f.ledger(h, bit))
-            })
-            .collect();
+        let quotas = unscoped_ledgers(h, f);
         let probe = crate::vocab::Sym::new("probe.credentials");
         let mut at: AtSnapshot<'_, Option<i64>> = (usize::MAX, Vec::new());
         for &i in &f.order {
