@@ -422,25 +422,19 @@ fn concurrent(
     };
     let mut events: Vec<(u64, i64, u64)> = Vec::new();
     for &i in &f.order {
-        if !f.briefs[i].main {
+        let b = f.briefs[i];
+        let Some(d) = f.decl(i).filter(|_| b.main) else {
             continue;
-        }
-        let Some(d) = f.decl(i) else { continue };
-        let moves = match d.kind {
-            OpKind::Consume => d.touches & bit != 0,
-            OpKind::Release => d.frees & bit != 0,
-            _ => false,
         };
-        if !moves {
-            continue;
-        }
-        let o = &h.ops[i];
-        if d.kind == OpKind::Consume && d.touches & bit != 0 && o.outcome == Outcome::Accepted {
+        // The record is read only for an event.
+        if d.kind == OpKind::Consume && d.touches & bit != 0 && b.outcome == Outcome::Accepted {
+            let o = &h.ops[i];
             events.push((o.done_us, o.amount as i64, o.id));
         } else if d.kind == OpKind::Release
             && d.frees & bit != 0
-            && matches!(o.outcome, Outcome::Accepted | Outcome::Indeterminate)
+            && matches!(b.outcome, Outcome::Accepted | Outcome::Indeterminate)
         {
+            let o = &h.ops[i];
             events.push((o.sent_us, -1, o.id));
         }
     }
@@ -543,9 +537,10 @@ impl Rule for RejectionJustified {
                 // Worded only if the order fitted every quota (a failure).
                 fits.push((&q.name, upper, r, possible));
             }
-            let mut fits: Vec<String> = fits
-                .into_iter()
-                .filter(|_| !full)
+            let mut fits: Vec<String> = if full {
+                Vec::new()
+            } else {
+                fits.into_iter()
                 .map(|(name, upper, r, possible)| format!(
                     "{name} had at most {} of {} consumed (baseline {} at snapshot #{} + at most {} possibly accepted since)",
                     thousands(upper),
@@ -554,7 +549,8 @@ impl Rule for RejectionJustified {
                     s.id,
                     thousands(possible)
                 ))
-                .collect();
+                .collect()
+            };
             let mut unknown_parent = None;
             for sq in scoped.iter().filter(|sq| d.touches & sq.bit != 0) {
                 if full {
@@ -648,20 +644,14 @@ impl Rule for RejectionShape {
         let mut at: AtSnapshot<'_, Option<i64>> = (usize::MAX, Vec::new());
         for &i in &f.order {
             let b = f.briefs[i];
-            // Only a definite refusal has a shape to judge (below): not an acceptance.
+            // Only a definite refusal has a shape to judge: no answer (indeterminate,
+            // not sent) and a rate limit (not a quota decision) say nothing about it.
             if !b.main || matches!(b.outcome, Outcome::Accepted | Outcome::RejectedRate) {
                 continue;
             }
             let o = &h.ops[i];
             let Some(d) = f.decl(i) else { continue };
-            if d.kind != OpKind::Consume
-                || o.op == probe
-                || o.tenant != f.tenant
-                // Only a definite refusal has a shape to judge: no answer (indeterminate,
-                // not sent) and a rate limit (not a quota decision) say nothing about it.
-                || matches!(o.outcome, Outcome::Accepted | Outcome::RejectedRate)
-                || super::no_answer(o)
-            {
+            if d.kind != OpKind::Consume || o.op == probe || super::no_answer(o) {
                 continue;
             }
             let Some(k) = f.snap_before(o.sent_us) else {
