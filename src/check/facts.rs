@@ -153,17 +153,13 @@ impl Facts {
     pub fn build(h: &History) -> Facts {
         let tenant = crate::vocab::Sym::new(&h.header.tenant);
         let mut decls = Vec::new();
-        // A handful of names, each met by handle: a hash of each record's name string
-        // was 2% of a long check.
-        // A history with many more (a hand-made one) goes on in a hash map.
-        let mut by_name: Vec<(crate::vocab::Sym, u16)> = Vec::new();
-        let mut by_name_more: HashMap<crate::vocab::Sym, u16> = HashMap::new();
+        // Each name's declaration by its handle's index (a hash of each record's name
+        // string was 2% of a long check); `None` until the name is first met.
+        let mut by_name: Vec<Option<u16>> = Vec::new();
         let mask = |names: &[String]| names.iter().fold(0u64, |m, n| m | quota_bit(h, n));
         let mut decl_of = |o: &OpRecord| -> u16 {
-            if let Some(&(_, i)) = by_name.iter().find(|(n, _)| *n == o.name) {
-                return i;
-            }
-            if let Some(&i) = by_name_more.get(&o.name) {
+            let at = o.name.index();
+            if let Some(&Some(i)) = by_name.get(at) {
                 return i;
             }
             let i = match h.header.operations.get(o.name.as_str()) {
@@ -182,11 +178,10 @@ impl Facts {
                 }
                 None => u16::MAX,
             };
-            if by_name.len() < 32 {
-                by_name.push((o.name, i));
-            } else {
-                by_name_more.insert(o.name, i);
+            if by_name.len() <= at {
+                by_name.resize(at + 1, None);
             }
+            by_name[at] = Some(i);
             i
         };
         let briefs: Vec<Brief> = h

@@ -55,6 +55,12 @@ impl Sym {
         Sym(i)
     }
 
+    /// The handle's place in the table (0, 1, 2, … as names were first interned): for
+    /// tables indexed by name, where a lookup is one load.
+    pub(crate) fn index(self) -> usize {
+        self.0 as usize
+    }
+
     /// The string.
     ///
     /// The first [`FAST`] names are read without the table's lock: the checker looks up
