@@ -291,9 +291,9 @@ pub struct Segmenter {
     late: Vec<OpRecord>,
     /// Where each key of [`Segmenter::late`] is.
     late_index: std::collections::HashMap<LateKey, usize>,
-    /// The record each of `late` stands in for, as it was written: what a verdict
-    /// citing that operation names.
-    late_first: Vec<OpRecord>,
+    /// The amount each of `late` was written with (the fold holds the sum): a verdict
+    /// citing that operation names the record as it was written.
+    late_amount: Vec<u64>,
     /// Segments cut so far: the first is judged on this thread, the rest on `worker`.
     cuts: usize,
     /// The thread judging a closed segment while the next fills, once there is one.
@@ -350,7 +350,7 @@ impl Segmenter {
             context: Vec::new(),
             late: Vec::new(),
             late_index: std::collections::HashMap::new(),
-            late_first: Vec::new(),
+            late_amount: Vec::new(),
             cuts: 0,
             worker: None,
             others: Vec::new(),
@@ -483,6 +483,8 @@ impl Segmenter {
             self.cur = Vec::new();
             self.context = Vec::new();
             self.late = Vec::new();
+            self.late_index = std::collections::HashMap::new();
+            self.late_amount = Vec::new();
             self.others = Vec::new();
             self.window_orders = Vec::new();
             self.pending = None;
@@ -634,14 +636,14 @@ impl Segmenter {
                 let amount = self.late[i].amount.saturating_add(o.amount);
                 if (o.sent_us, o.id) < (self.late[i].sent_us, self.late[i].id) {
                     self.late[i] = o.clone();
-                    self.late_first[i] = o.clone();
+                    self.late_amount[i] = o.amount;
                 }
                 self.late[i].amount = amount;
             }
             None => {
                 self.late_index.insert(key, self.late.len());
                 self.late.push(o.clone());
-                self.late_first.push(o.clone());
+                self.late_amount.push(o.amount);
             }
         }
     }
@@ -720,7 +722,12 @@ impl Segmenter {
             },
             ctx,
             carried,
-            folded: self.late_first.clone(),
+            folded: self
+                .late
+                .iter()
+                .map(|o| o.id)
+                .zip(self.late_amount.iter().copied())
+                .collect(),
         };
         if ahead && self.worker.is_none() {
             self.worker = Worker::start(self.only.clone());

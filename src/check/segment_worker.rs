@@ -17,12 +17,13 @@ use crate::history::{History, OpRecord};
 use crate::vocab::Verdict;
 
 /// A closed segment to judge: its first `ctx` records are context, `carried` what the
-/// segments before it left, `folded` the records each folded order stands in for.
+/// segments before it left, `folded` each folded order's id and the amount it was
+/// written with.
 pub struct Job {
     pub history: History,
     pub ctx: usize,
     pub carried: Carried,
-    pub folded: Vec<OpRecord>,
+    pub folded: Vec<(u64, u64)>,
 }
 
 /// What judging one segment found.
@@ -52,10 +53,13 @@ pub fn judge(job: Job, only: &[String]) -> Judged {
         .filter_map(|v| v.ops.first())
     {
         if let Some(o) = h.ops.iter().find(|o| o.id == *id) {
-            // A folded order is cited as it was written, not as the fold.
-            let o = folded.iter().find(|l| l.id == o.id).unwrap_or(o);
             if !cited.iter().any(|c| c.id == o.id) {
-                cited.push(o.clone());
+                let mut o = o.clone();
+                // A folded order is cited as it was written, not as the fold.
+                if let Some(&(_, amount)) = folded.iter().find(|(id, _)| *id == o.id) {
+                    o.amount = amount;
+                }
+                cited.push(o);
             }
         }
     }

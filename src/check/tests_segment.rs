@@ -229,6 +229,17 @@ fn a_fold_of_orders_with_no_answer_still_bounds_what_they_may_have_consumed() {
         "{:?}",
         s.rules
     );
+    // What a failure cites is each record as it was written. (No rule here fails
+    // citing a folded order first, so the fold's own citation is not reached.)
+    assert!(!s.cited.is_empty());
+    for c in &s.cited {
+        let written = h
+            .ops
+            .iter()
+            .find(|o| o.id == c.id)
+            .expect("a record of the file");
+        assert_eq!(format!("{c:?}"), format!("{written:?}"));
+    }
 }
 
 #[test]
