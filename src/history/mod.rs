@@ -4,6 +4,7 @@
 mod fast;
 mod file;
 mod read;
+mod source;
 
 pub use crate::vocab::{Outcome, Reading, Readings, Sym};
 pub use file::{HistoryWriter, WriteStopped};

@@ -12,6 +12,7 @@ use std::path::Path;
 
 use super::fast;
 use super::file::END_TYPE;
+use super::source::Source;
 
 /// What [`stream`] found besides the records.
 #[derive(Debug)]
@@ -81,9 +82,9 @@ pub fn stream_while(
     mut on_record: impl FnMut(OpRecord) -> bool,
 ) -> Result<Read, Error> {
     refuse_special(path)?;
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    // Large reads: a history is read once, front to back, and is often gigabytes.
-    let mut reader = BufReader::with_capacity(1 << 20, file);
+    // A history is read once, front to back, and is often gigabytes: large ones are
+    // read ahead, directly (source.rs).
+    let mut reader = Source::open(path).map_err(|e| Error::io(path, e))?;
     let bad = |line: usize, msg: String| {
         Error::Config(ConfigError {
             file: path.to_path_buf(),
