@@ -106,6 +106,10 @@ pub fn load(name_or_path: &str, base_dir: &Path) -> Result<CompiledProfile, Erro
     compile_text(&path, &text)
 }
 
+/// Quotas a profile may declare: the checker gives each a bit of a `u64`
+/// (`check::facts::quota_bit`).
+pub const MAX_QUOTAS: usize = 64;
+
 /// Parses, checks and compiles profile YAML.
 pub fn compile_text(src: &Path, text: &str) -> Result<CompiledProfile, Error> {
     let profile: Profile = yaml::from_str(src, text)?;
@@ -114,6 +118,26 @@ pub fn compile_text(src: &Path, text: &str) -> Result<CompiledProfile, Error> {
 
     let quota_names: Vec<&str> = profile.quotas.iter().map(|q| q.name.as_str()).collect();
     for (i, q) in profile.quotas.iter().enumerate() {
+        // The checker tells quotas apart by name and by a bit each (check::facts): a name
+        // given twice would be judged as its first, a 65th quota not at all.
+        if let Some(j) = quota_names[..i].iter().position(|n| *n == q.name) {
+            errors.push(err(
+                format!("quotas[{i}].name"),
+                format!(
+                    "quota {:?} is declared twice (first as quotas[{j}]); give each quota its own name",
+                    q.name
+                ),
+            ));
+        }
+        if i == MAX_QUOTAS {
+            errors.push(err(
+                format!("quotas[{i}]"),
+                format!(
+                    "a profile declares at most {MAX_QUOTAS} quotas, found {}; split the API into profiles of {MAX_QUOTAS} or fewer",
+                    quota_names.len()
+                ),
+            ));
+        }
         if q.kind == QuotaKind::Period && q.period.is_none() {
             errors.push(err(
                 format!("quotas[{i}].period"),
@@ -481,6 +505,42 @@ mod tests {
             let p = load(name, Path::new(".")).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert!(p.first_of(OpKind::List).is_some());
         }
+    }
+
+    #[test]
+    fn a_quota_named_twice_and_a_65th_quota_are_refused_where_they_stand() {
+        let list = "operations:\n  l:\n    kind: list\n    request: {method: GET, path: /l}\n    read: {items: /q, name: /n, limit: /l, consumed: /c}\noutcomes: []\n";
+        let twice = format!("name: t\nquotas:\n  - {{name: q, kind: concurrent}}\n  - {{name: r, kind: concurrent}}\n  - {{name: q, kind: concurrent}}\n{list}");
+        let e = compile_text(Path::new("p.yaml"), &twice)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with(
+                "p.yaml:5:6: quotas[2].name: quota \"q\" is declared twice (first as quotas[0])"
+            ),
+            "{e}"
+        );
+        let quotas: String = (0..MAX_QUOTAS + 1)
+            .map(|i| format!("  - {{name: q{i}, kind: concurrent}}\n"))
+            .collect();
+        let many = format!("name: t\nquotas:\n{quotas}{list}");
+        let e = compile_text(Path::new("p.yaml"), &many)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with(
+                "p.yaml:67:5: quotas[64]: a profile declares at most 64 quotas, found 65"
+            ),
+            "{e}"
+        );
+        let fits: String = (0..MAX_QUOTAS)
+            .map(|i| format!("  - {{name: q{i}, kind: concurrent}}\n"))
+            .collect();
+        compile_text(
+            Path::new("p.yaml"),
+            &format!("name: t\nquotas:\n{fits}{list}"),
+        )
+        .unwrap();
     }
 
     #[test]

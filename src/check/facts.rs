@@ -76,8 +76,9 @@ pub struct Decl {
 /// from memory: a fifth of the rule that makes four of them.
 #[derive(Debug, Clone, Copy)]
 pub struct Brief {
-    /// Index into `Facts::decls` (`u16::MAX` when the profile does not declare it).
-    pub decl: u16,
+    /// Index into `Facts::decls` (`u32::MAX` when the profile does not declare it; 32
+    /// bits, not 16, so no number of operations wraps it).
+    pub decl: u32,
     pub outcome: Outcome,
     /// The main tenant's.
     pub main: bool,
@@ -155,9 +156,9 @@ impl Facts {
         let mut decls = Vec::new();
         // Each name's declaration by its handle's index (a hash of each record's name
         // string was 2% of a long check); `None` until the name is first met.
-        let mut by_name: Vec<Option<u16>> = Vec::new();
+        let mut by_name: Vec<Option<u32>> = Vec::new();
         let mask = |names: &[String]| names.iter().fold(0u64, |m, n| m | quota_bit(h, n));
-        let mut decl_of = |o: &OpRecord| -> u16 {
+        let mut decl_of = |o: &OpRecord| -> u32 {
             let at = o.name.index();
             if let Some(&Some(i)) = by_name.get(at) {
                 return i;
@@ -174,9 +175,9 @@ impl Facts {
                         touches: mask(&d.touches),
                         frees,
                     });
-                    (decls.len() - 1) as u16
+                    (decls.len() - 1) as u32
                 }
-                None => u16::MAX,
+                None => u32::MAX,
             };
             if by_name.len() <= at {
                 by_name.resize(at + 1, None);
@@ -316,7 +317,7 @@ impl Facts {
     /// The declaration of operation `i`, if the profile declares it.
     pub fn decl(&self, i: usize) -> Option<Decl> {
         match self.briefs.get(i) {
-            Some(b) if b.decl != u16::MAX => Some(self.decls[b.decl as usize]),
+            Some(b) if b.decl != u32::MAX => Some(self.decls[b.decl as usize]),
             _ => None,
         }
     }

@@ -128,6 +128,30 @@ pub fn stream_while(
             ),
         ));
     }
+    // What a profile may not declare (api::compile), a history written elsewhere may not
+    // either: the checker would judge a repeated name as its first and a 65th quota not
+    // at all.
+    let max = crate::api::MAX_QUOTAS;
+    if header.quotas.len() > max {
+        return Err(bad(
+            1,
+            format!(
+                "the header declares {} quotas; a history holds at most {max}",
+                header.quotas.len()
+            ),
+        ));
+    }
+    for (i, q) in header.quotas.iter().enumerate() {
+        if header.quotas[..i].iter().any(|p| p.name == q.name) {
+            return Err(bad(
+                1,
+                format!(
+                    "the header declares quota {:?} twice; each quota has its own name",
+                    q.name
+                ),
+            ));
+        }
+    }
     on_header(&header)?;
     let mut seen = IdSet::default();
     let mut shared = Shared::default();
@@ -430,6 +454,39 @@ mod tests {
             "{:?}",
             read.warnings
         );
+    }
+
+    #[test]
+    fn a_header_with_a_quota_named_twice_or_65_quotas_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("history.jsonl");
+        let write = |quotas: Vec<crate::vocab::QuotaDecl>| {
+            let mut header = crate::history::Header::sample();
+            header.quotas = quotas;
+            crate::history::HistoryWriter::create(&path, &header)
+                .unwrap()
+                .finish()
+                .unwrap();
+            super::stream(&path, |_| Ok(()), |_| ()).map(|r| r.records)
+        };
+        let named = |i: usize| crate::vocab::QuotaDecl {
+            name: format!("q{i}"),
+            kind: crate::vocab::QuotaKind::Concurrent,
+            period: None,
+        };
+        let e = write(vec![named(1), named(2), named(1)])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(":1: ") && e.contains("quota \"q1\" twice"),
+            "{e}"
+        );
+        let e = write((0..65).map(named).collect()).unwrap_err().to_string();
+        assert!(
+            e.contains("declares 65 quotas; a history holds at most 64"),
+            "{e}"
+        );
+        assert_eq!(write((0..64).map(named).collect()).unwrap(), 0);
     }
 
     #[test]
