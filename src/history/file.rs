@@ -365,6 +365,17 @@ impl HistoryWriter {
     }
 }
 
+impl Drop for HistoryWriter {
+    /// A writer dropped without [`HistoryWriter::close`] (a panic unwinding, an early
+    /// return on an error) still writes the records it holds, with no closing line:
+    /// `check` then says the run stopped short instead of the records being lost.
+    fn drop(&mut self) {
+        if self.stopped.is_none() && !self.pending.is_empty() {
+            let _ = self.write_pending(true);
+        }
+    }
+}
+
 /// Writes `s` as a JSON string: verbatim when nothing needs escaping (names, ids),
 /// otherwise through serde_json so escapes match its output exactly.
 fn string(o: &mut Vec<u8>, s: &str) {
@@ -404,6 +415,26 @@ mod tests {
             "operations": {}, "capabilities": {}, "clock_control": false
         }))
         .unwrap()
+    }
+
+    #[test]
+    fn a_writer_dropped_without_closing_keeps_its_records_and_no_closing_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("history.jsonl");
+        let mut w = HistoryWriter::create(&path, &header()).unwrap();
+        // Three records, far below WRITE_AT: all still pending when the writer goes.
+        for id in 1..=3 {
+            w.append(&rec(id)).unwrap();
+        }
+        drop(w);
+        let (h, warnings) = crate::history::load_checked(&path).unwrap();
+        assert_eq!(h.ops.iter().map(|o| o.id).collect::<Vec<_>>(), [1, 2, 3]);
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("without its closing line")),
+            "{warnings:?}"
+        );
     }
 
     #[test]
