@@ -86,6 +86,12 @@ impl Worker {
     /// Starts the thread; `None` where no thread can be started (then the caller
     /// judges in turn, as before).
     pub fn start(only: Vec<String>) -> Option<Worker> {
+        Worker::start_with(only, judge)
+    }
+
+    /// [`Worker::start`] with the judging function given (the tests give one that
+    /// panics).
+    fn start_with(only: Vec<String>, judge: fn(Job, &[String]) -> Judged) -> Option<Worker> {
         // No room for a second job: handing one on waits until the thread has finished
         // the one before, so at most one segment is judged while one fills.
         let (jobs, rx) = sync_channel::<Job>(0);
@@ -180,6 +186,33 @@ mod tests {
             carried: Default::default(),
             folded: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_panic_on_the_judging_thread_goes_on_in_the_caller_with_its_message() {
+        fn judge_or_panic(j: Job, only: &[String]) -> super::Judged {
+            if j.history.ops.capacity() >= 30 {
+                panic!("rule broke on segment 3");
+            }
+            super::judge(j, only)
+        }
+        let mut w = Worker::start_with(Vec::new(), judge_or_panic).expect("a thread");
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut back = 0;
+            for k in 0..6 {
+                back += w.hand(job(k)).len();
+            }
+            back + w.drain().len()
+        }));
+        let panic = caught.expect_err("the worker's panic was swallowed");
+        let msg = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        assert_eq!(msg, "rule broke on segment 3");
+        // The thread is gone and joined: dropping the worker does not hang.
+        drop(w);
     }
 
     #[test]
