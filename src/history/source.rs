@@ -236,7 +236,7 @@ fn fill(
         let mut len = 0;
         let mut end = false;
         while len < chunk {
-            match file.read(&mut buf[at + len..at + chunk]) {
+            let fall_back = match file.read(&mut buf[at + len..at + chunk]) {
                 Ok(0) => {
                     end = true;
                     break;
@@ -245,35 +245,27 @@ fn fill(
                     len += n;
                     offset += n as u64;
                     // A direct read short of an aligned length (the file's end, or a
-                    // file system's own rule) leaves the next one unaligned: go on
-                    // through the page cache.
-                    if direct && !n.is_multiple_of(ALIGN) {
-                        match reopen_plain(&path, offset) {
-                            Ok(f) => file = f,
-                            Err(e) => {
-                                let _ = filled.send(Err(e));
-                                return;
-                            }
-                        }
-                        direct = false;
-                    }
+                    // file system's own rule) leaves the next one unaligned.
+                    direct && !n.is_multiple_of(ALIGN)
                 }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => false,
                 // A file system that took O_DIRECT at open but refuses its reads.
-                Err(e) if direct && e.raw_os_error() == Some(libc_einval()) => {
-                    match reopen_plain(&path, offset) {
-                        Ok(f) => file = f,
-                        Err(e) => {
-                            let _ = filled.send(Err(e));
-                            return;
-                        }
-                    }
-                    direct = false;
-                }
+                Err(e) if direct && e.raw_os_error() == Some(libc_einval()) => true,
                 Err(e) => {
                     let _ = filled.send(Err(e));
                     return;
                 }
+            };
+            if fall_back {
+                // On through the page cache, from where direct reads stopped.
+                match reopen_plain(&path, offset) {
+                    Ok(f) => file = f,
+                    Err(e) => {
+                        let _ = filled.send(Err(e));
+                        return;
+                    }
+                }
+                direct = false;
             }
         }
         if len > 0 && filled.send(Ok(Chunk { buf, at, len })).is_err() {
