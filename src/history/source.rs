@@ -345,6 +345,22 @@ mod tests {
     }
 
     #[test]
+    fn a_file_of_whole_aligned_blocks_ends_at_its_end() {
+        // Its last direct read is a whole chunk, and the next one finds the end: no
+        // fall-back, no byte lost or repeated.
+        let (path, mut data) = lines_file("aligned", 10 * 8192 - 400);
+        let pad = 10 * 8192 - data.len() - 1;
+        data.extend(std::iter::repeat_n(b'y', pad));
+        data.push(b'\n');
+        assert_eq!(data.len(), 10 * 8192);
+        std::fs::write(&path, &data).unwrap();
+        let s = Source::Ahead(Ahead::start(&path, File::open(&path).unwrap(), 8192).unwrap());
+        assert!(s.is_direct());
+        assert!(read_all(s) == data, "bytes differ");
+        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
+
+    #[test]
     fn a_reader_dropped_early_stops_the_thread() {
         let (path, _) = lines_file("early", 64 * 4096);
         let mut s = Source::Ahead(Ahead::start(&path, File::open(&path).unwrap(), 4096).unwrap());
