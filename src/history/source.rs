@@ -156,8 +156,7 @@ impl Ahead {
     }
 
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        let spent = matches!(&self.cur, Some(c) if self.pos == c.len);
-        if spent || self.cur.is_none() {
+        if self.cur.as_ref().is_none_or(|c| self.pos == c.len) {
             if let Some(c) = self.cur.take() {
                 // The thread may have ended (end of file): nothing to give back to.
                 if let Some(back) = &self.back {
@@ -250,7 +249,8 @@ fn fill(
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => false,
                 // A file system that took O_DIRECT at open but refuses its reads.
-                Err(e) if direct && e.raw_os_error() == Some(libc_einval()) => true,
+                // (EINVAL, which std reads as `InvalidInput`.)
+                Err(e) if direct && e.kind() == io::ErrorKind::InvalidInput => true,
                 Err(e) => {
                     let _ = filled.send(Err(e));
                     return;
@@ -282,16 +282,6 @@ fn reopen_plain(path: &Path, offset: u64) -> io::Result<File> {
     let mut f = File::open(path)?;
     f.seek(SeekFrom::Start(offset))?;
     Ok(f)
-}
-
-#[cfg(target_os = "linux")]
-fn libc_einval() -> i32 {
-    libc::EINVAL
-}
-
-#[cfg(not(target_os = "linux"))]
-fn libc_einval() -> i32 {
-    22
 }
 
 #[cfg(test)]
