@@ -106,10 +106,6 @@ pub fn load(name_or_path: &str, base_dir: &Path) -> Result<CompiledProfile, Erro
     compile_text(&path, &text)
 }
 
-/// Quotas a profile may declare: the checker gives each a bit of a `u64`
-/// (`check::facts::quota_bit`).
-pub const MAX_QUOTAS: usize = 64;
-
 /// Parses, checks and compiles profile YAML.
 pub fn compile_text(src: &Path, text: &str) -> Result<CompiledProfile, Error> {
     let profile: Profile = yaml::from_str(src, text)?;
@@ -120,7 +116,7 @@ pub fn compile_text(src: &Path, text: &str) -> Result<CompiledProfile, Error> {
     for (i, q) in profile.quotas.iter().enumerate() {
         // The checker tells quotas apart by name and by a bit each (check::facts): a name
         // given twice would be judged as its first, a 65th quota not at all.
-        if let Some(j) = quota_names[..i].iter().position(|n| *n == q.name) {
+        if let Some(j) = crate::vocab::declared_before(&profile.quotas, i) {
             errors.push(err(
                 format!("quotas[{i}].name"),
                 format!(
@@ -129,12 +125,13 @@ pub fn compile_text(src: &Path, text: &str) -> Result<CompiledProfile, Error> {
                 ),
             ));
         }
-        if i == MAX_QUOTAS {
+        if i == crate::vocab::MAX_QUOTAS {
             errors.push(err(
                 format!("quotas[{i}]"),
                 format!(
-                    "a profile declares at most {MAX_QUOTAS} quotas, found {}; split the API into profiles of {MAX_QUOTAS} or fewer",
-                    quota_names.len()
+                    "a profile declares at most {max} quotas, found {}; split the API into profiles of {max} or fewer",
+                    quota_names.len(),
+                    max = crate::vocab::MAX_QUOTAS
                 ),
             ));
         }
@@ -498,6 +495,14 @@ fn compile_header(k: &str, v: &str) -> Result<(reqwest::header::HeaderName, StrT
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vocab::MAX_QUOTAS;
+
+    /// The error a profile's text is refused with, as `p.yaml`.
+    fn refused(text: &str) -> String {
+        compile_text(Path::new("p.yaml"), text)
+            .unwrap_err()
+            .to_string()
+    }
 
     #[test]
     fn builtin_profiles_compile() {
@@ -511,44 +516,33 @@ mod tests {
     fn a_quota_named_twice_and_a_65th_quota_are_refused_where_they_stand() {
         let list = "operations:\n  l:\n    kind: list\n    request: {method: GET, path: /l}\n    read: {items: /q, name: /n, limit: /l, consumed: /c}\noutcomes: []\n";
         let twice = format!("name: t\nquotas:\n  - {{name: q, kind: concurrent}}\n  - {{name: r, kind: concurrent}}\n  - {{name: q, kind: concurrent}}\n{list}");
-        let e = compile_text(Path::new("p.yaml"), &twice)
-            .unwrap_err()
-            .to_string();
+        let e = refused(&twice);
         assert!(
             e.starts_with(
                 "p.yaml:5:6: quotas[2].name: quota \"q\" is declared twice (first as quotas[0])"
             ),
             "{e}"
         );
-        let quotas: String = (0..MAX_QUOTAS + 1)
-            .map(|i| format!("  - {{name: q{i}, kind: concurrent}}\n"))
-            .collect();
-        let many = format!("name: t\nquotas:\n{quotas}{list}");
-        let e = compile_text(Path::new("p.yaml"), &many)
-            .unwrap_err()
-            .to_string();
+        let with_quotas = |n: usize| {
+            let quotas: String = (0..n)
+                .map(|i| format!("  - {{name: q{i}, kind: concurrent}}\n"))
+                .collect();
+            format!("name: t\nquotas:\n{quotas}{list}")
+        };
+        let e = refused(&with_quotas(MAX_QUOTAS + 1));
         assert!(
             e.starts_with(
                 "p.yaml:67:5: quotas[64]: a profile declares at most 64 quotas, found 65"
             ),
             "{e}"
         );
-        let fits: String = (0..MAX_QUOTAS)
-            .map(|i| format!("  - {{name: q{i}, kind: concurrent}}\n"))
-            .collect();
-        compile_text(
-            Path::new("p.yaml"),
-            &format!("name: t\nquotas:\n{fits}{list}"),
-        )
-        .unwrap();
+        compile_text(Path::new("p.yaml"), &with_quotas(MAX_QUOTAS)).unwrap();
     }
 
     #[test]
     fn a_consume_touching_an_undeclared_quota_is_located() {
         let text = "name: t\nquotas:\n  - {name: q, kind: concurrent}\noperations:\n  c:\n    kind: consume\n    touches: [nope]\n    request: {method: POST, path: /c}\n  l:\n    kind: list\n    request: {method: GET, path: /l}\n    read: {items: /q, name: /n, limit: /l, consumed: /c}\noutcomes: []\n";
-        let e = compile_text(Path::new("p.yaml"), text)
-            .unwrap_err()
-            .to_string();
+        let e = refused(text);
         assert!(
             e.starts_with("p.yaml:7:15: operations.c.touches[0]: unknown quota \"nope\""),
             "{e}"
@@ -559,9 +553,7 @@ mod tests {
     fn a_filter_must_name_a_declared_quota_and_sit_on_a_list() {
         let base = "name: t\nquotas:\n  - {name: q, kind: concurrent}\noperations:\n  l:\n    kind: list\n    request: {method: GET, path: /l}\n    read: {items: /q, name: /n, limit: /l, consumed: /c}\n";
         let unknown = format!("{base}  f:\n    kind: list\n    filter: nope\n    request: {{method: GET, path: /l?t=nope}}\n    read: {{items: /q, name: /n, limit: /l, consumed: /c}}\noutcomes: []\n");
-        let e = compile_text(Path::new("p.yaml"), &unknown)
-            .unwrap_err()
-            .to_string();
+        let e = refused(&unknown);
         assert!(
             e.starts_with(
                 "p.yaml:11:5: operations.f.filter: unknown quota \"nope\"; expected one of q"
@@ -569,9 +561,7 @@ mod tests {
             "{e}"
         );
         let misplaced = format!("{base}  x:\n    kind: list_invalid\n    filter: q\n    request: {{method: GET, path: /l?t=zz}}\noutcomes: []\n");
-        let e = compile_text(Path::new("p.yaml"), &misplaced)
-            .unwrap_err()
-            .to_string();
+        let e = refused(&misplaced);
         assert!(
             e.contains("operations.x.filter: only a list operation takes a filter; this one is list_invalid"),
             "{e}"
@@ -586,9 +576,7 @@ mod tests {
     fn paging_is_checked_where_it_is_declared() {
         let base = "name: t\nquotas:\n  - {name: q, kind: scoped}\noperations:\n  l:\n    kind: list\n    request: {method: GET, path: /l}\n    read:\n      limits: /data/0\n      count:\n        - {quota: q, from: r, items: /data, per_item: /d}\n  r:\n    kind: resources\n    request: {method: GET, path: /r}\n";
         let bad = format!("{base}    paging: {{style: page, param: page}}\noutcomes: []\n");
-        let e = compile_text(Path::new("p.yaml"), &bad)
-            .unwrap_err()
-            .to_string();
+        let e = refused(&bad);
         assert!(
             e.contains("p.yaml:15:")
                 && e.contains("operations.r.paging.first: say whether pages count from 0 or 1"),
@@ -604,9 +592,7 @@ mod tests {
             "kind: list\n",
             "kind: list\n    paging: {style: offset, param: o}\n",
         ) + "outcomes: []\n";
-        let e = compile_text(Path::new("p.yaml"), &on_limits)
-            .unwrap_err()
-            .to_string();
+        let e = refused(&on_limits);
         assert!(
             e.contains("operations.l.paging: only a list read with `items`"),
             "{e}"

@@ -23,7 +23,7 @@ pub(crate) mod worker_conn;
 
 pub use classify::{classify, Classified};
 pub use client::{extract_id, Answer, SendFailure, Target};
-pub use compile::{compile_text, load, CompiledOp, CompiledProfile, MAX_QUOTAS};
+pub use compile::{compile_text, load, CompiledOp, CompiledProfile};
 pub use perform::{FollowUp, Performed, RATE_RETRIES};
 pub use proxy::ProxySetting;
 pub use read::{count_sources, read_list, Listed};

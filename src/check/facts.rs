@@ -548,7 +548,7 @@ pub fn quota_bit(h: &History, name: &str) -> u64 {
         .quotas
         .iter()
         .position(|q| q.name == name)
-        .filter(|i| *i < 64)
+        .filter(|i| *i < crate::vocab::MAX_QUOTAS)
         .map_or(0, |i| 1u64 << i)
 }
 

@@ -131,7 +131,7 @@ pub fn stream_while(
     // What a profile may not declare (api::compile), a history written elsewhere may not
     // either: the checker would judge a repeated name as its first and a 65th quota not
     // at all.
-    let max = crate::api::MAX_QUOTAS;
+    let max = crate::vocab::MAX_QUOTAS;
     if header.quotas.len() > max {
         return Err(bad(
             1,
@@ -141,16 +141,17 @@ pub fn stream_while(
             ),
         ));
     }
-    for (i, q) in header.quotas.iter().enumerate() {
-        if header.quotas[..i].iter().any(|p| p.name == q.name) {
-            return Err(bad(
-                1,
-                format!(
-                    "the header declares quota {:?} twice; each quota has its own name",
-                    q.name
-                ),
-            ));
-        }
+    if let Some(q) = (0..header.quotas.len())
+        .find(|&i| crate::vocab::declared_before(&header.quotas, i).is_some())
+        .map(|i| &header.quotas[i])
+    {
+        return Err(bad(
+            1,
+            format!(
+                "the header declares quota {:?} twice; each quota has its own name",
+                q.name
+            ),
+        ));
     }
     on_header(&header)?;
     let mut seen = IdSet::default();

@@ -23,7 +23,9 @@ pub use delivery::PhaseStats;
 pub use implementation::Implementation;
 pub use op::OpKind;
 pub use outcome::Outcome;
-pub use quota::{AuthDecl, Capabilities, PeriodDecl, QuotaDecl, QuotaKind};
+pub use quota::{
+    declared_before, AuthDecl, Capabilities, PeriodDecl, QuotaDecl, QuotaKind, MAX_QUOTAS,
+};
 pub use reading::{out_of_range, Reading, Readings, OUT_OF_RANGE_NOTE};
 pub use sym::Sym;
 pub use verdict::Verdict;

@@ -4,6 +4,17 @@ use serde::{Deserialize, Serialize};
 
 use super::units::Span;
 
+/// Quotas a profile (and so a history) may declare: the checker gives each a bit of a
+/// `u64` (`check::facts::quota_bit`).
+pub const MAX_QUOTAS: usize = 64;
+
+/// Where quota `i` of `quotas` was first declared under its name, when an earlier one
+/// has it: the checker tells quotas apart by name, so a repeat would be judged as its
+/// first.
+pub fn declared_before(quotas: &[QuotaDecl], i: usize) -> Option<usize> {
+    quotas[..i].iter().position(|q| q.name == quotas[i].name)
+}
+
 /// One quota as the profile declares it.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
